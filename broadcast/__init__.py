@@ -1,0 +1,1 @@
+"""Stations, sessions, bulletins, playlists, scheduling, playout and as-run logs. Owns the data model."""

@@ -1,0 +1,364 @@
+"""The data model: stations, sessions, bulletins, relays, playlists and as-run rows.
+
+Portable SQLAlchemy 2.0 only: nothing here may rely on SQLite. Times are stored as UTC and read
+back timezone-aware (see ``UTCDateTime``); wall-clock times of day (session starts) are plain
+``Time`` in the station's own timezone.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTCDateTime column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class Priority(enum.StrEnum):
+    """Circular 39/2020/TT-BTTTT levels. Order matters: emergency plays first."""
+
+    NORMAL = "normal"  # thông thường
+    PRIORITY = "priority"  # ưu tiên
+    EMERGENCY = "emergency"  # khẩn cấp
+
+    @property
+    def rank(self) -> int:
+        return {"emergency": 0, "priority": 1, "normal": 2}[self.value]
+
+
+class BulletinStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    ARCHIVED = "archived"
+
+
+class TargetKind(enum.StrEnum):
+    ALL = "all"
+    GROUP = "group"
+    STATIONS = "stations"
+
+
+class AsRunStatus(enum.StrEnum):
+    PLAYED = "played"
+    CUT = "cut"  # cut short
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class Role(enum.StrEnum):
+    EDITOR = "editor"
+    REVIEWER = "reviewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+
+def _enum(e: type[enum.Enum]) -> Enum:
+    # Stored as short strings (no native ENUM type), so adding a value needs no ALTER TYPE.
+    return Enum(e, native_enum=False, length=16, values_callable=lambda x: [m.value for m in x])
+
+
+station_group_members = Table(
+    "station_group_members",
+    Base.metadata,
+    Column("station_id", ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True),
+    Column("group_id", ForeignKey("station_groups.id", ondelete="CASCADE"), primary_key=True),
+)
+
+bulletin_targets = Table(
+    "bulletin_targets",
+    Base.metadata,
+    Column("bulletin_id", ForeignKey("bulletins.id", ondelete="CASCADE"), primary_key=True),
+    Column("station_id", ForeignKey("stations.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class StationGroup(Base):
+    __tablename__ = "station_groups"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    stations: Mapped[list[Station]] = relationship(secondary=station_group_members, back_populates="groups")
+
+
+class Station(Base):
+    __tablename__ = "stations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32), default="xa")  # xa, phuong, thi_tran
+    district: Mapped[str] = mapped_column(String(200), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Ho_Chi_Minh")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: scrypt/argon2 hash of the agent token; the token itself is shown once and never stored.
+    token_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
+    agent_info: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+    groups: Mapped[list[StationGroup]] = relationship(secondary=station_group_members, back_populates="stations")
+    sessions: Mapped[list[BroadcastSession]] = relationship(
+        back_populates="station", cascade="all, delete-orphan", order_by="BroadcastSession.start_time"
+    )
+
+
+class BroadcastSession(Base):
+    """A broadcast window (phiên phát): weekly on some weekdays, or one-off on ``on_date``."""
+
+    __tablename__ = "broadcast_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    #: ISO weekdays as digits, Monday=1 … Sunday=7: "123456" is Mon–Sat. Ignored when on_date is set.
+    weekdays: Mapped[str] = mapped_column(String(7), default="1234567")
+    start_time: Mapped[time] = mapped_column(Time)
+    max_minutes: Mapped[int] = mapped_column(Integer)
+    on_date: Mapped[date | None] = mapped_column(Date, default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    station: Mapped[Station] = relationship(back_populates="sessions")
+
+
+class MediaFile(Base):
+    """A file in the content-addressed media store (rendered bulletins, uploads, jingles)."""
+
+    __tablename__ = "media_files"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: Path relative to the media folder.
+    path: Mapped[str] = mapped_column(String(255))
+    size: Mapped[int] = mapped_column(Integer)
+    duration_s: Mapped[float] = mapped_column(Float, default=0.0)
+    mime: Mapped[str] = mapped_column(String(64), default="audio/mpeg")
+    meta: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Bulletin(Base):
+    """A bản tin: text to render or an uploaded recording, with priority, validity and targets."""
+
+    __tablename__ = "bulletins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    #: "text" (render body) or "audio" (process the uploaded recording in upload_sha256).
+    source_kind: Mapped[str] = mapped_column(String(8), default="text")
+    upload_sha256: Mapped[str | None] = mapped_column(ForeignKey("media_files.sha256"), default=None)
+    category: Mapped[str] = mapped_column(String(120), default="")
+    issuer: Mapped[str] = mapped_column(String(200), default="")
+    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date] = mapped_column(Date)
+    plays_per_day: Mapped[int] = mapped_column(Integer, default=1)
+    target_kind: Mapped[TargetKind] = mapped_column(_enum(TargetKind), default=TargetKind.ALL)
+    target_group_id: Mapped[int | None] = mapped_column(ForeignKey("station_groups.id"), default=None)
+    status: Mapped[BulletinStatus] = mapped_column(_enum(BulletinStatus), default=BulletinStatus.DRAFT)
+    voice: Mapped[str] = mapped_column(String(200), default="")
+    speech_rate: Mapped[float] = mapped_column(Float, default=1.0)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    #: The rendered, broadcast-ready MP3, once rendering has finished.
+    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media_files.sha256"), default=None)
+    render_status: Mapped[str] = mapped_column(String(16), default="none")  # none|queued|running|done|failed
+    render_error: Mapped[str] = mapped_column(Text, default="")
+
+    media: Mapped[MediaFile | None] = relationship(foreign_keys=[media_sha256])
+    target_group: Mapped[StationGroup | None] = relationship()
+    target_stations: Mapped[list[Station]] = relationship(secondary=bulletin_targets)
+    transitions: Mapped[list[BulletinTransition]] = relationship(
+        back_populates="bulletin", cascade="all, delete-orphan", order_by="BulletinTransition.id"
+    )
+
+
+class BulletinTransition(Base):
+    """Who moved a bulletin from one status to another, and when."""
+
+    __tablename__ = "bulletin_transitions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str] = mapped_column(String(16))
+    to_status: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    comment: Mapped[str] = mapped_column(Text, default="")
+
+    bulletin: Mapped[Bulletin] = relationship(back_populates="transitions")
+
+
+class Relay(Base):
+    """A scheduled external stream, e.g. VOV1 news at 06:00 for 15 minutes."""
+
+    __tablename__ = "relays"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    stream_url: Mapped[str] = mapped_column(String(500))
+    start_time: Mapped[time] = mapped_column(Time)
+    duration_min: Mapped[int] = mapped_column(Integer)
+    weekdays: Mapped[str] = mapped_column(String(7), default="1234567")
+    #: None: every station. Otherwise only this station.
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class PlaylistOverride(Base):
+    """An operator's pin or drop of one bulletin, for one station and day."""
+
+    __tablename__ = "playlist_overrides"
+    __table_args__ = (UniqueConstraint("station_id", "date", "bulletin_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    date: Mapped[date] = mapped_column(Date)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(8))  # pin | drop
+    actor: Mapped[str] = mapped_column(String(120), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Playlist(Base):
+    """One station's playlist for one date. A new version is written on every regeneration."""
+
+    __tablename__ = "playlists"
+    __table_args__ = (UniqueConstraint("station_id", "date", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    date: Mapped[date] = mapped_column(Date, index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    generated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The manifest exactly as served to agents (see broadcast issue for its format).
+    manifest: Mapped[dict[str, Any]] = mapped_column()
+    #: sha256 of the canonical manifest JSON; used as the HTTP ETag.
+    etag: Mapped[str] = mapped_column(String(64))
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    station: Mapped[Station] = relationship()
+    items: Mapped[list[PlaylistItem]] = relationship(
+        back_populates="playlist", cascade="all, delete-orphan", order_by="PlaylistItem.position"
+    )
+
+
+class PlaylistItem(Base):
+    __tablename__ = "playlist_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    playlist_id: Mapped[int] = mapped_column(ForeignKey("playlists.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    start: Mapped[datetime] = mapped_column()
+    duration_s: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(16))  # bulletin | relay | jingle
+    title: Mapped[str] = mapped_column(String(300))
+    priority: Mapped[str] = mapped_column(String(16), default="normal")
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletins.id", ondelete="SET NULL"), default=None)
+    relay_id: Mapped[int | None] = mapped_column(ForeignKey("relays.id", ondelete="SET NULL"), default=None)
+    media_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    url: Mapped[str] = mapped_column(String(500), default="")
+
+    playlist: Mapped[Playlist] = relationship(back_populates="items")
+
+
+class AsRun(Base):
+    """What actually aired at a station. ``uid`` is the agent's idempotency key for uploads."""
+
+    __tablename__ = "asrun"
+    __table_args__ = (UniqueConstraint("station_id", "uid"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    uid: Mapped[str] = mapped_column(String(64))
+    playlist_date: Mapped[date | None] = mapped_column(Date, default=None)
+    playlist_version: Mapped[int | None] = mapped_column(Integer, default=None)
+    kind: Mapped[str] = mapped_column(String(16), default="bulletin")
+    title: Mapped[str] = mapped_column(String(300), default="")
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletins.id", ondelete="SET NULL"), default=None)
+    media_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
+    planned_start: Mapped[datetime | None] = mapped_column(default=None)
+    planned_end: Mapped[datetime | None] = mapped_column(default=None)
+    actual_start: Mapped[datetime | None] = mapped_column(default=None)
+    actual_end: Mapped[datetime | None] = mapped_column(default=None)
+    status: Mapped[AsRunStatus] = mapped_column(_enum(AsRunStatus))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Hash of the user's API token for POST /api/v1/bulletins; None: no token issued.
+    api_token_hash: Mapped[str | None] = mapped_column(String(255), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    """Every approval, emergency and schedule change, for the district's records."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200), default="")
+    detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class RegenRequest(Base):
+    """A durable request to (re)generate playlists, written in the same transaction as the change
+    that caused it (approval, edit, withdrawal, emergency). The scheduler daemon drains these;
+    a command may also drain them inline. An outbox, so no change is lost if no daemon runs."""
+
+    __tablename__ = "regen_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    reason: Mapped[str] = mapped_column(String(200), default="")
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletins.id", ondelete="SET NULL"), default=None)
+    #: Station codes affected; None means every active station.
+    station_codes: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)
+    done_at: Mapped[datetime | None] = mapped_column(default=None)
+    error: Mapped[str] = mapped_column(Text, default="")
