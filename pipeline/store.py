@@ -1,0 +1,116 @@
+"""The content-addressed media store.
+
+Files live at ``<root>/<sha[:2]>/<sha>.mp3``, named by the SHA-256 of their bytes, so a path never
+changes meaning and any number of machines can share or mirror the folder. A second index,
+``<root>/keys/<key[:2]>/<key>.json``, maps a render's *cache key* (a hash of everything that
+decides its output) to the file it produced; that is what makes re-rendering unchanged input free.
+
+Every write goes to a temporary file in the destination folder and is moved into place with
+``os.replace``, so a reader never sees a partial file, whatever moment the writer dies at.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class StoredMedia:
+    sha256: str
+    path: Path
+    relpath: str
+    size: int
+    meta: dict[str, Any]
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path, suffix: str = ".tmp") -> Iterator[Path]:
+    """Yield a temporary path beside ``final``; on success move it into place, on error remove it."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{final.name}.", suffix=suffix, dir=final.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def atomic_write_bytes(final: Path, data: bytes) -> None:
+    with atomic_path(final) as tmp, tmp.open("wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+class MediaStore:
+    """A folder of immutable media files, addressed by content and by render cache key."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def relpath_for(self, sha256: str, ext: str = ".mp3") -> str:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError(f"not a sha256: {sha256!r}")
+        return f"{sha256[:2]}/{sha256}{ext}"
+
+    def path_for(self, sha256: str, ext: str = ".mp3") -> Path:
+        return self.root / self.relpath_for(sha256, ext)
+
+    def _key_path(self, cache_key: str) -> Path:
+        return self.root / "keys" / cache_key[:2] / f"{cache_key}.json"
+
+    def temp_path(self, suffix: str = ".mp3") -> Path:
+        """A fresh temporary file inside the store (same filesystem, so the final move is atomic)."""
+        tmp_dir = self.root / "tmp"
+        tmp_dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(suffix=suffix, dir=tmp_dir)
+        os.close(fd)
+        return Path(name)
+
+    def lookup(self, cache_key: str) -> StoredMedia | None:
+        """The file a previous render with this key produced, if it is still intact."""
+        key_path = self._key_path(cache_key)
+        try:
+            record = json.loads(key_path.read_text("utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+        path = self.path_for(record["sha256"])
+        if not path.is_file() or path.stat().st_size != record.get("size"):
+            return None
+        return StoredMedia(record["sha256"], path, self.relpath_for(record["sha256"]), record["size"], record["meta"])
+
+    def put(self, tmp_file: Path, meta: dict[str, Any], cache_key: str | None = None) -> StoredMedia:
+        """Move a finished file into the store (consuming ``tmp_file``) and index it under ``cache_key``."""
+        sha = file_sha256(tmp_file)
+        final = self.path_for(sha)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        if final.exists():
+            tmp_file.unlink()
+        else:
+            os.replace(tmp_file, final)
+        size = final.stat().st_size
+        if cache_key:
+            record = {"sha256": sha, "size": size, "meta": meta}
+            atomic_write_bytes(self._key_path(cache_key), json.dumps(record, ensure_ascii=False).encode())
+        return StoredMedia(sha, final, self.relpath_for(sha), size, meta)
