@@ -362,3 +362,52 @@ class RegenRequest(Base):
     emergency: Mapped[bool] = mapped_column(Boolean, default=False)
     done_at: Mapped[datetime | None] = mapped_column(default=None)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- G: scheduler ---------------------------------------------------------------------------
+# (APScheduler's own job table, "scheduler_jobs", is created by its SQLAlchemyJobStore and is not
+# part of this metadata: keep it out of Alembic autogenerate.)
+
+
+class SchedulerClaim(Base):
+    """A claim on one unit of scheduled work, so that daemons sharing a database never do it twice.
+
+    ``name`` is e.g. ``nightly:2026-11-26`` (one nightly run per local day) or ``regen-drain`` (a
+    reusable lock). Taken by INSERT (the unique name decides the race) or, once released, failed or
+    stale, by a compare-and-set UPDATE: plain SQL, no SELECT … FOR UPDATE, so it works everywhere.
+    A holder renews ``lease_until`` while it works; a killed holder's claim goes stale and is retaken.
+    """
+
+    __tablename__ = "scheduler_claims"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    owner: Mapped[str] = mapped_column(String(120))
+    #: running | done | failed | released
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    lease_until: Mapped[datetime] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SchedulerRun(Base):
+    """One run of a scheduler job, kept for the operators' records (and to prove a night ran once)."""
+
+    __tablename__ = "scheduler_runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: nightly | regen
+    job: Mapped[str] = mapped_column(String(32), index=True)
+    #: What started it: cron | catch-up | watch | once | interval
+    trigger: Mapped[str] = mapped_column(String(16))
+    #: The local day whose nightly run this is; None for outbox drains.
+    slot: Mapped[date | None] = mapped_column(Date, default=None, index=True)
+    owner: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: running | ok | error | interrupted
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    dates: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    stations: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    #: Playlist versions written (unchanged playlists are not rewritten, so a repeat run writes 0).
+    playlists: Mapped[int] = mapped_column(Integer, default=0)
+    #: Errors by station code, or the exception of a failed run.
+    errors: Mapped[dict[str, Any] | None] = mapped_column(default=None)
