@@ -1,0 +1,429 @@
+"""Bulletins (bản tin): creation, edits and the review workflow.
+
+draft → submitted → approved | rejected → archived. Every transition records who and when
+(BulletinTransition) and an AuditLog row. A change that affects what stations air — approval,
+an edit of an approved bulletin, withdrawal — writes a RegenRequest (the outbox the scheduler
+drains) in the same transaction, so no change is lost when no daemon runs.
+All functions work in the caller's transaction and validate before they change anything.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import shutil
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcast.errors import BroadcastError, InvalidTransition, NotFound
+from broadcast.models import (
+    AuditLog,
+    Bulletin,
+    BulletinStatus,
+    BulletinTransition,
+    MediaFile,
+    Priority,
+    RegenRequest,
+    Station,
+    StationGroup,
+    TargetKind,
+    bulletin_targets,
+    station_group_members,
+)
+from broadcast.stations import get_group, stations_by_codes
+from pipeline.store import MediaStore, atomic_path, file_sha256
+
+S = BulletinStatus
+
+#: Which status each action moves to, and from which statuses it is allowed.
+TRANSITIONS: dict[str, tuple[frozenset[BulletinStatus], BulletinStatus]] = {
+    "submit": (frozenset({S.DRAFT, S.REJECTED}), S.SUBMITTED),
+    "approve": (frozenset({S.SUBMITTED}), S.APPROVED),
+    "reject": (frozenset({S.SUBMITTED}), S.REJECTED),
+    "archive": (frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.REJECTED}), S.ARCHIVED),
+}
+STATUS_VI = {
+    S.DRAFT: "bản nháp",
+    S.SUBMITTED: "chờ duyệt",
+    S.APPROVED: "đã duyệt",
+    S.REJECTED: "bị từ chối",
+    S.ARCHIVED: "đã lưu trữ",
+}
+PRIORITY_VI = {Priority.NORMAL: "thông thường", Priority.PRIORITY: "ưu tiên", Priority.EMERGENCY: "khẩn cấp"}
+#: More plays than this per day is surely a typo (the longest day has about 4 sessions).
+MAX_PLAYS_PER_DAY = 20
+AUDIO_EXTENSIONS = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac", ".webm", ".wma"}
+_AUDIO_MAGIC = (b"RIFF", b"ID3", b"OggS", b"fLaC", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\x1aE\xdf\xa3")
+#: Fields whose change makes the rendered audio stale.
+_AUDIO_FIELDS = {"title", "body", "voice", "speech_rate", "issuer", "category", "recording"}
+_EDITABLE = {
+    "title",
+    "body",
+    "recording",
+    "category",
+    "issuer",
+    "priority",
+    "valid_from",
+    "valid_to",
+    "plays_per_day",
+    "station_codes",
+    "group",
+    "voice",
+    "speech_rate",
+    "media_dir",
+}
+
+
+# --- sources --------------------------------------------------------------------------------
+
+
+def is_audio_file(path: Path) -> bool:
+    """By extension, else by the first bytes (WAV, MP3, Ogg, FLAC, WebM)."""
+    if path.suffix.lower() in AUDIO_EXTENSIONS:
+        return True
+    if path.suffix.lower() in {".txt", ".md"}:
+        return False
+    with path.open("rb") as fh:
+        head = fh.read(12)
+    return head.startswith(_AUDIO_MAGIC) or head[4:8] == b"ftyp"
+
+
+def read_script(path: Path) -> str:
+    """A text script as UTF-8 (with or without BOM); a clear error for other encodings."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise BroadcastError(
+            f"Tệp '{path.name}' không phải văn bản UTF-8: hãy lưu lại với mã hóa UTF-8."
+        ) from None
+    except OSError as exc:
+        raise BroadcastError(f"Không đọc được tệp '{path}': {exc.strerror}.") from None
+
+
+def store_upload(session: Session, path: Path, media_dir: Path) -> MediaFile:
+    """Copy an uploaded recording into the content-addressed media store (``<sha[:2]>/<sha><ext>``)."""
+    if not path.is_file():
+        raise BroadcastError(f"Không có tệp ghi âm '{path}'.")
+    sha = file_sha256(path)
+    ext = path.suffix.lower() if path.suffix.lower() in AUDIO_EXTENSIONS else ".bin"
+    store = MediaStore(media_dir)
+    dest = store.path_for(sha, ext)
+    if not dest.exists():
+        with atomic_path(dest) as tmp:
+            shutil.copyfile(path, tmp)
+    mf = session.get(MediaFile, sha)
+    if mf is None:
+        mf = MediaFile(
+            sha256=sha,
+            path=store.relpath_for(sha, ext),
+            size=dest.stat().st_size,
+            mime=mimetypes.guess_type(dest.name)[0] or "application/octet-stream",
+            meta={"kind": "upload", "original_name": path.name},
+        )
+        session.add(mf)
+    return mf
+
+
+# --- validation -------------------------------------------------------------------------------
+
+
+def parse_priority(value: str | Priority) -> Priority:
+    try:
+        return Priority(value)
+    except ValueError:
+        raise BroadcastError(
+            f"Mức ưu tiên '{value}' không hợp lệ (normal, priority hoặc emergency)."
+        ) from None
+
+
+def _check_fields(
+    title: str, valid_from: date, valid_to: date, plays_per_day: int, speech_rate: float
+) -> None:
+    if not title.strip():
+        raise BroadcastError("Tiêu đề trống: hãy đặt tiêu đề cho bản tin.")
+    if len(title.strip()) > 300:
+        raise BroadcastError("Tiêu đề dài quá 300 ký tự.")
+    if valid_to < valid_from:
+        raise BroadcastError(
+            f"Ngày hết hiệu lực ({valid_to:%d/%m/%Y}) trước ngày bắt đầu ({valid_from:%d/%m/%Y})."
+        )
+    if not 1 <= plays_per_day <= MAX_PLAYS_PER_DAY:
+        raise BroadcastError(f"Số lần phát mỗi ngày phải từ 1 đến {MAX_PLAYS_PER_DAY}.")
+    if not 0.5 <= speech_rate <= 2.0:
+        raise BroadcastError("Tốc độ đọc phải từ 0,5 đến 2,0.")
+
+
+def _resolve_targets(
+    session: Session, station_codes: Iterable[str] | None, group: str | None
+) -> tuple[TargetKind, StationGroup | None, list[Station]]:
+    codes = [c for c in (station_codes or []) if c.strip()]
+    if codes and group:
+        raise BroadcastError("Chọn hoặc danh sách đài, hoặc một nhóm đài, không chọn cả hai.")
+    if codes:
+        return TargetKind.STATIONS, None, stations_by_codes(session, codes)
+    if group:
+        return TargetKind.GROUP, get_group(session, group), []
+    return TargetKind.ALL, None, []
+
+
+def _default_media_dir() -> Path:
+    from loa import config
+
+    return config.load().media_dir
+
+
+# --- create / update --------------------------------------------------------------------------
+
+
+def create_bulletin(
+    session: Session,
+    *,
+    title: str,
+    body: str = "",
+    recording: Path | None = None,
+    category: str = "",
+    issuer: str = "",
+    priority: str | Priority = "normal",
+    valid_from: date,
+    valid_to: date,
+    plays_per_day: int = 1,
+    station_codes: list[str] | None = None,
+    group: str | None = None,
+    voice: str = "",
+    speech_rate: float = 1.0,
+    actor: str,
+    media_dir: Path | None = None,
+) -> Bulletin:
+    """A new draft. A recording is copied into the media store (``media_dir``, default: the
+    configured one); otherwise ``body`` is the script to render. Targets: the stations named, or a
+    group, or (neither) every station."""
+    prio = parse_priority(priority)
+    _check_fields(title, valid_from, valid_to, plays_per_day, speech_rate)
+    if recording is None and not body.strip():
+        raise BroadcastError("Văn bản trống: không có gì để đọc.")
+    if not actor.strip():
+        raise BroadcastError("Thiếu người thực hiện.")
+    kind, grp, stations = _resolve_targets(session, station_codes, group)
+    upload = store_upload(session, recording, media_dir or _default_media_dir()) if recording else None
+    b = Bulletin(
+        title=title.strip(),
+        body=body,
+        source_kind="audio" if upload else "text",
+        upload_sha256=upload.sha256 if upload else None,
+        category=category.strip(),
+        issuer=issuer.strip(),
+        priority=prio,
+        valid_from=valid_from,
+        valid_to=valid_to,
+        plays_per_day=plays_per_day,
+        target_kind=kind,
+        target_group=grp,
+        target_stations=stations,
+        status=S.DRAFT,
+        voice=voice,
+        speech_rate=speech_rate,
+        created_by=actor,
+        render_status="none",
+        render_error="",
+    )
+    session.add(b)
+    session.flush()
+    _audit(session, actor, "bulletin.create", b, {"priority": prio.value})
+    return b
+
+
+def update_bulletin(session: Session, bulletin: Bulletin, *, actor: str, **fields: Any) -> Bulletin:
+    """Change a bulletin that is not archived. Changing the words or voice makes the audio stale
+    (render_status back to "none"); changing an approved bulletin asks for new playlists for the
+    stations it targeted before and after."""
+    if bulletin.status == S.ARCHIVED:
+        raise InvalidTransition("Bản tin đã lưu trữ, không sửa được.")
+    unknown = set(fields) - _EDITABLE
+    if unknown:
+        raise BroadcastError("Không sửa được trường: " + ", ".join(sorted(unknown)) + ".")
+    title = fields.get("title", bulletin.title)
+    valid_from = fields.get("valid_from", bulletin.valid_from)
+    valid_to = fields.get("valid_to", bulletin.valid_to)
+    plays = fields.get("plays_per_day", bulletin.plays_per_day)
+    rate = fields.get("speech_rate", bulletin.speech_rate)
+    _check_fields(title, valid_from, valid_to, plays, rate)
+    prio = parse_priority(fields["priority"]) if "priority" in fields else bulletin.priority
+    recording = fields.get("recording")
+    if (
+        "body" in fields
+        and recording is None
+        and bulletin.source_kind == "text"
+        and not fields["body"].strip()
+    ):
+        raise BroadcastError("Văn bản trống: không có gì để đọc.")
+    retarget = "station_codes" in fields or "group" in fields
+    if retarget:
+        kind, grp, stations = _resolve_targets(session, fields.get("station_codes"), fields.get("group"))
+    before = target_station_codes(session, bulletin) if bulletin.status == S.APPROVED else []
+
+    changed: dict[str, Any] = {}
+    for name in ("body", "category", "issuer", "voice"):
+        if name in fields and fields[name] != getattr(bulletin, name):
+            changed[name] = fields[name]
+            setattr(bulletin, name, fields[name])
+    for name, value in (
+        ("title", title.strip()),
+        ("valid_from", valid_from),
+        ("valid_to", valid_to),
+        ("plays_per_day", plays),
+        ("speech_rate", rate),
+        ("priority", prio),
+    ):
+        if value != getattr(bulletin, name):
+            changed[name] = str(value)
+            setattr(bulletin, name, value)
+    if recording is not None:
+        upload = store_upload(session, recording, fields.get("media_dir") or _default_media_dir())
+        if upload.sha256 != bulletin.upload_sha256:
+            bulletin.upload_sha256, bulletin.source_kind = upload.sha256, "audio"
+            changed["recording"] = upload.sha256
+    if retarget:
+        old = (bulletin.target_kind, bulletin.target_group_id, sorted(s.id for s in bulletin.target_stations))
+        bulletin.target_kind, bulletin.target_group, bulletin.target_stations = kind, grp, stations
+        new = (kind, grp.id if grp else None, sorted(s.id for s in stations))
+        if old != new:
+            changed["targets"] = kind.value
+    if not changed:
+        return bulletin
+    if _AUDIO_FIELDS & set(changed):
+        bulletin.media_sha256, bulletin.render_status, bulletin.render_error = None, "none", ""
+    session.flush()
+    _audit(session, actor, "bulletin.update", bulletin, {"fields": sorted(changed)})
+    if bulletin.status == S.APPROVED:
+        after = target_station_codes(session, bulletin)
+        _regen(session, bulletin, "bulletin changed", sorted(set(before) | set(after)))
+    return bulletin
+
+
+# --- workflow -----------------------------------------------------------------------------------
+
+
+def _move(session: Session, bulletin: Bulletin, action: str, actor: str, comment: str) -> None:
+    allowed, to = TRANSITIONS[action]
+    if bulletin.status not in allowed:
+        raise InvalidTransition(
+            f"Bản tin #{bulletin.id} đang ở trạng thái '{STATUS_VI[bulletin.status]}', "
+            f"không thể chuyển sang '{STATUS_VI[to]}'."
+        )
+    if not actor.strip():
+        raise BroadcastError("Thiếu người thực hiện.")
+    frm = bulletin.status
+    bulletin.status = to
+    bulletin.transitions.append(
+        BulletinTransition(from_status=frm.value, to_status=to.value, actor=actor, comment=comment)
+    )
+    session.flush()
+    _audit(
+        session,
+        actor,
+        f"bulletin.{action}",
+        bulletin,
+        {"from": frm.value, "to": to.value, "priority": bulletin.priority.value, "comment": comment},
+    )
+
+
+def submit(session: Session, bulletin: Bulletin, actor: str, comment: str = "") -> None:
+    _move(session, bulletin, "submit", actor, comment)
+
+
+def approve(session: Session, bulletin: Bulletin, actor: str, comment: str = "") -> None:
+    _move(session, bulletin, "approve", actor, comment)
+    emergency = bulletin.priority == Priority.EMERGENCY
+    if emergency:
+        _audit(session, actor, "emergency.approve", bulletin, {"title": bulletin.title})
+    _regen(
+        session, bulletin, "bulletin approved", target_station_codes(session, bulletin), emergency=emergency
+    )
+
+
+def reject(session: Session, bulletin: Bulletin, actor: str, comment: str) -> None:
+    if not comment.strip():
+        raise BroadcastError("Từ chối bản tin cần ghi lý do.")
+    _move(session, bulletin, "reject", actor, comment)
+
+
+def archive(session: Session, bulletin: Bulletin, actor: str, comment: str = "") -> None:
+    """Withdraw a bulletin. If it was on air (approved), its stations get new playlists without it."""
+    was_approved = bulletin.status == S.APPROVED
+    codes = target_station_codes(session, bulletin) if was_approved else []
+    _move(session, bulletin, "archive", actor, comment)
+    if was_approved:
+        _regen(session, bulletin, "bulletin withdrawn", codes)
+
+
+def _audit(session: Session, actor: str, action: str, bulletin: Bulletin, detail: dict[str, Any]) -> None:
+    session.add(AuditLog(actor=actor, action=action, target=f"bulletin:{bulletin.id}", detail=detail))
+
+
+def _regen(
+    session: Session, bulletin: Bulletin, reason: str, codes: list[str], *, emergency: bool = False
+) -> None:
+    session.add(
+        RegenRequest(reason=reason, bulletin_id=bulletin.id, station_codes=codes, emergency=emergency)
+    )
+    session.flush()
+
+
+def request_regen(session: Session, bulletin: Bulletin, reason: str) -> None:
+    """Ask for new playlists for an approved bulletin's stations (e.g. its audio was just rendered)."""
+    if bulletin.status == S.APPROVED:
+        _regen(
+            session,
+            bulletin,
+            reason,
+            target_station_codes(session, bulletin),
+            emergency=bulletin.priority == Priority.EMERGENCY,
+        )
+
+
+# --- queries --------------------------------------------------------------------------------------
+
+
+def get_bulletin(session: Session, bulletin_id: int) -> Bulletin:
+    b = session.get(Bulletin, bulletin_id)
+    if b is None:
+        raise NotFound(f"Không có bản tin #{bulletin_id}.")
+    return b
+
+
+def target_station_codes(session: Session, bulletin: Bulletin) -> list[str]:
+    """Codes of the active stations a bulletin goes to, sorted."""
+    if bulletin.target_kind == TargetKind.STATIONS:
+        return sorted(s.code for s in bulletin.target_stations if s.active)
+    q = select(Station.code).where(Station.active.is_(True))
+    if bulletin.target_kind == TargetKind.GROUP:
+        q = q.join(station_group_members, station_group_members.c.station_id == Station.id).where(
+            station_group_members.c.group_id == bulletin.target_group_id
+        )
+    return sorted(session.scalars(q))
+
+
+def eligible_bulletins(session: Session, station: Station, day: date) -> list[Bulletin]:
+    """Approved bulletins valid on ``day`` that target the station, emergencies first, then
+    priority, then normal; oldest first within a level. Includes ones not rendered yet (check
+    ``media_sha256``) so the planner can report them as unplaced."""
+    if not station.active:
+        return []
+    in_group = select(station_group_members.c.group_id).where(
+        station_group_members.c.station_id == station.id
+    )
+    targeted = select(bulletin_targets.c.bulletin_id).where(bulletin_targets.c.station_id == station.id)
+    q = select(Bulletin).where(
+        Bulletin.status == S.APPROVED,
+        Bulletin.valid_from <= day,
+        Bulletin.valid_to >= day,
+        (Bulletin.target_kind == TargetKind.ALL)
+        | ((Bulletin.target_kind == TargetKind.GROUP) & Bulletin.target_group_id.in_(in_group))
+        | ((Bulletin.target_kind == TargetKind.STATIONS) & Bulletin.id.in_(targeted)),
+    )
+    found = list(session.scalars(q))
+    return sorted(found, key=lambda b: (b.priority.rank, b.created_at, b.id))

@@ -1,0 +1,114 @@
+"""Render a bulletin through the pipeline and record the result in the database.
+
+The pipeline owns the audio and its cache (identical input is a lookup); this module only keeps
+the books: the MediaFile row (by sha256), the bulletin's render status, and a playlist regeneration
+request when an approved bulletin gets new audio.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from broadcast.bulletins import request_regen
+from broadcast.errors import RenderFailed
+from broadcast.models import Bulletin, MediaFile
+from loa.config import Settings
+from pipeline.render import RenderRequest, RenderResult, render
+from pipeline.types import PipelineError
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[float], None]
+
+
+def render_request(bulletin: Bulletin, settings: Settings, session: Session) -> RenderRequest:
+    """What the pipeline needs to render this bulletin: its script, or its stored recording."""
+    recording: Path | None = None
+    if bulletin.source_kind == "audio":
+        upload = session.get(MediaFile, bulletin.upload_sha256) if bulletin.upload_sha256 else None
+        if upload is None:
+            raise RenderFailed(f"Bản tin #{bulletin.id} không có tệp ghi âm.")
+        recording = (settings.media_dir / upload.path).resolve()
+    return RenderRequest(
+        text=None if recording else bulletin.body,
+        recording=recording,
+        title=bulletin.title,
+        issuer=bulletin.issuer,
+        category=bulletin.category,
+        date=bulletin.valid_from.isoformat(),
+        voice=bulletin.voice,
+        speech_rate=bulletin.speech_rate,
+    )
+
+
+def upsert_media(session: Session, res: RenderResult) -> MediaFile:
+    meta: dict[str, Any] = {
+        **res.meta,
+        "engine": res.engine,
+        "voice": res.voice,
+        "loudness_lufs": res.loudness_lufs,
+        "true_peak_dbtp": res.true_peak_dbtp,
+        "cache_key": res.cache_key,
+    }
+    mf = session.get(MediaFile, res.sha256)
+    if mf is None:
+        mf = MediaFile(
+            sha256=res.sha256,
+            path=res.relpath,
+            size=res.size,
+            duration_s=res.duration_s,
+            mime="audio/mpeg",
+            meta=meta,
+        )
+        session.add(mf)
+    else:
+        mf.path, mf.size, mf.duration_s, mf.meta = res.relpath, res.size, res.duration_s, meta
+    return mf
+
+
+def render_bulletin(
+    session: Session, bulletin: Bulletin, settings: Settings, on_progress: ProgressFn | None = None
+) -> MediaFile:
+    """Render (or fetch from the cache) the bulletin's broadcast MP3 and link it to the bulletin.
+
+    On failure the bulletin is marked ``failed`` with a Vietnamese ``render_error`` and
+    RenderFailed is raised: commit the session anyway so the failure is recorded.
+    """
+    try:
+        req = render_request(bulletin, settings, session)
+    except RenderFailed as exc:
+        bulletin.render_status, bulletin.render_error = "failed", str(exc)
+        session.flush()
+        raise
+    bulletin.render_status, bulletin.render_error = "running", ""
+    previous = bulletin.media_sha256
+    try:
+        res = render(req, settings, on_progress=on_progress)
+    except PipelineError as exc:
+        msg = f"Không tạo được âm thanh cho bản tin #{bulletin.id}: {exc}"
+        log.warning("%s", msg)
+        bulletin.render_status, bulletin.render_error = "failed", msg
+        session.flush()
+        raise RenderFailed(msg) from exc
+    mf = upsert_media(session, res)
+    bulletin.media = mf
+    bulletin.media_sha256 = mf.sha256
+    bulletin.render_status, bulletin.render_error = "done", ""
+    session.flush()
+    if previous != mf.sha256:
+        # New audio on air: the approved bulletin's stations need playlists that point to it.
+        request_regen(session, bulletin, "bulletin rendered")
+    log.info(
+        "bulletin #%s rendered: %s (%.1f s, %s%s)",
+        bulletin.id,
+        mf.sha256[:12],
+        mf.duration_s,
+        res.engine,
+        ", cached" if res.cached else "",
+    )
+    return mf

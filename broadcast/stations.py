@@ -1,0 +1,524 @@
+"""Stations and their broadcast sessions: CSV import, session specs, agent tokens, heartbeats.
+
+A station CSV has the columns ``code,name,kind,sessions`` (optionally ``district``, ``timezone``),
+where sessions is a spec such as ``"Mon-Sat 05:30-06:00; Mon-Sat 17:00-17:45"``. An import either
+stores every row or, if any line is bad, nothing, and reports every bad line at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcast.errors import BroadcastError, CsvErrors, Forbidden, NotFound
+from broadcast.models import AuditLog, BroadcastSession, Station, StationGroup, utcnow
+from broadcast.security import hash_token, new_token, verify_token
+
+#: Station kinds: commune (xã), ward (phường), township (thị trấn).
+KINDS = ("xa", "phuong", "thi_tran")
+CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+REQUIRED_COLUMNS = ("code", "name", "kind", "sessions")
+OPTIONAL_COLUMNS = ("district", "timezone")
+
+_DAY_NAMES = {
+    "mon": 1,
+    "tue": 2,
+    "wed": 3,
+    "thu": 4,
+    "fri": 5,
+    "sat": 6,
+    "sun": 7,
+    # Vietnamese: thứ hai … thứ bảy, chủ nhật
+    "t2": 1,
+    "t3": 2,
+    "t4": 3,
+    "t5": 4,
+    "t6": 5,
+    "t7": 6,
+    "cn": 7,
+}
+_DAY_ABBR = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
+_WEEKDAY_VI = {
+    1: "thứ Hai",
+    2: "thứ Ba",
+    3: "thứ Tư",
+    4: "thứ Năm",
+    5: "thứ Sáu",
+    6: "thứ Bảy",
+    7: "Chủ nhật",
+}
+_ITEM_RE = re.compile(r"^(?P<days>\S+)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})$")
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """One broadcast window. Attribute names match ``BroadcastSession`` so both can be checked alike."""
+
+    weekdays: str  # ISO weekday digits, "123456" = Mon–Sat; ignored when on_date is set
+    start_time: time
+    max_minutes: int
+    on_date: date | None = None
+    name: str = ""
+
+    @property
+    def end_time(self) -> time:
+        end = datetime.combine(date.min, self.start_time) + timedelta(minutes=self.max_minutes)
+        return end.time()
+
+    def format(self) -> str:
+        days = self.on_date.isoformat() if self.on_date else format_weekdays(self.weekdays)
+        return f"{days} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+
+class SessionLike(Protocol):
+    @property
+    def weekdays(self) -> str: ...
+    @property
+    def start_time(self) -> time: ...
+    @property
+    def max_minutes(self) -> int: ...
+    @property
+    def on_date(self) -> date | None: ...
+
+
+@dataclass(frozen=True)
+class StationRow:
+    line: int
+    code: str
+    name: str
+    kind: str
+    sessions: list[SessionSpec]
+    district: str = ""
+    timezone: str = ""
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    sessions: int = 0
+    group: str | None = None
+
+
+# --- session specs -------------------------------------------------------------------------
+
+
+def format_weekdays(digits: str) -> str:
+    """ "123456" → "Mon-Sat"; "135" → "Mon,Wed,Fri". Inverse of the day part of ``parse_sessions``."""
+    days = sorted({int(d) for d in digits})
+    if not days:
+        return ""
+    runs: list[tuple[int, int]] = []
+    for d in days:
+        if runs and d == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], d)
+        else:
+            runs.append((d, d))
+    parts = []
+    for a, b in runs:
+        if a == b:
+            parts.append(_DAY_ABBR[a])
+        elif b == a + 1:
+            parts.extend([_DAY_ABBR[a], _DAY_ABBR[b]])
+        else:
+            parts.append(f"{_DAY_ABBR[a]}-{_DAY_ABBR[b]}")
+    return ",".join(parts)
+
+
+def _day(name: str) -> int:
+    try:
+        return _DAY_NAMES[name.strip().lower()]
+    except KeyError:
+        raise BroadcastError(
+            f"Không hiểu ngày '{name}': dùng Mon…Sun hoặc T2…T7, CN (ví dụ Mon-Sat)."
+        ) from None
+
+
+def _parse_days(text: str) -> str:
+    days: set[int] = set()
+    for part in text.split(","):
+        if not part:
+            raise BroadcastError(f"Danh sách ngày '{text}' có phần trống.")
+        if "-" in part:
+            a_name, _, b_name = part.partition("-")
+            a, b = _day(a_name), _day(b_name)
+            # A range may wrap past Sunday: Sat-Mon is Sat, Sun, Mon.
+            d = a
+            while True:
+                days.add(d)
+                if d == b:
+                    break
+                d = d % 7 + 1
+        else:
+            days.add(_day(part))
+    return "".join(str(d) for d in sorted(days))
+
+
+def _parse_clock(text: str) -> time:
+    h, _, m = text.partition(":")
+    try:
+        return time(int(h), int(m))
+    except ValueError:
+        raise BroadcastError(f"Giờ '{text}' không hợp lệ (dạng HH:MM, 00:00–23:59).") from None
+
+
+def parse_sessions(spec: str) -> list[SessionSpec]:
+    """Parse ``"Mon-Sat 05:30-06:00; 2026-12-01 19:00-19:30"``: weekly windows or one-off dates.
+
+    Days are English (Mon…Sun) or Vietnamese (T2…T7, CN) abbreviations, as ranges or comma lists.
+    A window may not cross midnight. Raises BroadcastError with the reason in Vietnamese.
+    """
+    out: list[SessionSpec] = []
+    for raw in spec.split(";"):
+        item = " ".join(raw.split())
+        if not item:
+            continue
+        m = _ITEM_RE.match(item)
+        if not m:
+            raise BroadcastError(
+                f"Phiên phát '{item}' sai dạng: cần 'Ngày HH:MM-HH:MM', ví dụ 'Mon-Sat 05:30-06:00'."
+            )
+        start, end = _parse_clock(m["start"]), _parse_clock(m["end"])
+        minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+        if minutes <= 0:
+            raise BroadcastError(f"Phiên phát '{item}': giờ kết thúc phải sau giờ bắt đầu (cùng ngày).")
+        days = m["days"]
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", days):
+            try:
+                on_date = date.fromisoformat(days)
+            except ValueError:
+                raise BroadcastError(f"Ngày '{days}' không hợp lệ.") from None
+            out.append(
+                SessionSpec(
+                    weekdays=str(on_date.isoweekday()), start_time=start, max_minutes=minutes, on_date=on_date
+                )
+            )
+        else:
+            out.append(SessionSpec(weekdays=_parse_days(days), start_time=start, max_minutes=minutes))
+    if not out:
+        raise BroadcastError("Chưa có phiên phát nào.")
+    return out
+
+
+def format_sessions(sessions: Iterable[SessionLike]) -> str:
+    return "; ".join(spec_of(s).format() for s in sessions)
+
+
+def spec_of(s: SessionLike) -> SessionSpec:
+    return SessionSpec(
+        weekdays=s.weekdays,
+        start_time=s.start_time,
+        max_minutes=s.max_minutes,
+        on_date=s.on_date,
+        name=getattr(s, "name", "") or "",
+    )
+
+
+def _minutes(t: time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _shared_day(a: SessionLike, b: SessionLike) -> str | None:
+    """A day both sessions run on, described in Vietnamese, or None."""
+    if a.on_date and b.on_date:
+        return f"ngày {a.on_date:%d/%m/%Y}" if a.on_date == b.on_date else None
+    if a.on_date or b.on_date:
+        one_off, weekly = (a, b) if a.on_date else (b, a)
+        assert one_off.on_date is not None
+        wd = one_off.on_date.isoweekday()
+        return f"ngày {one_off.on_date:%d/%m/%Y}" if str(wd) in weekly.weekdays else None
+    common = sorted(set(a.weekdays) & set(b.weekdays))
+    return _WEEKDAY_VI[int(common[0])] if common else None
+
+
+def check_overlaps(sessions: Sequence[SessionLike]) -> None:
+    """Raise BroadcastError if any two sessions run at the same time on some day.
+
+    A one-off session counts as running on its date, so it may not overlap a weekly one either.
+    Back-to-back windows (one ends 06:00, the next starts 06:00) are fine.
+    """
+    problems = []
+    for i, a in enumerate(sessions):
+        for b in sessions[i + 1 :]:
+            day = _shared_day(a, b)
+            if day is None:
+                continue
+            a0, b0 = _minutes(a.start_time), _minutes(b.start_time)
+            if a0 < b0 + b.max_minutes and b0 < a0 + a.max_minutes:
+                problems.append(f"'{spec_of(a).format()}' trùng giờ với '{spec_of(b).format()}' ({day})")
+    if problems:
+        raise BroadcastError("Phiên phát trùng giờ: " + "; ".join(problems) + ".")
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def parse_stations_csv(text: str) -> list[StationRow]:
+    """Read a station CSV. Raises CsvErrors listing every bad line (line numbers as in an editor)."""
+    text = text.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CsvErrors([(1, "tệp trống, cần dòng tiêu đề code,name,kind,sessions")]) from None
+    except csv.Error as exc:
+        raise CsvErrors([(1, f"không đọc được dòng tiêu đề ({exc})")]) from None
+    cols = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
+    unknown = [c for c in cols if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("thiếu cột " + ", ".join(missing))
+        if unknown:
+            parts.append("cột lạ " + ", ".join(unknown))
+        raise CsvErrors([(1, "; ".join(parts) + " (cần code,name,kind,sessions[,district,timezone])")])
+
+    rows: list[StationRow] = []
+    errors: list[tuple[int, str]] = []
+    seen: dict[str, int] = {}
+    line = reader.line_num
+    while True:
+        start_line = line + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            errors.append((start_line, f"lỗi định dạng CSV ({exc})"))
+            break
+        line = reader.line_num
+        if not any(v.strip() for v in record):
+            continue
+        if len(record) != len(cols):
+            errors.append(
+                (start_line, f"có {len(record)} cột, cần {len(cols)} (nhớ đặt sessions trong ngoặc kép)")
+            )
+            continue
+        values = {c: v.strip() for c, v in zip(cols, record, strict=True)}
+        reasons = []
+        code = values["code"]
+        if not code:
+            reasons.append("thiếu mã đài (code)")
+        elif not CODE_RE.match(code):
+            reasons.append(f"mã đài '{code}' không hợp lệ (chỉ chữ thường không dấu, số, '-' hoặc '_')")
+        elif code in seen:
+            reasons.append(f"mã đài '{code}' trùng với dòng {seen[code]}")
+        else:
+            seen[code] = start_line
+        if not values["name"]:
+            reasons.append("thiếu tên đài (name)")
+        if values["kind"] not in KINDS:
+            reasons.append(f"loại đài '{values['kind']}' không hợp lệ (dùng {', '.join(KINDS)})")
+        tz = values.get("timezone", "")
+        if tz:
+            try:
+                ZoneInfo(tz)
+            except (ZoneInfoNotFoundError, ValueError):
+                reasons.append(f"múi giờ '{tz}' không tồn tại")
+        sessions: list[SessionSpec] = []
+        try:
+            sessions = parse_sessions(values["sessions"])
+            check_overlaps(sessions)
+        except BroadcastError as exc:
+            reasons.append(str(exc).rstrip("."))
+        if reasons:
+            errors.append((start_line, "; ".join(reasons)))
+            continue
+        rows.append(
+            StationRow(
+                line=start_line,
+                code=code,
+                name=values["name"],
+                kind=values["kind"],
+                sessions=sessions,
+                district=values.get("district", ""),
+                timezone=tz,
+            )
+        )
+    if errors:
+        raise CsvErrors(errors)
+    if not rows:
+        raise CsvErrors([(1, "không có đài nào trong tệp")])
+    return rows
+
+
+def _group(session: Session, name: str) -> StationGroup:
+    name = name.strip()
+    if not name:
+        raise BroadcastError("Tên nhóm trống.")
+    grp = session.scalar(select(StationGroup).where(StationGroup.name == name))
+    if grp is None:
+        grp = StationGroup(name=name)
+        session.add(grp)
+    return grp
+
+
+def import_stations(
+    session: Session,
+    rows: Sequence[StationRow],
+    *,
+    group: str | None = None,
+    district: str | None = None,
+    actor: str = "",
+) -> ImportResult:
+    """Create or update stations by code; their weekly sessions become the CSV's.
+
+    One-off sessions already stored are kept; if they now overlap a weekly one, the whole import
+    fails. All in the caller's transaction: an error leaves the database as it was.
+    """
+    codes = [r.code for r in rows]
+    existing = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(codes)))}
+    for r in rows:  # validate everything before changing anything
+        st = existing.get(r.code)
+        if st is not None:
+            one_offs = [s for s in st.sessions if s.on_date is not None]
+            try:
+                check_overlaps([*r.sessions, *one_offs])
+            except BroadcastError as exc:
+                raise BroadcastError(f"Đài {r.code} (dòng {r.line}): {exc}") from None
+    result = ImportResult(group=group)
+    grp = _group(session, group) if group else None
+    for r in rows:
+        st = existing.get(r.code)
+        if st is None:
+            st = Station(code=r.code, name=r.name, kind=r.kind)
+            session.add(st)
+            result.created.append(r.code)
+        else:
+            st.name, st.kind = r.name, r.kind
+            for old in [s for s in st.sessions if s.on_date is None]:
+                st.sessions.remove(old)
+            result.updated.append(r.code)
+        if r.district or district:
+            st.district = r.district or district or ""
+        if r.timezone:
+            st.timezone = r.timezone
+        for spec in r.sessions:
+            st.sessions.append(
+                BroadcastSession(
+                    weekdays=spec.weekdays,
+                    start_time=spec.start_time,
+                    max_minutes=spec.max_minutes,
+                    on_date=spec.on_date,
+                    name=spec.name,
+                )
+            )
+            result.sessions += 1
+        if grp is not None and grp not in st.groups:
+            st.groups.append(grp)
+    session.add(
+        AuditLog(
+            actor=actor or "system",
+            action="stations.import",
+            target=group or "",
+            detail={"created": result.created, "updated": result.updated},
+        )
+    )
+    session.flush()
+    return result
+
+
+# --- lookups and sessions --------------------------------------------------------------------
+
+
+def get_station(session: Session, code: str) -> Station:
+    st = session.scalar(select(Station).where(Station.code == code))
+    if st is None:
+        raise NotFound(f"Không có đài mã '{code}'.")
+    return st
+
+
+def stations_by_codes(session: Session, codes: Iterable[str]) -> list[Station]:
+    """The stations named, in the order given; NotFound lists every unknown code."""
+    wanted = list(dict.fromkeys(c.strip() for c in codes if c.strip()))
+    found = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(wanted)))}
+    unknown = [c for c in wanted if c not in found]
+    if unknown:
+        raise NotFound("Không có đài mã: " + ", ".join(unknown) + ".")
+    return [found[c] for c in wanted]
+
+
+def get_group(session: Session, name: str) -> StationGroup:
+    grp = session.scalar(select(StationGroup).where(StationGroup.name == name))
+    if grp is None:
+        raise NotFound(f"Không có nhóm đài '{name}'.")
+    return grp
+
+
+def add_session(session: Session, station: Station, spec: SessionSpec) -> BroadcastSession:
+    """Add one session to a station; refuses one that overlaps the station's active sessions."""
+    check_overlaps([*[s for s in station.sessions if s.active], spec])
+    bs = BroadcastSession(
+        weekdays=spec.weekdays,
+        start_time=spec.start_time,
+        max_minutes=spec.max_minutes,
+        on_date=spec.on_date,
+        name=spec.name,
+    )
+    station.sessions.append(bs)
+    session.flush()
+    return bs
+
+
+def sessions_on(station: Station, day: date) -> list[BroadcastSession]:
+    """The station's active sessions on a date: weekly ones on that weekday and one-offs on that date."""
+    wd = str(day.isoweekday())
+    return sorted(
+        (
+            s
+            for s in station.sessions
+            if s.active and (s.on_date == day if s.on_date is not None else wd in s.weekdays)
+        ),
+        key=lambda s: s.start_time,
+    )
+
+
+# --- agent tokens and heartbeats -----------------------------------------------------------------
+
+
+def issue_agent_token(session: Session, station: Station, actor: str = "") -> str:
+    """A new agent token for the station: returned once, only its hash is stored. Revokes the old one."""
+    token = new_token()
+    station.token_hash = hash_token(token)
+    session.add(AuditLog(actor=actor or "system", action="station.token", target=station.code))
+    session.flush()
+    return token
+
+
+def authenticate_station(session: Session, code: str, token: str) -> Station:
+    station = get_station(session, code)
+    if not station.active:
+        raise Forbidden(f"Đài '{code}' đang tạm ngừng.")
+    if not verify_token(token, station.token_hash):
+        raise Forbidden("Mã truy cập của đài không đúng.")
+    return station
+
+
+def station_for_token(session: Session, token: str) -> Station:
+    """The active station whose agent token this is (for APIs that get only a bearer token)."""
+    if not token:
+        raise Forbidden("Thiếu mã truy cập.")
+    station = session.scalar(select(Station).where(Station.token_hash == hash_token(token)))
+    if station is None or not verify_token(token, station.token_hash):
+        raise Forbidden("Mã truy cập của đài không đúng.")
+    if not station.active:
+        raise Forbidden(f"Đài '{station.code}' đang tạm ngừng.")
+    return station
+
+
+def record_heartbeat(
+    session: Session, station: Station, info: dict[str, Any], now: datetime | None = None
+) -> None:
+    station.last_heartbeat_at = now or utcnow()
+    station.agent_info = dict(info)
+    session.flush()
