@@ -409,5 +409,7 @@ class SchedulerRun(Base):
     stations: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     #: Playlist versions written (unchanged playlists are not rewritten, so a repeat run writes 0).
     playlists: Mapped[int] = mapped_column(Integer, default=0)
+    #: Outbox requests processed (regen runs).
+    requests: Mapped[int] = mapped_column(Integer, default=0)
     #: Errors by station code, or the exception of a failed run.
     errors: Mapped[dict[str, Any] | None] = mapped_column(default=None)

@@ -1,0 +1,546 @@
+"""The generation daemon: nightly playlists for every active station, and the regeneration outbox.
+
+Why it is built this way:
+
+- APScheduler 3 keeps its jobs in a table of the Loa database (``SQLAlchemyJobStore``, table
+  ``scheduler_jobs``), so a restart loses nothing. The nightly job is coalesced and has no misfire
+  limit, so a night missed while the daemon was down fires once when it is back.
+- APScheduler alone cannot promise "exactly once": it moves a job's next run time forward *before*
+  the job runs (a kill mid-run loses the run), and two schedulers on one job store both fire. So a
+  nightly run first claims its *slot*, the local day whose nightly time has last passed, in
+  ``scheduler_claims``: the unique name decides between daemons, a lease renewed while working lets
+  a killed run be taken over, and a finished slot never runs again. The daemon also checks the
+  current slot when it starts and every ``watch`` interval, which catches up after downtime, a crash,
+  a failed run or a clock jump.
+- A run covers today and the ``days_ahead`` days after it: whatever nights were missed, every day
+  still to be broadcast gets its playlist (past days cannot be broadcast, so they are not made).
+  Generation writes a new version only when the content changed, so covering a day again is free.
+- The RegenRequest outbox is drained every few seconds; the drain handles emergencies first.
+- Generation is serialised inside the process one station at a time, so an emergency drain waits
+  for at most one station of a nightly run, never for the whole run.
+- Leases use the real clock (they are about live processes); the schedule uses ``Clock``, which
+  tests may shift with ``LOA_FAKE_NOW`` to cross midnight in seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import socket
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcast.db import session_factory, session_scope
+from broadcast.errors import BroadcastError
+from broadcast.models import RegenRequest, SchedulerClaim, SchedulerRun, Station
+from loa.config import Settings
+
+log = logging.getLogger(__name__)
+
+#: APScheduler's job table, created by its job store beside Loa's own tables.
+JOB_TABLE = "scheduler_jobs"
+#: Set to an ISO 8601 time to run the daemon's schedule from that moment (tests, rehearsals).
+FAKE_NOW_ENV = "LOA_FAKE_NOW"
+NIGHTLY_JOB_ID = "nightly"
+WATCH_JOB_ID = "nightly-watch"
+DRAIN_JOB_ID = "regen-drain"
+DRAIN_LOCK = "regen-drain"
+
+
+class SchedulerError(BroadcastError):
+    """A scheduler option or the fake clock cannot be used (message in Vietnamese)."""
+
+
+# --- time ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clock:
+    """The schedule's wall clock, optionally shifted by a fixed offset (time still runs)."""
+
+    offset: timedelta = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    @classmethod
+    def from_env(cls, tz: tzinfo, env: Mapping[str, str] | None = None) -> Clock:
+        """Real time, or the time in ``LOA_FAKE_NOW`` (local to ``tz`` if it has no offset)."""
+        raw = (os.environ if env is None else env).get(FAKE_NOW_ENV, "").strip()
+        if not raw:
+            return cls()
+        try:
+            fake = datetime.fromisoformat(raw)
+        except ValueError as exc:
+            raise SchedulerError(
+                f"{FAKE_NOW_ENV}: không đọc được thời điểm {raw!r} (cần dạng ISO 8601, ví dụ 2026-11-26T23:59:00)."
+            ) from exc
+        if fake.tzinfo is None:
+            fake = fake.replace(tzinfo=tz)
+        return cls(offset=fake - datetime.now(UTC))
+
+
+def parse_hhmm(text: str) -> time:
+    """``"00:05"`` → 00:05; the nightly time of settings and of ``--at``."""
+    m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", text.strip())
+    if not m:
+        raise SchedulerError(f"Giờ không hợp lệ: {text!r} (cần dạng HH:MM, ví dụ 00:05).")
+    return time(int(m[1]), int(m[2]))
+
+
+def nightly_slot(now: datetime, at: time, tz: tzinfo) -> date:
+    """The local day whose nightly run is the latest one due at ``now``."""
+    local = now.astimezone(tz)
+    return local.date() if local.time() >= at else local.date() - timedelta(days=1)
+
+
+def nightly_dates(today: date, days_ahead: int) -> list[date]:
+    """Today and the ``days_ahead`` days after it (see the module docstring)."""
+    return [today + timedelta(days=i) for i in range(max(days_ahead, 0) + 1)]
+
+
+# --- claims ----------------------------------------------------------------------------------
+
+
+def _claimable(status: str, attempts: int, lease_until: datetime, now: datetime, max_attempts: int | None) -> bool:
+    if status == "released":
+        return True
+    if status == "running":
+        return lease_until < now  # the holder stopped renewing: it died
+    if status == "failed":
+        return max_attempts is None or attempts < max_attempts
+    return False  # done
+
+
+def try_claim(
+    factory: sessionmaker[Session],
+    name: str,
+    owner: str,
+    *,
+    lease_s: float,
+    max_attempts: int | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Take the claim ``name`` for ``owner``; False if it is done, held by a live owner, or lost a race.
+
+    A new claim is an INSERT on a unique name; an existing one is retaken by an UPDATE that only
+    matches the row exactly as it was read, so of two daemons racing exactly one wins."""
+    now = now or datetime.now(UTC)
+    lease_until = now + timedelta(seconds=lease_s)
+    with session_scope(factory) as s:
+        row = s.execute(
+            select(
+                SchedulerClaim.id, SchedulerClaim.owner, SchedulerClaim.status,
+                SchedulerClaim.attempts, SchedulerClaim.lease_until,
+            ).where(SchedulerClaim.name == name)
+        ).one_or_none()
+    if row is None:
+        try:
+            with session_scope(factory) as s:
+                s.add(SchedulerClaim(name=name, owner=owner, status="running", attempts=1,
+                                     lease_until=lease_until, updated_at=now))
+        except IntegrityError:
+            return False
+        return True
+    if not _claimable(row.status, row.attempts, row.lease_until, now, max_attempts):
+        return False
+    with session_scope(factory) as s:
+        result = s.execute(
+            update(SchedulerClaim)
+            .where(
+                SchedulerClaim.id == row.id,
+                SchedulerClaim.owner == row.owner,
+                SchedulerClaim.status == row.status,
+                SchedulerClaim.attempts == row.attempts,
+                SchedulerClaim.lease_until == row.lease_until,
+            )
+            .values(owner=owner, status="running", attempts=row.attempts + 1,
+                    lease_until=lease_until, updated_at=now)
+        )
+        won = result.rowcount == 1  # type: ignore[attr-defined]
+    if won and row.status == "running":
+        log.warning("took over stale claim %s from %s", name, row.owner)
+    return won
+
+
+def renew_claims(factory: sessionmaker[Session], names: Iterable[str], owner: str, *, lease_s: float) -> set[str]:
+    """Extend the leases of claims ``owner`` is working on; returns the names it no longer holds."""
+    now = datetime.now(UTC)
+    lost: set[str] = set()
+    with session_scope(factory) as s:
+        for name in names:
+            result = s.execute(
+                update(SchedulerClaim)
+                .where(SchedulerClaim.name == name, SchedulerClaim.owner == owner,
+                       SchedulerClaim.status == "running")
+                .values(lease_until=now + timedelta(seconds=lease_s), updated_at=now)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                lost.add(name)
+    return lost
+
+
+def finish_claim(factory: sessionmaker[Session], name: str, owner: str, status: str) -> None:
+    """Mark a held claim done, failed or released (no-op if another owner has taken it over)."""
+    now = datetime.now(UTC)
+    with session_scope(factory) as s:
+        s.execute(
+            update(SchedulerClaim)
+            .where(SchedulerClaim.name == name, SchedulerClaim.owner == owner)
+            .values(status=status, lease_until=now, updated_at=now)
+        )
+
+
+# --- run log ---------------------------------------------------------------------------------
+
+
+def start_run(factory: sessionmaker[Session], *, job: str, trigger: str, owner: str,
+              slot: date | None = None, dates: list[date] | None = None,
+              stations: list[str] | None = None) -> int:
+    with session_scope(factory) as s:
+        run = SchedulerRun(job=job, trigger=trigger, owner=owner, slot=slot, status="running",
+                           started_at=datetime.now(UTC),
+                           dates=[d.isoformat() for d in dates] if dates is not None else None,
+                           stations=stations)
+        s.add(run)
+        s.flush()
+        return run.id
+
+
+def finish_run(factory: sessionmaker[Session], run_id: int, *, status: str, playlists: int = 0,
+               requests: int = 0, errors: dict[str, Any] | None = None) -> None:
+    with session_scope(factory) as s:
+        run = s.get(SchedulerRun, run_id)
+        if run is None:
+            return
+        run.status = status
+        run.finished_at = datetime.now(UTC)
+        run.playlists = playlists
+        run.requests = requests
+        run.errors = errors or None
+
+
+# --- the daemon ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DaemonOptions:
+    nightly_at: time = time(0, 5)
+    #: Seconds between outbox drains (how fast an approval or an emergency reaches playlists).
+    drain_every_s: float = 2.0
+    #: Seconds between checks that the current night's run happened (catch-up, takeover, retry).
+    watch_every_s: float = 60.0
+    #: A claim not renewed for this long belongs to a dead daemon and may be taken over.
+    lease_s: float = 60.0
+    #: Attempts of one night's run that ended in errors before it waits for the next night.
+    max_attempts: int = 3
+
+    def __post_init__(self) -> None:
+        for name in ("drain_every_s", "watch_every_s", "lease_s"):
+            if getattr(self, name) <= 0:
+                raise SchedulerError(f"Tuỳ chọn {name} phải lớn hơn 0.")
+        if self.max_attempts < 1:
+            raise SchedulerError("Tuỳ chọn max_attempts phải từ 1 trở lên.")
+
+
+@dataclass
+class NightlyOutcome:
+    slot: date
+    dates: list[date]
+    stations: list[str] = field(default_factory=list)
+    playlists: int = 0
+    errors: dict[str, str] = field(default_factory=dict)
+    status: str = "ok"
+
+
+def _count_written(results: Iterable[Any]) -> int:
+    """How many of E's GeneratedPlaylist results are new versions."""
+    return sum(1 for r in results if getattr(r, "written", getattr(r, "changed", True)))
+
+
+class SchedulerDaemon:
+    """Runs the nightly and outbox jobs against one database; see the module docstring."""
+
+    def __init__(self, settings: Settings, engine: Engine, options: DaemonOptions | None = None,
+                 *, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.options = options or DaemonOptions(nightly_at=parse_hhmm(settings.nightly_time))
+        self.tz = ZoneInfo(settings.timezone)
+        self.clock = clock or Clock()
+        self.factory = session_factory(engine)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"[:120]
+        #: Set to stop: a nightly run stops between stations, the service loop returns.
+        self.stopping = threading.Event()
+        self._gen_lock = threading.Lock()
+        self._held: set[str] = set()
+        self._lost: set[str] = set()
+        self._claims_lock = threading.Lock()
+        self._scheduler: BackgroundScheduler | None = None
+
+    # -- claims held by this process, renewed by a keeper thread --
+
+    def _claim(self, name: str, max_attempts: int | None) -> bool:
+        if not try_claim(self.factory, name, self.owner, lease_s=self.options.lease_s, max_attempts=max_attempts):
+            return False
+        with self._claims_lock:
+            self._held.add(name)
+            self._lost.discard(name)
+        return True
+
+    def _release(self, name: str, status: str) -> None:
+        with self._claims_lock:
+            self._held.discard(name)
+            lost = name in self._lost
+        if not lost:
+            finish_claim(self.factory, name, self.owner, status)
+
+    def _still_held(self, name: str) -> bool:
+        with self._claims_lock:
+            return name not in self._lost
+
+    def renew(self) -> None:
+        with self._claims_lock:
+            names = list(self._held)
+        if not names:
+            return
+        try:
+            lost = renew_claims(self.factory, names, self.owner, lease_s=self.options.lease_s)
+        except Exception:
+            log.exception("could not renew scheduler claims")
+            return
+        if lost:
+            log.error("lost scheduler claims to another daemon: %s", ", ".join(sorted(lost)))
+            with self._claims_lock:
+                self._lost |= lost
+
+    def _keep_leases(self, done: threading.Event) -> None:
+        while not done.wait(self.options.lease_s / 3):
+            self.renew()
+
+    # -- jobs --
+
+    def active_stations(self) -> list[str]:
+        with session_scope(self.factory) as s:
+            return list(s.scalars(select(Station.code).where(Station.active.is_(True)).order_by(Station.code)))
+
+    def nightly(self, trigger: str) -> NightlyOutcome | None:
+        """Run the current slot's nightly generation unless it already ran (or runs elsewhere).
+
+        Never raises: failures are logged and recorded, so the scheduler keeps running."""
+        from broadcast.generate import generate_playlists
+
+        now = self.clock.now()
+        slot = nightly_slot(now, self.options.nightly_at, self.tz)
+        name = f"nightly:{slot.isoformat()}"
+        try:
+            if not self._claim(name, self.options.max_attempts):
+                log.debug("nightly %s: already done or running elsewhere (%s)", slot, trigger)
+                return None
+        except Exception:
+            log.exception("nightly %s: could not claim the run", slot)
+            return None
+        outcome = NightlyOutcome(slot=slot, dates=nightly_dates(now.astimezone(self.tz).date(),
+                                                                self.settings.days_ahead))
+        run_id: int | None = None
+        try:
+            outcome.stations = self.active_stations()
+            run_id = start_run(self.factory, job="nightly", trigger=trigger, owner=self.owner, slot=slot,
+                               dates=outcome.dates, stations=outcome.stations)
+            log.info("nightly %s (%s) started: %d stations, dates %s", slot, trigger, len(outcome.stations),
+                     ", ".join(d.isoformat() for d in outcome.dates))
+            for code in outcome.stations:
+                if self.stopping.is_set() or not self._still_held(name):
+                    outcome.status = "interrupted"
+                    break
+                try:
+                    with self._gen_lock, session_scope(self.factory) as s:
+                        results = generate_playlists(s, self.settings, outcome.dates, [code], now=self.clock.now())
+                    outcome.playlists += _count_written(results)
+                except Exception as exc:  # one bad station must not stop the others
+                    log.exception("nightly %s: station %s failed", slot, code)
+                    outcome.errors[code] = f"{type(exc).__name__}: {exc}"
+            if outcome.status == "ok" and outcome.errors:
+                outcome.status = "error"
+        except Exception as exc:
+            log.exception("nightly %s failed", slot)
+            outcome.status = "error"
+            outcome.errors["*"] = f"{type(exc).__name__}: {exc}"
+        claim_status = {"ok": "done", "error": "failed", "interrupted": "released"}[outcome.status]
+        try:
+            self._release(name, claim_status)
+            if run_id is not None:
+                finish_run(self.factory, run_id, status=outcome.status, playlists=outcome.playlists,
+                           errors=dict(outcome.errors))
+        except Exception:
+            log.exception("nightly %s: could not record the end of the run", slot)
+        log_fn = log.info if outcome.status == "ok" else log.error
+        log_fn("nightly %s (%s) %s: %d new playlist versions, %d station errors", slot, trigger,
+               outcome.status, outcome.playlists, len(outcome.errors))
+        return outcome
+
+    def has_pending_requests(self) -> bool:
+        with session_scope(self.factory) as s:
+            return s.scalar(select(RegenRequest.id).where(RegenRequest.done_at.is_(None)).limit(1)) is not None
+
+    def drain(self, trigger: str = "interval") -> int:
+        """Process the RegenRequest outbox; returns the number of requests handled. Never raises."""
+        from broadcast.generate import drain_regen_requests
+
+        try:
+            if not self.has_pending_requests() or not self._claim(DRAIN_LOCK, None):
+                return 0
+        except Exception:
+            log.exception("regen: could not look at the outbox")
+            return 0
+        run_id: int | None = None
+        status, handled, errors = "ok", 0, None
+        try:
+            run_id = start_run(self.factory, job="regen", trigger=trigger, owner=self.owner)
+            with self._gen_lock, session_scope(self.factory) as s:
+                handled = drain_regen_requests(s, self.settings, now=self.clock.now())
+        except Exception as exc:
+            log.exception("regen: draining the outbox failed")
+            status, errors = "error", {"*": f"{type(exc).__name__}: {exc}"}
+        try:
+            self._release(DRAIN_LOCK, "released")
+            if run_id is not None:
+                finish_run(self.factory, run_id, status=status, requests=handled, errors=errors)
+        except Exception:
+            log.exception("regen: could not record the end of the run")
+        if status == "ok":
+            log.info("regen: %d requests handled", handled)
+        return handled
+
+    # -- ways to run --
+
+    def once(self) -> tuple[NightlyOutcome | None, int]:
+        """Catch up the current night (if it has not run) and drain the outbox once."""
+        done = threading.Event()
+        keeper = threading.Thread(target=self._keep_leases, args=(done,), name="loa-lease", daemon=True)
+        keeper.start()
+        try:
+            outcome = self.nightly("once")
+            handled = self.drain("once")
+        finally:
+            done.set()
+            keeper.join()
+        return outcome, handled
+
+    def build_scheduler(self) -> BackgroundScheduler:
+        return BackgroundScheduler(
+            jobstores={
+                "default": SQLAlchemyJobStore(engine=self.engine, tablename=JOB_TABLE),
+                "memory": MemoryJobStore(),
+            },
+            # nightly, drain and watch may all run at once: an emergency must not wait for the night.
+            executors={"default": ThreadPoolExecutor(3)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=self.tz,
+        )
+
+    def desired_jobs(self) -> list[tuple[str, Any, Any, int | None]]:
+        """(id, function, trigger, misfire grace) of the persistent jobs."""
+        at = self.options.nightly_at
+        return [
+            # No misfire limit: a night missed while down runs once (coalesced) when back.
+            (NIGHTLY_JOB_ID, nightly_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=self.tz), None),
+            (WATCH_JOB_ID, watch_job, IntervalTrigger(seconds=self.options.watch_every_s, timezone=self.tz), None),
+            (DRAIN_JOB_ID, drain_job, IntervalTrigger(seconds=self.options.drain_every_s, timezone=self.tz), None),
+        ]
+
+    def sync_jobs(self, scheduler: BackgroundScheduler) -> None:
+        """Add missing jobs; replace a job only if its schedule changed, so a stored job keeps its
+        next run time and a missed night is still seen as missed."""
+        for job_id, func, trigger, grace in self.desired_jobs():
+            job = scheduler.get_job(job_id, "default")
+            if job is not None and same_trigger(job.trigger, trigger) and job.func is func:
+                log.debug("job %s kept, next run %s", job_id, job.next_run_time)
+                continue
+            scheduler.add_job(func, trigger, id=job_id, name=job_id, jobstore="default", replace_existing=True,
+                              misfire_grace_time=grace, coalesce=True, max_instances=1)
+            log.info("job %s scheduled: %s", job_id, trigger)
+
+    def serve(self) -> None:
+        """Run until ``stopping`` is set (SIGTERM / Ctrl-C in the CLI); then stop cleanly."""
+        global _active
+        _active = self
+        done = threading.Event()
+        keeper = threading.Thread(target=self._keep_leases, args=(done,), name="loa-lease", daemon=True)
+        keeper.start()
+        scheduler = self._scheduler = self.build_scheduler()
+        scheduler.start(paused=True)
+        try:
+            self.sync_jobs(scheduler)
+            scheduler.add_job(catch_up_job, "date", run_date=datetime.now(self.tz), id="catch-up",
+                              jobstore="memory", misfire_grace_time=None)
+            scheduler.resume()
+            log.info("scheduler running as %s: nightly at %s %s, drain every %gs", self.owner,
+                     self.options.nightly_at.strftime("%H:%M"), self.settings.timezone, self.options.drain_every_s)
+            while not self.stopping.wait(0.5):
+                pass
+            log.info("scheduler stopping")
+        finally:
+            self.stopping.set()
+            scheduler.shutdown(wait=True)
+            done.set()
+            keeper.join()
+            _active = None
+            log.info("scheduler stopped")
+
+
+def same_trigger(a: Any, b: Any) -> bool:
+    """Whether two APScheduler triggers fire at the same times (interval start dates aside)."""
+    if type(a) is not type(b) or str(getattr(a, "timezone", "")) != str(getattr(b, "timezone", "")):
+        return False
+    if isinstance(a, IntervalTrigger):
+        return bool(a.interval == b.interval)
+    return str(a) == str(b)
+
+
+# Job functions are referenced by name in the persistent job store ("broadcast.scheduler:nightly_job"),
+# so they are module-level and find the running daemon here rather than in pickled arguments.
+_active: SchedulerDaemon | None = None
+
+
+def _daemon() -> SchedulerDaemon | None:
+    if _active is None:
+        log.error("scheduler job fired with no daemon running")
+    return _active
+
+
+def nightly_job() -> None:
+    if (d := _daemon()) is not None:
+        d.nightly("cron")
+
+
+def watch_job() -> None:
+    if (d := _daemon()) is not None:
+        d.nightly("watch")
+
+
+def catch_up_job() -> None:
+    if (d := _daemon()) is not None:
+        d.nightly("catch-up")
+
+
+def drain_job() -> None:
+    if (d := _daemon()) is not None:
+        d.drain()

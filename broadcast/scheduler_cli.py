@@ -1,0 +1,90 @@
+"""``loa scheduler``: the automatic playlist generation daemon (see broadcast/scheduler.py)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+
+from broadcast.errors import BroadcastError
+from loa.config import Settings
+
+
+def _install_stop_handlers(stop: threading.Event) -> None:
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        logging.getLogger("broadcast.scheduler").info("signal %s received", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    if sys.platform == "win32":  # Ctrl-Break and closing the console window
+        signal.signal(signal.SIGBREAK, handler)
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True,
+              help="Run the catch-up (tonight's generation, if it has not run) and drain the regeneration "
+                   "queue once, then exit. Exit code 1 if a station failed.")
+@click.option("--at", "at", metavar="HH:MM", default=None,
+              help="Local time of the nightly run (default: setting nightly_time, 00:05).")
+@click.option("--drain-every", type=float, default=2.0, show_default=True, metavar="SECONDS",
+              help="How often approved, changed or withdrawn bulletins (and emergencies) are turned into "
+                   "new playlists.")
+@click.option("--watch-every", type=float, default=60.0, show_default=True, metavar="SECONDS",
+              help="How often the daemon checks that tonight's run happened (catch-up after a crash).")
+@click.option("--lease", type=float, default=60.0, show_default=True, metavar="SECONDS",
+              help="A run not heard from for this long is taken over by another daemon.")
+@click.pass_obj
+def scheduler_command(settings: Settings, once: bool, at: str | None, drain_every: float,
+                      watch_every: float, lease: float) -> None:
+    """Generate playlists automatically.
+
+    Every night at the nightly time (timezone setting) playlists are generated for every active
+    station: today and the next days_ahead days. Jobs are kept in the database, so after a restart a
+    missed night is caught up once. Approvals, edits and withdrawals of bulletins are turned into new
+    playlists within seconds; an approved emergency bulletin gets an emergency playlist at once.
+    Several daemons may share one database: each night runs once. Stop with Ctrl-C or SIGTERM.
+    """
+    from broadcast import scheduler
+    from broadcast.db import init_db
+
+    log = logging.getLogger("broadcast.scheduler")
+    if log.getEffectiveLevel() > logging.INFO:  # a daemon reports its runs unless told to be quieter
+        log.setLevel(logging.INFO)
+    try:
+        tz = ZoneInfo(settings.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise click.ClickException(f"Múi giờ không hợp lệ: {settings.timezone!r}.") from exc
+    try:
+        options = scheduler.DaemonOptions(
+            nightly_at=scheduler.parse_hhmm(at if at is not None else settings.nightly_time),
+            drain_every_s=drain_every, watch_every_s=watch_every, lease_s=lease,
+        )
+        clock = scheduler.Clock.from_env(tz)
+    except BroadcastError as exc:
+        raise click.ClickException(str(exc)) from exc
+    engine = init_db(settings.db_url)
+    daemon = scheduler.SchedulerDaemon(settings, engine, options, clock=clock)
+    if not once:
+        _install_stop_handlers(daemon.stopping)
+        daemon.serve()
+        return
+    outcome, handled = daemon.once()
+    if outcome is None:
+        click.echo("Lượt tạo danh sách phát đêm nay đã chạy rồi (hoặc đang chạy ở nơi khác).")
+    else:
+        click.echo(f"Lượt đêm {outcome.slot.isoformat()}: {len(outcome.stations)} đài, ngày "
+                   f"{', '.join(d.isoformat() for d in outcome.dates)}, {outcome.playlists} phiên bản mới.")
+        for code, err in sorted(outcome.errors.items()):
+            click.echo(f"  Lỗi ở {code}: {err}", err=True)
+    click.echo(f"Hàng đợi tạo lại: đã xử lý {handled} yêu cầu.")
+    if outcome is not None and outcome.status != "ok":
+        sys.exit(1)
+
+
+commands: list[click.Command] = [scheduler_command]
