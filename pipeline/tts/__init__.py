@@ -1,1 +1,25 @@
-"""tts."""
+"""Text to speech: three engines (Piper, gTTS, espeak-ng) behind one small interface, and the
+ordered fallback chain the render uses to pick one of them."""
+
+from pipeline.tts.base import Availability, Engine, EngineError, VoiceInfo
+from pipeline.tts.chain import EngineChain, EngineStatus, build_chain, make_engine
+from pipeline.tts.espeak_engine import EspeakEngine
+from pipeline.tts.gtts_engine import GttsEngine
+from pipeline.tts.piper_engine import PiperEngine
+from pipeline.tts.stream import pauses_from_settings, synthesize_utterances
+
+__all__ = [
+    "Availability",
+    "Engine",
+    "EngineChain",
+    "EngineError",
+    "EngineStatus",
+    "EspeakEngine",
+    "GttsEngine",
+    "PiperEngine",
+    "VoiceInfo",
+    "build_chain",
+    "make_engine",
+    "pauses_from_settings",
+    "synthesize_utterances",
+]

@@ -1,0 +1,170 @@
+"""The ordered fallback chain of engines, with a cooldown for engines that just failed.
+
+The cooldown lives in a small JSON file so that the next ``loa`` process also skips an engine that
+failed a minute ago: an offline PC must not wait for Google on every render.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from loa.config import ConfigError, Settings
+from pipeline.tts.base import Availability, Engine
+from pipeline.tts.espeak_engine import EspeakEngine
+from pipeline.tts.gtts_engine import GttsEngine
+from pipeline.tts.piper_engine import PiperEngine
+
+log = logging.getLogger(__name__)
+
+ENGINE_NAMES = ("piper", "gtts", "espeak")
+STATE_FILE = "tts-engine-state.json"
+
+
+def make_engine(name: str, settings: Settings) -> tuple[Engine, str]:
+    """One engine from settings, with the voice the chain uses for it."""
+    if name == "piper":
+        piper = PiperEngine(model=settings.piper_voice)
+        return piper, piper.voice_id
+    if name == "gtts":
+        return GttsEngine(timeout_s=settings.gtts_timeout_s, retries=settings.gtts_retries), "vi"
+    if name == "espeak":
+        return EspeakEngine(default_voice=settings.espeak_voice), settings.espeak_voice
+    raise ConfigError(f"engine_order: unknown engine {name!r} (known: {', '.join(ENGINE_NAMES)})")
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    engine: Engine
+    voice: str
+    availability: Availability
+    #: Wall-clock time until which the engine is skipped, or None.
+    cooling_until: float | None = None
+    last_error: str = ""
+
+
+class EngineChain:
+    def __init__(
+        self,
+        engines: Sequence[tuple[Engine, str]],
+        *,
+        cooldown_s: float = 300.0,
+        state_path: Path | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engines = [e for e, _ in engines]
+        self._voices = {e.name: v for e, v in engines}
+        self.cooldown_s = cooldown_s
+        self.state_path = state_path
+        self.clock = clock
+        self._memory: dict[str, Any] = {}  # state when there is no file
+
+    # --- state -------------------------------------------------------------------------
+    def _load(self) -> dict[str, Any]:
+        if self.state_path is None:
+            return dict(self._memory)
+        try:
+            doc = json.loads(self.state_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as exc:
+            log.warning("ignoring unreadable engine state %s: %s", self.state_path, exc)
+            return {}
+        cooldown = doc.get("cooldown") if isinstance(doc, dict) else None
+        return dict(cooldown) if isinstance(cooldown, dict) else {}
+
+    def _save(self, state: dict[str, Any]) -> None:
+        if self.state_path is None:
+            self._memory = state
+            return
+        self.state_path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=self.state_path.name, suffix=".tmp", dir=self.state_path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"version": 1, "cooldown": state}, fh, ensure_ascii=False, indent=1)
+            os.replace(tmp, self.state_path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _cooling(self, entry: Any, now: float) -> float | None:
+        """The end of a cooldown still running, else None. An end further away than one
+        cooldown means the clock was set back, so it no longer counts."""
+        try:
+            until = float(entry["until"])
+        except (TypeError, KeyError, ValueError):
+            return None
+        return until if now < until <= now + self.cooldown_s else None
+
+    # --- API ---------------------------------------------------------------------------
+    def status(self) -> list[EngineStatus]:
+        """Every engine in order, with whether it is usable and whether it is cooling down."""
+        state, now = self._load(), self.clock()
+        out = []
+        for e in self.engines:
+            entry = state.get(e.name)
+            until = self._cooling(entry, now)
+            error = str(entry.get("error", "")) if until is not None and isinstance(entry, dict) else ""
+            out.append(EngineStatus(e, self._voices[e.name], e.check(), until, error))
+        return out
+
+    def candidates(self) -> list[Engine]:
+        """Engines to try, in order: usable now and not cooling down.
+
+        If every usable engine is cooling down, they are all offered anyway: trying a recently
+        failed engine is better than rendering nothing.
+        """
+        statuses = [s for s in self.status() if s.availability.ok]
+        ready = [s.engine for s in statuses if s.cooling_until is None]
+        if not ready and statuses:
+            log.warning("every usable speech engine failed recently; trying them again")
+            return [s.engine for s in statuses]
+        return ready
+
+    def mark_failed(self, engine: Engine, error: Exception) -> None:
+        log.warning("speech engine %s failed, skipped for %.0f s: %s", engine.name, self.cooldown_s, error)
+        if self.cooldown_s <= 0:
+            return
+        state = self._load()
+        state[engine.name] = {"until": self.clock() + self.cooldown_s, "error": str(error)[:500]}
+        self._save(state)
+
+    def mark_ok(self, engine: Engine) -> None:
+        state = self._load()
+        if state.pop(engine.name, None) is not None:
+            self._save(state)
+
+    def voice_for(self, engine: Engine) -> str:
+        return self._voices[engine.name]
+
+
+def build_chain(
+    settings: Settings,
+    *,
+    state_path: Path | None = None,
+    clock: Callable[[], float] = time.time,
+) -> EngineChain:
+    """The chain ``settings.engine_order`` describes; cooldowns kept in ``state_path``
+    (default: ``<data_dir>/tts-engine-state.json``)."""
+    if not settings.engine_order:
+        raise ConfigError("engine_order: no speech engine listed")
+    seen: set[str] = set()
+    engines = []
+    for name in settings.engine_order:
+        if name in seen:
+            raise ConfigError(f"engine_order: {name!r} listed twice")
+        seen.add(name)
+        engines.append(make_engine(name, settings))
+    return EngineChain(
+        engines,
+        cooldown_s=settings.engine_cooldown_s,
+        state_path=state_path if state_path is not None else settings.data_dir / STATE_FILE,
+        clock=clock,
+    )
