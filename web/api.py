@@ -1,0 +1,273 @@
+"""The JSON API for station agents and other systems. Routes and formats are a contract.
+
+Reads are open (manifests and media carry nothing secret and are public on the podcast feed
+anyway); writes need a bearer token: a station's agent token for as-run rows and heartbeats, a
+user's API token for bulletins. Every error is JSON with a Vietnamese message.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from broadcast import asrun, bulletins, generate, stations
+from broadcast.errors import BroadcastError, Forbidden, NotFound
+from broadcast.models import Station, User
+from broadcast.security import hash_token, verify_token
+from web import db
+from web.media import send_media
+from web.openapi import openapi_document
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: How long a manifest stays in the in-process cache. Agents poll every 30 s; this only
+#: absorbs bursts (a thousand agents at the same second) without a database query each.
+MANIFEST_TTL_S = 1.0
+
+
+def error(status: int, code: str, message: str) -> Response:
+    response = jsonify({"error": message, "code": code})
+    response.status_code = status
+    return response
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    messages = {
+        400: "Yêu cầu không hợp lệ.",
+        401: "Cần mã truy cập.",
+        403: "Không có quyền.",
+        404: "Không tìm thấy.",
+        405: "Phương thức không được hỗ trợ.",
+        413: "Dữ liệu gửi lên quá lớn.",
+        429: "Quá nhiều yêu cầu, hãy thử lại sau.",
+    }
+    status = exc.code or 500
+    return error(status, (exc.name or "error").lower().replace(" ", "_"), messages.get(status, "Lỗi máy chủ."))
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> Response:
+    current_app.logger.exception("API error")
+    return error(500, "internal", "Lỗi máy chủ, đã ghi nhật ký.")
+
+
+def _bearer() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BroadcastError("Nội dung phải là một đối tượng JSON.")
+    return body
+
+
+def _online(station: Station, now: datetime) -> bool:
+    window = timedelta(seconds=3 * db.settings().agent_heartbeat_s)
+    return station.last_heartbeat_at is not None and now - station.last_heartbeat_at <= window
+
+
+@bp.get("/stations")
+def list_stations() -> Response:
+    now = datetime.now(UTC)
+    rows = db.session().scalars(select(Station).order_by(Station.code))
+    return jsonify(
+        [
+            {
+                "code": s.code,
+                "name": s.name,
+                "kind": s.kind,
+                "district": s.district,
+                "active": s.active,
+                "online": _online(s, now),
+                "last_heartbeat_at": s.last_heartbeat_at.isoformat() if s.last_heartbeat_at else None,
+            }
+            for s in rows
+        ]
+    )
+
+
+class _ManifestCache:
+    """(station, date) → (etag, body), kept for ``MANIFEST_TTL_S``."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[tuple[str, str], tuple[float, str, bytes]] = {}
+
+    def get(self, key: tuple[str, str]) -> tuple[str, bytes] | None:
+        with self._lock:
+            hit = self._items.get(key)
+        if hit and time.monotonic() - hit[0] < MANIFEST_TTL_S:
+            return hit[1], hit[2]
+        return None
+
+    def put(self, key: tuple[str, str], etag: str, body: bytes) -> None:
+        with self._lock:
+            if len(self._items) > 50_000:
+                self._items.clear()
+            self._items[key] = (time.monotonic(), etag, body)
+
+
+def _manifests() -> _ManifestCache:
+    return current_app.extensions.setdefault("loa_manifest_cache", _ManifestCache())  # type: ignore[no-any-return]
+
+
+@bp.get("/stations/<code>/playlists/<day>")
+def playlist(code: str, day: str) -> Response:
+    try:
+        date.fromisoformat(day)
+    except ValueError:
+        return error(400, "bad_date", "Ngày phải có dạng YYYY-MM-DD.")
+    cache = _manifests()
+    hit = cache.get((code, day))
+    if hit is None:
+        found = generate.latest_playlist(db.session(), code, date.fromisoformat(day))
+        if found is None:
+            return error(404, "no_playlist", f"Chưa có danh sách phát của đài '{code}' ngày {day}.")
+        body = json.dumps(found.manifest, ensure_ascii=False).encode("utf-8")
+        hit = (found.etag, body)
+        cache.put((code, day), *hit)
+    etag, body = hit
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(body, mimetype="application/json")
+    response.set_etag(etag)
+    response.cache_control.no_cache = True
+    return response
+
+
+@bp.get("/media/<sha256>")
+def media(sha256: str) -> Response:
+    return send_media(sha256)
+
+
+def _station_from_token(body: dict[str, Any]) -> Station:
+    station = stations.station_for_token(db.session(), _bearer())
+    claimed = body.get("station")
+    if claimed is not None and claimed != station.code:
+        raise PermissionError(f"Mã truy cập này thuộc đài '{station.code}', không phải '{claimed}'.")
+    return station
+
+
+def _guarded(fn: Any) -> Response:
+    """Run a write, turning service errors into JSON answers; commit only on success."""
+    try:
+        result = fn()
+    except Forbidden as exc:
+        db.session().rollback()
+        return error(401, "unauthorized", str(exc))
+    except PermissionError as exc:
+        db.session().rollback()
+        return error(403, "forbidden", str(exc))
+    except NotFound as exc:
+        db.session().rollback()
+        return error(404, "not_found", str(exc))
+    except BroadcastError as exc:
+        db.session().rollback()
+        return error(400, "invalid", str(exc))
+    db.commit()
+    return result  # type: ignore[no-any-return]
+
+
+@bp.post("/asrun")
+def post_asrun() -> Response:
+    def run() -> Response:
+        body = _json_body()
+        station = _station_from_token(body)
+        rows = body.get("rows")
+        if not isinstance(rows, list):
+            raise BroadcastError("Thiếu danh sách 'rows'.")
+        accepted, duplicates = asrun.record_asrun(db.session(), station, rows)
+        return jsonify({"accepted": accepted, "duplicates": duplicates})
+
+    return _guarded(run)
+
+
+@bp.post("/heartbeat")
+def post_heartbeat() -> Response:
+    def run() -> Response:
+        body = _json_body()
+        station = _station_from_token(body)
+        info = {k: body.get(k) for k in ("time", "agent_version", "cached_until", "playing") if k in body}
+        stations.record_heartbeat(db.session(), station, info)
+        return jsonify({"ok": True, "server_time": datetime.now(UTC).isoformat()})
+
+    return _guarded(run)
+
+
+def _api_user() -> User:
+    token = _bearer()
+    user = db.session().scalar(select(User).where(User.api_token_hash == hash_token(token))) if token else None
+    if user is None or not user.active or not verify_token(token, user.api_token_hash):
+        raise Forbidden("Mã truy cập API không đúng.")
+    if user.role.value not in ("editor", "reviewer", "admin"):
+        raise PermissionError("Tài khoản này không được gửi bản tin.")
+    return user
+
+
+def _day_field(body: dict[str, Any], name: str, default: date | None = None) -> date:
+    value = body.get(name)
+    if value is None and default is not None:
+        return default
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise BroadcastError(f"Trường '{name}' phải là ngày dạng YYYY-MM-DD.") from None
+
+
+@bp.post("/bulletins")
+def post_bulletin() -> Response:
+    def run() -> Response:
+        user = _api_user()
+        body = _json_body()
+        today = date.today()
+        station_codes = body.get("stations")
+        if station_codes is not None and not (
+            isinstance(station_codes, list) and all(isinstance(c, str) for c in station_codes)
+        ):
+            raise BroadcastError("Trường 'stations' phải là danh sách mã đài.")
+        try:
+            plays = int(body.get("plays_per_day", 1))
+            rate = float(body.get("speech_rate", 1.0))
+        except (TypeError, ValueError):
+            raise BroadcastError("'plays_per_day' và 'speech_rate' phải là số.") from None
+        bulletin = bulletins.create_bulletin(
+            db.session(),
+            title=str(body.get("title", "")),
+            body=str(body.get("body", "")),
+            category=str(body.get("category", "")),
+            issuer=str(body.get("issuer", "")),
+            priority=str(body.get("priority", "normal")),
+            valid_from=_day_field(body, "valid_from", today),
+            valid_to=_day_field(body, "valid_to", today),
+            plays_per_day=plays,
+            station_codes=station_codes,
+            group=body.get("group"),
+            voice=str(body.get("voice", "")),
+            speech_rate=rate,
+            actor=user.username,
+        )
+        if body.get("submit", True):
+            bulletins.submit(db.session(), bulletin, user.username)
+        db.session().flush()
+        response = jsonify({"id": bulletin.id, "status": bulletin.status.value})
+        response.status_code = 201
+        return response
+
+    return _guarded(run)
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return jsonify(openapi_document())

@@ -1,0 +1,38 @@
+"""Serving files from the content-addressed media store.
+
+A file's name is its SHA-256, so it never changes: it gets the hash as its ETag, a year-long
+immutable cache lifetime, and byte ranges (for agents resuming a download and for ``<audio>``
+seeking). Only 64 lowercase hex characters are accepted, so no path can escape the store.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, abort, send_file
+
+from pipeline.store import MediaStore
+from web.db import settings
+
+bp = Blueprint("media", __name__, url_prefix="/media")
+
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+ONE_YEAR = 365 * 24 * 3600
+
+
+def send_media(sha256: str) -> Response:
+    """The stored file for ``sha256`` (404 for anything else), with ETag, Range and caching."""
+    if not _SHA256.fullmatch(sha256):
+        abort(404)
+    path = MediaStore(settings().media_dir).path_for(sha256)
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype="audio/mpeg", conditional=True, etag=sha256, max_age=ONE_YEAR)
+    response.cache_control.public = True
+    response.cache_control.immutable = True
+    return response
+
+
+@bp.get("/<sha256>")
+def media(sha256: str) -> Response:
+    return send_media(sha256)
