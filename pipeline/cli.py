@@ -1,7 +1,111 @@
-"""Commands of this package for the ``loa`` CLI (see loa/cli.py)."""
+"""``loa render``: a script or recording in, a broadcast-ready MP3 out."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import sys
+from pathlib import Path
+
 import click
 
-commands: list[click.Command] = []
+from loa.config import Settings
+from pipeline.render import RenderRequest, RenderResult, render
+from pipeline.store import atomic_path
+from pipeline.types import PipelineError
+
+AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".flac", ".wma", ".amr", ".3gp", ".webm"}
+
+
+def read_script(path: str) -> str:
+    """Read a script as UTF-8 (a BOM from Notepad is fine); refuse other encodings clearly."""
+    raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PipelineError(
+            f"Tệp {path} không phải văn bản UTF-8 (byte {exc.start}). Hãy lưu lại với mã hóa UTF-8."
+        ) from exc
+
+
+def render_with_progress(req: RenderRequest, settings: Settings, show: bool) -> RenderResult:
+    if not show:
+        return render(req, settings)
+    with click.progressbar(length=1000, label="Đang dựng âm thanh", file=sys.stderr) as bar:
+        done = 0
+
+        def progress(fraction: float) -> None:
+            nonlocal done
+            step = int(fraction * 1000) - done
+            if step > 0:
+                bar.update(step)
+                done += step
+
+        return render(req, settings, on_progress=progress)
+
+
+@click.command("render")
+@click.argument("input", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Where to write the MP3 (atomically).")
+@click.option("--title", default="", help="Title tag (default: the file name).")
+@click.option("--issuer", default="", help="Issuing body tag, e.g. 'UBND xã Hiệp An'.")
+@click.option("--category", default="", help="Program or category tag.")
+@click.option("--date", "day", default="", help="Date tag, YYYY-MM-DD (default: today).")
+@click.option("--voice", default="", help="espeak-ng voice: vi, vi-vn-x-central, vi-vn-x-south.")
+@click.option("--rate", type=float, default=None, help="Speaking rate multiplier (default from settings).")
+@click.option("--json", "as_json", is_flag=True, help="Print the render's metadata as JSON.")
+@click.option("--no-progress", is_flag=True, help="Do not draw a progress bar.")
+@click.pass_obj
+def render_cmd(
+    settings: Settings,
+    input: str,
+    output: str | None,
+    title: str,
+    issuer: str,
+    category: str,
+    day: str,
+    voice: str,
+    rate: float | None,
+    as_json: bool,
+    no_progress: bool,
+) -> None:
+    """Render INPUT into a broadcast-ready MP3.
+
+    INPUT is a UTF-8 text script (or - for stdin), or a recording (WAV, MP3, M4A, OGG, FLAC).
+    Text is normalized, spoken by the first working engine (Piper, gTTS, espeak-ng), processed
+    for horn loudspeakers and tagged. The result is kept in the media store (a second render of
+    the same input is a cache hit) and copied to OUTPUT when given.
+    """
+    is_audio = input != "-" and Path(input).suffix.lower() in AUDIO_SUFFIXES
+    if input != "-" and not Path(input).is_file():
+        raise click.ClickException(f"Không tìm thấy tệp: {input}")
+    try:
+        req = RenderRequest(
+            text=None if is_audio else read_script(input),
+            recording=Path(input) if is_audio else None,
+            title=title or (Path(input).stem if input != "-" else "Bản tin"),
+            issuer=issuer,
+            category=category,
+            date=day,
+            voice=voice,
+            speech_rate=settings.speech_rate if rate is None else rate,
+        )
+        show = not no_progress and not as_json and sys.stderr.isatty()
+        result = render_with_progress(req, settings, show)
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if output:
+        with atomic_path(Path(output)) as tmp:
+            shutil.copyfile(result.path, tmp)
+    if as_json:
+        click.echo(json.dumps({**result.to_json(), "output": output}, ensure_ascii=False, indent=2))
+    else:
+        where = output or str(result.path)
+        state = "có sẵn (cache)" if result.cached else "đã dựng"
+        click.echo(
+            f"{where}: {state}, {result.duration_s:.1f} s, {result.loudness_lufs:.1f} LUFS, "
+            f"{result.true_peak_dbtp:.1f} dBTP, giọng {result.engine}/{result.voice}"
+        )
+
+
+commands: list[click.Command] = [render_cmd]

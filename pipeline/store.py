@@ -16,12 +16,15 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 _CHUNK = 1 << 20
+#: Temporary files older than this are leftovers of killed renders.
+STALE_TMP_S = 6 * 3600
 
 
 @dataclass(frozen=True)
@@ -84,9 +87,19 @@ class MediaStore:
         """A fresh temporary file inside the store (same filesystem, so the final move is atomic)."""
         tmp_dir = self.root / "tmp"
         tmp_dir.mkdir(parents=True, exist_ok=True)
+        self._sweep(tmp_dir)
         fd, name = tempfile.mkstemp(suffix=suffix, dir=tmp_dir)
         os.close(fd)
         return Path(name)
+
+    @staticmethod
+    def _sweep(tmp_dir: Path) -> None:
+        """Remove what renders killed long ago left behind (a live render never takes this long)."""
+        cutoff = time.time() - STALE_TMP_S
+        for leftover in tmp_dir.iterdir():
+            with contextlib.suppress(OSError):
+                if leftover.stat().st_mtime < cutoff:
+                    leftover.unlink()
 
     def lookup(self, cache_key: str) -> StoredMedia | None:
         """The file a previous render with this key produced, if it is still intact."""

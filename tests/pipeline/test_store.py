@@ -62,3 +62,18 @@ def test_atomic_path_leaves_nothing_behind_on_error(tmp_path: Path) -> None:
         tmp.write_bytes(b"whole")
     assert final.read_bytes() == b"whole"
     assert [p.name for p in (tmp_path / "out").iterdir()] == ["x.mp3"]
+
+
+def test_leftovers_of_killed_renders_are_swept(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from pipeline.store import STALE_TMP_S
+
+    store = MediaStore(tmp_path)
+    old = store.temp_path()
+    fresh = store.temp_path()
+    past = time.time() - STALE_TMP_S - 60
+    os.utime(old, (past, past))
+    store.temp_path()
+    assert not old.exists() and fresh.exists()

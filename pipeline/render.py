@@ -1,0 +1,326 @@
+"""A render: a script (or a recording) in, a tagged, broadcast-ready MP3 in the media store out.
+
+The steps, each owned by its own package, like a LibreTime analyzer pipeline:
+
+    text ─ pipeline.text.prepare ─▶ utterances ─ pipeline.tts engine ─▶ PCM blocks
+         ─ pipeline.audio.process_to_mp3 ─▶ MP3 ─ pipeline.audio.write_tags ─▶ media store
+
+One engine speaks a whole render; if it fails part-way (gTTS losing the network), the render
+starts again with the next engine of the chain. The cache key covers everything that decides the
+output, so rendering unchanged input again is a lookup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import date as date_cls
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from loa.config import Settings
+from pipeline import PIPELINE_VERSION
+from pipeline.audio import decode_file, process_to_mp3, write_tags
+from pipeline.store import MediaStore, file_sha256
+from pipeline.text import Lexicon, load_lexicon, prepare
+from pipeline.tts import EngineError, build_chain
+from pipeline.tts.base import Engine
+from pipeline.types import AudioReport, PipelineError, Utterance
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[float], None]
+
+#: Share of the progress bar given to synthesis; the rest is processing and encoding.
+_SYNTH_SHARE = 0.75
+
+
+@dataclass(frozen=True)
+class RenderRequest:
+    """What to render: ``text`` to speak, or a ``recording`` to process. The rest goes in the tags."""
+
+    text: str | None = None
+    recording: Path | None = None
+    title: str = ""
+    issuer: str = ""
+    category: str = ""
+    date: str = ""
+    voice: str = ""
+    speech_rate: float = 1.0
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    sha256: str
+    path: Path
+    relpath: str
+    size: int
+    duration_s: float
+    engine: str
+    voice: str
+    loudness_lufs: float
+    true_peak_dbtp: float
+    cache_key: str
+    cached: bool
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["path"] = str(self.path)
+        return d
+
+
+def check_text(text: str | None, settings: Settings) -> str:
+    """Refuse what cannot become a bulletin, with a message an operator understands."""
+    if text is None or not text.strip():
+        raise PipelineError("Văn bản trống: không có gì để đọc.")
+    if len(text) > settings.max_text_chars:
+        raise PipelineError(
+            f"Văn bản quá dài: {len(text):,} ký tự, tối đa {settings.max_text_chars:,} ký tự."
+        )
+    return text
+
+
+def _lexicon(settings: Settings) -> Lexicon | None:
+    return load_lexicon(settings.lexicon_path) if settings.lexicon_path else None
+
+
+def normalize_preview(text: str, settings: Settings) -> str:
+    """The "what will be read" text shown beside the original: one line per utterance group."""
+    check_text(text, settings)
+    out: list[str] = []
+    line: list[str] = []
+    for u in prepare(text, _lexicon(settings)):
+        line.append(u.text + ("," if u.boundary == "comma" else "."))
+        if u.boundary in ("paragraph", "heading"):
+            out.append(" ".join(line))
+            line = []
+    if line:
+        out.append(" ".join(line))
+    return "\n".join(out)
+
+
+def _audio_fingerprint(settings: Settings) -> dict[str, Any]:
+    """The settings that change the processed audio, for the cache key."""
+    jingles = {}
+    for name in ("intro_jingle", "outro_jingle"):
+        path = settings.jingle_path(getattr(settings, name))
+        jingles[name] = file_sha256(path) if path else ""
+    return {
+        "sample_rate": settings.sample_rate,
+        "highpass_hz": settings.highpass_hz,
+        "loudness_target_lufs": settings.loudness_target_lufs,
+        "true_peak_ceiling_dbtp": settings.true_peak_ceiling_dbtp,
+        "mp3_bitrate_kbps": settings.mp3_bitrate_kbps,
+        "jingle_gap_ms": settings.jingle_gap_ms,
+        **jingles,
+    }
+
+
+def cache_key(parts: dict[str, Any]) -> str:
+    blob = json.dumps({"pipeline": PIPELINE_VERSION, **parts}, sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def _pauses(settings: Settings) -> dict[str, int]:
+    return {
+        "comma": settings.pause_comma_ms,
+        "sentence": settings.pause_sentence_ms,
+        "paragraph": settings.pause_paragraph_ms,
+        "heading": settings.pause_heading_ms,
+    }
+
+
+def _speech_blocks(
+    utterances: Sequence[Utterance],
+    engine: Engine,
+    voice: str,
+    rate: float,
+    pauses: dict[str, int],
+    on_progress: ProgressFn,
+) -> tuple[int, Iterator[np.ndarray]]:
+    """Synthesize the first utterance now (to learn the sample rate), the rest lazily."""
+    first = engine.synthesize(utterances[0].text, voice=voice, rate=rate)
+    sr = first.sample_rate
+
+    def silence(u: Utterance) -> np.ndarray:
+        return np.zeros(int(sr * pauses[u.boundary] / 1000), dtype=np.float32)
+
+    def blocks() -> Iterator[np.ndarray]:
+        total = len(utterances)
+        yield first.samples
+        yield silence(utterances[0])
+        on_progress(1 / total)
+        for i, u in enumerate(utterances[1:], start=2):
+            speech = engine.synthesize(u.text, voice=voice, rate=rate)
+            if speech.sample_rate != sr:
+                raise EngineError(f"{engine.name}: sample rate changed mid-render")
+            yield speech.samples
+            yield silence(u)
+            on_progress(i / total)
+
+    return sr, blocks()
+
+
+def _finish(
+    store: MediaStore,
+    tmp: Path,
+    report: AudioReport,
+    req: RenderRequest,
+    key: str,
+    engine: str,
+    voice: str,
+    source_sha: str,
+) -> RenderResult:
+    day = req.date or date_cls.today().isoformat()
+    meta = {
+        "title": req.title,
+        "issuer": req.issuer,
+        "category": req.category,
+        "date": day,
+        "engine": engine,
+        "voice": voice,
+        "source_sha256": source_sha,
+        "loudness_lufs": round(report.integrated_lufs, 2),
+        "true_peak_dbtp": round(report.true_peak_dbtp, 2),
+        "duration_s": round(report.duration_s, 3),
+        "pipeline_version": PIPELINE_VERSION,
+        "cache_key": key,
+    }
+    write_tags(
+        tmp,
+        {
+            "title": req.title,
+            "issuer": req.issuer,
+            "category": req.category,
+            "date": day,
+            "LOA_SOURCE_SHA256": source_sha,
+            "LOA_ENGINE": engine,
+            "LOA_VOICE": voice,
+            "LOA_LOUDNESS_LUFS": f"{report.integrated_lufs:.2f}",
+            "LOA_TRUE_PEAK_DBTP": f"{report.true_peak_dbtp:.2f}",
+            "LOA_CACHE_KEY": key,
+            "LOA_PIPELINE_VERSION": PIPELINE_VERSION,
+        },
+    )
+    stored = store.put(tmp, meta, cache_key=key)
+    return _result(stored.sha256, stored.path, stored.relpath, stored.size, meta, cached=False)
+
+
+def _result(sha: str, path: Path, rel: str, size: int, meta: dict[str, Any], cached: bool) -> RenderResult:
+    return RenderResult(
+        sha256=sha,
+        path=path,
+        relpath=rel,
+        size=size,
+        duration_s=float(meta["duration_s"]),
+        engine=meta["engine"],
+        voice=meta["voice"],
+        loudness_lufs=float(meta["loudness_lufs"]),
+        true_peak_dbtp=float(meta["true_peak_dbtp"]),
+        cache_key=meta["cache_key"],
+        cached=cached,
+        meta=meta,
+    )
+
+
+def _cached(store: MediaStore, key: str) -> RenderResult | None:
+    hit = store.lookup(key)
+    if hit is None:
+        return None
+    log.info("cache hit %s → %s", key[:12], hit.relpath)
+    return _result(hit.sha256, hit.path, hit.relpath, hit.size, hit.meta, cached=True)
+
+
+def _jingles(settings: Settings) -> dict[str, Path | None]:
+    return {
+        "intro": settings.jingle_path(settings.intro_jingle),
+        "outro": settings.jingle_path(settings.outro_jingle),
+    }
+
+
+def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn | None = None) -> RenderResult:
+    text = check_text(req.text, settings)
+    progress = on_progress or (lambda _f: None)
+    utterances = prepare(text, _lexicon(settings))
+    if not utterances:
+        raise PipelineError("Văn bản không có chữ nào đọc được (chỉ có ký hiệu hoặc chữ nước ngoài).")
+    spoken = "\n".join(f"{u.boundary}\t{u.text}" for u in utterances)
+    source_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    store = MediaStore(settings.media_dir)
+    fingerprint = {"text": spoken, "rate": req.speech_rate, "audio": _audio_fingerprint(settings)}
+    pauses = _pauses(settings)
+
+    chain = build_chain(settings)
+    failures: list[str] = []
+    for engine in chain.candidates():
+        voice = req.voice if req.voice and engine.name == "espeak" else chain.voice_for(engine)
+        key = cache_key({**fingerprint, "engine": engine.name, "voice": voice})
+        hit = _cached(store, key)
+        if hit:
+            progress(1.0)
+            return hit
+        tmp = store.temp_path()
+        try:
+            sr, blocks = _speech_blocks(
+                utterances, engine, voice, req.speech_rate, pauses, lambda f: progress(_SYNTH_SHARE * f)
+            )
+            report = process_to_mp3(
+                blocks,
+                sr,
+                tmp,
+                settings,
+                **_jingles(settings),
+                on_progress=lambda f: progress(_SYNTH_SHARE + (1 - _SYNTH_SHARE) * f),
+            )
+            chain.mark_ok(engine)
+            result = _finish(store, tmp, report, req, key, engine.name, voice, source_sha)
+        except EngineError as exc:
+            log.warning("engine %s failed, trying the next one: %s", engine.name, exc)
+            chain.mark_failed(engine, exc)
+            failures.append(f"{engine.name}: {exc}")
+            continue
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        progress(1.0)
+        return result
+    raise PipelineError("Không có bộ đọc nào dùng được: " + "; ".join(failures or ["chưa cấu hình bộ đọc"]))
+
+
+def render_recording(req: RenderRequest, settings: Settings, on_progress: ProgressFn | None = None) -> RenderResult:
+    assert req.recording is not None
+    progress = on_progress or (lambda _f: None)
+    source = Path(req.recording)
+    if not source.is_file():
+        raise PipelineError(f"Không tìm thấy tệp ghi âm: {source}")
+    source_sha = file_sha256(source)
+    store = MediaStore(settings.media_dir)
+    key = cache_key({"recording": source_sha, "audio": _audio_fingerprint(settings)})
+    hit = _cached(store, key)
+    if hit:
+        progress(1.0)
+        return hit
+    blocks, sr = decode_file(source, settings)
+    tmp = store.temp_path()
+    try:
+        report = process_to_mp3(blocks, sr, tmp, settings, **_jingles(settings), on_progress=progress)
+        result = _finish(store, tmp, report, req, key, "recording", source.name, source_sha)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    progress(1.0)
+    return result
+
+
+def render(req: RenderRequest, settings: Settings, on_progress: ProgressFn | None = None) -> RenderResult:
+    """Render a request into the media store, or return the cached render of identical input."""
+    if req.recording is not None:
+        return render_recording(req, settings, on_progress)
+    return render_text(req, settings, on_progress)
