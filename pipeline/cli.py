@@ -6,13 +6,16 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from loa.config import Settings
-from pipeline.render import RenderRequest, RenderResult, render
 from pipeline.store import atomic_path
 from pipeline.types import PipelineError
+
+if TYPE_CHECKING:
+    from pipeline.render import RenderRequest, RenderResult
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".flac", ".wma", ".amr", ".3gp", ".webm"}
 
@@ -29,8 +32,11 @@ def read_script(path: str) -> str:
 
 
 def render_with_progress(req: RenderRequest, settings: Settings, show: bool) -> RenderResult:
+    from pipeline.render import render  # heavy imports (numpy, engines) only when rendering
+
     if not show:
         return render(req, settings)
+    bar: Any
     with click.progressbar(length=1000, label="Đang dựng âm thanh", file=sys.stderr) as bar:
         done = 0
 
@@ -76,6 +82,8 @@ def render_cmd(
     for horn loudspeakers and tagged. The result is kept in the media store (a second render of
     the same input is a cache hit) and copied to OUTPUT when given.
     """
+    from pipeline.render import RenderRequest
+
     is_audio = input != "-" and Path(input).suffix.lower() in AUDIO_SUFFIXES
     if input != "-" and not Path(input).is_file():
         raise click.ClickException(f"Không tìm thấy tệp: {input}")
