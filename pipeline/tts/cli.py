@@ -37,9 +37,10 @@ def _probe(chain: EngineChain, st: EngineStatus) -> dict[str, Any]:
     }
 
 
-def _report(st: EngineStatus, probe: dict[str, Any] | None) -> dict[str, Any]:
+def _report(st: EngineStatus, probe: dict[str, Any] | None, offered: bool) -> dict[str, Any]:
+    """``offered``: the chain would try this engine now (see EngineChain.candidates)."""
     cooling = st.cooling_until is not None and probe is None
-    usable = st.availability.ok and (probe["ok"] if probe is not None else not cooling)
+    usable = probe["ok"] if probe is not None else offered
     try:
         voices = [asdict(v) for v in st.engine.voices()]
     except EngineError:
@@ -96,7 +97,10 @@ def voices_command(settings: Settings, probe: bool, as_json: bool) -> None:
         chain = build_chain(settings)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-    reports = [_report(st, _probe(chain, st) if probe else None) for st in chain.status()]
+    offered = {e.name for e in chain.candidates()}
+    reports = [
+        _report(st, _probe(chain, st) if probe else None, st.engine.name in offered) for st in chain.status()
+    ]
     if as_json:
         click.echo(json.dumps({"engines": reports}, ensure_ascii=False, indent=2))
     else:

@@ -47,7 +47,8 @@ def read_config(model: Path) -> dict[str, Any]:
         doc = json.loads(config.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise EngineError(f"Tệp cấu hình giọng Piper {config.name} hỏng: {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("audio", {}).get("sample_rate"), int):
+    audio = doc.get("audio") if isinstance(doc, dict) else None
+    if not isinstance(audio, dict) or not isinstance(audio.get("sample_rate"), int):
         raise EngineError(f"Tệp cấu hình giọng Piper {config.name} thiếu audio.sample_rate.")
     return doc
 
@@ -101,10 +102,13 @@ class PiperEngine:
             doc = read_config(Path(self.model))
         except EngineError:
             return []
-        lang = doc.get("language", {}).get("code") or doc.get("espeak", {}).get("voice", "")
-        quality = doc.get("audio", {}).get("quality", "")
+        language, espeak = doc.get("language"), doc.get("espeak")
+        lang = (isinstance(language, dict) and language.get("code")) or (
+            isinstance(espeak, dict) and espeak.get("voice")
+        )
+        quality = doc["audio"].get("quality", "")
         name = " ".join(str(p) for p in (doc.get("dataset", self.voice_id), quality) if p)
-        return [VoiceInfo(id=self.voice_id, name=name, language=str(lang), detail=str(self.model))]
+        return [VoiceInfo(id=self.voice_id, name=name, language=str(lang or ""), detail=str(self.model))]
 
     def check(self) -> Availability:
         if not self.model:

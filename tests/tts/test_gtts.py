@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import socket
-
 import numpy as np
 import pytest
-from tts_fakes import FakeGoogle, assert_speech, rpc_params
+from tts_fakes import FakeGoogle, assert_speech, google_resolves, rpc_params
 
 from loa.config import Settings
 from pipeline.tts import EngineError, GttsEngine, build_chain
@@ -113,15 +111,7 @@ def test_bad_rate_is_an_input_error_not_an_engine_failure(fake_google: FakeGoogl
     assert not isinstance(info.value, EngineError)
 
 
-def _google_resolves() -> bool:
-    try:
-        socket.getaddrinfo("translate.google.com", 443)
-    except OSError:
-        return False
-    return True
-
-
-@pytest.mark.skipif(_google_resolves(), reason="this machine is online; the test is about offline PCs")
+@pytest.mark.skipif(google_resolves(), reason="this machine is online; the test is about offline PCs")
 def test_offline_gtts_fails_and_chain_falls_back_to_espeak(tmp_path: object) -> None:
     """The real thing, no stub: on this offline machine Google is unreachable."""
     settings = Settings(data_dir=tmp_path, gtts_retries=1)  # type: ignore[arg-type]

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import urllib.parse
 from dataclasses import dataclass, field
 
 import numpy as np
+
+from pipeline.tts.base import Availability, EngineError, VoiceInfo
+from pipeline.types import Speech
 
 
 def speech_band_ratio(samples: np.ndarray, sample_rate: int) -> float:
@@ -58,3 +62,40 @@ def rpc_params(body: str) -> list[object]:
     form = urllib.parse.parse_qs(body)
     rpc = json.loads(form["f.req"][0])
     return list(json.loads(rpc[0][0][1]))
+
+
+class FakeEngine:
+    """An engine whose availability and failures the test controls; speaks a tone per character."""
+
+    def __init__(self, name: str, *, ok: bool = True, rate: int = 8000, fail: bool = False) -> None:
+        self.name = name
+        self.availability = Availability(ok, "ok" if ok else "not here")
+        self.rate = rate
+        self.fail = fail
+        self.calls: list[str] = []
+
+    def voices(self) -> list[VoiceInfo]:
+        return []
+
+    def check(self) -> Availability:
+        return self.availability
+
+    def sample_rate(self, voice: str = "") -> int:
+        return self.rate
+
+    def synthesize(self, text: str, *, voice: str = "", rate: float = 1.0) -> Speech:
+        self.calls.append(text)
+        if self.fail:
+            raise EngineError(f"{self.name} broke")
+        n = round(len(text.strip()) * self.rate / 100 / rate)  # 10 ms per character
+        samples = (0.5 * np.sin(np.arange(n) * 0.3)).astype(np.float32)
+        return Speech(samples=samples, sample_rate=self.rate, engine=self.name, voice=voice)
+
+
+def google_resolves() -> bool:
+    """Whether this machine can even look up Google (the offline tests skip if it can)."""
+    try:
+        socket.getaddrinfo("translate.google.com", 443)
+    except OSError:
+        return False
+    return True
