@@ -43,7 +43,7 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 def _register() -> None:
     from broadcast import cli as broadcast_cli
-    from broadcast import scheduler_cli
+    from broadcast import playlist_cli, scheduler_cli
     from broadcast.agent import cli as agent_cli
     from pipeline import cli as pipeline_cli
     from pipeline.audio import cli as audio_cli
@@ -51,7 +51,7 @@ def _register() -> None:
     from pipeline.tts import cli as tts_cli
     from web import cli as web_cli
 
-    for module in (text_cli, tts_cli, audio_cli, pipeline_cli, broadcast_cli, scheduler_cli, agent_cli, web_cli):
+    for module in (text_cli, tts_cli, audio_cli, pipeline_cli, broadcast_cli, playlist_cli, scheduler_cli, agent_cli, web_cli):
         for command in module.commands:
             cli.add_command(command)
 

@@ -1,0 +1,585 @@
+"""From the database to playlists: load a day's stations, sessions, bulletins, relays and
+overrides in a few set-based queries, plan every station (broadcast.planner), store a new
+Playlist version only when what airs has changed, and write the files agents read.
+
+Re-running is idempotent: a playlist whose manifest (minus version and time stamp) is unchanged
+keeps its version, so agents polling with If-None-Match see nothing new.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from broadcast.errors import BroadcastError, NotFound
+from broadcast.models import (
+    BroadcastSession,
+    Bulletin,
+    BulletinStatus,
+    MediaFile,
+    Playlist,
+    PlaylistItem,
+    PlaylistOverride,
+    RegenRequest,
+    Relay,
+    Station,
+    TargetKind,
+    bulletin_targets,
+    station_group_members,
+)
+from broadcast.planner import (
+    BulletinInput,
+    JingleInput,
+    MediaRef,
+    Override,
+    PlannedItem,
+    PlanResult,
+    RelayInput,
+    SessionInput,
+    StationPlanInput,
+    plan_day,
+    zone,
+)
+from broadcast.playlist_files import (
+    PlaylistPaths,
+    build_manifest,
+    items_from_manifest,
+    manifest_etag,
+    paths_for,
+    write_playlist_files,
+)
+from loa.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+#: Bind parameters per IN (...) list: well under SQLite's and PostgreSQL's limits.
+_CHUNK = 500
+T = TypeVar("T")
+ProgressFn = Callable[[int, int], None]
+
+
+def media_url(sha256: str) -> str:
+    """Where the API serves a media file; manifests and playlist files use the same url."""
+    return f"/api/v1/media/{sha256}"
+
+
+@dataclass(frozen=True)
+class GeneratedPlaylist:
+    station: str
+    day: date
+    version: int
+    #: True when a new version was stored (False: the content was unchanged).
+    changed: bool
+    emergency: bool
+    items: int
+    unplaced: int
+    etag: str
+    paths: PlaylistPaths | None
+
+    @property
+    def written(self) -> bool:
+        return self.changed
+
+
+@dataclass(frozen=True)
+class _Station:
+    id: int
+    code: str
+    timezone: str
+
+
+@dataclass
+class _DayData:
+    sessions: dict[int, list[SessionInput]]
+    shared: list[BulletinInput]  # target "all"
+    extra: dict[int, list[BulletinInput]]  # by station id: group / list targets
+    relays_all: list[RelayInput]
+    relays_own: dict[int, list[RelayInput]]
+    overrides: dict[int, list[Override]]
+    pinned: dict[int, BulletinInput]  # pinned bulletins by id (any target)
+
+
+def _chunks(values: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def _load_stations(session: Session, codes: Sequence[str] | None) -> list[_Station]:
+    cols = select(Station.id, Station.code, Station.timezone, Station.active)
+    if codes is None:
+        rows = session.execute(cols.where(Station.active.is_(True)).order_by(Station.code)).all()
+        return [_Station(r.id, r.code, r.timezone or "Asia/Ho_Chi_Minh") for r in rows]
+    wanted = list(dict.fromkeys(codes))
+    found: dict[str, Any] = {}
+    for part in _chunks(wanted):
+        for r in session.execute(cols.where(Station.code.in_(part))):
+            found[r.code] = r
+    unknown = [c for c in wanted if c not in found]
+    if unknown:
+        raise NotFound("Không có đài mã: " + ", ".join(unknown) + ".")
+    return [
+        _Station(found[c].id, c, found[c].timezone or "Asia/Ho_Chi_Minh") for c in wanted if found[c].active
+    ]
+
+
+def _by_station(q: Any, col: Any, ids: list[int] | None, session: Session) -> Iterator[Any]:
+    """Run ``q`` for every station (ids None) or for the given ids, a chunk at a time."""
+    if ids is None:
+        yield from session.execute(q)
+        return
+    for part in _chunks(ids):
+        yield from session.execute(q.where(col.in_(part)))
+
+
+def _not_ready(render_status: str, render_error: str) -> str:
+    if render_status == "failed":
+        return "Dựng âm thanh thất bại" + (f": {render_error}" if render_error else ".")
+    if render_status in ("queued", "running"):
+        return "Đang chờ dựng âm thanh, chưa có tệp để phát."
+    return "Bản tin chưa được dựng âm thanh."
+
+
+def _bulletin_input(r: Any) -> BulletinInput:
+    media = None
+    if r.sha256 is not None:
+        media = MediaRef(r.sha256, r.size, r.duration_s, media_url(r.sha256))
+    priority = getattr(r.priority, "value", r.priority)
+    not_ready = "" if media else _not_ready(r.render_status, r.render_error)
+    if r.status != BulletinStatus.APPROVED:
+        media, not_ready = None, f"Bản tin chưa được duyệt (trạng thái: {r.status}), không thể ghim."
+    return BulletinInput(r.id, r.title, priority, r.valid_from, r.valid_to, r.plays_per_day, media, not_ready)
+
+
+def _bulletin_cols() -> Any:
+    return select(
+        Bulletin.id,
+        Bulletin.title,
+        Bulletin.priority,
+        Bulletin.valid_from,
+        Bulletin.valid_to,
+        Bulletin.plays_per_day,
+        Bulletin.status,
+        Bulletin.target_kind,
+        Bulletin.target_group_id,
+        Bulletin.render_status,
+        Bulletin.render_error,
+        MediaFile.sha256,
+        MediaFile.size,
+        MediaFile.duration_s,
+    ).outerjoin(MediaFile, MediaFile.sha256 == Bulletin.media_sha256)
+
+
+def _load_day(session: Session, day: date, stations: list[_Station], all_stations: bool) -> _DayData:
+    ids = None if all_stations else [s.id for s in stations]
+    wd = str(day.isoweekday())
+
+    sessions: dict[int, list[SessionInput]] = defaultdict(list)
+    q = select(
+        BroadcastSession.station_id,
+        BroadcastSession.id,
+        BroadcastSession.start_time,
+        BroadcastSession.max_minutes,
+        BroadcastSession.weekdays,
+        BroadcastSession.on_date,
+        BroadcastSession.name,
+    ).where(
+        BroadcastSession.active.is_(True),
+        or_(
+            BroadcastSession.on_date == day,
+            and_(BroadcastSession.on_date.is_(None), BroadcastSession.weekdays.contains(wd)),
+        ),
+    )
+    for r in _by_station(q, BroadcastSession.station_id, ids, session):
+        sessions[r.station_id].append(
+            SessionInput(r.id, r.start_time, r.max_minutes, r.weekdays, r.on_date, r.name)
+        )
+
+    shared: list[BulletinInput] = []
+    extra: dict[int, list[BulletinInput]] = defaultdict(list)
+    by_group: dict[int, list[BulletinInput]] = defaultdict(list)
+    by_list: dict[int, BulletinInput] = {}
+    q = _bulletin_cols().where(
+        Bulletin.status == BulletinStatus.APPROVED, Bulletin.valid_from <= day, Bulletin.valid_to >= day
+    )
+    for r in session.execute(q.order_by(Bulletin.id)):
+        b = _bulletin_input(r)
+        if r.target_kind == TargetKind.ALL:
+            shared.append(b)
+        elif r.target_kind == TargetKind.GROUP and r.target_group_id is not None:
+            by_group[r.target_group_id].append(b)
+        elif r.target_kind == TargetKind.STATIONS:
+            by_list[b.id] = b
+    wanted = {s.id for s in stations}
+    if by_group:
+        gq = select(station_group_members.c.station_id, station_group_members.c.group_id).where(
+            station_group_members.c.group_id.in_(list(by_group))
+        )
+        for r in _by_station(gq, station_group_members.c.station_id, ids, session):
+            if r.station_id in wanted:
+                extra[r.station_id].extend(by_group[r.group_id])
+    if by_list:
+        for part in _chunks(list(by_list)):
+            tq = select(bulletin_targets.c.station_id, bulletin_targets.c.bulletin_id).where(
+                bulletin_targets.c.bulletin_id.in_(part)
+            )
+            for r in session.execute(tq):
+                if r.station_id in wanted:
+                    extra[r.station_id].append(by_list[r.bulletin_id])
+
+    relays_all: list[RelayInput] = []
+    relays_own: dict[int, list[RelayInput]] = defaultdict(list)
+    rq = select(Relay).where(Relay.active.is_(True), Relay.weekdays.contains(wd))
+    for relay in session.scalars(rq):
+        ri = RelayInput(
+            relay.id, relay.name, relay.stream_url, relay.start_time, relay.duration_min, relay.weekdays
+        )
+        if relay.station_id is None:
+            relays_all.append(ri)
+        elif relay.station_id in wanted:
+            relays_own[relay.station_id].append(ri)
+
+    overrides: dict[int, list[Override]] = defaultdict(list)
+    oq = select(PlaylistOverride.station_id, PlaylistOverride.bulletin_id, PlaylistOverride.action).where(
+        PlaylistOverride.date == day
+    )
+    pin_ids: set[int] = set()
+    for r in _by_station(oq, PlaylistOverride.station_id, ids, session):
+        overrides[r.station_id].append(Override(r.bulletin_id, r.action))
+        if r.action == "pin":
+            pin_ids.add(r.bulletin_id)
+    pinned: dict[int, BulletinInput] = {}
+    for part in _chunks(sorted(pin_ids)):
+        for r in session.execute(_bulletin_cols().where(Bulletin.id.in_(part))):
+            pinned[r.id] = _bulletin_input(r)
+    return _DayData(sessions, shared, extra, relays_all, relays_own, overrides, pinned)
+
+
+def _latest(session: Session, day: date, station_ids: list[int] | None) -> dict[int, tuple[int, int, str]]:
+    """station id → (playlist id, version, etag) of the latest version for ``day``."""
+    top = (
+        select(Playlist.station_id, func.max(Playlist.version).label("v"))
+        .where(Playlist.date == day)
+        .group_by(Playlist.station_id)
+        .subquery()
+    )
+    q = select(Playlist.id, Playlist.station_id, Playlist.version, Playlist.etag).join(
+        top, and_(top.c.station_id == Playlist.station_id, top.c.v == Playlist.version)
+    )
+    q = q.where(Playlist.date == day)
+    return {
+        r.station_id: (r.id, r.version, r.etag)
+        for r in _by_station(q, Playlist.station_id, station_ids, session)
+    }
+
+
+# --- the station-ID jingle -------------------------------------------------------------------
+
+
+def station_jingle(session: Session, settings: Settings) -> JingleInput | None:
+    """The configured station-ID jingle, put in the media store (so the API serves it) and in the
+    database. None when no jingle is set."""
+    try:
+        path = settings.jingle_path(settings.station_id_jingle)
+    except ConfigError as exc:
+        raise BroadcastError(f"Không tìm thấy nhạc hiệu đài: {settings.station_id_jingle}") from exc
+    if path is None:
+        return None
+    from pipeline.store import MediaStore, file_sha256
+
+    sha = file_sha256(path)
+    mf = session.get(MediaFile, sha)
+    if mf is None:
+        import mutagen
+
+        try:
+            info = mutagen.File(path)
+        except Exception as exc:  # mutagen raises many kinds of errors on a bad file
+            raise BroadcastError(f"Không đọc được tệp nhạc hiệu {path.name}: {exc}") from exc
+        if info is None or not getattr(info.info, "length", 0):
+            raise BroadcastError(f"Không đọc được thời lượng của tệp nhạc hiệu {path.name}.")
+        store = MediaStore(settings.media_dir)
+        ext = path.suffix.lower() or ".mp3"
+        final = store.path_for(sha, ext)
+        if not final.exists():
+            tmp = store.temp_path(ext)
+            shutil.copyfile(path, tmp)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            tmp.replace(final)
+        mime = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".ogg": "audio/ogg"}.get(
+            ext, "application/octet-stream"
+        )
+        mf = MediaFile(
+            sha256=sha,
+            path=store.relpath_for(sha, ext),
+            size=final.stat().st_size,
+            duration_s=float(info.info.length),
+            mime=mime,
+            meta={"role": "station_id_jingle", "name": path.name},
+        )
+        session.add(mf)
+        session.flush()
+    return JingleInput(MediaRef(sha, mf.size, mf.duration_s, media_url(sha)))
+
+
+# --- generation ------------------------------------------------------------------------------
+
+
+def _plan_station(
+    st: _Station,
+    day: date,
+    data: _DayData,
+    jingle: JingleInput | None,
+    *,
+    now: datetime | None,
+    emergency: bool,
+    previous: dict[str, Any] | None,
+) -> PlanResult:
+    station = StationPlanInput(st.id, st.code, st.timezone)
+    bulletins = list(data.shared)
+    bulletins.extend(data.extra.get(st.id, ()))
+    overrides = data.overrides.get(st.id, ())
+    for o in overrides:
+        if o.action == "pin" and o.bulletin_id in data.pinned:
+            bulletins.append(data.pinned[o.bulletin_id])
+    relays = data.relays_all + data.relays_own.get(st.id, [])
+    sessions = data.sessions.get(st.id, ())
+    args = (station, day, sessions, bulletins, relays)
+    if now is None or now.astimezone(zone(st.timezone)).date() != day:
+        return plan_day(*args, jingle=jingle, overrides=overrides)
+    # The day is under way: what started before `now` stays as it was.
+    if previous is not None:
+        kept: Sequence[PlannedItem] = items_from_manifest(previous)
+    else:
+        kept = plan_day(*args, jingle=jingle, overrides=overrides).items
+    if emergency:
+        return plan_day(*args, jingle=jingle, overrides=overrides, now=now, kept=kept)
+    return plan_day(*args, jingle=jingle, overrides=overrides, not_before=now, kept=kept)
+
+
+def generate_playlists(
+    session: Session,
+    settings: Settings,
+    days: Iterable[date],
+    station_codes: Sequence[str] | None = None,
+    out_dir: Path | None = None,
+    *,
+    emergency: bool = False,
+    now: datetime | None = None,
+    on_progress: ProgressFn | None = None,
+) -> list[GeneratedPlaylist]:
+    """Plan and store the playlists of ``days`` for the given (default: every active) station.
+
+    ``now`` (default: the current time) decides which part of today is already past and is kept;
+    with ``emergency`` the emergency bulletins of today start at ``now``. Writes happen in the
+    caller's transaction (flushed, not committed); files go to ``out_dir`` (default
+    ``<data_dir>/playlists``). ``on_progress(done, total)`` is called as stations are planned.
+    """
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    out = Path(out_dir) if out_dir is not None else settings.playlists_dir
+    stations = _load_stations(session, station_codes)
+    all_stations = station_codes is None
+    jingle = station_jingle(session, settings)
+    days = sorted(set(days))
+    results: list[GeneratedPlaylist] = []
+    total = len(stations) * len(days)
+    done = 0
+    for day in days:
+        data = _load_day(session, day, stations, all_stations)
+        ids = None if all_stations else [s.id for s in stations]
+        latest = _latest(session, day, ids)
+        today_ids = [
+            s.id for s in stations if s.id in latest and now.astimezone(zone(s.timezone)).date() == day
+        ]
+        previous: dict[int, dict[str, Any]] = {}
+        for part in _chunks(today_ids):
+            q = select(Playlist.station_id, Playlist.manifest).where(
+                Playlist.id.in_([latest[i][0] for i in part])
+            )
+            previous.update((r.station_id, r.manifest) for r in session.execute(q))
+        new_rows: list[tuple[Playlist, list[PlannedItem]]] = []
+        pending: list[tuple[_Station, dict[str, Any], str, bool]] = []
+        for st in stations:
+            plan = _plan_station(
+                st, day, data, jingle, now=now, emergency=emergency, previous=previous.get(st.id)
+            )
+            is_emergency = emergency and any(
+                it.priority == "emergency" and it.start >= now for it in plan.items
+            )
+            prev = latest.get(st.id)
+            manifest = build_manifest(
+                st.code,
+                day,
+                (prev[1] + 1) if prev else 1,
+                now,
+                plan.items,
+                plan.unplaced,
+                timezone=st.timezone,
+                emergency=is_emergency,
+            )
+            etag = manifest_etag(manifest)
+            changed = prev is None or prev[2] != etag
+            if changed:
+                row = Playlist(
+                    station_id=st.id,
+                    date=day,
+                    version=manifest["version"],
+                    generated_at=now,
+                    manifest=manifest,
+                    etag=etag,
+                    emergency=is_emergency,
+                )
+                new_rows.append((row, list(plan.items)))
+            else:
+                assert prev is not None
+                manifest["version"] = prev[1]
+            pending.append((st, manifest, etag, changed))
+            done += 1
+            if on_progress is not None:
+                on_progress(done, total)
+        _store(session, new_rows)
+        results.extend(_write_files(session, out, day, pending, latest))
+    return results
+
+
+def _store(session: Session, rows: list[tuple[Playlist, list[PlannedItem]]]) -> None:
+    if not rows:
+        return
+    session.add_all([r for r, _ in rows])
+    session.flush()
+    items: list[dict[str, Any]] = []
+    for playlist, planned in rows:
+        for pos, it in enumerate(planned):
+            media = it.media
+            items.append(
+                {
+                    "playlist_id": playlist.id,
+                    "position": pos,
+                    "start": it.start,
+                    "duration_s": it.duration_s,
+                    "kind": it.kind,
+                    "title": it.title[:300],
+                    "priority": it.priority,
+                    "bulletin_id": it.bulletin_id,
+                    "relay_id": it.relay_id,
+                    "media_sha256": media.sha256 if media is not None else None,
+                    "size": media.size if media is not None else 0,
+                    "url": it.url[:500],
+                }
+            )
+    for part in _chunks(items, 5000):
+        session.execute(insert(PlaylistItem), list(part))
+
+
+def _write_files(
+    session: Session,
+    out: Path,
+    day: date,
+    pending: list[tuple[_Station, dict[str, Any], str, bool]],
+    latest: dict[int, tuple[int, int, str]],
+) -> list[GeneratedPlaylist]:
+    results = []
+    for st, manifest, etag, changed in pending:
+        paths = paths_for(out, st.code, day)
+        if changed:
+            write_playlist_files(out, manifest)
+        elif not paths.json.exists():
+            # Unchanged, but not in this folder yet (new --out, or files removed): the stored copy.
+            stored = session.scalar(select(Playlist.manifest).where(Playlist.id == latest[st.id][0]))
+            manifest = stored if stored is not None else manifest
+            write_playlist_files(out, manifest)
+        results.append(
+            GeneratedPlaylist(
+                station=st.code,
+                day=day,
+                version=manifest["version"],
+                changed=changed,
+                emergency=bool(manifest.get("emergency")),
+                items=len(manifest["items"]),
+                unplaced=len(manifest["unplaced"]),
+                etag=etag,
+                paths=paths,
+            )
+        )
+    return results
+
+
+# --- reading back ----------------------------------------------------------------------------
+
+
+def latest_playlist(session: Session, station_code: str, day: date) -> Playlist | None:
+    """The newest stored version of a station's playlist for ``day``."""
+    q = (
+        select(Playlist)
+        .join(Station, Station.id == Playlist.station_id)
+        .where(Station.code == station_code, Playlist.date == day)
+        .order_by(Playlist.version.desc())
+        .limit(1)
+    )
+    return session.scalar(q)
+
+
+# --- the outbox --------------------------------------------------------------------------------
+
+
+def drain_regen_requests(session: Session, settings: Settings, now: datetime | None = None) -> int:
+    """Process pending RegenRequest rows, emergencies first, oldest first; returns how many.
+
+    Each request is committed on its own: a failure is recorded on the request (``error``) and the
+    next one goes on, so one bad station never holds back the others. Regenerates today (with
+    ``emergency`` as the request says) and the ``days_ahead`` days after it. Never raises for a
+    failing request.
+    """
+    from datetime import timedelta
+
+    now = now or datetime.now(UTC)
+    pending = session.execute(
+        select(RegenRequest.id, RegenRequest.station_codes, RegenRequest.emergency)
+        .where(RegenRequest.done_at.is_(None))
+        .order_by(RegenRequest.emergency.desc(), RegenRequest.id)
+    ).all()
+    session.commit()
+    today = now.astimezone(zone(settings.timezone)).date()
+    later = [today + timedelta(days=i) for i in range(1, max(settings.days_ahead, 0) + 1)]
+    handled = 0
+    for req_id, codes, is_emergency in pending:
+        error = ""
+        try:
+            wanted: list[str] | None = None
+            if codes is not None:
+                known: set[str] = set()
+                for part in _chunks(list(codes)):
+                    known.update(session.scalars(select(Station.code).where(Station.code.in_(part))))
+                missing = [c for c in codes if c not in known]
+                if missing:
+                    error = "Không có đài mã: " + ", ".join(missing) + "."
+                wanted = [c for c in codes if c in known]
+            if wanted is None or wanted:
+                generate_playlists(session, settings, [today], wanted, emergency=is_emergency, now=now)
+                if later:
+                    generate_playlists(session, settings, later, wanted, now=now)
+            session.commit()
+        except Exception as exc:  # one bad request must not stop the others
+            session.rollback()
+            log.exception("regen request %s failed", req_id)
+            error = f"{type(exc).__name__}: {exc}"
+        req = session.get(RegenRequest, req_id)
+        if req is not None:
+            req.done_at = now
+            req.error = error[:2000]
+            session.commit()
+        handled += 1
+    return handled

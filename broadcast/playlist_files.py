@@ -1,0 +1,211 @@
+"""A planned day as files: the JSON manifest agents read, plus extended M3U8 and XSPF for players.
+
+The manifest format is a contract (notes/contracts.md). Files are written atomically (temporary
+file in the same folder, then ``os.replace``), the JSON last, so a reader that polls the JSON never
+finds a manifest whose M3U8 is not there yet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from broadcast.planner import MediaRef, PlannedItem, Unplaced
+
+#: Manifest keys left out of the ETag: they change on every write without changing what airs.
+VOLATILE_KEYS = ("generated_at", "version")
+XSPF_NS = "http://xspf.org/ns/0/"
+
+
+@dataclass(frozen=True)
+class PlaylistPaths:
+    m3u8: Path
+    json: Path
+    xspf: Path
+
+
+def item_id(item: Mapping[str, Any]) -> str:
+    """A short id for an item, the same in every version where it airs at the same time."""
+    key = "|".join(str(item.get(k) or "") for k in ("start", "kind", "sha256", "stream_url", "bulletin_id"))
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def manifest_item(item: PlannedItem) -> dict[str, Any]:
+    media = item.media
+    out: dict[str, Any] = {
+        "start": item.start.isoformat(),
+        "duration_s": item.duration_s,
+        "kind": item.kind,
+        "title": item.title,
+        "priority": item.priority,
+        "sha256": media.sha256 if media is not None else None,
+        "size": media.size if media is not None else 0,
+        "url": item.url,
+    }
+    if item.bulletin_id is not None:
+        out["bulletin_id"] = item.bulletin_id
+    if item.relay_id is not None:
+        out["relay_id"] = item.relay_id
+    if item.stream_url is not None:
+        out["stream_url"] = item.stream_url
+    if item.session is not None:
+        out["session"] = item.session
+    out["id"] = item_id(out)
+    return out
+
+
+def build_manifest(
+    station: str,
+    day: date,
+    version: int,
+    generated_at: datetime,
+    items: Iterable[PlannedItem],
+    unplaced: Iterable[Unplaced],
+    *,
+    timezone: str,
+    emergency: bool = False,
+) -> dict[str, Any]:
+    """The manifest of the contract (plus the allowed extensions "emergency", "timezone", item ids)."""
+    return {
+        "station": station,
+        "date": day.isoformat(),
+        "version": version,
+        "generated_at": generated_at.isoformat(),
+        "timezone": timezone,
+        "emergency": emergency,
+        "items": [manifest_item(it) for it in items],
+        "unplaced": [_unplaced(u) for u in unplaced],
+    }
+
+
+def _unplaced(u: Unplaced) -> dict[str, Any]:
+    out: dict[str, Any] = {"title": u.title, "reason": u.reason}
+    if u.bulletin_id is not None:
+        out["bulletin_id"] = u.bulletin_id
+    if u.relay_id is not None:
+        out["relay_id"] = u.relay_id
+    if u.missing:
+        out["missing"] = u.missing
+    return out
+
+
+def items_from_manifest(manifest: Mapping[str, Any]) -> list[PlannedItem]:
+    """The manifest's items back as planner items (to keep the past of a day being replanned)."""
+    out = []
+    for raw in manifest.get("items", []):
+        sha = raw.get("sha256")
+        media = (
+            MediaRef(sha, int(raw.get("size") or 0), float(raw["duration_s"]), raw.get("url", ""))
+            if sha
+            else None
+        )
+        out.append(
+            PlannedItem(
+                start=datetime.fromisoformat(raw["start"]),
+                duration_s=float(raw["duration_s"]),
+                kind=raw["kind"],
+                title=raw.get("title", ""),
+                priority=raw.get("priority", "normal"),
+                media=media,
+                bulletin_id=raw.get("bulletin_id"),
+                relay_id=raw.get("relay_id"),
+                stream_url=raw.get("stream_url"),
+                session=raw.get("session"),
+            )
+        )
+    return out
+
+
+def canonical_json(manifest: Mapping[str, Any]) -> bytes:
+    body = {k: v for k, v in manifest.items() if k not in VOLATILE_KEYS}
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def manifest_etag(manifest: Mapping[str, Any]) -> str:
+    """sha256 of the manifest without its version and time stamp: equal etags, same broadcast."""
+    return hashlib.sha256(canonical_json(manifest)).hexdigest()
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def render_m3u8(manifest: Mapping[str, Any]) -> str:
+    """Extended M3U: ``#EXTINF:<seconds>,<title>`` then the url; start times as comments."""
+    lines = [
+        "#EXTM3U",
+        f"#PLAYLIST:{_one_line(manifest['station'])} {manifest['date']} (phiên bản {manifest['version']})",
+        f"# station={manifest['station']} date={manifest['date']} version={manifest['version']}"
+        f" generated_at={manifest['generated_at']}",
+    ]
+    if manifest.get("emergency"):
+        lines.append("# emergency=true")
+    for item in manifest["items"]:
+        session = f" session={item['session']}" if item.get("session") else ""
+        lines.append(f"# start={item['start']} kind={item['kind']} priority={item['priority']}{session}")
+        lines.append(f"#EXTINF:{round(item['duration_s'])},{_one_line(item['title'])}")
+        lines.append(item["url"])
+    for u in manifest.get("unplaced", []):
+        lines.append(f"# unplaced: {_one_line(u['title'])} — {_one_line(u['reason'])}")
+    return "\n".join(lines) + "\n"
+
+
+def render_xspf(manifest: Mapping[str, Any]) -> bytes:
+    ET.register_namespace("", XSPF_NS)
+    root = ET.Element(f"{{{XSPF_NS}}}playlist", version="1")
+    ET.SubElement(
+        root, f"{{{XSPF_NS}}}title"
+    ).text = f"{manifest['station']} {manifest['date']} (phiên bản {manifest['version']})"
+    ET.SubElement(root, f"{{{XSPF_NS}}}date").text = str(manifest["generated_at"])
+    tracks = ET.SubElement(root, f"{{{XSPF_NS}}}trackList")
+    for item in manifest["items"]:
+        track = ET.SubElement(tracks, f"{{{XSPF_NS}}}track")
+        ET.SubElement(track, f"{{{XSPF_NS}}}location").text = item["url"]
+        if item.get("sha256"):
+            ET.SubElement(track, f"{{{XSPF_NS}}}identifier").text = f"sha256:{item['sha256']}"
+        ET.SubElement(track, f"{{{XSPF_NS}}}title").text = item["title"]
+        ET.SubElement(
+            track, f"{{{XSPF_NS}}}annotation"
+        ).text = f"{item['start']} {item['kind']} {item['priority']}"
+        ET.SubElement(track, f"{{{XSPF_NS}}}duration").text = str(round(item["duration_s"] * 1000))
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def paths_for(out_dir: Path, station: str, day: date) -> PlaylistPaths:
+    base = Path(out_dir) / station / day.isoformat()
+    return PlaylistPaths(base.with_suffix(".m3u8"), base.with_suffix(".json"), base.with_suffix(".xspf"))
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(name)
+        raise
+
+
+def manifest_json(manifest: Mapping[str, Any]) -> bytes:
+    return json.dumps(manifest, ensure_ascii=False, indent=1).encode()
+
+
+def write_playlist_files(out_dir: Path, manifest: Mapping[str, Any]) -> PlaylistPaths:
+    """Write DIR/CODE/YYYY-MM-DD.m3u8, .xspf and (last) .json, each atomically."""
+    paths = paths_for(out_dir, manifest["station"], date.fromisoformat(manifest["date"]))
+    paths.json.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_write(paths.m3u8, render_m3u8(manifest).encode())
+    _atomic_write(paths.xspf, render_xspf(manifest))
+    _atomic_write(paths.json, manifest_json(manifest))
+    return paths
