@@ -57,7 +57,10 @@ def audio_from_response(body: str) -> bytes:
         if "jQ1olc" in line:
             found = _AUDIO_RE.search(line)
             if found:
-                return base64.b64decode(found.group(1).encode("ascii"))
+                try:
+                    return base64.b64decode(found.group(1).encode("ascii"), validate=True)
+                except ValueError as exc:  # binascii.Error, or non-ASCII in the match
+                    raise EngineError("Google TTS trả lời âm thanh hỏng (base64 sai).") from exc
     raise EngineError("Google TTS trả lời nhưng không có âm thanh (có thể dịch vụ đã thay đổi).")
 
 

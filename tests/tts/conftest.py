@@ -47,6 +47,8 @@ def fake_google(mp3_payload: bytes) -> Iterator[FakeGoogle]:
             status = {"500": 500, "503": 503, "403": 403}.get(action, 200)
             if action == "noaudio":
                 payload = NO_AUDIO_ANSWER
+            elif action == "badb64":
+                payload = NO_AUDIO_ANSWER + '[["wrb.fr","jQ1olc","[\\"@@not base64@@\\"]",null]]\n'
             elif action == "badmp3":
                 payload = batchexecute_answer(b"this is not an mp3 file at all" * 20)
             else:

@@ -77,7 +77,7 @@ def test_persistent_failure_raises_engine_error_after_all_retries(
 
 @pytest.mark.parametrize(
     ("failure", "message"),
-    [("403", "HTTP 403"), ("noaudio", "không có âm thanh"), ("badmp3", "giải mã")],
+    [("403", "HTTP 403"), ("noaudio", "không có âm thanh"), ("badb64", "base64"), ("badmp3", "giải mã")],
 )
 def test_permanent_failures_are_not_retried(fake_google: FakeGoogle, failure: str, message: str) -> None:
     fake_google.script = [failure]
