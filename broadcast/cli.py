@@ -1,7 +1,510 @@
-"""Commands of this package for the ``loa`` CLI (see loa/cli.py)."""
+"""Commands of this package for the ``loa`` CLI (see loa/cli.py): database, stations, bulletins, reports."""
 
 from __future__ import annotations
 
-import click
+import getpass
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
-commands: list[click.Command] = []
+import click
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcast import asrun as asrun_mod
+from broadcast import bulletins as bl
+from broadcast import db
+from broadcast import stations as st
+from broadcast.errors import BroadcastError, RenderFailed
+from broadcast.models import Bulletin, BulletinStatus, Priority, Station, TargetKind
+from loa.config import Settings
+
+DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _actor_default() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name in a bare container or service account
+        return "loa"
+
+
+def _today(settings: Settings) -> date:
+    return datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def _factory(settings: Settings) -> sessionmaker[Session]:
+    return db.session_factory(db.init_db(settings.db_url))
+
+
+@contextmanager
+def _scope(settings: Settings) -> Iterator[Session]:
+    """One transaction; a BroadcastError becomes a clean CLI error (exit 1) after the rollback."""
+    try:
+        with db.session_scope(_factory(settings)) as session:
+            yield session
+    except BroadcastError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _progress_printer(label: str) -> Callable[[float], None]:
+    last = [-1]
+
+    def show(fraction: float) -> None:
+        pct = int(max(0.0, min(1.0, fraction)) * 100)
+        if pct != last[0]:
+            last[0] = pct
+            click.echo(f"\r{label}: {pct:3d}%", err=True, nl=pct == 100)
+
+    return show
+
+
+# --- loa db ------------------------------------------------------------------------------------
+
+
+@click.group("db")
+def db_group() -> None:
+    """Database schema (Alembic migrations). The database is Settings.db_url: SQLite in the data
+    folder unless LOA_DATABASE_URL names another (any SQLAlchemy URL)."""
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+def db_upgrade(settings: Settings) -> None:
+    """Create the database, or bring it to the latest schema."""
+    engine = db.init_db(settings.db_url)
+    click.echo(
+        f"Cơ sở dữ liệu ở phiên bản {db.current_revision(engine)}: "
+        f"{engine.url.render_as_string(hide_password=True)}"
+    )
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True, help="What the migration changes.")
+def db_revision(message: str) -> None:
+    """(Developers) Write a new migration by comparing broadcast/models.py with a fresh database."""
+    import tempfile
+
+    from alembic import command
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'autogen.db'}"
+        db.init_db(url).dispose()
+        command.revision(db.alembic_config(url), message=message, autogenerate=True)
+
+
+# --- loa stations ----------------------------------------------------------------------------------
+
+
+@click.group("stations")
+def stations_group() -> None:
+    """Commune stations: import from CSV, list, agent tokens, broadcast sessions."""
+
+
+@stations_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--group", help="Also put every imported station in this group (created if new), e.g. the district."
+)
+@click.option("--district", help="District name stored on each station (a 'district' CSV column wins).")
+@click.option(
+    "--actor", default=_actor_default, show_default="OS user", help="Who imports (for the audit log)."
+)
+@click.pass_obj
+def stations_import(
+    settings: Settings, file: Path, group: str | None, district: str | None, actor: str
+) -> None:
+    """Create or update stations from a CSV with columns code,name,kind,sessions.
+
+    sessions is e.g. "Mon-Sat 05:30-06:00; Mon-Sat 17:00-17:45" (days Mon…Sun or T2…T7, CN; or a
+    date YYYY-MM-DD for a one-off session). If any line is bad, every bad line is listed and
+    nothing is imported.
+    """
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(
+            f"Tệp '{file.name}' không phải UTF-8: hãy lưu CSV với mã hóa UTF-8."
+        ) from None
+    with _scope(settings) as session:
+        rows = st.parse_stations_csv(text)
+        res = st.import_stations(session, rows, group=group, district=district, actor=actor)
+    click.echo(
+        f"Đã nhập {len(rows)} đài ({len(res.created)} mới, {len(res.updated)} cập nhật), "
+        f"{res.sessions} phiên phát" + (f", nhóm '{group}'" if group else "") + "."
+    )
+
+
+@stations_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.pass_obj
+def stations_list(settings: Settings, as_json: bool) -> None:
+    """List stations with their sessions, groups and last heartbeat."""
+    with _scope(settings) as session:
+        stations = list(session.scalars(select(Station).order_by(Station.code)))
+        data: list[dict[str, Any]] = [
+            {
+                "code": s.code,
+                "name": s.name,
+                "kind": s.kind,
+                "district": s.district,
+                "active": s.active,
+                "groups": sorted(g.name for g in s.groups),
+                "sessions": st.format_sessions(x for x in s.sessions if x.active),
+                "has_token": s.token_hash is not None,
+                "last_heartbeat_at": s.last_heartbeat_at.isoformat() if s.last_heartbeat_at else None,
+            }
+            for s in stations
+        ]
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if not data:
+        click.echo("Chưa có đài nào. Nhập bằng: loa stations import FILE.csv")
+        return
+    w = max(len(str(d["code"])) for d in data)
+    n = max(len(str(d["name"])) for d in data)
+    for d in data:
+        flag = "" if d["active"] else " (tạm ngừng)"
+        click.echo(f"{d['code']:<{w}}  {d['name']:<{n}}  {d['sessions']}{flag}")
+
+
+@stations_group.command("token")
+@click.argument("code")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Who issues it (audit log).")
+@click.pass_obj
+def stations_token(settings: Settings, code: str, actor: str) -> None:
+    """Issue a new agent token for station CODE. It is printed once and only its hash is kept;
+    the station's previous token stops working."""
+    with _scope(settings) as session:
+        token = st.issue_agent_token(session, st.get_station(session, code), actor=actor)
+    click.echo(token)
+    click.echo("Lưu mã này vào máy phát của đài; sẽ không hiển thị lại.", err=True)
+
+
+@stations_group.group("session")
+def session_group() -> None:
+    """Broadcast sessions (phiên phát) of one station."""
+
+
+@session_group.command("add")
+@click.argument("code")
+@click.argument("window")
+@click.option(
+    "--date", "on_date", type=DATE, help="One-off session on this date (WINDOW is then HH:MM-HH:MM)."
+)
+@click.option("--name", default="", help="A label, e.g. 'Phiên sáng'.")
+@click.pass_obj
+def session_add(settings: Settings, code: str, window: str, on_date: datetime | None, name: str) -> None:
+    """Add a session to station CODE: WINDOW is "Mon-Sat 05:30-06:00", or "19:00-19:30" with --date.
+    A session overlapping another of the station's sessions is refused."""
+    spec_text = f"{on_date:%Y-%m-%d} {window}" if on_date else window
+    with _scope(settings) as session:
+        specs = st.parse_sessions(spec_text)
+        if len(specs) != 1:
+            raise BroadcastError("Mỗi lần thêm một phiên phát.")
+        station = st.get_station(session, code)
+        spec = st.SessionSpec(
+            specs[0].weekdays, specs[0].start_time, specs[0].max_minutes, specs[0].on_date, name
+        )
+        st.add_session(session, station, spec)
+    click.echo(f"Đã thêm phiên {spec.format()} cho đài {code}.")
+
+
+@session_group.command("list")
+@click.argument("code")
+@click.pass_obj
+def session_list(settings: Settings, code: str) -> None:
+    """List the sessions of station CODE."""
+    with _scope(settings) as session:
+        station = st.get_station(session, code)
+        lines = [
+            f"{s.id:>4}  {st.spec_of(s).format():<32} {s.name}{'' if s.active else ' (tắt)'}"
+            for s in station.sessions
+        ]
+    click.echo("\n".join(lines) if lines else f"Đài {code} chưa có phiên phát.")
+
+
+# --- loa bulletin ------------------------------------------------------------------------------
+
+
+@click.group("bulletin")
+def bulletin_group() -> None:
+    """Bulletins (bản tin): add, review (submit, approve, reject), archive, render, list."""
+
+
+def _render(session: Session, settings: Settings, b: Bulletin) -> None:
+    from broadcast.rendering import render_bulletin
+
+    mf = render_bulletin(session, b, settings, on_progress=_progress_printer(f"Tạo âm thanh bản tin #{b.id}"))
+    click.echo(f"Âm thanh: {mf.path} ({mf.duration_s:.1f} giây)", err=True)
+
+
+def _render_and_report(settings: Settings, bulletin_id: int) -> None:
+    """Render in its own transaction, so a failed render is recorded (and the approval kept)."""
+    failure: RenderFailed | None = None
+    with _scope(settings) as session:
+        b = bl.get_bulletin(session, bulletin_id)
+        try:
+            _render(session, settings, b)
+        except RenderFailed as exc:
+            failure = exc
+    if failure is not None:
+        raise click.ClickException(f"{failure} Thử lại: loa bulletin render {bulletin_id}")
+
+
+@bulletin_group.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--title", required=True, help="Title (also read out and written in the MP3 tags).")
+@click.option(
+    "--priority", type=click.Choice([p.value for p in Priority]), default="normal", show_default=True
+)
+@click.option("--from", "valid_from", type=DATE, help="First day on air (YYYY-MM-DD). Default: today.")
+@click.option("--to", "valid_to", type=DATE, help="Last day on air (YYYY-MM-DD). Default: the --from day.")
+@click.option("--plays", type=int, default=1, show_default=True, help="Plays per day.")
+@click.option(
+    "--station", "stations", multiple=True, help="Target station code (repeat, or comma-separated)."
+)
+@click.option("--group", help="Target a station group instead.")
+@click.option(
+    "--approve", "do_approve", is_flag=True, help="Submit and approve at once, then render the audio."
+)
+@click.option("--category", default="", help="E.g. 'Thông báo', 'Phòng chống thiên tai'.")
+@click.option("--issuer", default="", help="Issuing body, e.g. 'UBND huyện Đức Trọng'.")
+@click.option("--voice", default="", help="TTS voice (engine specific); empty: the configured one.")
+@click.option("--rate", "speech_rate", type=float, default=1.0, show_default=True, help="Speaking rate.")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Who adds (and approves) it.")
+@click.pass_obj
+def bulletin_add(
+    settings: Settings,
+    file: Path,
+    title: str,
+    priority: str,
+    valid_from: datetime | None,
+    valid_to: datetime | None,
+    plays: int,
+    stations: tuple[str, ...],
+    group: str | None,
+    do_approve: bool,
+    category: str,
+    issuer: str,
+    voice: str,
+    speech_rate: float,
+    actor: str,
+) -> None:
+    """Add a bulletin from FILE: a .txt script (UTF-8) to be read by the TTS, or an audio recording
+    (.wav, .mp3, .ogg, …). Without --station/--group it goes to every station. Prints its id."""
+    start = valid_from.date() if valid_from else _today(settings)
+    end = valid_to.date() if valid_to else start
+    codes = [c for s in stations for c in s.split(",") if c.strip()]
+    with _scope(settings) as session:
+        audio = bl.is_audio_file(file)
+        b = bl.create_bulletin(
+            session,
+            title=title,
+            body="" if audio else bl.read_script(file),
+            recording=file if audio else None,
+            category=category,
+            issuer=issuer,
+            priority=priority,
+            valid_from=start,
+            valid_to=end,
+            plays_per_day=plays,
+            station_codes=codes or None,
+            group=group,
+            voice=voice,
+            speech_rate=speech_rate,
+            actor=actor,
+            media_dir=settings.media_dir,
+        )
+        if do_approve:
+            bl.submit(session, b, actor)
+            bl.approve(session, b, actor)
+        bulletin_id, status = b.id, b.status
+    click.echo(str(bulletin_id))
+    click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[status]}.", err=True)
+    if do_approve:
+        _render_and_report(settings, bulletin_id)
+
+
+def _targets(b: Bulletin) -> str:
+    if b.target_kind == TargetKind.GROUP:
+        return f"nhóm:{b.target_group.name if b.target_group else '?'}"
+    if b.target_kind == TargetKind.STATIONS:
+        return ",".join(sorted(s.code for s in b.target_stations))
+    return "tất cả"
+
+
+@bulletin_group.command("list")
+@click.option("--status", type=click.Choice([s.value for s in BulletinStatus]), help="Only this status.")
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.pass_obj
+def bulletin_list(settings: Settings, status: str | None, as_json: bool) -> None:
+    """List bulletins: id, status, priority, validity, plays per day, targets, render status, title."""
+    with _scope(settings) as session:
+        q = select(Bulletin).order_by(Bulletin.id)
+        if status:
+            q = q.where(Bulletin.status == BulletinStatus(status))
+        data: list[dict[str, Any]] = [
+            {
+                "id": b.id,
+                "status": b.status.value,
+                "priority": b.priority.value,
+                "valid_from": b.valid_from.isoformat(),
+                "valid_to": b.valid_to.isoformat(),
+                "plays_per_day": b.plays_per_day,
+                "targets": _targets(b),
+                "render_status": b.render_status,
+                "render_error": b.render_error,
+                "media_sha256": b.media_sha256,
+                "title": b.title,
+            }
+            for b in session.scalars(q)
+        ]
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if not data:
+        click.echo("Chưa có bản tin nào.")
+        return
+    for d in data:
+        valid = f"{d['valid_from']}…{d['valid_to']}"
+        click.echo(
+            f"{d['id']:>4}  {d['status']:<9} {d['priority']:<9} {valid}  x{d['plays_per_day']:<2} "
+            f"{d['targets']:<16} {d['render_status']:<7} {d['title']}"
+        )
+
+
+def _transition(action: str) -> Callable[..., None]:
+    def run(settings: Settings, bulletin_id: int, actor: str, comment: str) -> None:
+        with _scope(settings) as session:
+            b = bl.get_bulletin(session, bulletin_id)
+            getattr(bl, action)(session, b, actor, comment)
+            status = b.status
+        click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[status]}.")
+
+    return run
+
+
+_id_arg = click.argument("bulletin_id", metavar="ID", type=int)
+_actor_opt = click.option("--actor", default=_actor_default, show_default="OS user", help="Who does it.")
+
+
+@bulletin_group.command("submit")
+@_id_arg
+@_actor_opt
+@click.option("--comment", default="")
+@click.pass_obj
+def bulletin_submit(settings: Settings, bulletin_id: int, actor: str, comment: str) -> None:
+    """Send draft (or rejected) bulletin ID for review."""
+    _transition("submit")(settings, bulletin_id, actor, comment)
+
+
+@bulletin_group.command("approve")
+@_id_arg
+@_actor_opt
+@click.option("--comment", default="")
+@click.option("--no-render", is_flag=True, help="Do not render the audio now.")
+@click.pass_obj
+def bulletin_approve(settings: Settings, bulletin_id: int, actor: str, comment: str, no_render: bool) -> None:
+    """Approve bulletin ID (a draft is submitted first), then render its audio if not done yet.
+    Its stations' playlists are queued for regeneration."""
+    with _scope(settings) as session:
+        b = bl.get_bulletin(session, bulletin_id)
+        if b.status == BulletinStatus.DRAFT:
+            bl.submit(session, b, actor)
+        bl.approve(session, b, actor, comment)
+        rendered = b.render_status == "done"
+    click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[BulletinStatus.APPROVED]}.")
+    if not no_render and not rendered:
+        _render_and_report(settings, bulletin_id)
+
+
+@bulletin_group.command("reject")
+@_id_arg
+@_actor_opt
+@click.option("--comment", required=True, help="Why (shown to the editor).")
+@click.pass_obj
+def bulletin_reject(settings: Settings, bulletin_id: int, actor: str, comment: str) -> None:
+    """Send submitted bulletin ID back to its editor with a reason."""
+    _transition("reject")(settings, bulletin_id, actor, comment)
+
+
+@bulletin_group.command("archive")
+@_id_arg
+@_actor_opt
+@click.option("--comment", default="")
+@click.pass_obj
+def bulletin_archive(settings: Settings, bulletin_id: int, actor: str, comment: str) -> None:
+    """Withdraw bulletin ID. If it was on air, its stations get new playlists without it."""
+    _transition("archive")(settings, bulletin_id, actor, comment)
+
+
+@bulletin_group.command("render")
+@_id_arg
+@click.pass_obj
+def bulletin_render(settings: Settings, bulletin_id: int) -> None:
+    """Render (or re-render) the audio of bulletin ID now; identical input comes from the cache."""
+    _render_and_report(settings, bulletin_id)
+
+
+# --- loa report -------------------------------------------------------------------------------------
+
+
+@click.group("report")
+def report_group() -> None:
+    """Reports for the district."""
+
+
+@report_group.command("asrun")
+@click.option("--from", "date_from", type=DATE, required=True, help="First day (YYYY-MM-DD).")
+@click.option("--to", "date_to", type=DATE, required=True, help="Last day (YYYY-MM-DD).")
+@click.option("--station", "station_code", help="Only this station.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["csv", "table", "json"]), default="table", show_default=True
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write to this file instead of standard output.",
+)
+@click.pass_obj
+def report_asrun(
+    settings: Settings,
+    date_from: datetime,
+    date_to: datetime,
+    station_code: str | None,
+    fmt: str,
+    output: Path | None,
+) -> None:
+    """What aired, per station and per bulletin: times aired, minutes aired and misses (planned
+    plays that did not air, or were skipped/failed). CSV is UTF-8 with BOM so Excel shows
+    Vietnamese correctly."""
+    with _scope(settings) as session:
+        rows = asrun_mod.asrun_report(session, date_from.date(), date_to.date(), station_code)
+    if fmt == "csv":
+        data = asrun_mod.csv_bytes(rows)
+    elif fmt == "json":
+        data = (asrun_mod.report_json(rows, date_from.date(), date_to.date()) + "\n").encode("utf-8")
+    else:
+        text = asrun_mod.report_table(rows) if rows else "Không có dữ liệu phát trong khoảng ngày này."
+        data = (text + "\n").encode("utf-8")
+    if output:
+        from pipeline.store import atomic_write_bytes
+
+        atomic_write_bytes(output, data)
+        click.echo(f"Đã ghi {output}", err=True)
+    elif fmt == "table":
+        click.echo(data.decode("utf-8"), nl=False)
+    else:
+        out = click.get_binary_stream("stdout")
+        out.write(data)
+        out.flush()
+
+
+commands: list[click.Command] = [db_group, stations_group, bulletin_group, report_group]

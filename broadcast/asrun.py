@@ -1,0 +1,415 @@
+"""As-run logs: what stations actually aired, and the district's periodic report built from them.
+
+Agents upload as-run rows with a unique ``uid`` each, and retry after a network failure, so
+ingestion is idempotent by (station, uid). The report compares what aired with what was planned
+(the latest playlist version of each station and day).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from broadcast.errors import BroadcastError
+from broadcast.models import AsRun, AsRunStatus, Bulletin, Playlist, PlaylistItem, Station, utcnow
+from broadcast.stations import get_station
+
+KINDS = ("bulletin", "relay", "jingle")
+_AIRED = (AsRunStatus.PLAYED, AsRunStatus.CUT)
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+_TIME_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+
+
+# --- ingestion ------------------------------------------------------------------------------
+
+
+def _aware(value: Any, name: str) -> datetime | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise BroadcastError(f"{name} phải là chuỗi thời gian ISO-8601")
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise BroadcastError(f"{name} '{value}' không phải thời gian ISO-8601") from None
+    if dt.tzinfo is None:
+        raise BroadcastError(f"{name} '{value}' thiếu múi giờ (ví dụ +07:00)")
+    return dt
+
+
+def _optional_int(value: Any, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BroadcastError(f"{name} phải là số nguyên")
+    return value
+
+
+def _parse_row(row: Any) -> dict[str, Any]:
+    """One uploaded row as AsRun column values; BroadcastError (without a row number) if bad."""
+    if not isinstance(row, dict):
+        raise BroadcastError("không phải một đối tượng JSON")
+    uid = row.get("uid")
+    if not isinstance(uid, str) or not uid.strip() or len(uid) > 64:
+        raise BroadcastError("uid phải là chuỗi 1–64 ký tự")
+    try:
+        day = date.fromisoformat(row.get("date") or "")
+    except (TypeError, ValueError):
+        raise BroadcastError(f"date '{row.get('date')}' không phải ngày YYYY-MM-DD") from None
+    kind = row.get("kind", "bulletin")
+    if kind not in KINDS:
+        raise BroadcastError(f"kind '{kind}' không hợp lệ (bulletin, relay hoặc jingle)")
+    status = row.get("status")
+    try:
+        st = AsRunStatus(str(status))
+    except ValueError:
+        raise BroadcastError(f"status '{status}' không hợp lệ (played, cut, skipped hoặc failed)") from None
+    sha = row.get("sha256")
+    if sha is not None and (not isinstance(sha, str) or not _SHA_RE.match(sha)):
+        raise BroadcastError("sha256 phải là 64 ký tự hex thường hoặc null")
+    title, detail = row.get("title", ""), row.get("detail", "")
+    if not isinstance(title, str) or len(title) > 300:
+        raise BroadcastError("title phải là chuỗi tối đa 300 ký tự")
+    if not isinstance(detail, str):
+        raise BroadcastError("detail phải là chuỗi")
+    times = {name: _aware(row.get(name), name) for name in _TIME_FIELDS}
+    if st in _AIRED and times["actual_start"] is None:
+        raise BroadcastError(f"dòng '{st.value}' cần actual_start")
+    for a, b in (("planned_start", "planned_end"), ("actual_start", "actual_end")):
+        ta, tb = times[a], times[b]
+        if ta is not None and tb is not None and tb < ta:
+            raise BroadcastError(f"{b} trước {a}")
+    return {
+        "uid": uid,
+        "playlist_date": day,
+        "playlist_version": _optional_int(row.get("version"), "version"),
+        "kind": kind,
+        "title": title,
+        "bulletin_id": _optional_int(row.get("bulletin_id"), "bulletin_id"),
+        "media_sha256": sha,
+        **times,
+        "status": st,
+        "detail": detail,
+    }
+
+
+def record_asrun(session: Session, station: Station, rows: list[dict[str, Any]]) -> tuple[int, int]:
+    """Store a batch of as-run rows for a station; returns (accepted, duplicates).
+
+    Every row is checked first: one bad row stores nothing and the error lists every bad row.
+    A row whose uid is already stored (a retried upload), or repeated in the batch, is a duplicate.
+    """
+    if not isinstance(rows, list):
+        raise BroadcastError("rows phải là một danh sách.")
+    parsed, errors = [], []
+    for i, row in enumerate(rows, start=1):
+        try:
+            parsed.append(_parse_row(row))
+        except BroadcastError as exc:
+            errors.append(f"dòng {i}: {exc}")
+    if errors:
+        raise BroadcastError("Nhật ký phát có dòng không hợp lệ, chưa lưu gì: " + "; ".join(errors) + ".")
+    uids = [p["uid"] for p in parsed]
+    seen: set[str] = set()
+    for i in range(0, len(uids), 500):  # stay under every backend's bound-parameter limit
+        chunk = uids[i : i + 500]
+        seen.update(
+            session.scalars(select(AsRun.uid).where(AsRun.station_id == station.id, AsRun.uid.in_(chunk)))
+        )
+    bulletin_ids = {p["bulletin_id"] for p in parsed if p["bulletin_id"] is not None}
+    known = (
+        set(session.scalars(select(Bulletin.id).where(Bulletin.id.in_(bulletin_ids))))
+        if bulletin_ids
+        else set()
+    )
+    accepted = duplicates = 0
+    for p in parsed:
+        if p["uid"] in seen:
+            duplicates += 1
+            continue
+        seen.add(p["uid"])
+        if p["bulletin_id"] not in known:
+            p["bulletin_id"] = None  # a deleted bulletin must not make the agent's upload fail forever
+        session.add(AsRun(station_id=station.id, **p))
+        accepted += 1
+    station.last_sync_at = utcnow()
+    session.flush()
+    return accepted, duplicates
+
+
+# --- report ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportRow:
+    """One station × one programme (a bulletin, or a relay/jingle by title) over the period."""
+
+    station_code: str
+    station_name: str
+    kind: str
+    bulletin_id: int | None
+    title: str
+    priority: str
+    planned: int = 0  # plays planned in the latest playlists that should have ended by now
+    aired: int = 0  # played + cut
+    cut: int = 0  # aired but cut short
+    minutes: float = 0.0  # minutes actually on air
+    skipped: int = 0
+    failed: int = 0
+    misses: int = 0  # planned plays that did not air, or skipped/failed plays (not both for one play)
+
+
+@dataclass
+class _Acc:
+    planned: int = 0
+    aired: int = 0
+    cut: int = 0
+    seconds: float = 0.0
+    skipped: int = 0
+    failed: int = 0
+
+
+Key = tuple[str, int | None, str]  # kind, bulletin_id, title (title only when there is no bulletin)
+
+
+def _key(kind: str, bulletin_id: int | None, title: str) -> Key:
+    if bulletin_id is not None:
+        return ("bulletin", bulletin_id, "")
+    return (kind, None, title)
+
+
+def _local_day(dt: datetime, tz: ZoneInfo) -> date:
+    return dt.astimezone(tz).date()
+
+
+def asrun_report(
+    session: Session,
+    date_from: date,
+    date_to: date,
+    station_code: str | None = None,
+    *,
+    now: datetime | None = None,
+) -> list[ReportRow]:
+    """Per station and programme: plays planned, aired, minutes on air, misses, for the dates given.
+
+    Planned plays come from the latest playlist version of each station and day; a play counts as
+    planned once its slot has ended (before ``now``). Plays are matched by programme and day, not
+    by start time, because a regenerated playlist (an emergency) shifts later items.
+    """
+    if date_to < date_from:
+        raise BroadcastError(f"Ngày cuối ({date_to:%d/%m/%Y}) trước ngày đầu ({date_from:%d/%m/%Y}).")
+    now = now or utcnow()
+    if station_code:
+        stations = [get_station(session, station_code)]
+    else:
+        stations = list(session.scalars(select(Station).order_by(Station.code)))
+    by_id = {s.id: s for s in stations}
+    ids = list(by_id)
+    acc: dict[tuple[int, date, Key], _Acc] = defaultdict(_Acc)
+    titles: dict[Key, str] = {}
+    priorities: dict[Key, str] = {}
+
+    latest = (
+        select(Playlist.station_id, Playlist.date, func.max(Playlist.version).label("version"))
+        .where(Playlist.station_id.in_(ids), Playlist.date >= date_from, Playlist.date <= date_to)
+        .group_by(Playlist.station_id, Playlist.date)
+        .subquery()
+    )
+    planned_q = (
+        select(Playlist.station_id, Playlist.date, PlaylistItem)
+        .join(
+            latest,
+            and_(
+                Playlist.station_id == latest.c.station_id,
+                Playlist.date == latest.c.date,
+                Playlist.version == latest.c.version,
+            ),
+        )
+        .join(PlaylistItem, PlaylistItem.playlist_id == Playlist.id)
+    )
+    for station_id, day, item in session.execute(planned_q):
+        if item.start + timedelta(seconds=item.duration_s) > now:
+            continue
+        k = _key(item.kind, item.bulletin_id, item.title)
+        titles.setdefault(k, item.title)
+        priorities.setdefault(k, item.priority)
+        acc[(station_id, day, k)].planned += 1
+
+    # Rows without a playlist date are placed by their own time, in the station's timezone.
+    lo = datetime.combine(date_from - timedelta(days=1), datetime.min.time()).astimezone()
+    hi = datetime.combine(date_to + timedelta(days=2), datetime.min.time()).astimezone()
+    when = func.coalesce(AsRun.actual_start, AsRun.planned_start)
+    asrun_q = select(AsRun).where(
+        AsRun.station_id.in_(ids),
+        or_(
+            and_(AsRun.playlist_date >= date_from, AsRun.playlist_date <= date_to),
+            and_(AsRun.playlist_date.is_(None), when >= lo, when < hi),
+        ),
+    )
+    for r in session.scalars(asrun_q):
+        if r.playlist_date is not None:
+            day = r.playlist_date
+        else:
+            t = r.actual_start or r.planned_start
+            assert t is not None
+            day = _local_day(t, ZoneInfo(by_id[r.station_id].timezone))
+            if not date_from <= day <= date_to:
+                continue
+        k = _key(r.kind, r.bulletin_id, r.title)
+        titles.setdefault(k, r.title)
+        a = acc[(r.station_id, day, k)]
+        if r.status in _AIRED:
+            a.aired += 1
+            a.cut += r.status == AsRunStatus.CUT
+            start, end = r.actual_start, r.actual_end
+            if start is not None and end is None and r.planned_start and r.planned_end:
+                end = start + (r.planned_end - r.planned_start)
+            if start is not None and end is not None:
+                a.seconds += max(0.0, (end - start).total_seconds())
+        elif r.status == AsRunStatus.SKIPPED:
+            a.skipped += 1
+        else:
+            a.failed += 1
+
+    bulletin_ids = {k[1] for (_, _, k) in acc if k[1] is not None}
+    for b in session.scalars(select(Bulletin).where(Bulletin.id.in_(bulletin_ids))) if bulletin_ids else []:
+        titles[("bulletin", b.id, "")] = b.title
+        priorities[("bulletin", b.id, "")] = b.priority.value
+
+    rows: dict[tuple[int, Key], ReportRow] = {}
+    seconds: dict[tuple[int, Key], float] = defaultdict(float)
+    for (station_id, _day, k), a in acc.items():
+        st = by_id[station_id]
+        row = rows.get((station_id, k))
+        if row is None:
+            row = rows[(station_id, k)] = ReportRow(
+                station_code=st.code,
+                station_name=st.name,
+                kind=k[0],
+                bulletin_id=k[1],
+                title=titles.get(k, ""),
+                priority=priorities.get(k, "normal"),
+            )
+        row.planned += a.planned
+        row.aired += a.aired
+        row.cut += a.cut
+        row.skipped += a.skipped
+        row.failed += a.failed
+        # Within one day, a skipped/failed play and a planned-but-missing play are the same miss.
+        row.misses += max(a.planned - a.aired, a.skipped + a.failed, 0)
+        seconds[(station_id, k)] += a.seconds
+    for key, row in rows.items():
+        row.minutes = round(seconds[key] / 60.0, 1)
+    kind_order = {k: i for i, k in enumerate(KINDS)}
+    return sorted(
+        rows.values(),
+        key=lambda r: (r.station_code, kind_order.get(r.kind, 9), r.bulletin_id or 0, r.title),
+    )
+
+
+def station_totals(rows: Iterable[ReportRow]) -> list[ReportRow]:
+    """One row per station summing its programmes (kind "total")."""
+    out: dict[str, ReportRow] = {}
+    for r in rows:
+        t = out.setdefault(r.station_code, ReportRow(r.station_code, r.station_name, "total", None, "", ""))
+        t.planned += r.planned
+        t.aired += r.aired
+        t.cut += r.cut
+        t.minutes = round(t.minutes + r.minutes, 1)
+        t.skipped += r.skipped
+        t.failed += r.failed
+        t.misses += r.misses
+    return list(out.values())
+
+
+# --- output formats ----------------------------------------------------------------------------
+
+#: CSV/table headers for the district's report (Vietnamese: it goes to the Standing Committee).
+HEADERS_VI = {
+    "station_code": "Mã đài",
+    "station_name": "Tên đài",
+    "kind": "Loại",
+    "bulletin_id": "Mã bản tin",
+    "title": "Tiêu đề",
+    "priority": "Mức ưu tiên",
+    "planned": "Số lần theo kế hoạch",
+    "aired": "Số lần đã phát",
+    "cut": "Bị cắt ngang",
+    "minutes": "Số phút phát",
+    "skipped": "Bỏ qua",
+    "failed": "Lỗi",
+    "misses": "Số lần không phát",
+}
+_COLUMNS = [f.name for f in fields(ReportRow)]
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def report_csv(rows: Sequence[ReportRow]) -> str:
+    """CSV text with a Vietnamese header row. Encode it as UTF-8 *with BOM* for Excel (see write_csv)."""
+    buf = io.StringIO(newline="")
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([HEADERS_VI[c] for c in _COLUMNS])
+    for r in rows:
+        w.writerow([_cell(getattr(r, c)) for c in _COLUMNS])
+    return buf.getvalue()
+
+
+def csv_bytes(rows: Sequence[ReportRow]) -> bytes:
+    """UTF-8 with BOM, so Excel on Windows shows Vietnamese letters correctly."""
+    return report_csv(rows).encode("utf-8-sig")
+
+
+def report_json(rows: Sequence[ReportRow], date_from: date, date_to: date) -> str:
+    doc = {
+        "from": date_from.isoformat(),
+        "to": date_to.isoformat(),
+        "rows": [asdict(r) for r in rows],
+        "stations": [asdict(r) for r in station_totals(rows)],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2)
+
+
+def report_table(rows: Sequence[ReportRow]) -> str:
+    """A plain-text table for the terminal, with a total line after each station."""
+    cols = ["station_code", "bulletin_id", "title", "planned", "aired", "minutes", "misses"]
+    heads = ["Đài", "Bản tin", "Tiêu đề", "Kế hoạch", "Đã phát", "Phút", "Không phát"]
+    lines: list[list[str]] = []
+    totals = {t.station_code: t for t in station_totals(rows)}
+    for i, r in enumerate(rows):
+        title = r.title if len(r.title) <= 40 else r.title[:39] + "…"
+        lines.append([_cell(getattr(r, c)) if c != "title" else title for c in cols])
+        if i + 1 == len(rows) or rows[i + 1].station_code != r.station_code:
+            t = totals[r.station_code]
+            lines.append(["", "", "Tổng", str(t.planned), str(t.aired), _cell(t.minutes), str(t.misses)])
+    widths = [
+        max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(heads)
+    ]
+    numeric = {3, 4, 5, 6}
+
+    def fmt(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in numeric else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ).rstrip()
+
+    out = [fmt(heads), fmt(["-" * w for w in widths])]
+    out.extend(fmt(line) for line in lines)
+    return "\n".join(out)

@@ -1,0 +1,73 @@
+"""A real database per test: SQLite in the test's data folder, or LOA_TEST_DATABASE_URL (e.g.
+PostgreSQL) when set, emptied after each test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from broadcast import db
+from broadcast import stations as st
+from broadcast.models import Base
+from loa import config
+from loa.config import Settings
+from tests.conftest import SAMPLES
+
+STATIONS_CSV = SAMPLES / "stations-duc-trong.csv"
+
+
+@pytest.fixture
+def settings(_isolated_data_dir: Path) -> Settings:
+    return config.load()
+
+
+@pytest.fixture
+def db_url(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = os.environ.get("LOA_TEST_DATABASE_URL") or settings.db_url
+    monkeypatch.setenv("LOA_DATABASE_URL", url)  # so `loa` commands in the test use it too
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    eng = db.init_db(db_url)
+    yield eng
+    if os.environ.get("LOA_TEST_DATABASE_URL"):
+        Base.metadata.drop_all(eng)
+        with eng.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    eng.dispose()
+
+
+@pytest.fixture
+def factory(engine: Engine) -> sessionmaker[Session]:
+    return db.session_factory(engine)
+
+
+@pytest.fixture
+def session(factory: sessionmaker[Session]) -> Iterator[Session]:
+    s = factory()
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
+def stations(session: Session) -> list[str]:
+    """The 15 sample stations of Đức Trọng district, in group 'duc-trong'."""
+    rows = st.parse_stations_csv(STATIONS_CSV.read_text("utf-8"))
+    st.import_stations(session, rows, group="duc-trong", district="Đức Trọng")
+    session.commit()
+    return [r.code for r in rows]
+
+
+def count_rows(session: Session) -> dict[str, int]:
+    """Rows in every table, to prove a failed operation changed nothing."""
+    return {
+        t.name: session.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables
+    }
