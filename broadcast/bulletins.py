@@ -9,7 +9,6 @@ All functions work in the caller's transaction and validate before they change a
 
 from __future__ import annotations
 
-import mimetypes
 import shutil
 from collections.abc import Iterable
 from datetime import date
@@ -56,7 +55,20 @@ STATUS_VI = {
 PRIORITY_VI = {Priority.NORMAL: "thông thường", Priority.PRIORITY: "ưu tiên", Priority.EMERGENCY: "khẩn cấp"}
 #: More plays than this per day is surely a typo (the longest day has about 4 sessions).
 MAX_PLAYS_PER_DAY = 20
-AUDIO_EXTENSIONS = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac", ".m4a", ".aac", ".webm", ".wma"}
+#: Recording types accepted, with the MIME type stored (fixed here: the OS's tables differ).
+AUDIO_TYPES = {
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".flac": "audio/flac",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".webm": "audio/webm",
+    ".wma": "audio/x-ms-wma",
+}
+AUDIO_EXTENSIONS = set(AUDIO_TYPES)
 _AUDIO_MAGIC = (b"RIFF", b"ID3", b"OggS", b"fLaC", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\x1aE\xdf\xa3")
 #: Fields whose change makes the rendered audio stale.
 _AUDIO_FIELDS = {"title", "body", "voice", "speech_rate", "issuer", "category", "recording"}
@@ -121,7 +133,7 @@ def store_upload(session: Session, path: Path, media_dir: Path) -> MediaFile:
             sha256=sha,
             path=store.relpath_for(sha, ext),
             size=dest.stat().st_size,
-            mime=mimetypes.guess_type(dest.name)[0] or "application/octet-stream",
+            mime=AUDIO_TYPES.get(ext, "application/octet-stream"),
             meta={"kind": "upload", "original_name": path.name},
         )
         session.add(mf)
