@@ -16,22 +16,19 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date as date_cls
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from loa.config import Settings
 from pipeline import PIPELINE_VERSION
 from pipeline.audio import decode_file, process_to_mp3, write_tags
 from pipeline.store import MediaStore, file_sha256
 from pipeline.text import Lexicon, load_lexicon, prepare
-from pipeline.tts import EngineError, build_chain
-from pipeline.tts.base import Engine
-from pipeline.types import AudioReport, PipelineError, Utterance
+from pipeline.tts import EngineError, build_chain, pauses_from_settings, synthesize_utterances
+from pipeline.types import AudioReport, PipelineError
 
 log = logging.getLogger(__name__)
 
@@ -128,46 +125,6 @@ def cache_key(parts: dict[str, Any]) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
-def _pauses(settings: Settings) -> dict[str, int]:
-    return {
-        "comma": settings.pause_comma_ms,
-        "sentence": settings.pause_sentence_ms,
-        "paragraph": settings.pause_paragraph_ms,
-        "heading": settings.pause_heading_ms,
-    }
-
-
-def _speech_blocks(
-    utterances: Sequence[Utterance],
-    engine: Engine,
-    voice: str,
-    rate: float,
-    pauses: dict[str, int],
-    on_progress: ProgressFn,
-) -> tuple[int, Iterator[np.ndarray]]:
-    """Synthesize the first utterance now (to learn the sample rate), the rest lazily."""
-    first = engine.synthesize(utterances[0].text, voice=voice, rate=rate)
-    sr = first.sample_rate
-
-    def silence(u: Utterance) -> np.ndarray:
-        return np.zeros(int(sr * pauses[u.boundary] / 1000), dtype=np.float32)
-
-    def blocks() -> Iterator[np.ndarray]:
-        total = len(utterances)
-        yield first.samples
-        yield silence(utterances[0])
-        on_progress(1 / total)
-        for i, u in enumerate(utterances[1:], start=2):
-            speech = engine.synthesize(u.text, voice=voice, rate=rate)
-            if speech.sample_rate != sr:
-                raise EngineError(f"{engine.name}: sample rate changed mid-render")
-            yield speech.samples
-            yield silence(u)
-            on_progress(i / total)
-
-    return sr, blocks()
-
-
 def _finish(
     store: MediaStore,
     tmp: Path,
@@ -255,7 +212,7 @@ def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn 
     source_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     store = MediaStore(settings.media_dir)
     fingerprint = {"text": spoken, "rate": req.speech_rate, "audio": _audio_fingerprint(settings)}
-    pauses = _pauses(settings)
+    pauses = pauses_from_settings(settings)
 
     chain = build_chain(settings)
     failures: list[str] = []
@@ -268,12 +225,13 @@ def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn 
             return hit
         tmp = store.temp_path()
         try:
-            sr, blocks = _speech_blocks(
-                utterances, engine, voice, req.speech_rate, pauses, lambda f: progress(_SYNTH_SHARE * f)
+            blocks = synthesize_utterances(
+                utterances, engine, voice, req.speech_rate, pauses,
+                on_progress=lambda done, total: progress(_SYNTH_SHARE * done / total),
             )
             report = process_to_mp3(
                 blocks,
-                sr,
+                engine.sample_rate(voice),
                 tmp,
                 settings,
                 **_jingles(settings),
