@@ -1,7 +1,128 @@
-"""Commands of this package for the ``loa`` CLI (see loa/cli.py)."""
+"""Commands of this package for the ``loa`` CLI (see loa/cli.py): ``loa audio import|measure``."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+
 import click
 
-commands: list[click.Command] = []
+from loa.config import ConfigError, Settings
+from pipeline.audio.chain import process_to_mp3
+from pipeline.audio.decode import decode_file
+from pipeline.audio.meter import measure_file_ebur128
+from pipeline.audio.tags import write_tags
+from pipeline.types import AudioReport, PipelineError
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_recording(src: Path, dest: Path, settings: Settings, title: str | None = None) -> AudioReport:
+    """Recording -> processed, tagged MP3 at ``dest``, written atomically (temp file + os.replace)."""
+    try:
+        intro = settings.jingle_path(settings.intro_jingle)
+        outro = settings.jingle_path(settings.outro_jingle)
+    except ConfigError as exc:
+        raise PipelineError(f"Không tìm thấy nhạc hiệu: {exc}") from exc
+    blocks, rate = decode_file(src, settings)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.stem}.", suffix=".part.mp3")
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        report = process_to_mp3(blocks, rate, tmp, settings, intro=intro, outro=outro)
+        write_tags(tmp, {
+            "title": title or src.stem,
+            "date": dt.date.today().isoformat(),
+            "LOA_SOURCE_SHA256": _sha256(src),
+            "LOA_ENGINE": "recording",
+            "LOA_LOUDNESS_LUFS": f"{report.integrated_lufs:.1f}",
+            "LOA_TRUE_PEAK_DBTP": f"{report.true_peak_dbtp:.1f}",
+        })
+        tmp.chmod(0o644)  # mkstemp makes it private; a delivered MP3 is meant to be read
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return report
+
+
+def _fmt(value: float, unit: str) -> str:
+    return f"{value:.1f} {unit}" if math.isfinite(value) else f"-inf {unit}"
+
+
+@click.group("audio")
+def audio() -> None:
+    """Process recordings for horn loudspeakers and measure loudness."""
+
+
+@audio.command("import")
+@click.argument("src", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("-o", "--output", "dest", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="MP3 file to write (replaced atomically; nothing is written on error).")
+@click.option("--title", help="Title tag (default: the input file name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the audio report as JSON.")
+@click.pass_obj
+def import_cmd(settings: Settings, src: Path, dest: Path, title: str | None, as_json: bool) -> None:
+    """Turn a recording (WAV, MP3, M4A, OGG, FLAC, ...) into a broadcast-ready MP3.
+
+    High-pass, gentle compression, loudness to the target (default -16 LUFS), true-peak limit
+    (default -1.5 dBTP), optional intro/outro jingles, ID3v2.4 tags.
+    """
+    try:
+        report = import_recording(src, dest, settings, title)
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps({"output": str(dest), **dataclasses.asdict(report)}, ensure_ascii=False))
+    else:
+        click.echo(f"{dest}: {report.duration_s:.1f} s, {_fmt(report.integrated_lufs, 'LUFS')}, "
+                   f"true peak {_fmt(report.true_peak_dbtp, 'dBTP')}")
+
+
+@audio.command("measure")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the measurement as JSON.")
+@click.pass_obj
+def measure_cmd(settings: Settings, path: Path, as_json: bool) -> None:
+    """Measure a file's loudness: integrated (LUFS), loudness range (LU), true and sample peak.
+
+    Uses Loa's own BS.1770-4 / EBU R 128 meter on the decoded audio.
+    """
+    from pipeline.audio.meter import LoudnessMeter
+
+    try:
+        blocks, rate = decode_file(path, settings)
+        meter: LoudnessMeter | None = None
+        for block in blocks:
+            if meter is None:
+                meter = LoudnessMeter(rate, 1 if block.ndim == 1 else block.shape[1])
+            meter.add(block)
+    except PipelineError as exc:
+        raise click.ClickException(str(exc)) from exc
+    assert meter is not None  # decode_file raises on a file with no samples
+    meter.finish()
+    result = meter.result()
+    if as_json:
+        click.echo(json.dumps({"path": str(path), **dataclasses.asdict(result)}))
+        return
+    click.echo(f"Integrated loudness: {_fmt(result.integrated, 'LUFS')}")
+    click.echo(f"Loudness range:      {_fmt(result.lra, 'LU')}")
+    click.echo(f"True peak:           {_fmt(result.true_peak_dbtp, 'dBTP')}")
+    click.echo(f"Sample peak:         {_fmt(result.sample_peak, 'dBFS')}")
+
+
+commands: list[click.Command] = [audio]
+
+__all__ = ["commands", "import_recording", "measure_file_ebur128"]
