@@ -1,0 +1,515 @@
+"""The rewriting rules, in the order they must run: most specific first (document codes, phone
+numbers, dates, times) so that the general number rule only sees plain numbers.
+
+Each rule is a precompiled regex and a function of its match; no rule loops over characters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable
+
+from pipeline.text import numbers as num
+from pipeline.text.tables import (
+    ABBREVIATIONS,
+    CURRENCIES,
+    DOC_TYPES,
+    ISSUERS,
+    ORGAN_PARTS,
+    ROMAN_CONTEXT_WORDS,
+    UNITS,
+)
+
+Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+
+#: A written number: 1.250.000 / 12,5 / 2025 (Vietnamese "." thousands, "," decimal mark).
+NUMBER = r"(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
+_UPPER = "".join(ch for ch in map(chr, range(0x41, 0x1F00)) if ch.isupper() and ch.isalpha())
+_UP = f"[{re.escape(_UPPER)}]"
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def read_numeral(text: str) -> str:
+    """A written number as matched by NUMBER."""
+    if "," in text:
+        whole, frac = text.split(",", 1)
+        return num.read_decimal(whole, frac)
+    if "." in text:
+        return num.read_number(int(text.replace(".", "")))
+    return num.read_integer_string(text)
+
+
+def _preceding_word(m: re.Match[str], start: int | None = None) -> str:
+    before = m.string[: m.start() if start is None else start].rstrip()
+    i = len(before)
+    while i > 0 and before[i - 1].isalpha():
+        i -= 1
+    return before[i:].casefold()
+
+
+# --- document numbers: 24-KH/HU, 135/QĐ-TTg, 68/2014/QH13, 39/2020/TT-BTTTT -------------------
+
+_CODE = r"[A-ZĐ][A-Za-zĐđ]*\d{0,2}"
+_DOC_RE = re.compile(
+    rf"(?<![\w.,/-])(?:(?P<so>[Ss]ố)\s*)?(?P<num>\d{{1,5}})(?:/(?P<year>(?:19|20)\d\d))?"
+    rf"\s*[-/]\s*(?P<codes>{_CODE}(?:[-/]{_CODE})*)(?![\w/])"
+)
+_ISSUER_KHOA_RE = re.compile(r"([A-ZĐ][A-Za-zĐ]*?)(\d{1,2})")
+
+
+def _issuer(code: str) -> str | None:
+    if code in ISSUERS:
+        return ISSUERS[code]
+    m = _ISSUER_KHOA_RE.fullmatch(code)
+    if m and m.group(1) in ISSUERS:  # QH13 → Quốc hội khóa mười ba
+        return f"{ISSUERS[m.group(1)]} khóa {num.read_number(int(m.group(2)))}"
+    if code.isupper() and code.isalpha() and len(code) >= 2:
+        return num.spell(code)
+    return None
+
+
+def _doc_code(m: re.Match[str]) -> str:
+    codes = re.split(r"[-/]", m.group("codes"))
+    doc_type = DOC_TYPES.get(codes[0])
+    issuer_codes = codes[1:] if doc_type else codes
+    issuers = [_issuer(c) for c in issuer_codes]
+    if any(i is None for i in issuers) or not (doc_type or issuers):
+        return m.group(0)
+    so = m.group("so")
+    parts = [f"{so or 'số'} {num.read_number(int(m.group('num')))}"]
+    if m.group("year"):
+        parts.append(f"năm {num.read_number(int(m.group('year')))}")
+    text = " ".join(parts)
+    # "Kế hoạch số 152/KH-UBND": the type is already said, do not say it twice.
+    if doc_type and not m.string[: m.start()].rstrip().casefold().endswith(doc_type):
+        text += f", {doc_type}"
+    if issuers:
+        text += " của " + " ".join(i for i in issuers if i)
+    return text
+
+
+# "BTG/TU", "TT/HĐND" in distribution lists: a body of a body.
+_ORGAN_RE = re.compile(
+    rf"(?<![\w/])(?P<part>{_alternation(list(ORGAN_PARTS) + list(ISSUERS))})/(?P<body>{_alternation(list(ISSUERS))})(?![\w/])"
+)
+
+
+def _organ(m: re.Match[str]) -> str:
+    part = ORGAN_PARTS.get(m.group("part")) or ISSUERS[m.group("part")]
+    return f"{part} {ISSUERS[m.group('body')]}"
+
+
+# --- abbreviations -----------------------------------------------------------------------------
+
+_ABBR_RE = re.compile(rf"(?<![\w&])(?:{_alternation(list(ABBREVIATIONS))})(?![\w&])")
+
+
+def _abbr(m: re.Match[str]) -> str:
+    return ABBREVIATIONS[m.group(0)]
+
+
+# --- e-mail and web addresses ------------------------------------------------------------------
+
+_ADDRESS_RE = re.compile(
+    r"(?<![\w@.])(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info)\b(?:/[\w./-]*)?)"
+)
+_ADDRESS_PART_RE = re.compile(r"[^\W\d_]+|\d+|[@./:-]")
+_ADDRESS_SYMBOLS = {"@": "a còng", ".": "chấm", "/": "gạch chéo", ":": "hai chấm", "-": "gạch ngang"}
+
+
+def _address(m: re.Match[str]) -> str:
+    out = []
+    for part in _ADDRESS_PART_RE.findall(re.sub(r"^https?://", "", m.group(0))):
+        if part in _ADDRESS_SYMBOLS:
+            out.append(_ADDRESS_SYMBOLS[part])
+        elif part.isdigit():
+            out.append(num.read_digits(part))
+        elif not re.search("[aeiouyăâêôơư]", part, re.I):
+            out.append(num.spell(part))
+        else:
+            out.append(part)
+    return " ".join(out)
+
+
+# --- phone numbers ------------------------------------------------------------------------------
+
+_PHONE_RE = re.compile(r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,3}(?:[ .-]?\d{3,4}){2}(?![\w/]|[.,]\d)")
+_HOTLINE_RE = re.compile(r"(?<![\w.,/])1[89]00[ .]?(?:\d{4}|\d{2}[ .]\d{2}|\d{3}[ .]?\d{3})(?![\w/]|[.,]\d)")
+_PHONE_CONTEXT_RE = re.compile(
+    r"(?i:gọi|liên hệ|liên lạc|tổng đài|đường dây nóng|hotline|điện thoại|số máy|fax|zalo)"
+    r"(?P<gap>[\s:]*(?:(?i:số|theo số|qua số|ngay|ngay số|máy)[\s:]+)?)"
+    r"(?P<nums>\d[\d .]*\d(?:(?:,\s*|\s+(?:hoặc|và)\s+)\d[\d .]*\d)*)(?![\w/:-]|[.,]\d)"
+)
+_EMERGENCY_RE = re.compile(
+    r"(?P<kw>(?i:cấp cứu|cứu hỏa|cứu hoả|chữa cháy|cứu nạn|công an|khẩn cấp)\s*(?:[:\-]\s*)?(?i:số\s+)?)"
+    r"(?P<n>11[1-7])(?![\w/:-]|[.,]\d)"
+)
+_DIGIT_GROUP_RE = re.compile(r"\d+")
+
+
+def _phone_groups(text: str) -> str:
+    groups = _DIGIT_GROUP_RE.findall(text.replace("+84", "0"))
+    if len(groups) == 1:
+        digits = groups[0]
+        if len(digits) >= 9:  # 0912345678 → 0912 345 678; 02633843123 → 0263 3843 123
+            head = 4
+            rest = digits[head:]
+            mid = len(rest) - 3
+            groups = [digits[:head], rest[:mid], rest[mid:]]
+    return ", ".join(num.read_digits(g) for g in groups)
+
+
+def _phone(m: re.Match[str]) -> str:
+    digits = sum(c.isdigit() for c in m.group(0))
+    if not 9 <= digits <= 12:
+        return m.group(0)
+    return _phone_groups(m.group(0))
+
+
+def _phone_in_context(m: re.Match[str]) -> str:
+    nums = m.group("nums")
+    if sum(c.isdigit() for c in nums) < 3:
+        return m.group(0)
+    pieces = re.split(r"(,\s*|\s+(?:hoặc|và)\s+)", nums)
+    spoken = "".join(p if i % 2 else _phone_groups(p) for i, p in enumerate(pieces))
+    return m.string[m.start() : m.start("nums")] + spoken
+
+
+def _emergency(m: re.Match[str]) -> str:
+    return m.group("kw") + num.read_digits(m.group("n"))
+
+
+# --- dates --------------------------------------------------------------------------------------
+
+_DAY_WORDS = {"ngày", "hôm", "mùng", "mồng"}
+
+
+def _date_words(day: int, month: int, year: str | None, m: re.Match[str]) -> str:
+    prefix = "" if _preceding_word(m) in _DAY_WORDS else "ngày "
+    text = f"{prefix}{num.read_number(day)} tháng {num.read_month(month)}"
+    if year:
+        text += f" năm {num.read_number(int(year))}"
+    return text
+
+
+_DATE_RE = re.compile(r"(?<![\w./,-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?![\w/-]|[.,]\d)")
+
+
+def _date(m: re.Match[str]) -> str:
+    day, month = int(m.group(1)), int(m.group(3))
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return m.group(0)
+    return _date_words(day, month, m.group(4), m)
+
+
+_DAY_RANGE_RE = re.compile(
+    r"(?<![\w./,-])(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\w/-]|[.,]\d)"
+)
+
+
+def _day_range(m: re.Match[str]) -> str:
+    d1, d2, month = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    if not (1 <= d1 < d2 <= 31 and 1 <= month <= 12):
+        return m.group(0)
+    prefix = "" if _preceding_word(m) in _DAY_WORDS else "ngày "
+    text = f"{prefix}{num.read_number(d1)} đến {num.read_number(d2)} tháng {num.read_month(month)}"
+    if m.group(4):
+        text += f" năm {num.read_number(int(m.group(4)))}"
+    return text
+
+
+_MONTH_YEAR_RE = re.compile(r"(?<![\w./,-])(?:(?P<kw>[Tt]háng)\s+)?(\d{1,2})[/-](\d{4})(?![\w/-]|[.,]\d)")
+
+
+def _month_year(m: re.Match[str]) -> str:
+    month = int(m.group(2))
+    if not 1 <= month <= 12 or (not m.group("kw") and _preceding_word(m) == "số"):
+        return m.group(0)
+    return f"{m.group('kw') or 'tháng'} {num.read_month(month)} năm {num.read_number(int(m.group(3)))}"
+
+
+_DAY_MONTH_RE = re.compile(r"(?<![\w./,-])(\d{1,2})/(\d{1,2})(?![\w/-]|[.,]\d)")
+_DASH_DAY_MONTH_RE = re.compile(r"(?<!\w)((?i:ngày|mùng|mồng)\s+)(\d{1,2})-(\d{1,2})(?![\w/-]|[.,]\d)")
+
+
+def _day_month(m: re.Match[str]) -> str:
+    day, month = int(m.group(1)), int(m.group(2))
+    if not (1 <= day <= 31 and 1 <= month <= 12) or _preceding_word(m) == "số":
+        return m.group(0)
+    return _date_words(day, month, None, m)
+
+
+def _dash_day_month(m: re.Match[str]) -> str:
+    day, month = int(m.group(2)), int(m.group(3))
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return m.group(0)
+    return f"{m.group(1)}{num.read_number(day)} tháng {num.read_month(month)}"
+
+
+# --- times --------------------------------------------------------------------------------------
+
+_TIME_RE = re.compile(
+    r"(?<![\w:.,])(\d{1,2})\s?(?:h|g(?=\s?\d\d)|:(?=\d\d))\s?(\d{2})?(?:\s*(?:phút|ph|p|'|’)(?!\w))?(?![\w:]|[.,]\d)"
+)
+_HOUR_WORD_RE = re.compile(r"(?<![\w.,])(\d{1,2})\s*giờ\s+(\d{1,2})(?:\s*phút)?(?![\w/:]|[.,]\d)")
+
+
+def _time_words(hour: int, minute: int) -> str:
+    text = f"{num.read_number(hour)} giờ"
+    if minute:
+        text += f" {num.read_number(minute)} phút"
+    return text
+
+
+def _time(m: re.Match[str]) -> str:
+    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    if hour > 24 or minute > 59:
+        return m.group(0)
+    return _time_words(hour, minute)
+
+
+def _hour_word(m: re.Match[str]) -> str:
+    hour, minute = int(m.group(1)), int(m.group(2))
+    if hour > 24 or minute > 59:
+        return m.group(0)
+    return _time_words(hour, minute)
+
+
+# --- headings, Roman numerals, ordinals, months -------------------------------------------------
+
+_ROMAN = r"(?!L\b)[IVXL]+"
+_ROMAN_HEADING_RE = re.compile(rf"^(?P<r>{_ROMAN})\s*[.:)\-–]\s*(?=\S)")
+_NUMBER_HEADING_RE = re.compile(r"^(?P<n>\d{1,2}(?:\.\d{1,2})*)\s*[.)]\s+(?=\S)")
+_LETTER_HEADING_RE = re.compile(r"^(?P<l>[a-zđ])\)\s*(?=\S)")
+
+
+def _roman_heading(m: re.Match[str]) -> str:
+    value = num.roman_to_int(m.group("r"))
+    if value is None:
+        return m.group(0)
+    return f"Phần {num.read_number(value)}. "
+
+
+def _number_heading(m: re.Match[str]) -> str:
+    spoken = " chấm ".join(num.read_number(int(p)) for p in m.group("n").split("."))
+    return spoken[0].upper() + spoken[1:] + ". "
+
+
+def _letter_heading(m: re.Match[str]) -> str:
+    return f"{num.spell(m.group('l'))}, "
+
+
+_ROMAN_CONTEXT_RE = re.compile(
+    rf"(?<!\w)(?P<kw>(?i:{_alternation(list(ROMAN_CONTEXT_WORDS))})|(?i:thứ))\s+(?P<r>{_ROMAN})(?!\w|-\w)"
+)
+
+
+def _roman_in_context(m: re.Match[str]) -> str:
+    value = num.roman_to_int(m.group("r"))
+    if value is None:
+        return m.group(0)
+    kw = m.group("kw")
+    spoken = num.read_ordinal(value) if kw.casefold() == "thứ" else num.read_number(value)
+    return f"{kw} {spoken}"
+
+
+_ORDINAL_RANGE_RE = re.compile(
+    r"(?<!\w)([Tt]hứ)\s+(\d{1,2})\s*[-–]\s*(?:[Tt]hứ\s*)?(\d{1,2})(?![\w/]|[.,]\d)"
+)
+_ORDINAL_RE = re.compile(r"(?<!\w)([Tt]hứ)\s+(\d{1,3})(?![\w/]|[.,]\d)")
+
+
+def _ordinal_range(m: re.Match[str]) -> str:
+    return f"{m.group(1)} {num.read_ordinal(int(m.group(2)))} đến thứ {num.read_ordinal(int(m.group(3)))}"
+
+
+def _ordinal(m: re.Match[str]) -> str:
+    return f"{m.group(1)} {num.read_ordinal(int(m.group(2)))}"
+
+
+_MONTH_RE = re.compile(r"(?<!\w)([Tt]háng)\s+(\d{1,2})(?![\w/]|[.,]\d)")
+
+
+def _month(m: re.Match[str]) -> str:
+    month = int(m.group(2))
+    if not 1 <= month <= 12:
+        return m.group(0)
+    return f"{m.group(1)} {num.read_month(month)}"
+
+
+# --- quantities: ranges, products, percent, money, units ----------------------------------------
+
+_RANGE_RE = re.compile(rf"(?<![\w.,/-])({NUMBER})\s*[-–]\s*({NUMBER})(?!\d|[.,/-]\d)")
+
+
+def _value(text: str) -> float:
+    return float(text.replace(".", "").replace(",", "."))
+
+
+def _range(m: re.Match[str]) -> str:
+    a, b = m.group(1), m.group(2)
+    if _value(a) >= _value(b):
+        return m.group(0)
+    return f"{a} đến {b}"
+
+
+_PRODUCT_RE = re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)")
+_PERCENT_RE = re.compile(rf"({NUMBER})\s*%")
+_CURRENCY_AFTER_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(CURRENCIES))})(?!\w)")
+_CURRENCY_BEFORE_RE = re.compile(rf"([$€])\s*({NUMBER})")
+_UNIT_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(UNITS))})(?![\w/²³])")
+
+
+def _unit(m: re.Match[str]) -> str:
+    return f"{read_numeral(m.group(1))} {UNITS[m.group(2)]}"
+
+
+_DOTTED_RE = re.compile(r"(?<![\w.,])\d+(?:\.\d+)+(?![\w]|[.,]\d)")
+
+
+def _dotted(m: re.Match[str]) -> str:
+    """1.250.000 is a number; 3.2 (a clause number or an English decimal) is "ba chấm hai"."""
+    parts = m.group(0).split(".")
+    if len(parts[0]) <= 3 and all(len(p) == 3 for p in parts[1:]):
+        return num.read_number(int("".join(parts)))
+    return " chấm ".join(num.read_integer_string(p) for p in parts)
+
+
+_NUMBER_RE = re.compile(rf"(?<![\w.,]){NUMBER}(?![\w])")
+_SLASH_NUMBERS_RE = re.compile(r"(?<=\d)\s*/\s*(?=\d)")
+_DASH_NUMBERS_RE = re.compile(r"(?<=\d)\s*[-–]\s*(?=\d)")
+_ANY_DIGITS_RE = re.compile(r"\d+")
+
+
+# --- ALL-CAPS words ----------------------------------------------------------------------------
+
+_CAPS_WORD = rf"(?<!\w){_UP}{{2,}}(?!\w)"
+_CAPS_RUN_RE = re.compile(rf"{_CAPS_WORD}(?:[\s,:;.\-–]+{_CAPS_WORD})*")
+_CAPS_WORD_RE = re.compile(_CAPS_WORD)
+_SYLLABLE_RE = re.compile(
+    r"(?:ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnprstvx])?[aeiouy]{1,3}(?:ch|ng|nh|[cmnpt])?"
+)
+
+
+def _base_letters(word: str) -> str:
+    decomposed = unicodedata.normalize("NFD", word.lower().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _is_syllable(word: str) -> bool:
+    return bool(_SYLLABLE_RE.fullmatch(_base_letters(word)))
+
+
+def _has_accent(word: str) -> bool:
+    return _base_letters(word) != word.lower()
+
+
+def _lower_caps(m: re.Match[str]) -> str:
+    """Lower-case an ALL-CAPS heading so the voice reads words, not letters. Acronyms (CD, MC,
+    HIV) are not syllables and stay; a lone unaccented syllable (DI, VAT) might be an acronym too."""
+    run = m.group(0)
+    words = _CAPS_WORD_RE.findall(run)
+    several = len(words) > 1
+
+    def lower(w: re.Match[str]) -> str:
+        word = w.group(0)
+        if _is_syllable(word) and (several or _has_accent(word)):
+            return word.lower()
+        return word
+
+    out = _CAPS_WORD_RE.sub(lower, run)
+    before = m.string[: m.start()].rstrip()
+    if (not before or before[-1] in ".!?:") and out[:1].islower():
+        out = out[0].upper() + out[1:]
+    return out
+
+
+# --- symbols and spacing -------------------------------------------------------------------------
+
+_SYMBOLS: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"\s*&\s*"), " và "),
+    (re.compile(r"\s*[≥]\s*"), " lớn hơn hoặc bằng "),
+    (re.compile(r"\s*[≤]\s*"), " nhỏ hơn hoặc bằng "),
+    (re.compile(r"\s+>\s+"), " lớn hơn "),
+    (re.compile(r"\s+<\s+"), " nhỏ hơn "),
+    (re.compile(r"\s*=\s*"), " bằng "),
+    (re.compile(r"\s*~\s*"), " khoảng "),
+    (re.compile(r"\s*%"), " phần trăm"),
+    (re.compile(r"[#№]\s*"), "số "),
+    (re.compile(r"\s*[+]\s*"), " cộng "),
+    (re.compile(r"°"), " độ "),
+    (re.compile(r"\s+[–—]\s+|\s*[–—]+\s*$|^\s*[–—]+\s*"), ", "),
+    (re.compile(r"(?<=\w)\s*[-–/\\|]\s*(?=\w)|\s+-\s+"), " "),
+    (re.compile(r"[-–—/\\|_^*@$€₫²³§¤→←↑↓⇒]"), " "),
+]
+_SPACE_RE = re.compile(r"[ \t\u00a0]+")
+_SPACE_BEFORE_PUNCT_RE = re.compile(r"\s+(?=[,.;:!?])")
+_REPEATED_PUNCT_RE = re.compile(r"([,;:])(?:\s*[,;:])+|,\s*(?=[.!?])|(?<=[.!?])\s*[,;:]+")
+_LEADING_PUNCT_RE = re.compile(r"^[\s,.;:]+")
+_PUNCT_THEN_WORD_RE = re.compile(r"([,;:!?])(?=[^\W\d_])")
+
+
+def tidy(text: str) -> str:
+    for pattern, repl in _SYMBOLS:
+        text = pattern.sub(repl, text)
+    text = _SPACE_RE.sub(" ", text)
+    text = _SPACE_BEFORE_PUNCT_RE.sub("", text)
+    text = _REPEATED_PUNCT_RE.sub(lambda m: m.group(1) or "", text)
+    text = _PUNCT_THEN_WORD_RE.sub(r"\1 ", text)
+    text = _LEADING_PUNCT_RE.sub("", text)
+    return text.strip()
+
+
+#: All rules in order. Headings only match at the start of a line (each line is done alone).
+RULES: list[Rule] = [
+    (_DOC_RE, _doc_code),
+    (_ORGAN_RE, _organ),
+    (_ABBR_RE, _abbr),
+    (_ADDRESS_RE, _address),
+    (_HOTLINE_RE, lambda m: _hotline(m)),
+    (_PHONE_RE, _phone),
+    (_PHONE_CONTEXT_RE, _phone_in_context),
+    (_EMERGENCY_RE, _emergency),
+    (_ROMAN_HEADING_RE, _roman_heading),
+    (_NUMBER_HEADING_RE, _number_heading),
+    (_LETTER_HEADING_RE, _letter_heading),
+    (_DATE_RE, _date),
+    (_DAY_RANGE_RE, _day_range),
+    (_MONTH_YEAR_RE, _month_year),
+    (_DASH_DAY_MONTH_RE, _dash_day_month),
+    (_DAY_MONTH_RE, _day_month),
+    (_TIME_RE, _time),
+    (_HOUR_WORD_RE, _hour_word),
+    (_ROMAN_CONTEXT_RE, _roman_in_context),
+    (_ORDINAL_RANGE_RE, _ordinal_range),
+    (_ORDINAL_RE, _ordinal),
+    (_MONTH_RE, _month),
+    (_PRODUCT_RE, lambda m: " nhân "),
+    (_RANGE_RE, _range),
+    (_PERCENT_RE, lambda m: f"{read_numeral(m.group(1))} phần trăm"),
+    (_CURRENCY_AFTER_RE, lambda m: f"{read_numeral(m.group(1))} {CURRENCIES[m.group(2)]}"),
+    (_CURRENCY_BEFORE_RE, lambda m: f"{read_numeral(m.group(2))} {CURRENCIES[m.group(1)]}"),
+    (_UNIT_RE, _unit),
+    (_SLASH_NUMBERS_RE, lambda m: " trên "),
+    (_DASH_NUMBERS_RE, lambda m: " gạch "),
+    (_DOTTED_RE, _dotted),
+    (_NUMBER_RE, lambda m: read_numeral(m.group(0))),
+    (_ANY_DIGITS_RE, lambda m: f" {num.read_integer_string(m.group(0))} "),
+    (_CAPS_RUN_RE, _lower_caps),
+]
+
+
+def _hotline(m: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", m.group(0))
+    return f"{num.read_digits(digits[:4])}, {num.read_digits(digits[4:])}"
+
+
+def expand(line: str) -> str:
+    """Apply every rule to one cleaned line."""
+    for pattern, func in RULES:
+        line = pattern.sub(func, line)
+    return tidy(line)
