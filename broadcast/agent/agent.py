@@ -1,0 +1,508 @@
+"""The station agent: keeps the cache in sync with the server and airs the day from that cache.
+
+Three thin loops share one state (manifests, cached media, done items): the poll loop (manifests every
+``poll_s``, as-run upload, heartbeat, pruning), the download loop (missing media, emergencies first) and
+the playout loop (``play_step`` asks ``schedule.next_actions`` what to do). Every decision lives in
+``schedule``; this module only does the I/O around it. The network can vanish at any point: playout
+only ever reads the cache, and the as-run log is written locally before it is uploaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
+
+import requests
+
+from broadcast.agent.asrun_log import FINAL_STATUSES, UPLOAD_FIELDS, AsRunLog
+from broadcast.agent.cache import Cache, CachedManifest, ChecksumMismatch, DownloadError
+from broadcast.agent.client import AuthRejected, ServerClient, UploadRejected
+from broadcast.agent.clock import Clock, SystemClock
+from broadcast.agent.manifest import ManifestError, parse_manifest
+from broadcast.agent.player import Player, PlayOutcome
+from broadcast.agent.schedule import (
+    Decision,
+    Entry,
+    Rules,
+    build_entries,
+    interrupting_emergency,
+    next_actions,
+)
+from broadcast.agent.sources import RelayError, RelayStream, decode_file, file_chunks
+from loa import __version__
+
+log = logging.getLogger(__name__)
+
+#: The playout loop looks again at least this often even when nothing is due (clock changes, new days).
+MAX_IDLE_S = 30.0
+UPLOAD_BATCH = 100
+#: Acknowledged as-run rows are kept locally this many days.
+ASRUN_KEEP_DAYS = 7
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    server: str
+    station: str
+    token: str
+    cache_dir: Path
+    layout: str = "api"
+    report_server: str | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    poll_s: float = 30.0
+    heartbeat_s: float = 60.0
+    #: Manifests older than this many days (and media only they use) are pruned.
+    keep_days: int = 2
+    #: A file that failed its checksum is not fetched again before this many seconds.
+    retry_after_s: float = 300.0
+    http_timeout_s: float = 20.0
+    relay_connect_timeout_s: float = 15.0
+    rules: Rules = field(default_factory=Rules)
+
+
+@dataclass
+class SyncReport:
+    reachable: bool = True
+    updated: list[date] = field(default_factory=list)
+    downloaded: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    uploaded: int = 0
+    heartbeat: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.reachable and not self.errors
+
+    def merge(self, other: SyncReport) -> None:
+        self.reachable = self.reachable and other.reachable
+        self.updated += other.updated
+        self.downloaded += other.downloaded
+        self.errors += other.errors
+        self.uploaded += other.uploaded
+        self.heartbeat = self.heartbeat or other.heartbeat
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+class Agent:
+    def __init__(
+        self, config: AgentConfig, player: Player, *, clock: Clock | None = None,
+        http: requests.Session | None = None,
+    ) -> None:  # fmt: skip
+        self.config = config
+        self.player = player
+        self.clock: Clock = clock or SystemClock()
+        self.cache = Cache(config.cache_dir)
+        self.asrun = AsRunLog(config.cache_dir)
+        self.client = ServerClient(
+            config.server, config.station, config.token, layout=config.layout,
+            report_server=config.report_server, http=http, timeout=config.http_timeout_s,
+        )  # fmt: skip
+        self._tz = ZoneInfo(config.timezone)
+        self._lock = threading.RLock()
+        self._manifests: dict[date, CachedManifest] = {}
+        self._available = self.cache.available()
+        self._done = self.asrun.done_keys()
+        self._retry_at: dict[str, datetime] = {}
+        self._current: Entry | None = None
+        self._interrupted_by: Entry | None = None
+        self._interrupt = threading.Event()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._downloads_wanted = threading.Event()
+        self._last_heartbeat: datetime | None = None
+        self._load_cached()
+
+    # --- shared state ------------------------------------------------------------------
+    def days(self) -> list[date]:
+        """Today and tomorrow in the station's time zone: the agent always holds the next 24 h."""
+        today = self.clock.now().astimezone(self._tz).date()
+        return [today, today + timedelta(days=1)]
+
+    def _load_cached(self) -> None:
+        days = self.days()
+        with self._lock:
+            for day in list(self._manifests):
+                if day not in days:
+                    del self._manifests[day]
+            for day in days:
+                if day not in self._manifests:
+                    cached = self.cache.load_manifest(day, self.config.station)
+                    if cached is not None:
+                        self._manifests[day] = cached
+
+    def entries(self) -> list[Entry]:
+        self._load_cached()
+        with self._lock:
+            return build_entries(c.manifest for c in self._manifests.values())
+
+    @property
+    def current(self) -> Entry | None:
+        return self._current
+
+    def _after_change(self) -> None:
+        self._wake.set()
+        self._downloads_wanted.set()
+        self._check_interrupt()
+
+    def _check_interrupt(self) -> None:
+        with self._lock:
+            current, done, available = self._current, set(self._done), set(self._available)
+        if current is None:
+            return
+        emergency = interrupting_emergency(
+            current, self.entries(), self.clock.now(), done, available, self.config.rules
+        )
+        if emergency is not None and not self._interrupt.is_set():
+            log.warning("tin khẩn cấp '%s': ngắt '%s'", emergency.item.title, current.item.title)
+            self._interrupted_by = emergency
+            self._interrupt.set()
+
+    # --- network side ------------------------------------------------------------------
+    def poll_manifests(self) -> SyncReport:
+        report = SyncReport()
+        for day in self.days():
+            with self._lock:
+                cached = self._manifests.get(day)
+            try:
+                resp = self.client.get_manifest(day, cached.etag if cached else None)
+            except requests.RequestException as exc:
+                log.warning("không kết nối được máy chủ (%s); tiếp tục phát từ bộ nhớ đệm", exc)
+                report.reachable = False
+                break
+            if resp.status != "new":
+                continue
+            try:
+                manifest = parse_manifest(resp.body, station=self.config.station, day=day)
+            except ManifestError as exc:
+                log.error("lịch phát %s bị từ chối: %s", resp.url, exc)
+                report.errors.append(f"{day}: {exc}")
+                continue
+            self.cache.save_manifest(day, resp.body, resp.etag, resp.url)
+            with self._lock:
+                self._manifests[day] = CachedManifest(manifest, resp.etag, resp.url)
+            if cached is None or cached.manifest.version != manifest.version:
+                log.info("lịch phát %s phiên bản %d", day, manifest.version)
+                report.updated.append(day)
+        self._after_change()
+        return report
+
+    def _wanted_media(self) -> list[tuple[Entry, str]]:
+        """Media still missing, emergencies first, then in airing order; with the URL to fetch them from."""
+        with self._lock:
+            done, available = set(self._done), set(self._available)
+            base = {day: c.url for day, c in self._manifests.items()}
+        wanted: list[tuple[Entry, str]] = []
+        seen: set[str] = set()
+        entries = self.entries()
+        ordered = [e for e in entries if e.item.is_emergency] + [
+            e for e in entries if not e.item.is_emergency
+        ]
+        for e in ordered:
+            sha = e.item.sha256
+            if sha is None or sha in available or sha in seen or e.key in done:
+                continue
+            seen.add(sha)
+            wanted.append((e, urljoin(base.get(e.day, self.client.server), e.item.url)))
+        return wanted
+
+    def download_missing(self) -> SyncReport:
+        report = SyncReport()
+        for entry, url in self._wanted_media():
+            if self._stop.is_set():
+                break
+            sha = entry.item.sha256
+            assert sha is not None
+            now = self.clock.now()
+            retry_at = self._retry_at.get(sha)
+            if retry_at is not None and now < retry_at:
+                continue
+            try:
+                self.cache.download(
+                    self.client.http, url, sha, entry.item.size, timeout=self.config.http_timeout_s
+                )
+            except ChecksumMismatch as exc:
+                log.error("'%s': %s", entry.item.title, exc)
+                self._retry_at[sha] = now + timedelta(seconds=self.config.retry_after_s)
+                report.errors.append(str(exc))
+                continue
+            except (requests.RequestException, DownloadError, OSError) as exc:
+                log.warning("tải '%s' chưa xong (%s); lần sau sẽ tải tiếp", entry.item.title, exc)
+                report.errors.append(f"{entry.item.title}: {exc}")
+                if isinstance(exc, requests.ConnectionError | requests.Timeout):
+                    report.reachable = False
+                    break
+                continue
+            self._retry_at.pop(sha, None)
+            with self._lock:
+                self._available.add(sha)
+            report.downloaded.append(sha)
+            self._after_change()
+        return report
+
+    def upload_asrun(self) -> SyncReport:
+        """Send rows the server has not acknowledged; the server dedups by uid, so a retry is harmless."""
+        report = SyncReport()
+        if not self.client.can_report:
+            return report
+        pending = self.asrun.pending()
+        for start in range(0, len(pending), UPLOAD_BATCH):
+            batch = pending[start : start + UPLOAD_BATCH]
+            try:
+                report.uploaded += self._upload(batch)
+            except AuthRejected as exc:
+                log.error("%s", exc)
+                report.errors.append(str(exc))
+                break
+            except requests.RequestException as exc:
+                log.warning("chưa gửi được nhật ký phát (%s); sẽ gửi lại", exc)
+                report.reachable = False
+                break
+        return report
+
+    def _upload(self, batch: list[dict[str, Any]]) -> int:
+        rows = [{k: r.get(k) for k in UPLOAD_FIELDS} for r in batch]
+        try:
+            accepted, duplicates = self.client.post_asrun(rows)
+        except UploadRejected as exc:
+            if len(batch) == 1:
+                log.error("máy chủ từ chối dòng nhật ký %s: %s", batch[0]["uid"], exc)
+                self.asrun.mark_rejected([batch[0]["uid"]])
+                return 0
+            return sum(self._upload([row]) for row in batch)  # find the bad row, keep the rest
+        self.asrun.mark_acked(r["uid"] for r in batch)
+        log.info("đã gửi nhật ký phát: %d mới, %d trùng", accepted, duplicates)
+        return len(batch)
+
+    def cached_until(self) -> date | None:
+        """Last day, counting from today without a gap, whose manifest and media are all cached."""
+        last = None
+        with self._lock:
+            for day in self.days():
+                cached = self._manifests.get(day)
+                if cached is None or any(
+                    it.sha256 and it.sha256 not in self._available for it in cached.manifest.items
+                ):
+                    break
+                last = day
+        return last
+
+    def send_heartbeat(self) -> SyncReport:
+        report = SyncReport()
+        if not self.client.can_report:
+            return report
+        current = self._current
+        until = self.cached_until()
+        info = {
+            "time": self.clock.now().isoformat(),
+            "agent_version": __version__,
+            "cached_until": until.isoformat() if until else None,
+            "playing": current.item.title if current else None,
+        }
+        try:
+            self.client.heartbeat(info)
+        except requests.RequestException as exc:
+            log.warning("chưa gửi được tín hiệu hoạt động: %s", exc)
+            report.reachable = False
+            return report
+        except (AuthRejected, UploadRejected, ValueError) as exc:
+            log.error("máy chủ không nhận tín hiệu hoạt động: %s", exc)
+            report.errors.append(str(exc))
+            return report
+        self._last_heartbeat = self.clock.now()
+        report.heartbeat = True
+        return report
+
+    def prune(self) -> None:
+        today = self.days()[0]
+        removed = self.cache.prune(today - timedelta(days=self.config.keep_days), self.config.station)
+        if removed:
+            log.info("đã xoá %d tệp cũ khỏi bộ nhớ đệm", len(removed))
+        self.asrun.compact(today - timedelta(days=ASRUN_KEEP_DAYS))
+        with self._lock:
+            self._available = self.cache.available()
+
+    def sync_once(self) -> SyncReport:
+        """One full round: manifests, media, as-run upload, heartbeat, pruning."""
+        report = self.poll_manifests()
+        if report.reachable:
+            report.merge(self.download_missing())
+        report.merge(self.upload_asrun())
+        report.merge(self.send_heartbeat())
+        self.prune()
+        return report
+
+    # --- playout -----------------------------------------------------------------------
+    def play_step(self, limit: datetime | None = None) -> Decision:
+        """Air what is due now, or wait (at most until ``limit``) for the next thing to become due."""
+        self._wake.clear()
+        now = self.clock.now()
+        entries = self.entries()
+        with self._lock:
+            done, available = set(self._done), set(self._available)
+        decision = next_actions(entries, now, done, available, self.config.rules)
+        for entry, reason in decision.skips:
+            self._record(entry, "skipped", None, None, reason)
+        if decision.play is not None:
+            self._air(decision.play, decision.play_seconds)
+            return decision
+        target = now + timedelta(seconds=MAX_IDLE_S)
+        if decision.wake_at is not None:
+            target = min(target, decision.wake_at)
+        if limit is not None:
+            target = min(target, limit)
+        self.clock.wait((target - now).total_seconds(), self._wake)
+        return decision
+
+    def play_until(self, until: datetime) -> None:
+        while not self._stop.is_set() and self.clock.now() < until:
+            self.play_step(limit=until)
+
+    def _air(self, entry: Entry, seconds: float) -> None:
+        self._interrupted_by = None
+        self._interrupt.clear()
+        with self._lock:
+            self._current = entry
+        self._check_interrupt()  # an emergency may have arrived while we were deciding
+        started = self.clock.now()
+        log.info("phát '%s' (%s)", entry.item.title, entry.item.kind)
+        try:
+            outcome, problem = self._render(entry, seconds)
+        finally:
+            with self._lock:
+                self._current = None
+        ended = self.clock.now()
+        if outcome is None:
+            self._record(entry, "failed", started, ended, problem)
+        elif outcome.completed and not problem:
+            self._record(entry, "played", started, ended, "")
+        elif self._stop.is_set():
+            self._record(entry, "cut", started, ended, "ngừng phát do tắt chương trình")
+        elif self._interrupted_by is not None:
+            self._record(
+                entry, "cut", started, ended, f"ngắt để phát tin khẩn cấp: {self._interrupted_by.item.title}"
+            )
+        elif entry.item.kind == "relay":
+            self._record(entry, "cut", started, ended, f"luồng tiếp sóng bị ngắt: {problem or outcome.error}")
+        else:
+            self._record(entry, "failed", started, ended, f"lỗi thiết bị phát: {outcome.error}")
+
+    def _render(self, entry: Entry, seconds: float) -> tuple[PlayOutcome | None, str]:
+        """Hand the entry's audio to the player. (None, why) when the source could not be opened."""
+        if entry.item.kind == "relay":
+            with self._lock:
+                base = self._manifests[entry.day].url if entry.day in self._manifests else self.client.server
+            url = entry.item.stream_url or urljoin(base, entry.item.url)
+            stream = RelayStream(url, seconds, connect_timeout_s=self.config.relay_connect_timeout_s)
+            try:
+                stream.open()
+            except RelayError as exc:
+                log.error("%s", exc)
+                return None, str(exc)
+            try:
+                outcome = self._safe_play(stream, stream.sample_rate)
+            finally:
+                stream.close()
+            short = outcome.completed and outcome.frames < (seconds - 1.0) * stream.sample_rate
+            problem = stream.broken or outcome.error or ("luồng kết thúc sớm" if short else "")
+            return outcome, problem
+        assert entry.item.sha256 is not None
+        try:
+            samples, rate = decode_file(self.cache.media_path(entry.item.sha256))
+        except Exception as exc:  # miniaudio raises DecodeError, or the file vanished
+            log.error("không đọc được tệp của '%s': %s", entry.item.title, exc)
+            return None, f"không đọc được tệp âm thanh: {exc}"
+        outcome = self._safe_play(file_chunks(samples, rate), rate)
+        return outcome, outcome.error if not outcome.completed and not self._interrupt.is_set() else ""
+
+    def _safe_play(self, chunks: Any, rate: int) -> PlayOutcome:
+        try:
+            return self.player.play(chunks, rate, self._interrupt)
+        except Exception as exc:  # a broken sound device must not stop the station's agent
+            log.exception("lỗi thiết bị phát")
+            return PlayOutcome(False, 0, str(exc) or type(exc).__name__)
+
+    def _record(
+        self, entry: Entry, status: str, started: datetime | None, ended: datetime | None, detail: str
+    ) -> None:
+        it = entry.item
+        self.asrun.append(
+            {
+                "key": entry.key,
+                "station": self.config.station,
+                "date": entry.day.isoformat(),
+                "version": entry.version,
+                "kind": it.kind,
+                "title": it.title,
+                "sha256": it.sha256,
+                "bulletin_id": it.bulletin_id,
+                "planned_start": _iso(entry.planned_start),
+                "planned_end": _iso(entry.planned_end),
+                "actual_start": _iso(started),
+                "actual_end": _iso(ended),
+                "status": status,
+                "detail": detail,
+            }
+        )
+        if status in FINAL_STATUSES:
+            with self._lock:
+                self._done.add(entry.key)
+        log.info("as-run %s: '%s' %s", status, it.title, detail)
+
+    # --- threads -----------------------------------------------------------------------
+    def _poll_loop(self) -> None:
+        last_prune: datetime | None = None
+        while not self._stop.is_set():
+            try:
+                self.poll_manifests()
+                self.upload_asrun()
+                now = self.clock.now()
+                if self._last_heartbeat is None or (now - self._last_heartbeat).total_seconds() >= (
+                    self.config.heartbeat_s
+                ):
+                    self.send_heartbeat()
+                if last_prune is None or now - last_prune >= timedelta(hours=1):
+                    self.prune()
+                    last_prune = now
+            except Exception:  # keep polling whatever happens; playout goes on from the cache
+                log.exception("lỗi khi đồng bộ")
+            self._stop.wait(self.config.poll_s)
+
+    def _download_loop(self) -> None:
+        while not self._stop.is_set():
+            self._downloads_wanted.clear()
+            try:
+                self.download_missing()
+            except Exception:
+                log.exception("lỗi khi tải tệp")
+            self._downloads_wanted.wait(self.config.poll_s)
+
+    def run(self) -> None:
+        """Sync and air until ``stop()`` (Ctrl+C in the CLI)."""
+        threads = [
+            threading.Thread(target=self._poll_loop, name="loa-agent-poll", daemon=True),
+            threading.Thread(target=self._download_loop, name="loa-agent-download", daemon=True),
+        ]
+        for t in threads:
+            t.start()
+        try:
+            while not self._stop.is_set():
+                self.play_step()
+        finally:
+            self.stop()
+            for t in threads:
+                t.join(timeout=5.0)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._interrupt.set()
+        self._wake.set()
+        self._downloads_wanted.set()
