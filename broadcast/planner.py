@@ -134,7 +134,9 @@ class PlannedItem:
 
     @property
     def end(self) -> datetime:
-        return self.start + timedelta(seconds=self.duration_s)
+        # Through UTC: aware arithmetic in one zone is wall-clock and would be wrong across DST.
+        end = self.start.astimezone(UTC) + timedelta(seconds=self.duration_s)
+        return end.astimezone(self.start.tzinfo)
 
     @property
     def url(self) -> str:
@@ -298,7 +300,8 @@ def plan_day(
     cands: list[BulletinInput] = []
     wanted: dict[int, int] = {}
     seen: set[int] = set()
-    for b in bulletins:
+    blist = sorted(bulletins, key=lambda b: b.id)
+    for b in blist:
         if b.id in seen:
             continue
         seen.add(b.id)
@@ -314,14 +317,16 @@ def plan_day(
                 )
             )
             continue
+        want = max(b.plays_per_day, 1 if b.id in pins else 0)
         if b.media is None:
             reason = b.not_ready or "Bản tin chưa có âm thanh: chưa dựng xong."
-            unplaced.append(Unplaced(b.title, reason, b.id, missing=max(b.plays_per_day, 1)))
+            unplaced.append(Unplaced(b.title, reason, b.id, missing=want))
             continue
         if b.media.duration_s <= 0:
-            unplaced.append(Unplaced(b.title, "Tệp âm thanh không có thời lượng (0 giây).", b.id))
+            unplaced.append(
+                Unplaced(b.title, "Tệp âm thanh không có thời lượng (0 giây).", b.id, missing=want)
+            )
             continue
-        want = max(b.plays_per_day, 1 if b.id in pins else 0)
         if want <= 0:
             continue
         wanted[b.id] = want
@@ -336,7 +341,8 @@ def plan_day(
         ws = _local_ms(day, x.start, tz_name)
         windows.append((ws, ws + x.max_minutes * 60_000, f"{x.start:%H:%M}"))
 
-    # 3. The emergency block at `now`.
+    # 3. The emergency block at `now`. Its plays come out of the next sessions' shares.
+    taken: dict[int, int] = {}
     if now is not None:
         cursor = floor
         for b in cands:
@@ -345,7 +351,7 @@ def plan_day(
                 label = _session_at(windows, cursor)
                 items.append((cursor, 1, _bulletin_item(b, cursor, d, day, tz_name, label)))
                 busy.append((cursor, cursor + d))
-                left[b.id] -= 1
+                taken[b.id] = 1
                 cursor += d
         block_end = cursor
     else:
@@ -399,7 +405,12 @@ def plan_day(
             if n > 0:
                 share = -(-n // (n_live - k))
                 left[b.id] = n - share
-                counts[b.id] = counts.get(b.id, 0) + share
+                if b.id in taken:
+                    use = min(taken[b.id], share)
+                    share -= use
+                    taken[b.id] -= use
+                if share:
+                    counts[b.id] = counts.get(b.id, 0) + share
         carry = {}
         if not counts:
             continue
@@ -470,6 +481,16 @@ def plan_day(
         unplaced.append(Unplaced(b.title, reason, b.id, missing=want - got))
 
     items.sort(key=lambda x: (x[0], x[1]))
+    if len(unplaced) > 1:
+        rank = {b.id: RANK.get(b.priority, 2) for b in blist}
+        unplaced.sort(
+            key=lambda u: (
+                u.bulletin_id is None,
+                rank.get(u.bulletin_id or 0, 2),
+                u.bulletin_id or 0,
+                u.relay_id or 0,
+            )
+        )
     return PlanResult(tuple(it for _, _, it in items), tuple(unplaced))
 
 
