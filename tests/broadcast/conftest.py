@@ -4,11 +4,12 @@ PostgreSQL) when set, emptied after each test."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast import db
@@ -33,9 +34,21 @@ def db_url(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> str:
     return url
 
 
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file, copied for each test: migrating from scratch takes ~0.5 s."""
+    path = tmp_path_factory.mktemp("template") / "loa.db"
+    db.init_db(f"sqlite:///{path}").dispose()
+    return path
+
+
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = db.init_db(db_url)
+def engine(db_url: str, _sqlite_template: Path) -> Iterator[Engine]:
+    u = make_url(db_url)
+    if u.get_backend_name() == "sqlite" and u.database:
+        Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_sqlite_template, u.database)
+    eng = db.init_db(db_url)  # a no-op on the copy, a real migration elsewhere
     yield eng
     if os.environ.get("LOA_TEST_DATABASE_URL"):
         Base.metadata.drop_all(eng)
