@@ -403,7 +403,7 @@ class SchedulerRun(Base):
     owner: Mapped[str] = mapped_column(String(120))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
-    #: running | ok | error | interrupted
+    #: running | ok | error | interrupted | abandoned (its daemon died; a later run redid it)
     status: Mapped[str] = mapped_column(String(16), default="running")
     dates: Mapped[list[str] | None] = mapped_column(JSON, default=None)
     stations: Mapped[list[str] | None] = mapped_column(JSON, default=None)

@@ -30,7 +30,7 @@ import re
 import secrets
 import socket
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -224,6 +224,17 @@ def start_run(factory: sessionmaker[Session], *, job: str, trigger: str, owner: 
         return run.id
 
 
+def abandon_runs(factory: sessionmaker[Session], job: str, slot: date) -> int:
+    """Close the log rows of runs of ``slot`` whose daemon died (call while holding the slot's claim)."""
+    with session_scope(factory) as s:
+        result = s.execute(
+            update(SchedulerRun)
+            .where(SchedulerRun.job == job, SchedulerRun.slot == slot, SchedulerRun.status == "running")
+            .values(status="abandoned")
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def finish_run(factory: sessionmaker[Session], run_id: int, *, status: str, playlists: int = 0,
                requests: int = 0, errors: dict[str, Any] | None = None) -> None:
     with session_scope(factory) as s:
@@ -271,16 +282,39 @@ class NightlyOutcome:
 
 
 def _count_written(results: Iterable[Any]) -> int:
-    """How many of E's GeneratedPlaylist results are new versions."""
-    return sum(1 for r in results if getattr(r, "written", getattr(r, "changed", True)))
+    """How many GeneratedPlaylist results are new versions (unchanged ones are not rewritten)."""
+    return sum(1 for r in results if r.changed)
+
+
+#: generate_playlists(session, settings, days, station_codes, *, now) -> results (broadcast.generate)
+GenerateFn = Callable[..., Iterable[Any]]
+#: drain_regen_requests(session, settings, now) -> requests handled (broadcast.generate)
+DrainFn = Callable[..., int]
+
+
+def _generate(*args: Any, **kwargs: Any) -> Iterable[Any]:
+    from broadcast.generate import generate_playlists
+
+    return generate_playlists(*args, **kwargs)
+
+
+def _drain(*args: Any, **kwargs: Any) -> int:
+    from broadcast.generate import drain_regen_requests
+
+    return drain_regen_requests(*args, **kwargs)
 
 
 class SchedulerDaemon:
-    """Runs the nightly and outbox jobs against one database; see the module docstring."""
+    """Runs the nightly and outbox jobs against one database; see the module docstring.
+
+    ``generate`` and ``drain_requests`` default to broadcast.generate's functions."""
 
     def __init__(self, settings: Settings, engine: Engine, options: DaemonOptions | None = None,
-                 *, clock: Clock | None = None) -> None:
+                 *, clock: Clock | None = None, generate: GenerateFn = _generate,
+                 drain_requests: DrainFn = _drain) -> None:
         self.settings = settings
+        self._generate = generate
+        self._drain_requests = drain_requests
         self.engine = engine
         self.options = options or DaemonOptions(nightly_at=parse_hhmm(settings.nightly_time))
         self.tz = ZoneInfo(settings.timezone)
@@ -345,8 +379,6 @@ class SchedulerDaemon:
         """Run the current slot's nightly generation unless it already ran (or runs elsewhere).
 
         Never raises: failures are logged and recorded, so the scheduler keeps running."""
-        from broadcast.generate import generate_playlists
-
         now = self.clock.now()
         slot = nightly_slot(now, self.options.nightly_at, self.tz)
         name = f"nightly:{slot.isoformat()}"
@@ -361,6 +393,8 @@ class SchedulerDaemon:
                                                                 self.settings.days_ahead))
         run_id: int | None = None
         try:
+            if abandon_runs(self.factory, "nightly", slot):
+                log.warning("nightly %s: an earlier run of this night died; running it again", slot)
             outcome.stations = self.active_stations()
             run_id = start_run(self.factory, job="nightly", trigger=trigger, owner=self.owner, slot=slot,
                                dates=outcome.dates, stations=outcome.stations)
@@ -372,7 +406,7 @@ class SchedulerDaemon:
                     break
                 try:
                     with self._gen_lock, session_scope(self.factory) as s:
-                        results = generate_playlists(s, self.settings, outcome.dates, [code], now=self.clock.now())
+                        results = self._generate(s, self.settings, outcome.dates, [code], now=self.clock.now())
                     outcome.playlists += _count_written(results)
                 except Exception as exc:  # one bad station must not stop the others
                     log.exception("nightly %s: station %s failed", slot, code)
@@ -402,8 +436,6 @@ class SchedulerDaemon:
 
     def drain(self, trigger: str = "interval") -> int:
         """Process the RegenRequest outbox; returns the number of requests handled. Never raises."""
-        from broadcast.generate import drain_regen_requests
-
         try:
             if not self.has_pending_requests() or not self._claim(DRAIN_LOCK, None):
                 return 0
@@ -415,7 +447,7 @@ class SchedulerDaemon:
         try:
             run_id = start_run(self.factory, job="regen", trigger=trigger, owner=self.owner)
             with self._gen_lock, session_scope(self.factory) as s:
-                handled = drain_regen_requests(s, self.settings, now=self.clock.now())
+                handled = self._drain_requests(s, self.settings, now=self.clock.now())
         except Exception as exc:
             log.exception("regen: draining the outbox failed")
             status, errors = "error", {"*": f"{type(exc).__name__}: {exc}"}
