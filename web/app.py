@@ -1,0 +1,176 @@
+"""The Flask application factory: settings, database, extensions, blueprints, error pages."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from broadcast.db import init_db, session_factory
+from loa import config
+from loa.config import Settings
+from pipeline.jobs import JobQueue, ThreadJobQueue
+from web import auth, db, i18n
+from web.extensions import babel, csrf, limiter
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+BLUEPRINTS = ("auth", "bulletins", "review", "stations", "schedule", "media", "reports", "api", "public")
+
+#: Titles and explanations of the error pages, Vietnamese first.
+ERRORS: dict[int, tuple[str, str]] = {
+    400: ("Yêu cầu không hợp lệ", "Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ. Hãy tải lại trang rồi thử lại."),
+    401: ("Cần đăng nhập", "Bạn cần đăng nhập để làm việc này."),
+    403: ("Không có quyền", "Tài khoản của bạn không có quyền làm việc này."),
+    404: ("Không tìm thấy", "Trang hoặc mục bạn tìm không có, hoặc đã bị xoá."),
+    405: ("Không được phép", "Trang này không nhận kiểu yêu cầu đó."),
+    413: ("Tệp hoặc biểu mẫu quá lớn", "Dữ liệu gửi lên vượt quá giới hạn cho phép."),
+    429: ("Thử quá nhiều lần", "Bạn đã thử quá nhiều lần. Hãy đợi một phút rồi thử lại."),
+    500: ("Lỗi hệ thống", "Đã có lỗi ngoài dự kiến. Việc vừa làm chưa được lưu. Hãy thử lại sau."),
+}
+
+
+def _secret_key(settings: Settings) -> str:
+    """settings.secret_key, else one generated on first start and kept (0600) in the data folder."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    try:
+        return path.read_text("utf-8").strip()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    tmp = path.with_name(f".secret_key.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(key)
+    os.replace(tmp, path)
+    return key
+
+
+def _wants_json() -> bool:
+    return request.blueprint == "api" or request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def _error_response(code: int, message: str | None = None) -> Any:
+    title, text = ERRORS.get(code, ERRORS[500])
+    if _wants_json():
+        return jsonify({"error": message or _(text), "code": str(code)}), code
+    return render_template("error.html", code=code, title=_(title), text=_(text), message=message), code
+
+
+def _register_errors(app: Flask) -> None:
+    def http_error(exc: HTTPException) -> Any:
+        code = exc.code or 500
+        if code not in ERRORS:
+            code = 500 if code >= 500 else 400
+        return _error_response(code)
+
+    def csrf_error(_exc: CSRFError) -> Any:
+        return _error_response(400)
+
+    def unexpected(exc: Exception) -> Any:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.close_session(exc)
+        return _error_response(500)
+
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(Exception, unexpected)
+
+
+def _template_helpers(app: Flask) -> None:
+    app.jinja_env.filters.update(
+        date=i18n.fmt_date,
+        time=i18n.fmt_time,
+        datetime=i18n.fmt_datetime,
+        duration=i18n.fmt_duration,
+        weekdays=i18n.weekdays_label,
+    )
+
+    @app.context_processor
+    def helpers() -> dict[str, Any]:
+        return {
+            "current_user": auth.current_user(),
+            "can": auth.can,
+            "locale": i18n.select_locale(),
+            "label": i18n.label,
+            "STATUS": i18n.STATUS_LABELS,
+            "PRIORITY": i18n.PRIORITY_LABELS,
+            "ROLE": i18n.ROLE_LABELS,
+            "TARGET": i18n.TARGET_LABELS,
+            "RENDER": i18n.RENDER_LABELS,
+            "ASRUN": i18n.ASRUN_LABELS,
+        }
+
+
+def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None, **overrides: Any) -> Flask:
+    """Build the panel for one data folder. ``overrides`` are setting names (see loa.config);
+    ``jobs`` replaces the background thread queue (tests pass an inline one)."""
+    settings = settings or config.load(**overrides)
+    app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
+    app.config.update(
+        LOA_SETTINGS=settings,
+        SECRET_KEY=_secret_key(settings),
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes,
+        MAX_FORM_MEMORY_SIZE=min(settings.max_upload_bytes, 2 * 1024 * 1024),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=bool(
+            settings.extra.get("cookie_secure", settings.public_url.startswith("https://"))
+        ),
+        SESSION_COOKIE_NAME="loa_session",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        WTF_CSRF_TIME_LIMIT=None,  # valid for the session's life: long forms do not expire mid-typing
+        BABEL_DEFAULT_LOCALE=i18n.DEFAULT_LOCALE,
+        BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
+        RATELIMIT_HEADERS_ENABLED=False,
+        SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=1),
+    )
+    engine = init_db(settings.db_url)
+    app.extensions["loa_engine"] = engine
+    app.extensions["loa_sessions"] = session_factory(engine)
+    app.extensions["loa_jobs"] = jobs or ThreadJobQueue(workers=1)
+
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, default_timezone=settings.timezone)
+    limiter.init_app(app)
+
+    for name in BLUEPRINTS:
+        module = importlib.import_module(f"web.{name}")
+        app.register_blueprint(module.bp)
+        if name == "api":
+            csrf.exempt(module.bp)
+
+    app.before_request(auth.load_user)
+    app.teardown_appcontext(db.close_session)
+    _register_errors(app)
+    _template_helpers(app)
+
+    @app.after_request
+    def security_headers(resp: Any) -> Any:
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "DENY")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.blueprint not in ("api", "public", "media"):
+            resp.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; media-src 'self'; object-src 'none'; "
+                "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+            )
+        return resp
+
+    return app

@@ -1,0 +1,465 @@
+"""Writing bulletins: the form, pasting from .txt/.docx, an uploaded recording instead of text,
+the "what will be read" text, background audio previews, and submitting for review.
+
+Every rule about bulletins lives in ``broadcast.bulletins``; this module turns form fields into
+its arguments and its Vietnamese errors back into the form.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+from werkzeug.utils import secure_filename
+
+from broadcast import bulletins as svc
+from broadcast.errors import BroadcastError
+from broadcast.models import Bulletin, BulletinStatus, Station, StationGroup
+from broadcast.rendering import render_bulletin
+from pipeline.audio.decode import validate_recording
+from pipeline.jobs import ProgressFn, UnknownJob
+from pipeline.render import normalize_preview
+from pipeline.types import PipelineError
+from web import db
+from web.auth import actor, can, requires
+from web.i18n import today
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("bulletins", __name__, url_prefix="/bulletins")
+
+#: Voices offered in the form: "" lets the engine chain choose; the rest are espeak-ng accents.
+VOICES = {
+    "": "Mặc định (theo cấu hình)",
+    "vi": "Giọng Bắc (espeak)",
+    "vi-vn-x-central": "Giọng Trung (espeak)",
+    "vi-vn-x-south": "Giọng Nam (espeak)",
+}
+RATES = ("0.8", "0.9", "1.0", "1.1", "1.2")
+EDITABLE = {BulletinStatus.DRAFT, BulletinStatus.REJECTED}
+SCRIPT_SUFFIXES = {".txt", ".docx"}
+
+
+# --- reading uploaded scripts ------------------------------------------------------------------
+
+
+def script_from_upload(filename: str, data: bytes) -> str:
+    """The text of an uploaded .txt (UTF-8 or UTF-16 with BOM) or .docx, paragraphs on their own lines."""
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".docx":
+        return _docx_text(data)
+    if suffix == ".txt":
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return data.decode("utf-16")
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise BroadcastError(
+                _("Tệp '%(f)s' không phải văn bản UTF-8: hãy lưu lại với mã hoá UTF-8.", f=filename)
+            ) from None
+    raise BroadcastError(_("Chỉ nhận tệp văn bản .txt hoặc .docx."))
+
+
+def _docx_text(data: bytes) -> str:
+    import docx
+    from docx.table import Table
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception:  # python-docx raises many types for a file that is not a .docx
+        raise BroadcastError(_("Không đọc được tệp .docx: tệp hỏng hoặc không phải tài liệu Word.")) from None
+    lines: list[str] = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells = [c.text.strip() for c in row.cells]
+                lines.append(" | ".join(dict.fromkeys(c for c in cells if c)))
+        else:
+            lines.append(block.text.strip())
+    return "\n".join(lines).strip()
+
+
+# --- the form ----------------------------------------------------------------------------------
+
+
+@dataclass
+class FormResult:
+    fields: dict[str, Any] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def _date(value: str, label: str, errors: list[str]) -> date | None:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        errors.append(_("%(label)s không hợp lệ (cần ngày dạng ngày/tháng/năm).", label=label))
+        return None
+
+
+def parse_form(form: Any) -> FormResult:
+    """Form fields → keyword arguments of create_bulletin/update_bulletin, or Vietnamese errors."""
+    res = FormResult()
+    errors = res.errors
+    title = form.get("title", "").strip()
+    body = form.get("body", "").replace("\r\n", "\n")
+    valid_from = _date(form.get("valid_from", ""), _("Ngày bắt đầu"), errors)
+    valid_to = _date(form.get("valid_to", ""), _("Ngày kết thúc"), errors)
+    try:
+        plays = int(form.get("plays_per_day", "1"))
+    except ValueError:
+        errors.append(_("Số lần phát mỗi ngày phải là số nguyên."))
+        plays = 1
+    try:
+        rate = float(form.get("speech_rate", "1.0").replace(",", "."))
+    except ValueError:
+        errors.append(_("Tốc độ đọc không hợp lệ."))
+        rate = 1.0
+    voice = form.get("voice", "")
+    if voice not in VOICES:
+        errors.append(_("Giọng đọc không hợp lệ."))
+    priority = form.get("priority", "normal")
+    if priority == "emergency" and not can("emergency"):
+        errors.append(_("Chỉ người duyệt mới gửi được tin khẩn cấp; hãy chọn mức khác."))
+    target = form.get("target_kind", "all")
+    codes: list[str] = []
+    group: str | None = None
+    if target == "stations":
+        codes = form.getlist("stations")
+        if not codes:
+            errors.append(_("Hãy chọn ít nhất một đài."))
+    elif target == "group":
+        group = form.get("group", "").strip() or None
+        if group is None:
+            errors.append(_("Hãy chọn một nhóm đài."))
+    elif target != "all":
+        errors.append(_("Đối tượng phát không hợp lệ."))
+    res.fields = {
+        "title": title,
+        "body": body,
+        "category": form.get("category", "").strip()[:120],
+        "issuer": form.get("issuer", "").strip()[:200],
+        "priority": priority,
+        "valid_from": valid_from,
+        "valid_to": valid_to,
+        "plays_per_day": plays,
+        "station_codes": codes,
+        "group": group,
+        "voice": voice,
+        "speech_rate": rate,
+    }
+    return res
+
+
+def form_choices() -> dict[str, Any]:
+    s = db.session()
+    return {
+        "stations": s.scalars(select(Station).where(Station.active.is_(True)).order_by(Station.name)).all(),
+        "groups": s.scalars(select(StationGroup).order_by(StationGroup.name)).all(),
+        "voices": VOICES,
+        "rates": RATES,
+    }
+
+
+def _form_values(b: Bulletin | None) -> dict[str, Any]:
+    """What the form shows: the posted values after an error, else the bulletin, else defaults."""
+    if request.method == "POST":
+        v: dict[str, Any] = dict(request.form.to_dict())
+        v["stations"] = request.form.getlist("stations")
+        return v
+    if b is None:
+        start = today()
+        return {"valid_from": start.isoformat(), "valid_to": (start + timedelta(days=6)).isoformat(),
+                "plays_per_day": "1", "speech_rate": "1.0", "priority": "normal", "target_kind": "all",
+                "stations": []}
+    return {
+        "title": b.title, "body": b.body, "category": b.category, "issuer": b.issuer,
+        "priority": b.priority.value, "valid_from": b.valid_from.isoformat(), "valid_to": b.valid_to.isoformat(),
+        "plays_per_day": str(b.plays_per_day), "speech_rate": f"{b.speech_rate:.1f}", "voice": b.voice,
+        "target_kind": b.target_kind.value, "group": b.target_group.name if b.target_group else "",
+        "stations": [s.code for s in b.target_stations],
+    }
+
+
+def save_recording(upload: FileStorage, errors: list[str]) -> Path | None:
+    """Put an uploaded recording in a temporary folder and check it is audio the pipeline can read."""
+    name = secure_filename(upload.filename or "") or "recording"
+    tmp_dir = Path(tempfile.mkdtemp(prefix="upload-", dir=_tmp_root()))
+    path = tmp_dir / name
+    upload.save(path)
+    try:
+        if not svc.is_audio_file(path):
+            raise PipelineError(_("Tệp '%(f)s' không phải tệp âm thanh.", f=upload.filename))
+        validate_recording(path, db.settings())
+    except PipelineError as exc:
+        errors.append(_("Tệp ghi âm không dùng được: %(e)s", e=str(exc)))
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        return None
+    return path
+
+
+def _tmp_root() -> Path:
+    root = db.settings().data_dir / "tmp"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def _script_upload(form_fields: dict[str, Any], errors: list[str]) -> bool:
+    """Fill the body from an uploaded .txt/.docx if one was sent. True if it was."""
+    upload = request.files.get("script_file")
+    if upload is None or not upload.filename:
+        return False
+    try:
+        form_fields["body"] = script_from_upload(upload.filename, upload.read())
+    except BroadcastError as exc:
+        errors.append(str(exc))
+    return True
+
+
+def _editor_form(b: Bulletin | None) -> Any:
+    """GET shows the form; POST with action=load only reads the script file into it; any other
+    POST saves (creating or updating the draft)."""
+    errors: list[str] = []
+    values = _form_values(b)
+    if request.method == "POST":
+        parsed = parse_form(request.form)
+        errors = parsed.errors
+        loaded = _script_upload(parsed.fields, errors)
+        if loaded:
+            values["body"] = parsed.fields["body"]
+        if request.form.get("action") == "load":
+            if loaded and not errors:
+                flash(_("Đã đọc nội dung từ tệp. Kiểm tra lại rồi bấm Lưu."), "ok")
+            return _render_form(b, values, errors)
+        recording: Path | None = None
+        rec = request.files.get("recording")
+        if rec is not None and rec.filename:
+            recording = save_recording(rec, errors)
+        if not errors:
+            try:
+                b = _store(b, parsed.fields, recording)
+            except BroadcastError as exc:
+                db.session().rollback()
+                errors.append(str(exc))
+            finally:
+                if recording is not None:
+                    shutil.rmtree(recording.parent, ignore_errors=True)
+        if not errors and b is not None:
+            if request.form.get("action") == "submit":
+                return _submit(b)
+            flash(_("Đã lưu bản nháp."), "ok")
+            return redirect(url_for("bulletins.detail", bulletin_id=b.id))
+    return _render_form(b, values, errors)
+
+
+def _render_form(b: Bulletin | None, values: dict[str, Any], errors: list[str]) -> Any:
+    return render_template("bulletin_form.html", b=b, v=values, errors=errors, **form_choices()), (
+        400 if errors else 200
+    )
+
+
+def _store(b: Bulletin | None, fields: dict[str, Any], recording: Path | None) -> Bulletin:
+    media_dir = db.settings().media_dir
+    if b is None:
+        b = svc.create_bulletin(db.session(), recording=recording, actor=actor(), media_dir=media_dir, **fields)
+    else:
+        extra: dict[str, Any] = {"recording": recording, "media_dir": media_dir} if recording else {}
+        svc.update_bulletin(db.session(), b, actor=actor(), **fields, **extra)
+    db.commit()
+    return b
+
+
+def _submit(b: Bulletin) -> Any:
+    try:
+        svc.submit(db.session(), b, actor())
+        db.commit()
+    except BroadcastError as exc:
+        db.session().rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("bulletins.detail", bulletin_id=b.id))
+    flash(_("Đã gửi bản tin đi duyệt."), "ok")
+    return redirect(url_for("bulletins.detail", bulletin_id=b.id))
+
+
+# --- pages ---------------------------------------------------------------------------------------
+
+
+@bp.get("/")
+@requires("bulletins.view")
+def index() -> Any:
+    status = request.args.get("status", "")
+    q = select(Bulletin).order_by(Bulletin.updated_at.desc(), Bulletin.id.desc())
+    if status in {s.value for s in BulletinStatus}:
+        q = q.where(Bulletin.status == BulletinStatus(status))
+    else:
+        status = ""
+        q = q.where(Bulletin.status != BulletinStatus.ARCHIVED)
+    rows = db.session().scalars(q.limit(500)).all()
+    return render_template("bulletins.html", bulletins=rows, status=status)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("bulletins.write")
+def new() -> Any:
+    return _editor_form(None)
+
+
+@bp.get("/<int:bulletin_id>")
+@requires("bulletins.view")
+def detail(bulletin_id: int) -> Any:
+    b = db.get_or_404(Bulletin, bulletin_id)
+    return render_template(
+        "bulletin.html",
+        b=b,
+        targets=svc.target_station_codes(db.session(), b),
+        editable=b.status in EDITABLE and can("bulletins.write"),
+        job=request.args.get("job", ""),
+    )
+
+
+@bp.route("/<int:bulletin_id>/edit", methods=["GET", "POST"])
+@requires("bulletins.write")
+def edit(bulletin_id: int) -> Any:
+    b = db.get_or_404(Bulletin, bulletin_id)
+    if b.status not in EDITABLE:
+        flash(_("Chỉ sửa được bản nháp hoặc bản tin bị từ chối."), "error")
+        return redirect(url_for("bulletins.detail", bulletin_id=b.id))
+    return _editor_form(b)
+
+
+@bp.post("/<int:bulletin_id>/submit")
+@requires("bulletins.write")
+def submit(bulletin_id: int) -> Any:
+    return _submit(db.get_or_404(Bulletin, bulletin_id))
+
+
+@bp.post("/<int:bulletin_id>/archive")
+@requires("bulletins.view")
+def archive(bulletin_id: int) -> Any:
+    """Withdraw: editors withdraw what is not on air yet; taking an approved one off air is a reviewer's call."""
+    b = db.get_or_404(Bulletin, bulletin_id)
+    allowed = can("review") if b.status == BulletinStatus.APPROVED else can("bulletins.write") or can("review")
+    if not allowed:
+        abort(403)
+    try:
+        svc.archive(db.session(), b, actor(), request.form.get("comment", "").strip()[:2000])
+        db.commit()
+    except BroadcastError as exc:
+        db.session().rollback()
+        flash(str(exc), "error")
+    else:
+        drain_later()
+        flash(_("Đã thu hồi bản tin."), "ok")
+    return redirect(url_for("bulletins.detail", bulletin_id=b.id))
+
+
+# --- JSON: normalized text, previews, job status ---------------------------------------------------
+
+
+@bp.post("/normalize")
+@requires("bulletins.view")
+def normalize() -> Any:
+    """The "what will be read" text for the text in the form (not yet saved)."""
+    data = request.get_json(silent=True) or {}
+    text = data.get("text") if isinstance(data, dict) else None
+    if not isinstance(text, str):
+        return jsonify({"error": _("Thiếu văn bản."), "code": "bad_request"}), 400
+    try:
+        return jsonify({"normalized": normalize_preview(text, db.settings())})
+    except PipelineError as exc:
+        return jsonify({"error": str(exc), "code": "invalid_text"}), 400
+
+
+def render_job(app: Flask, bulletin_id: int, *, regenerate: bool) -> Callable[[ProgressFn], dict[str, Any]]:
+    """A job that renders a bulletin (a cache lookup if nothing changed), then, if asked, drains
+    the playlist regeneration requests so stations get new playlists without waiting for the daemon."""
+
+    def run(progress: ProgressFn) -> dict[str, Any]:
+        settings = app.config["LOA_SETTINGS"]
+        with db.job_session(app) as s:
+            b = s.get(Bulletin, bulletin_id)
+            if b is None:
+                raise BroadcastError(f"Không có bản tin #{bulletin_id}.")
+            try:
+                mf = render_bulletin(s, b, settings, on_progress=lambda f: progress(0.9 * f))
+            except BroadcastError:
+                s.commit()  # keep the recorded failure
+                raise
+            result = {"sha256": mf.sha256, "duration_s": mf.duration_s}
+        if regenerate:
+            result["playlists"] = drain(app)
+        return result
+
+    return run
+
+
+def drain(app: Flask) -> int:
+    from broadcast.generate import drain_regen_requests
+
+    with db.job_session(app) as s:
+        return drain_regen_requests(s, app.config["LOA_SETTINGS"])
+
+
+def drain_later() -> None:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    db.jobs().submit(lambda _p: drain(app), name="regenerate playlists")
+
+
+def start_render(bulletin_id: int, *, regenerate: bool) -> str:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    return db.jobs().submit(render_job(app, bulletin_id, regenerate=regenerate), name=f"render #{bulletin_id}")
+
+
+@bp.post("/<int:bulletin_id>/preview")
+@requires("bulletins.view")
+def preview(bulletin_id: int) -> Any:
+    if not (can("bulletins.write") or can("review")):
+        abort(403)
+    b = db.get_or_404(Bulletin, bulletin_id)
+    job_id = start_render(b.id, regenerate=b.status == BulletinStatus.APPROVED)
+    return jsonify({"job": job_id, "status_url": url_for("bulletins.job_status", job_id=job_id)}), 202
+
+
+@bp.get("/jobs/<job_id>")
+@requires("bulletins.view")
+def job_status(job_id: str) -> Any:
+    try:
+        st = db.jobs().status(job_id)
+    except UnknownJob:
+        return jsonify({"error": _("Không tìm thấy công việc này."), "code": "not_found"}), 404
+    out: dict[str, Any] = {"state": st.state, "progress": round(st.progress, 3), "error": st.error}
+    if st.state == "done" and isinstance(st.result, dict) and st.result.get("sha256"):
+        out["sha256"] = st.result["sha256"]
+        out["duration_s"] = st.result.get("duration_s")
+        out["audio_url"] = url_for("media.media", sha256=st.result["sha256"])
+    return jsonify(out)
+
+
+@bp.app_template_filter("normalized")
+def normalized_filter(text: str) -> str:
+    """The "what will be read" text for a page; the pipeline's reason if it cannot be read."""
+    try:
+        return normalize_preview(text, db.settings())
+    except PipelineError as exc:
+        return str(exc)

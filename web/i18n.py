@@ -1,0 +1,134 @@
+"""Language and local formats for the panel.
+
+Message ids are written in Vietnamese (the users' language); ``translations/en`` holds the English
+catalog. So a string someone forgot to translate still shows in Vietnamese, never as a blank.
+Dates and times are shown the Vietnamese way (27/11/2026, 17:30), in the station's timezone.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import current_app, session
+from flask_babel import lazy_gettext as _l
+
+LOCALES = ("vi", "en")
+DEFAULT_LOCALE = "vi"
+
+
+def select_locale() -> str:
+    """The user's choice from the session toggle; Vietnamese unless they picked English."""
+    chosen = session.get("lang")
+    return chosen if chosen in LOCALES else DEFAULT_LOCALE
+
+
+def _zone(tz: str | None) -> ZoneInfo:
+    name = tz or current_app.config["LOA_SETTINGS"].timezone
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def local(dt: datetime | None, tz: str | None = None) -> datetime | None:
+    """An aware UTC datetime moved to the station's (or the system's) local time."""
+    if dt is None:
+        return None
+    return dt.astimezone(_zone(tz))
+
+
+def fmt_date(value: date | datetime | None, tz: str | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local(value, tz)
+        assert value is not None
+    return value.strftime("%d/%m/%Y")
+
+
+def fmt_time(value: datetime | None, tz: str | None = None) -> str:
+    if value is None:
+        return ""
+    if value.tzinfo is not None:
+        value = local(value, tz)
+        assert value is not None
+    return value.strftime("%H:%M")
+
+
+def fmt_datetime(value: datetime | None, tz: str | None = None) -> str:
+    if value is None:
+        return ""
+    return f"{fmt_date(value, tz)}, {fmt_time(value, tz)}"
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """3:05 for three minutes five seconds; 1:02:03 past an hour."""
+    if seconds is None:
+        return ""
+    total = max(0, round(seconds))
+    h, rest = divmod(total, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+# Labels for stored enum values, translated at render time.
+STATUS_LABELS = {
+    "draft": _l("Bản nháp"),
+    "submitted": _l("Chờ duyệt"),
+    "approved": _l("Đã duyệt"),
+    "rejected": _l("Bị từ chối"),
+    "archived": _l("Đã thu hồi"),
+}
+PRIORITY_LABELS = {
+    "normal": _l("Thông thường"),
+    "priority": _l("Ưu tiên"),
+    "emergency": _l("Khẩn cấp"),
+}
+ROLE_LABELS = {
+    "editor": _l("Biên tập viên"),
+    "reviewer": _l("Người duyệt"),
+    "operator": _l("Kỹ thuật viên"),
+    "admin": _l("Quản trị"),
+}
+TARGET_LABELS = {
+    "all": _l("Tất cả các đài"),
+    "group": _l("Một nhóm đài"),
+    "stations": _l("Các đài được chọn"),
+}
+RENDER_LABELS = {
+    "none": _l("Chưa tạo âm thanh"),
+    "queued": _l("Đang chờ tạo"),
+    "running": _l("Đang tạo"),
+    "done": _l("Đã có âm thanh"),
+    "failed": _l("Lỗi tạo âm thanh"),
+}
+ASRUN_LABELS = {
+    "played": _l("Đã phát"),
+    "cut": _l("Phát dở"),
+    "skipped": _l("Bỏ qua"),
+    "failed": _l("Lỗi"),
+}
+WEEKDAY_LABELS = {
+    "1": _l("T2"),
+    "2": _l("T3"),
+    "3": _l("T4"),
+    "4": _l("T5"),
+    "5": _l("T6"),
+    "6": _l("T7"),
+    "7": _l("CN"),
+}
+
+
+def label(table: dict[str, object], value: object) -> str:
+    key = getattr(value, "value", value)
+    return str(table.get(str(key), key))
+
+
+def weekdays_label(digits: str) -> str:
+    return " ".join(str(WEEKDAY_LABELS.get(d, d)) for d in digits)
+
+
+def today(tz: str | None = None) -> date:
+    """Today's date where the stations are, not on the server's clock zone."""
+    return datetime.now(_zone(tz)).date()

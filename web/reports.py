@@ -1,0 +1,144 @@
+"""As-run reports: what aired, by station, bulletin and date range; CSV export; a bar chart of
+minutes aired per commune drawn as SVG on the server (works offline, no chart library)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from broadcast.asrun import ReportRow, asrun_report, csv_bytes, station_totals
+from broadcast.errors import BroadcastError
+from broadcast.models import AuditLog, Bulletin, Station
+from web import db
+from web.auth import requires
+from web.i18n import today
+
+bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+#: Longest range one report covers, so a typo (year 2062) cannot make the server scan forever.
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Filters:
+    date_from: date
+    date_to: date
+    station: str
+    bulletin_id: int | None
+
+    def query(self) -> dict[str, str]:
+        q = {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()}
+        if self.station:
+            q["station"] = self.station
+        if self.bulletin_id is not None:
+            q["bulletin"] = str(self.bulletin_id)
+        return q
+
+
+def _filters() -> tuple[Filters, list[str]]:
+    errors = []
+    end = today()
+    start = end - timedelta(days=6)
+    try:
+        if request.args.get("from"):
+            start = date.fromisoformat(request.args["from"])
+        if request.args.get("to"):
+            end = date.fromisoformat(request.args["to"])
+    except ValueError:
+        errors.append(_("Ngày không hợp lệ."))
+    if end < start:
+        errors.append(_("Ngày cuối (%(b)s) trước ngày đầu (%(a)s).", a=f"{start:%d/%m/%Y}", b=f"{end:%d/%m/%Y}"))
+        start = end
+    if (end - start).days >= MAX_DAYS:
+        errors.append(_("Mỗi báo cáo tối đa %(n)d ngày.", n=MAX_DAYS))
+        start = end - timedelta(days=MAX_DAYS - 1)
+    bulletin_id: int | None = None
+    raw = request.args.get("bulletin", "").strip()
+    if raw:
+        try:
+            bulletin_id = int(raw)
+        except ValueError:
+            errors.append(_("Mã bản tin phải là số."))
+    station = request.args.get("station", "").strip()
+    if station and db.session().scalar(select(Station.id).where(Station.code == station)) is None:
+        abort(404)
+    return Filters(start, end, station, bulletin_id), errors
+
+
+def _rows(f: Filters) -> list[ReportRow]:
+    rows = asrun_report(db.session(), f.date_from, f.date_to, f.station or None)
+    if f.bulletin_id is not None:
+        rows = [r for r in rows if r.bulletin_id == f.bulletin_id]
+    return rows
+
+
+def minutes_chart(rows: list[ReportRow]) -> dict[str, Any]:
+    """Horizontal bars of minutes aired per station: geometry for templates/chart.svg."""
+    totals = sorted(station_totals(rows), key=lambda r: (-r.minutes, r.station_name))
+    label_w, bar_w, row_h = 220, 460, 26
+    top = max((t.minutes for t in totals), default=0.0) or 1.0
+    bars = [
+        {"y": i * row_h, "w": round(t.minutes / top * bar_w, 1), "name": t.station_name, "code": t.station_code,
+         "minutes": t.minutes, "aired": t.aired, "misses": t.misses}
+        for i, t in enumerate(totals)
+    ]
+    return {"bars": bars, "label_w": label_w, "bar_w": bar_w, "row_h": row_h,
+            "width": label_w + bar_w + 90, "height": max(row_h, len(bars) * row_h)}
+
+
+@bp.get("/")
+@requires("reports")
+def index() -> Any:
+    f, errors = _filters()
+    try:
+        rows = _rows(f)
+    except BroadcastError as exc:
+        rows, errors = [], [*errors, str(exc)]
+    s = db.session()
+    return render_template(
+        "reports.html",
+        f=f,
+        rows=rows,
+        totals=station_totals(rows),
+        chart=minutes_chart(rows),
+        errors=errors,
+        stations=s.scalars(select(Station).order_by(Station.name)).all(),
+        bulletins=s.scalars(select(Bulletin).order_by(Bulletin.id.desc()).limit(300)).all(),
+    ), (400 if errors else 200)
+
+
+@bp.get("/asrun.csv")
+@requires("reports")
+def export_csv() -> Response:
+    f, errors = _filters()
+    if errors:
+        abort(400)
+    try:
+        data = csv_bytes(_rows(f))
+    except BroadcastError:
+        abort(400)
+    name = f"loa-asrun-{f.date_from.isoformat()}-{f.date_to.isoformat()}{'-' + f.station if f.station else ''}.csv"
+    return Response(data, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/chart.svg")
+@requires("reports")
+def chart_svg() -> Response:
+    f, errors = _filters()
+    if errors:
+        abort(400)
+    body = render_template("chart.svg", chart=minutes_chart(_rows(f)), standalone=True)
+    return Response(body, mimetype="image/svg+xml")
+
+
+@bp.get("/audit")
+@requires("reports")
+def audit_log() -> str:
+    rows = db.session().scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(300)).all()
+    return render_template("audit.html", rows=rows)

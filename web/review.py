@@ -1,0 +1,135 @@
+"""The review queue and emergency broadcasts.
+
+Approval goes through ``broadcast.bulletins.approve`` (which writes the transition, the audit row
+and the playlist regeneration request); the panel then renders the audio and drains the
+regeneration requests in a background job, so the new playlists exist without the scheduler
+daemon. An emergency is never sent by one click: it has its own confirmation page.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from broadcast import bulletins as svc
+from broadcast.errors import BroadcastError
+from broadcast.models import Bulletin, BulletinStatus, Priority
+from web import db
+from web.auth import actor, requires
+from web.bulletins import form_choices, parse_form, save_recording, start_render
+from web.i18n import today
+
+bp = Blueprint("review", __name__, url_prefix="/review")
+
+
+@bp.get("/")
+@requires("review")
+def queue() -> str:
+    rows = db.session().scalars(select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED)).all()
+    rows = sorted(rows, key=lambda b: (b.priority.rank, b.updated_at, b.id))
+    return render_template("review_queue.html", bulletins=rows)
+
+
+@bp.get("/<int:bulletin_id>")
+@requires("review")
+def detail(bulletin_id: int) -> str:
+    b = db.get_or_404(Bulletin, bulletin_id)
+    return render_template(
+        "review.html", b=b, targets=svc.target_station_codes(db.session(), b), job=request.args.get("job", "")
+    )
+
+
+@bp.post("/<int:bulletin_id>/approve")
+@requires("review")
+def approve(bulletin_id: int) -> Response:
+    b = db.get_or_404(Bulletin, bulletin_id)
+    comment = request.form.get("comment", "").strip()[:2000]
+    if b.priority == Priority.EMERGENCY and request.form.get("confirm") != "yes":
+        return redirect(url_for("review.confirm_emergency", bulletin_id=b.id, comment=comment or None))
+    try:
+        svc.approve(db.session(), b, actor(), comment)
+        db.commit()
+    except BroadcastError as exc:
+        db.session().rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("review.detail", bulletin_id=b.id))
+    job = start_render(b.id, regenerate=True)
+    if b.priority == Priority.EMERGENCY:
+        flash(_("Đã phát lệnh khẩn cấp. Các đài sẽ nhận lịch phát mới trong vòng một phút."), "ok")
+    else:
+        flash(_("Đã duyệt bản tin. Đang tạo âm thanh và cập nhật lịch phát."), "ok")
+    return redirect(url_for("bulletins.detail", bulletin_id=b.id, job=job))
+
+
+@bp.post("/<int:bulletin_id>/reject")
+@requires("review")
+def reject(bulletin_id: int) -> Response:
+    b = db.get_or_404(Bulletin, bulletin_id)
+    try:
+        svc.reject(db.session(), b, actor(), request.form.get("comment", "").strip()[:2000])
+        db.commit()
+    except BroadcastError as exc:
+        db.session().rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("review.detail", bulletin_id=b.id))
+    flash(_("Đã trả bản tin về cho người viết."), "ok")
+    return redirect(url_for("review.queue"))
+
+
+@bp.get("/<int:bulletin_id>/emergency")
+@requires("emergency")
+def confirm_emergency(bulletin_id: int) -> Any:
+    """The second step of every emergency: "Xác nhận phát khẩn cấp"."""
+    b = db.get_or_404(Bulletin, bulletin_id)
+    if b.priority != Priority.EMERGENCY or b.status != BulletinStatus.SUBMITTED:
+        abort(404)
+    return render_template(
+        "emergency_confirm.html",
+        b=b,
+        targets=svc.target_station_codes(db.session(), b),
+        comment=request.args.get("comment", ""),
+    )
+
+
+@bp.route("/emergency", methods=["GET", "POST"])
+@requires("emergency")
+def emergency() -> Any:
+    """Write an emergency bulletin. Saving it only prepares it; the confirmation page sends it."""
+    errors: list[str] = []
+    start = today()
+    values: dict[str, Any] = {
+        "valid_from": start.isoformat(), "valid_to": start.isoformat(), "plays_per_day": "3",
+        "target_kind": "all", "stations": [], "speech_rate": "1.0",
+    }
+    if request.method == "POST":
+        values = dict(request.form.to_dict())
+        values["stations"] = request.form.getlist("stations")
+        parsed = parse_form(request.form)
+        errors = parsed.errors
+        fields = {**parsed.fields, "priority": Priority.EMERGENCY.value}
+        recording: Path | None = None
+        rec = request.files.get("recording")
+        if rec is not None and rec.filename:
+            recording = save_recording(rec, errors)
+        if not errors:
+            try:
+                b = svc.create_bulletin(db.session(), recording=recording, actor=actor(),
+                                        media_dir=db.settings().media_dir, **fields)
+                svc.submit(db.session(), b, actor(), "khẩn cấp")
+                db.commit()
+            except BroadcastError as exc:
+                db.session().rollback()
+                errors.append(str(exc))
+            else:
+                start_render(b.id, regenerate=False)  # audio ready by the time it is confirmed
+                return redirect(url_for("review.confirm_emergency", bulletin_id=b.id))
+            finally:
+                if recording is not None:
+                    shutil.rmtree(recording.parent, ignore_errors=True)
+    return render_template("emergency_form.html", v=values, errors=errors, **form_choices()), (400 if errors else 200)

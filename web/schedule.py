@@ -1,0 +1,217 @@
+"""One station's day: each session as a timeline of what plays, how long, the time left free, and
+what did not fit. Operators pin or drop a bulletin for a day (a PlaylistOverride), which
+regenerates that station's playlist for that day at once and is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from broadcast.bulletins import eligible_bulletins
+from broadcast.errors import BroadcastError
+from broadcast.generate import generate_playlists, latest_playlist
+from broadcast.models import Bulletin, PlaylistOverride, Station
+from broadcast.planner import zone
+from broadcast.stations import sessions_on
+from web import db
+from web.auth import actor, audit, requires
+from web.i18n import fmt_duration, today
+
+bp = Blueprint("schedule", __name__, url_prefix="/schedule")
+
+#: Timeline drawing: width of the SVG and height of one bar, in px.
+WIDTH = 900
+BAR = 34
+
+
+@dataclass
+class Slot:
+    start: datetime
+    duration_s: float
+    kind: str
+    title: str
+    priority: str
+    bulletin_id: int | None
+    url: str
+
+
+@dataclass
+class SessionView:
+    name: str
+    start: datetime
+    end: datetime
+    items: list[Slot] = field(default_factory=list)
+
+    @property
+    def capacity_s(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+    @property
+    def used_s(self) -> float:
+        return sum(i.duration_s for i in self.items)
+
+    @property
+    def free_s(self) -> float:
+        return max(0.0, self.capacity_s - self.used_s)
+
+
+def _parse_day(value: str | None, tz: str) -> date:
+    if not value:
+        return today(tz)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        abort(404)
+
+
+def build_sessions(station: Station, day: date, manifest: dict[str, Any] | None) -> tuple[list[SessionView], list[Slot]]:
+    """Group the manifest's items into the station's sessions of that day; items outside any
+    session (an emergency between sessions) come back separately."""
+    tz = zone(station.timezone)
+    views = []
+    for s in sessions_on(station, day):
+        start = datetime.combine(day, s.start_time, tzinfo=tz)
+        views.append(SessionView(s.name or s.start_time.strftime("%H:%M"), start,
+                                 start + timedelta(minutes=s.max_minutes)))
+    outside: list[Slot] = []
+    for it in (manifest or {}).get("items", []):
+        try:
+            start = datetime.fromisoformat(it["start"]).astimezone(tz)
+        except (KeyError, ValueError, TypeError):
+            continue
+        slot = Slot(start, float(it.get("duration_s", 0.0)), it.get("kind", ""), it.get("title", ""),
+                    it.get("priority", "normal"), it.get("bulletin_id"), it.get("url", ""))
+        home = next((v for v in views if v.start <= start < v.end), None)
+        (home.items if home else outside).append(slot)
+    for v in views:
+        v.items.sort(key=lambda i: i.start)
+    return views, outside
+
+
+def timeline_svg(view: SessionView) -> dict[str, Any]:
+    """Bar geometry for one session (drawn by the template as inline SVG: no script, no CDN)."""
+    total = view.capacity_s or 1.0
+    bars = []
+    for i, it in enumerate(view.items):
+        x = max(0.0, (it.start - view.start).total_seconds()) / total * WIDTH
+        w = max(2.0, it.duration_s / total * WIDTH)
+        bars.append({"x": round(x, 1), "w": round(min(w, WIDTH - x), 1), "item": it, "n": i + 1,
+                     "label": f"{i + 1}. {it.title} ({fmt_duration(it.duration_s)})"})
+    return {"width": WIDTH, "height": BAR, "bars": bars}
+
+
+@bp.get("/")
+@requires("schedule.view")
+def index() -> Any:
+    s = db.session()
+    stations = s.scalars(select(Station).order_by(Station.name)).all()
+    code = request.args.get("station") or (stations[0].code if stations else "")
+    station = next((st for st in stations if st.code == code), None)
+    if station is None:
+        if stations:
+            abort(404)
+        return render_template("schedule.html", stations=[], station=None)
+    day = _parse_day(request.args.get("date"), station.timezone)
+    playlist = latest_playlist(s, station.code, day)
+    manifest = playlist.manifest if playlist else None
+    views, outside = build_sessions(station, day, manifest)
+    overrides = {
+        o.bulletin_id: o.action
+        for o in s.scalars(select(PlaylistOverride).where(PlaylistOverride.station_id == station.id,
+                                                          PlaylistOverride.date == day))
+    }
+    candidates = eligible_bulletins(s, station, day)
+    known = {b.id for b in candidates}
+    extra = [b for b in s.scalars(select(Bulletin).where(Bulletin.id.in_(list(overrides)))) if b.id not in known]
+    return render_template(
+        "schedule.html",
+        stations=stations,
+        station=station,
+        day=day,
+        prev_day=day - timedelta(days=1),
+        next_day=day + timedelta(days=1),
+        playlist=playlist,
+        sessions=[(v, timeline_svg(v)) for v in views],
+        outside=outside,
+        unplaced=(manifest or {}).get("unplaced", []),
+        candidates=candidates + extra,
+        overrides=overrides,
+    )
+
+
+def _station_by_code(code: str) -> Station:
+    st = db.session().scalar(select(Station).where(Station.code == code))
+    if st is None:
+        abort(404)
+    return st
+
+
+def _regenerate(station: Station, day: date) -> None:
+    """Regenerate this station's playlist for this day now, in this request's transaction."""
+    generate_playlists(db.session(), db.settings(), [day], [station.code])
+
+
+@bp.post("/<code>/<day>/override")
+@requires("schedule.edit")
+def override(code: str, day: str) -> Response:
+    station = _station_by_code(code)
+    the_day = _parse_day(day, station.timezone)
+    try:
+        bulletin_id = int(request.form.get("bulletin_id", ""))
+    except ValueError:
+        abort(400)
+    bulletin = db.get_or_404(Bulletin, bulletin_id)
+    action = request.form.get("action", "")
+    if action not in ("pin", "drop", "clear"):
+        abort(400)
+    s = db.session()
+    existing = s.scalar(select(PlaylistOverride).where(
+        PlaylistOverride.station_id == station.id, PlaylistOverride.date == the_day,
+        PlaylistOverride.bulletin_id == bulletin.id))
+    if action == "clear":
+        if existing is not None:
+            s.delete(existing)
+    elif existing is None:
+        s.add(PlaylistOverride(station_id=station.id, date=the_day, bulletin_id=bulletin.id, action=action,
+                               actor=actor()))
+    else:
+        existing.action, existing.actor = action, actor()
+    s.flush()
+    audit(f"schedule.{action}", f"{station.code}/{the_day.isoformat()}", bulletin_id=bulletin.id,
+          title=bulletin.title)
+    try:
+        _regenerate(station, the_day)
+        db.commit()
+    except BroadcastError as exc:
+        s.rollback()
+        flash(str(exc), "error")
+    else:
+        messages = {"pin": _("Đã ghim “%(t)s” vào lịch ngày này."), "drop": _("Đã bỏ “%(t)s” khỏi lịch ngày này."),
+                    "clear": _("Đã trả “%(t)s” về như kế hoạch.")}
+        flash(messages[action] % {"t": bulletin.title}, "ok")
+    return redirect(url_for("schedule.index", station=station.code, date=the_day.isoformat()))
+
+
+@bp.post("/<code>/<day>/generate")
+@requires("schedule.edit")
+def regenerate(code: str, day: str) -> Response:
+    station = _station_by_code(code)
+    the_day = _parse_day(day, station.timezone)
+    try:
+        _regenerate(station, the_day)
+        audit("schedule.generate", f"{station.code}/{the_day.isoformat()}")
+        db.commit()
+    except BroadcastError as exc:
+        db.session().rollback()
+        flash(str(exc), "error")
+    else:
+        flash(_("Đã lập lại lịch phát."), "ok")
+    return redirect(url_for("schedule.index", station=station.code, date=the_day.isoformat()))
+
