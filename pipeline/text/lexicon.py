@@ -230,3 +230,10 @@ def load_lexicon(path: str | Path) -> Lexicon:
     except UnicodeDecodeError as exc:
         raise PipelineError(f"Từ điển phát âm {p.name}: không phải UTF-8.") from exc
     return parse_lexicon(text, fmt, p.name)
+
+
+def optional_lexicon(path: str | Path | None) -> Lexicon | None:
+    """The lexicon a setting names (``Settings.lexicon_path``), or None when the setting is empty."""
+    if not path or not str(path).strip():
+        return None
+    return load_lexicon(path)

@@ -109,7 +109,11 @@ _ABBR_RE = re.compile(rf"(?<![\w&])(?:{_alternation(list(ABBREVIATIONS))})(?![\w
 
 
 def _abbr(m: re.Match[str]) -> str:
-    return ABBREVIATIONS[m.group(0)]
+    found = m.group(0)
+    # "v.v." closing a sentence also carries its full stop.
+    if found.endswith(".") and not m.string[m.end() :].strip():
+        return ABBREVIATIONS[found] + "."
+    return ABBREVIATIONS[found]
 
 
 # --- e-mail and web addresses ------------------------------------------------------------------
@@ -222,23 +226,41 @@ def _day_range(m: re.Match[str]) -> str:
     return text
 
 
-_MONTH_YEAR_RE = re.compile(r"(?<![\w./,-])(?:(?P<kw>[Tt]háng)\s+)?(\d{1,2})[/-](\d{4})(?![\w/-]|[.,]\d)")
+_MONTH_YEAR_RE = re.compile(
+    r"(?<![\w./,-])(?:(?P<kw>[Tt]háng|[Qq]uý)\s+)?(\d{1,2})[/-](\d{4})(?![\w/-]|[.,]\d)"
+)
 
 
 def _month_year(m: re.Match[str]) -> str:
-    month = int(m.group(2))
-    if not 1 <= month <= 12 or (not m.group("kw") and _preceding_word(m) == "số"):
+    """tháng 12/2026, quý 3-2024, and a bare 12/2026."""
+    kw, value, year = m.group("kw"), int(m.group(2)), num.read_number(int(m.group(3)))
+    if kw and kw.casefold() == "quý":
+        return f"{kw} {num.read_number(value)} năm {year}" if 1 <= value <= 4 else m.group(0)
+    if not 1 <= value <= 12 or (not kw and _preceding_word(m) == "số"):
         return m.group(0)
-    return f"{m.group('kw') or 'tháng'} {num.read_month(month)} năm {num.read_number(int(m.group(3)))}"
+    return f"{kw or 'tháng'} {num.read_month(value)} năm {year}"
 
 
 _DAY_MONTH_RE = re.compile(r"(?<![\w./,-])(\d{1,2})/(\d{1,2})(?![\w/-]|[.,]\d)")
 _DASH_DAY_MONTH_RE = re.compile(r"(?<!\w)((?i:ngày|mùng|mồng)\s+)(\d{1,2})-(\d{1,2})(?![\w/-]|[.,]\d)")
 
 
+_NUMBER_BEFORE_RE = re.compile(r"(?i:số|nhà|trụ|lô|hẻm|ngõ|ngách|kiệt|phòng|tổ|khu|km)\s*$")
+_DATE_BEFORE_RE = re.compile(
+    r"(?i:ngày|hôm|mùng|mồng|sáng|trưa|chiều|tối|đêm|từ|đến|tới|và|trước|sau|hạn|vào|nhật|thứ \w+)[\s,:]*$"
+)
+
+
 def _day_month(m: re.Match[str]) -> str:
+    """08/12 and "ngày 8/12" are dates; "số 45/12" is an address; a bare 1/3 is a fraction."""
     day, month = int(m.group(1)), int(m.group(2))
-    if not (1 <= day <= 31 and 1 <= month <= 12) or _preceding_word(m) == "số":
+    before = m.string[max(0, m.start() - 12) : m.start()]
+    if _NUMBER_BEFORE_RE.search(before):
+        return m.group(0)
+    dated = _DATE_BEFORE_RE.search(before) or m.group(1).startswith("0") or day > month
+    if not (1 <= day <= 31 and 1 <= month <= 12) or not dated:
+        if 0 < day < month and not m.group(1).startswith("0"):
+            return f"{num.read_number(day)} phần {num.read_number(month)}"
         return m.group(0)
     return _date_words(day, month, None, m)
 
@@ -255,6 +277,7 @@ def _dash_day_month(m: re.Match[str]) -> str:
 _TIME_RE = re.compile(
     r"(?<![\w:.,])(\d{1,2})\s?(?:h|g(?=\s?\d\d)|:(?=\d\d))\s?(\d{2})?(?:\s*(?:phút|ph|p|'|’)(?!\w))?(?![\w:]|[.,]\d)"
 )
+_TIME_RANGE_DASH_RE = re.compile(r"(?<![\w:.,])(\d{1,2}\s?[hg:]\s?(?:\d\d)?)\s*[-–]\s*(?=\d{1,2}\s?(?:h|g\s?\d|:\d)(?![^\W\d_]))")
 _HOUR_WORD_RE = re.compile(r"(?<![\w.,])(\d{1,2})\s*giờ\s+(\d{1,2})(?:\s*phút)?(?![\w/:]|[.,]\d)")
 
 
@@ -409,15 +432,14 @@ def _has_accent(word: str) -> bool:
 
 
 def _lower_caps(m: re.Match[str]) -> str:
-    """Lower-case an ALL-CAPS heading so the voice reads words, not letters. Acronyms (CD, MC,
-    HIV) are not syllables and stay; a lone unaccented syllable (DI, VAT) might be an acronym too."""
+    """Lower-case an ALL-CAPS heading so the voice reads words, not letters. Only runs with an
+    accented word are Vietnamese for sure; acronyms (CD, MC, HIV) are not syllables and stay."""
     run = m.group(0)
-    words = _CAPS_WORD_RE.findall(run)
-    several = len(words) > 1
+    accented = any(_has_accent(w) for w in _CAPS_WORD_RE.findall(run))
 
     def lower(w: re.Match[str]) -> str:
         word = w.group(0)
-        if _is_syllable(word) and (several or _has_accent(word)):
+        if accented and _is_syllable(word):
             return word.lower()
         return word
 
@@ -482,6 +504,7 @@ RULES: list[Rule] = [
     (_MONTH_YEAR_RE, _month_year),
     (_DASH_DAY_MONTH_RE, _dash_day_month),
     (_DAY_MONTH_RE, _day_month),
+    (_TIME_RANGE_DASH_RE, lambda m: f"{m.group(1)} đến "),
     (_TIME_RE, _time),
     (_HOUR_WORD_RE, _hour_word),
     (_ROMAN_CONTEXT_RE, _roman_in_context),

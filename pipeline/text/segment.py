@@ -23,7 +23,12 @@ MAX_UTTERANCE_CHARS = 300
 
 _END_PUNCT = ".!?…:;,"
 _SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?…])\s+")
-_CLAUSE_SPLIT_RE = re.compile(r"(?<=[,;:])\s+")
+_CLAUSE_SPLIT_RE = re.compile(r"(?<=[,;:]) +")
+_DIGIT_WORD = "(?:không|một|hai|ba|bốn|năm|sáu|bảy|tám|chín)"
+#: The comma between digit groups of a phone number: a pause, but never an utterance break.
+_PHONE_COMMA_RE = re.compile(
+    rf"(?<!\w)({_DIGIT_WORD}(?: {_DIGIT_WORD}){{2,}}), (?={_DIGIT_WORD}(?: {_DIGIT_WORD}){{2}}(?!\w))"
+)
 _BULLET_START_RE = re.compile(r"^\s*[-+•·∙◦‣⁃▪▫●○■□◆◇►▶▸➢➤➔→✓✔✗–—*\uf000-\uf0ff]")
 _ROMAN_HEADING_RE = re.compile(r"^[IVX]+\s*[.:)\-–]\s*\S")
 _LETTER_RE = re.compile(r"[^\W\d_]")
@@ -90,11 +95,12 @@ def _sentence_pieces(sentence: str) -> list[str]:
 def split_spoken(spoken: str, end: Boundary) -> list[Utterance]:
     """Cut one spoken line into sentences and clauses; the last one gets ``end``."""
     out: list[Utterance] = []
+    spoken = _PHONE_COMMA_RE.sub("\\1,\u00a0", spoken)
     for sentence in _SENTENCE_SPLIT_RE.split(spoken):
         for piece in _sentence_pieces(sentence):
             parts = textwrap.wrap(piece, MAX_UTTERANCE_CHARS, break_long_words=False, break_on_hyphens=False)
             for part in parts:
-                text = _TRAILING_RE.sub("", part)
+                text = _TRAILING_RE.sub("", part).replace("\u00a0", " ")
                 if _LETTER_RE.search(text):
                     out.append(Utterance(text, "comma"))
         if out and out[-1].boundary == "comma":

@@ -46,6 +46,8 @@ ABBREVIATIONS: dict[str, str] = {
     "CCB": "cựu chiến binh",
     "HND": "Hội Nông dân",
     "HTX": "hợp tác xã",
+    "TDP": "tổ dân phố",
+    "KDC": "khu dân cư",
     "BQL": "Ban Quản lý",
     "CAND": "Công an nhân dân",
     "QĐND": "Quân đội nhân dân",

@@ -1,0 +1,360 @@
+"""Input → exact spoken form, in the language of commune announcements and Party documents."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.text import find_unspeakable, normalize
+
+NUMBERS = [
+    ("0", "không"),
+    ("5", "năm"),
+    ("10", "mười"),
+    ("11", "mười một"),
+    ("14", "mười bốn"),
+    ("15", "mười lăm"),
+    ("20", "hai mươi"),
+    ("21", "hai mươi mốt"),
+    ("24", "hai mươi tư"),
+    ("25", "hai mươi lăm"),
+    ("55", "năm mươi lăm"),
+    ("100", "một trăm"),
+    ("101", "một trăm linh một"),
+    ("105", "một trăm linh năm"),
+    ("110", "một trăm mười"),
+    ("115", "một trăm mười lăm"),
+    ("1000", "một nghìn"),
+    ("1005", "một nghìn không trăm linh năm"),
+    ("1.005", "một nghìn không trăm linh năm"),
+    ("2025", "hai nghìn không trăm hai mươi lăm"),
+    ("1930", "một nghìn chín trăm ba mươi"),
+    ("10.000", "mười nghìn"),
+    ("3.500 hộ", "ba nghìn năm trăm hộ"),
+    ("Dân số 12.500 người", "Dân số mười hai nghìn năm trăm người"),
+    ("1.050.000", "một triệu không trăm năm mươi nghìn"),
+    ("1.250.000", "một triệu hai trăm năm mươi nghìn"),
+    ("1.000.000.000", "một tỷ"),
+    ("1000000000000", "một nghìn tỷ"),
+    ("1000000000000000000", "một tỷ tỷ"),
+    ("12,5", "mười hai phẩy năm"),
+    ("0,05", "không phẩy không năm"),
+    ("3,125", "ba phẩy một trăm hai mươi lăm"),
+    ("tăng 2,5 lần", "tăng hai phẩy năm lần"),
+    ("Có 1.234,5 ha", "Có một nghìn hai trăm ba mươi tư phẩy năm héc ta"),
+    ("Điều 3.2", "Điều ba chấm hai"),
+    ("khoảng 1/3 diện tích", "khoảng một phần ba diện tích"),
+    ("Thôn 1, thôn 2 và thôn 3", "Thôn một, thôn hai và thôn ba"),
+    ("Ấp 5A", "Ấp năm A"),
+    ("Hội nghị Trung ương 8 khóa XIII", "Hội nghị Trung ương tám khóa mười ba"),
+    ("gió cấp 6, giật cấp 8", "gió cấp sáu, giật cấp tám"),
+]
+
+DATES = [
+    ("Ngày 15/3/2021", "Ngày mười lăm tháng ba năm hai nghìn không trăm hai mươi mốt"),
+    ("3-2-1930 là ngày thành lập Đảng", "ngày ba tháng hai năm một nghìn chín trăm ba mươi là ngày thành lập Đảng"),
+    ("Hồi 04h00 ngày 27/11/2026", "Hồi bốn giờ ngày hai mươi bảy tháng mười một năm hai nghìn không trăm hai mươi sáu"),
+    ("Hẹn gặp 08/12", "Hẹn gặp ngày tám tháng mười hai"),
+    ("ngày 08/12 và 09/12/2026", "ngày tám tháng mười hai và ngày chín tháng mười hai năm hai nghìn không trăm hai mươi sáu"),
+    ("vào 1/5", "vào ngày một tháng năm"),
+    ("Ngày 1/4", "Ngày một tháng tư"),
+    ("ngày 3-2", "ngày ba tháng hai"),
+    ("ngày 15 tháng 3 năm 2021", "ngày mười lăm tháng ba năm hai nghìn không trăm hai mươi mốt"),
+    ("tháng 12/2026", "tháng mười hai năm hai nghìn không trăm hai mươi sáu"),
+    ("tháng 4/2025", "tháng tư năm hai nghìn không trăm hai mươi lăm"),
+    ("quý 3-2024", "quý ba năm hai nghìn không trăm hai mươi tư"),
+    ("từ tháng 4", "từ tháng tư"),
+    ("năm 2025", "năm hai nghìn không trăm hai mươi lăm"),
+    ("Chủ nhật, 06/12/2026", "Chủ nhật, ngày sáu tháng mười hai năm hai nghìn không trăm hai mươi sáu"),
+    ("Thứ 7, 15/3", "Thứ bảy, ngày mười lăm tháng ba"),
+    (
+        "Từ ngày 01/12/2026 đến ngày 31/12/2026",
+        "Từ ngày một tháng mười hai năm hai nghìn không trăm hai mươi sáu "
+        "đến ngày ba mươi mốt tháng mười hai năm hai nghìn không trăm hai mươi sáu",
+    ),
+    ("từ 1/5 đến 3/5", "từ ngày một tháng năm đến ngày ba tháng năm"),
+    ("ngày 10-11/12", "ngày mười đến mười một tháng mười hai"),
+    ("ngày 10-11/12/2026", "ngày mười đến mười một tháng mười hai năm hai nghìn không trăm hai mươi sáu"),
+    ("Lúc 14h ngày 20/11", "Lúc mười bốn giờ ngày hai mươi tháng mười một"),
+]
+
+TIMES = [
+    ("17h30", "mười bảy giờ ba mươi phút"),
+    ("7h00", "bảy giờ"),
+    ("04h00", "bốn giờ"),
+    ("lúc 9h", "lúc chín giờ"),
+    ("7 giờ 30", "bảy giờ ba mươi phút"),
+    ("7 giờ 30 phút sáng", "bảy giờ ba mươi phút sáng"),
+    ("17:30", "mười bảy giờ ba mươi phút"),
+    ("7g30", "bảy giờ ba mươi phút"),
+    ("6h30 đến 15h00", "sáu giờ ba mươi phút đến mười lăm giờ"),
+    ("từ 7h30-11h00", "từ bảy giờ ba mươi phút đến mười một giờ"),
+    ("từ 7h-9h", "từ bảy giờ đến chín giờ"),
+    ("7:30 - 11:00", "bảy giờ ba mươi phút đến mười một giờ"),
+    ("trước 17h00 hôm nay", "trước mười bảy giờ hôm nay"),
+    ("trong 12 đến 24 giờ tới", "trong mười hai đến hai mươi tư giờ tới"),
+    ("nặng 10g", "nặng mười gam"),
+]
+
+RANGES = [
+    ("nhiệm kỳ 2020-2025", "nhiệm kỳ hai nghìn không trăm hai mươi đến hai nghìn không trăm hai mươi lăm"),
+    ("nhiệm kỳ 2020 – 2025", "nhiệm kỳ hai nghìn không trăm hai mươi đến hai nghìn không trăm hai mươi lăm"),
+    ("cấp 10-11", "cấp mười đến mười một"),
+    ("từ 5 đến 7 ngày", "từ năm đến bảy ngày"),
+    ("2-3 ngày", "hai đến ba ngày"),
+    ("giảm 5-10%", "giảm năm đến mười phần trăm"),
+    ("200.000 - 300.000 đồng", "hai trăm nghìn đến ba trăm nghìn đồng"),
+    ("tốc độ 15-20km/h", "tốc độ mười lăm đến hai mươi ki lô mét trên giờ"),
+    ("(89-117km/h), giật cấp 13", "tám mươi chín đến một trăm mười bảy ki lô mét trên giờ, giật cấp mười ba"),
+    ("lượng mưa 100-200mm", "lượng mưa một trăm đến hai trăm mi li mét"),
+    ("nhiệt độ 25-30°C", "nhiệt độ hai mươi lăm đến ba mươi độ xê"),
+    ("thứ 2 - thứ 6", "thứ hai đến thứ sáu"),
+    ("thứ 2-6", "thứ hai đến thứ sáu"),
+]
+
+QUANTITIES = [
+    ("95%", "chín mươi lăm phần trăm"),
+    ("12,5%", "mười hai phẩy năm phần trăm"),
+    ("đạt 96,5%", "đạt chín mươi sáu phẩy năm phần trăm"),
+    ("500.000đ", "năm trăm nghìn đồng"),
+    ("1.250.000 đồng", "một triệu hai trăm năm mươi nghìn đồng"),
+    ("2 tỷ đồng", "hai tỷ đồng"),
+    ("1,5 tỷ đồng", "một phẩy năm tỷ đồng"),
+    ("50.000 VNĐ", "năm mươi nghìn đồng"),
+    ("50.000 VND", "năm mươi nghìn đồng"),
+    ("100 USD", "một trăm đô la Mỹ"),
+    ("120km", "một trăm hai mươi ki lô mét"),
+    ("60 km/h", "sáu mươi ki lô mét trên giờ"),
+    ("5mm", "năm mi li mét"),
+    ("3 m", "ba mét"),
+    ("120m2", "một trăm hai mươi mét vuông"),
+    ("50 m²", "năm mươi mét vuông"),
+    ("2 m3", "hai mét khối"),
+    ("2 ha", "hai héc ta"),
+    ("30°C", "ba mươi độ xê"),
+    ("25 kg", "hai mươi lăm ki lô gam"),
+    ("22kV", "hai mươi hai ki lô vôn"),
+    ("250kVA", "hai trăm năm mươi ki lô vôn am pe"),
+    ("100MW", "một trăm mê ga oát"),
+    ("500 kWh", "năm trăm ki lô oát giờ"),
+    ("15 cm", "mười lăm xen ti mét"),
+    ("3x50mm2", "ba nhân năm mươi mi li mét vuông"),
+    ("12,8 độ Vĩ Bắc", "mười hai phẩy tám độ Vĩ Bắc"),
+    ("5 mặt hàng", "năm mặt hàng"),
+    ("20 hai", "hai mươi hai"),
+]
+
+PHONES = [
+    ("0263.3843.123", "không hai sáu ba, ba tám bốn ba, một hai ba"),
+    ("0263.3658.114", "không hai sáu ba, ba sáu năm tám, một một bốn"),
+    ("0912 345 678", "không chín một hai, ba bốn năm, sáu bảy tám"),
+    ("0912345678", "không chín một hai, ba bốn năm, sáu bảy tám"),
+    ("0912.345.678", "không chín một hai, ba bốn năm, sáu bảy tám"),
+    ("Hotline: 1900 1006", "Hotline: một chín không không, một không không sáu"),
+    ("1900.1006", "một chín không không, một không không sáu"),
+    ("18001091", "một tám không không, một không chín một"),
+    ("gọi 113", "gọi một một ba"),
+    ("Cấp cứu 115", "Cấp cứu một một năm"),
+    ("Công an: 113", "Công an: một một ba"),
+    ("gọi ngay 114 hoặc 115", "gọi ngay một một bốn hoặc một một năm"),
+    ("gọi số 115 khi cần", "gọi số một một năm khi cần"),
+    ("điện thoại: 113", "điện thoại: một một ba"),
+    ("Tổng đài 1022", "Tổng đài một không hai hai"),
+    ("Đường dây nóng: 0263 3822 115", "Đường dây nóng: không hai sáu ba, ba tám hai hai, một một năm"),
+    ("SĐT 0912345678", "số điện thoại không chín một hai, ba bốn năm, sáu bảy tám"),
+    ("liên hệ với 125 hộ dân", "liên hệ với một trăm hai mươi lăm hộ dân"),
+    ("số nhà 115", "số nhà một trăm mười lăm"),
+]
+
+ORDINALS = [
+    ("thứ 2", "thứ hai"),
+    ("Thứ 2", "Thứ hai"),
+    ("thứ 1", "thứ nhất"),
+    ("lần thứ 4", "lần thứ tư"),
+    ("các ngày thứ 3 và thứ 4", "các ngày thứ ba và thứ tư"),
+    ("thứ 7 và Chủ nhật", "thứ bảy và Chủ nhật"),
+    ("Kỳ họp thứ 10, HĐND khóa XII", "Kỳ họp thứ mười, Hội đồng nhân dân khóa mười hai"),
+    ("từ tháng thứ 4 trở đi", "từ tháng thứ tư trở đi"),
+    ("lần thứ 14", "lần thứ mười bốn"),
+]
+
+ROMAN = [
+    ("lần thứ XI", "lần thứ mười một"),
+    ("lần thứ I", "lần thứ nhất"),
+    ("lần thứ IV", "lần thứ tư"),
+    ("Đại hội XIII", "Đại hội mười ba"),
+    ("Đại hội Đảng bộ huyện lần thứ XIII", "Đại hội Đảng bộ huyện lần thứ mười ba"),
+    ("khóa XII", "khóa mười hai"),
+    ("Quốc hội khóa XV", "Quốc hội khóa mười lăm"),
+    ("đô thị loại IV", "đô thị loại bốn"),
+    ("quý I năm 2025", "quý một năm hai nghìn không trăm hai mươi lăm"),
+    ("thế kỷ XXI", "thế kỷ hai mươi mốt"),
+    ("I. MỤC ĐÍCH, YÊU CẦU", "Phần một. Mục đích, yêu cầu"),
+    ("II. NỘI DUNG ĐỔI MỚI", "Phần hai. Nội dung đổi mới"),
+    ("III. TỔ CHỨC THỰC HIỆN", "Phần ba. Tổ chức thực hiện"),
+    ("V. KẾT LUẬN", "Phần năm. Kết luận"),
+    ("1. Mục đích", "Một. Mục đích"),
+    ("2. Yêu cầu", "Hai. Yêu cầu"),
+    ("1.1. Mục tiêu chung", "Một chấm một. Mục tiêu chung"),
+    ("a) Nội dung thứ nhất", "a, Nội dung thứ nhất"),
+    # never numerals
+    ("I love you", "I love you"),
+    ("Vitamin C và V", "Vitamin C và V"),
+    ("CD MC DI", "CD MC DI"),
+    ("Nhạc trên đĩa CD", "Nhạc trên đĩa CD"),
+    ("MC: Xin chào bà con", "MC: Xin chào bà con"),
+    ("khóa học DI", "khóa học DI"),
+    ("loại C", "loại C"),
+    ("Phần L", "Phần L"),
+]
+
+DOC_CODES = [
+    ("24-KH/HU", "số hai mươi tư, kế hoạch của Huyện ủy"),
+    ("Số 24 -KH/HU", "Số hai mươi tư, kế hoạch của Huyện ủy"),
+    ("05-CT/TW", "số năm, chỉ thị của Trung ương"),
+    ("135/QĐ-TTg", "số một trăm ba mươi lăm, quyết định của Thủ tướng Chính phủ"),
+    ("68/2014/QH13", "số sáu mươi tám năm hai nghìn không trăm mười bốn của Quốc hội khóa mười ba"),
+    (
+        "39/2020/TT-BTTTT",
+        "số ba mươi chín năm hai nghìn không trăm hai mươi, thông tư của Bộ Thông tin và Truyền thông",
+    ),
+    ("Quyết định số 135/QĐ-TTg", "Quyết định số một trăm ba mươi lăm của Thủ tướng Chính phủ"),
+    ("Nghị định 100/2019/NĐ-CP", "Nghị định số một trăm năm hai nghìn không trăm mười chín của Chính phủ"),
+    ("Chỉ thị số 05-CT/TW", "Chỉ thị số năm của Trung ương"),
+    ("Công văn 123/UBND-VX", "Công văn số một trăm hai mươi ba của Ủy ban nhân dân khối văn xã"),
+    ("Nghị quyết số 12-NQ/TU", "Nghị quyết số mười hai của Tỉnh ủy"),
+    ("Thông báo số 45-TB/HU", "Thông báo số bốn mươi lăm của Huyện ủy"),
+    ("Kết luận số 01-KL/TW", "Kết luận số một của Trung ương"),
+    ("Hướng dẫn số 3-HD/BTGTU", "Hướng dẫn số ba của Ban Tuyên giáo Tỉnh ủy"),
+    ("theo 15-BC/ĐU", "theo số mười lăm, báo cáo của Đảng ủy"),
+    (
+        "Kế hoạch số 152/KH-UBND ngày 20/11/2026",
+        "Kế hoạch số một trăm năm mươi hai của Ủy ban nhân dân "
+        "ngày hai mươi tháng mười một năm hai nghìn không trăm hai mươi sáu",
+    ),
+    ("BTG/TU", "Ban Tuyên giáo Tỉnh ủy"),
+    ("TT/HU, TT/HĐND", "Thường trực Huyện ủy, Thường trực Hội đồng nhân dân"),
+    ("Lưu VP, BTG/HU.", "Lưu Văn phòng, Ban Tuyên giáo Huyện ủy."),
+    ("tổ 5-Nam", "tổ năm Nam"),
+    ("trụ số 45/12", "trụ số bốn mươi lăm trên mười hai"),
+    ("số nhà 12/3", "số nhà mười hai trên ba"),
+]
+
+ABBREVIATIONS = [
+    ("UBND xã", "Ủy ban nhân dân xã"),
+    ("HĐND huyện", "Hội đồng nhân dân huyện"),
+    ("MTTQ", "Mặt trận Tổ quốc"),
+    ("Ban Thường trực UBMTTQVN xã", "Ban Thường trực Ủy ban Mặt trận Tổ quốc Việt Nam xã"),
+    ("các TCCS Đảng", "các tổ chức cơ sở Đảng"),
+    ("BTV Huyện ủy", "Ban Thường vụ Huyện ủy"),
+    ("BCH Đảng bộ", "Ban Chấp hành Đảng bộ"),
+    ("Nghị quyết TW", "Nghị quyết Trung ương"),
+    ("Văn phòng HU và TU", "Văn phòng Huyện ủy và Tỉnh ủy"),
+    ("THPT và THCS", "trung học phổ thông và trung học cơ sở"),
+    ("Ban Chỉ huy PCTT&TKCN xã", "Ban Chỉ huy phòng chống thiên tai và tìm kiếm cứu nạn xã"),
+    ("Đ/c Nguyễn Văn A", "đồng chí Nguyễn Văn A"),
+    ("Kính gửi: Đ/c Chủ tịch UBND xã", "Kính gửi: đồng chí Chủ tịch Ủy ban nhân dân xã"),
+    ("TP.HCM", "Thành phố Hồ Chí Minh"),
+    ("TP. Đà Lạt", "thành phố Đà Lạt"),
+    ("CSGT", "Cảnh sát giao thông"),
+    ("BHYT, BHXH", "bảo hiểm y tế, bảo hiểm xã hội"),
+    ("CBCCVC", "cán bộ, công chức, viên chức"),
+    ("đảm bảo ANTT", "đảm bảo an ninh trật tự"),
+    ("phát triển KT-XH", "phát triển kinh tế xã hội"),
+    ("ATGT và PCCC", "an toàn giao thông và phòng cháy chữa cháy"),
+    ("xây dựng NTM", "xây dựng nông thôn mới"),
+    ("thôn, TDP; v.v.", "thôn, tổ dân phố; vân vân."),
+    ("T/M BAN THƯỜNG VỤ", "Thay mặt ban thường vụ"),
+    ("KT. CHỦ TỊCH", "Ký thay chủ tịch"),
+    ("phòng, chống COVID-19", "phòng, chống Cô vít mười chín"),
+    ("Hội LHPN và HCCB", "Hội Liên hiệp Phụ nữ và Hội Cựu chiến binh"),
+    ("Nhân dân và Hu Hu", "Nhân dân và Hu Hu"),
+]
+
+CAPITALS = [
+    ("TIN KHẨN CẤP: CẢNH BÁO BÃO SỐ 9", "Tin khẩn cấp: cảnh báo bão số chín"),
+    ("THÔNG BÁO", "Thông báo"),
+    ("KẾ HOẠCH", "Kế hoạch"),
+    ("THÔNG BÁO CỦA UBND XÃ VỀ VIỆC HỌP", "Thông báo của Ủy ban nhân dân xã về việc họp"),
+    ("PHÓ BÍ THƯ", "Phó bí thư"),
+    ("Tuyên truyền về HIV/AIDS", "Tuyên truyền về HIV AIDS"),
+    ("Chương trình của WHO", "Chương trình của WHO"),
+]
+
+CLEANUP = [
+    ("**Chú ý**", "Chú ý"),
+    ("*", ""),
+    ("[Handwritten signature]", ""),
+    ("Lê Hồng Khánh [chữ ký]", "Lê Hồng Khánh"),
+    ("- Các hộ dân di dời.", "Các hộ dân di dời."),
+    ("+ Mục hai", "Mục hai"),
+    ("• Mục ba", "Mục ba"),
+    ("chấp hành nghiêm pháp luật của Nhà nước... sớm đưa", "chấp hành nghiêm pháp luật của Nhà nước, sớm đưa"),
+    ("các trang mạng xã hội... Tùy theo", "các trang mạng xã hội. Tùy theo"),
+    ("phong trào “Dân vận khéo”... nhằm", "phong trào Dân vận khéo, nhằm"),
+    ("tình trạng “đọc - nghe” thụ động", "tình trạng đọc nghe thụ động"),
+    ("trong Nhân dân (đối với các xã, thị trấn).", "trong Nhân dân, đối với các xã, thị trấn."),
+    ("tiêm phòng uốn ván (VAT).", "tiêm phòng uốn ván."),
+    ("Ban Chỉ huy Phòng chống thiên tai (PCTT&TKCN) xã", "Ban Chỉ huy Phòng chống thiên tai xã"),
+    ("chính trị - xã hội", "chính trị xã hội"),
+    ("Văn hóa - thông tin", "Văn hóa thông tin"),
+    ("và/hoặc", "và hoặc"),
+    ("Xin chào 😀 bà con", "Xin chào bà con"),
+    ("Bà con 中文 chú ý", "Bà con chú ý"),
+    ("Hello world", "Hello world"),
+    ("Họp ‘đột xuất’ lúc 8h", "Họp đột xuất lúc tám giờ"),
+    ("## Tin vắn", "Tin vắn"),
+    ("trẻ em & phụ nữ", "trẻ em và phụ nữ"),
+]
+
+OTHER = [
+    ("H5N1", "H năm N một"),
+    ("F0", "F không"),
+    ("loa.gov.vn", "loa chấm gov chấm vê en nờ"),
+    ("email: ubnd@xa.gov.vn", "email: ubnd a còng xa chấm gov chấm vê en nờ"),
+    ("khoảng 1/3", "khoảng một phần ba"),
+]
+
+SENTENCES = [
+    (
+        "Sức gió mạnh nhất vùng gần tâm bão mạnh cấp 10-11 (89-117km/h), giật cấp 13.",
+        "Sức gió mạnh nhất vùng gần tâm bão mạnh cấp mười đến mười một, tám mươi chín đến một trăm "
+        "mười bảy ki lô mét trên giờ, giật cấp mười ba.",
+    ),
+    (
+        "Thời gian: từ 6h30 đến 15h00 ngày Chủ nhật, 06/12/2026.",
+        "Thời gian: từ sáu giờ ba mươi phút đến mười lăm giờ ngày Chủ nhật, ngày sáu tháng mười hai "
+        "năm hai nghìn không trăm hai mươi sáu.",
+    ),
+    (
+        "trạm biến áp Phú Thạnh 3 (250kVA).",
+        "trạm biến áp Phú Thạnh ba, hai trăm năm mươi ki lô vôn am pe.",
+    ),
+    (
+        "Mọi thắc mắc xin liên hệ điện thoại 0263.3843.123 hoặc 0912 345 678.",
+        "Mọi thắc mắc xin liên hệ điện thoại không hai sáu ba, ba tám bốn ba, một hai ba hoặc "
+        "không chín một hai, ba bốn năm, sáu bảy tám.",
+    ),
+    (
+        "3. Đối tượng: trẻ em từ 2 đến 24 tháng tuổi",
+        "Ba. Đối tượng: trẻ em từ hai đến hai mươi tư tháng tuổi",
+    ),
+]
+
+CASES = NUMBERS + DATES + TIMES + RANGES + QUANTITIES + PHONES + ORDINALS + ROMAN + DOC_CODES
+CASES += ABBREVIATIONS + CAPITALS + CLEANUP + OTHER + SENTENCES
+
+
+def test_the_table_is_large() -> None:
+    assert len(CASES) >= 150
+    assert len({c[0] for c in CASES}) == len(CASES), "duplicate inputs"
+
+
+@pytest.mark.parametrize(("text", "spoken"), CASES, ids=[c[0][:40] for c in CASES])
+def test_normalize(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken
+
+
+@pytest.mark.parametrize(("text", "spoken"), CASES, ids=[c[0][:40] for c in CASES])
+def test_expected_forms_are_speakable(text: str, spoken: str) -> None:
+    # Latin acronyms that are not Vietnamese (CD, WHO, HIV) are allowed through; nothing else is.
+    assert find_unspeakable(spoken) == []
