@@ -45,7 +45,9 @@ def _lexicon(ctx: click.Context, path: str | None) -> Lexicon | None:
     "(boundary: comma, sentence, paragraph or heading).",
 )
 @click.pass_context
-def normalize_command(ctx: click.Context, text: tuple[str, ...], lexicon_path: str | None, utterances: bool) -> None:
+def normalize_command(
+    ctx: click.Context, text: tuple[str, ...], lexicon_path: str | None, utterances: bool
+) -> None:
     """Print the spoken form of TEXT, one output line for each input line.
 
     With no TEXT, reads standard input. Empty lines stay empty. Example:

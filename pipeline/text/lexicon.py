@@ -182,12 +182,15 @@ def _from_toml(text: str, name: str) -> list[LexiconEntry]:
 
 def _from_csv(text: str, name: str) -> list[LexiconEntry]:
     out = []
+    first = True
     rows = csv.reader(io.StringIO(text))
     for lineno, row in enumerate(rows, 1):
         if not row or not "".join(row).strip() or row[0].lstrip().startswith("#"):
             continue
         cells = [c.strip() for c in row]
-        if lineno == 1 and [c.casefold() for c in cells[:2]] == ["match", "say"]:
+        is_header = first and [c.casefold() for c in cells[:2]] == ["match", "say"]
+        first = False
+        if is_header:
             continue
         if len(cells) < 2 or len(cells) > 4:
             raise PipelineError(

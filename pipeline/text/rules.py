@@ -277,7 +277,9 @@ def _dash_day_month(m: re.Match[str]) -> str:
 _TIME_RE = re.compile(
     r"(?<![\w:.,])(\d{1,2})\s?(?:h|g(?=\s?\d\d)|:(?=\d\d))\s?(\d{2})?(?:\s*(?:phút|ph|p|'|’)(?!\w))?(?![\w:]|[.,]\d)"
 )
-_TIME_RANGE_DASH_RE = re.compile(r"(?<![\w:.,])(\d{1,2}\s?[hg:]\s?(?:\d\d)?)\s*[-–]\s*(?=\d{1,2}\s?(?:h|g\s?\d|:\d)(?![^\W\d_]))")
+_TIME_RANGE_DASH_RE = re.compile(
+    r"(?<![\w:.,])(\d{1,2}\s?[hg:]\s?(?:\d\d)?)\s*[-–]\s*(?=\d{1,2}\s?(?:h|g\s?\d|:\d)(?![^\W\d_]))"
+)
 _HOUR_WORD_RE = re.compile(r"(?<![\w.,])(\d{1,2})\s*giờ\s+(\d{1,2})(?:\s*phút)?(?![\w/:]|[.,]\d)")
 
 

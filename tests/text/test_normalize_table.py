@@ -51,10 +51,19 @@ NUMBERS = [
 
 DATES = [
     ("Ngày 15/3/2021", "Ngày mười lăm tháng ba năm hai nghìn không trăm hai mươi mốt"),
-    ("3-2-1930 là ngày thành lập Đảng", "ngày ba tháng hai năm một nghìn chín trăm ba mươi là ngày thành lập Đảng"),
-    ("Hồi 04h00 ngày 27/11/2026", "Hồi bốn giờ ngày hai mươi bảy tháng mười một năm hai nghìn không trăm hai mươi sáu"),
+    (
+        "3-2-1930 là ngày thành lập Đảng",
+        "ngày ba tháng hai năm một nghìn chín trăm ba mươi là ngày thành lập Đảng",
+    ),
+    (
+        "Hồi 04h00 ngày 27/11/2026",
+        "Hồi bốn giờ ngày hai mươi bảy tháng mười một năm hai nghìn không trăm hai mươi sáu",
+    ),
     ("Hẹn gặp 08/12", "Hẹn gặp ngày tám tháng mười hai"),
-    ("ngày 08/12 và 09/12/2026", "ngày tám tháng mười hai và ngày chín tháng mười hai năm hai nghìn không trăm hai mươi sáu"),
+    (
+        "ngày 08/12 và 09/12/2026",
+        "ngày tám tháng mười hai và ngày chín tháng mười hai năm hai nghìn không trăm hai mươi sáu",
+    ),
     ("vào 1/5", "vào ngày một tháng năm"),
     ("Ngày 1/4", "Ngày một tháng tư"),
     ("ngày 3-2", "ngày ba tháng hai"),
@@ -288,7 +297,10 @@ CLEANUP = [
     ("- Các hộ dân di dời.", "Các hộ dân di dời."),
     ("+ Mục hai", "Mục hai"),
     ("• Mục ba", "Mục ba"),
-    ("chấp hành nghiêm pháp luật của Nhà nước... sớm đưa", "chấp hành nghiêm pháp luật của Nhà nước, sớm đưa"),
+    (
+        "chấp hành nghiêm pháp luật của Nhà nước... sớm đưa",
+        "chấp hành nghiêm pháp luật của Nhà nước, sớm đưa",
+    ),
     ("các trang mạng xã hội... Tùy theo", "các trang mạng xã hội. Tùy theo"),
     ("phong trào “Dân vận khéo”... nhằm", "phong trào Dân vận khéo, nhằm"),
     ("tình trạng “đọc - nghe” thụ động", "tình trạng đọc nghe thụ động"),
