@@ -34,7 +34,7 @@ from broadcast.agent.schedule import (
     interrupting_emergency,
     next_actions,
 )
-from broadcast.agent.sources import RelayError, RelayStream, decode_file, file_chunks
+from broadcast.agent.sources import RelayError, RelayStream, stream_file
 from loa import __version__
 
 log = logging.getLogger(__name__)
@@ -193,9 +193,12 @@ class Agent:
                 log.info("lịch phát %s phiên bản %d", day, manifest.version)
                 report.updated.append(day)
         self._after_change()
+        if report.updated and report.reachable:
+            # an emergency's file is fetched right here, not queued behind a long download
+            report.merge(self.download_missing(emergencies_only=True))
         return report
 
-    def _wanted_media(self) -> list[tuple[Entry, str]]:
+    def _wanted_media(self, emergencies_only: bool = False) -> list[tuple[Entry, str]]:
         """Media still missing, emergencies first, then in airing order; with the URL to fetch them from."""
         with self._lock:
             done, available = set(self._done), set(self._available)
@@ -203,9 +206,9 @@ class Agent:
         wanted: list[tuple[Entry, str]] = []
         seen: set[str] = set()
         entries = self.entries()
-        ordered = [e for e in entries if e.item.is_emergency] + [
-            e for e in entries if not e.item.is_emergency
-        ]
+        ordered = [e for e in entries if e.item.is_emergency]
+        if not emergencies_only:
+            ordered += [e for e in entries if not e.item.is_emergency]
         for e in ordered:
             sha = e.item.sha256
             if sha is None or sha in available or sha in seen or e.key in done:
@@ -214,9 +217,9 @@ class Agent:
             wanted.append((e, urljoin(base.get(e.day, self.client.server), e.item.url)))
         return wanted
 
-    def download_missing(self) -> SyncReport:
+    def download_missing(self, emergencies_only: bool = False) -> SyncReport:
         report = SyncReport()
-        for entry, url in self._wanted_media():
+        for entry, url in self._wanted_media(emergencies_only):
             if self._stop.is_set():
                 break
             sha = entry.item.sha256
@@ -359,7 +362,7 @@ class Agent:
             target = min(target, decision.wake_at)
         if limit is not None:
             target = min(target, limit)
-        self.clock.wait((target - now).total_seconds(), self._wake)
+        self.clock.wait(max(0.01, (target - now).total_seconds()), self._wake)
         return decision
 
     def play_until(self, until: datetime) -> None:
@@ -369,6 +372,8 @@ class Agent:
     def _air(self, entry: Entry, seconds: float) -> None:
         self._interrupted_by = None
         self._interrupt.clear()
+        if self._stop.is_set():  # stop() raced with the decision: do not go on air
+            self._interrupt.set()
         with self._lock:
             self._current = entry
         self._check_interrupt()  # an emergency may have arrived while we were deciding
@@ -416,11 +421,11 @@ class Agent:
             return outcome, problem
         assert entry.item.sha256 is not None
         try:
-            samples, rate = decode_file(self.cache.media_path(entry.item.sha256))
+            chunks, rate = stream_file(self.cache.media_path(entry.item.sha256))
         except Exception as exc:  # miniaudio raises DecodeError, or the file vanished
             log.error("không đọc được tệp của '%s': %s", entry.item.title, exc)
             return None, f"không đọc được tệp âm thanh: {exc}"
-        outcome = self._safe_play(file_chunks(samples, rate), rate)
+        outcome = self._safe_play(chunks, rate)
         return outcome, outcome.error if not outcome.completed and not self._interrupt.is_set() else ""
 
     def _safe_play(self, chunks: Any, rate: int) -> PlayOutcome:

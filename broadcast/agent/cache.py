@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -72,6 +73,8 @@ class Cache:
         self.manifest_dir = root / "manifests"
         self.media_dir.mkdir(parents=True, exist_ok=True)
         self.manifest_dir.mkdir(parents=True, exist_ok=True)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     # --- media -------------------------------------------------------------------------
     def media_path(self, sha256: str) -> Path:
@@ -86,7 +89,14 @@ class Cache:
     def download(
         self, http: requests.Session, url: str, sha256: str, size: int, *, timeout: float = 30.0
     ) -> Path:
-        """Fetch ``url`` into the cache, resuming a previous partial download; verify, then move into place."""
+        """Fetch ``url`` into the cache, resuming a previous partial download; verify, then move into place.
+        Safe to call from several threads: one file is fetched by one thread at a time."""
+        with self._locks_guard:
+            lock = self._locks.setdefault(sha256, threading.Lock())
+        with lock:
+            return self._download(http, url, sha256, size, timeout)
+
+    def _download(self, http: requests.Session, url: str, sha256: str, size: int, timeout: float) -> Path:
         final = self.media_path(sha256)
         if final.exists():
             return final

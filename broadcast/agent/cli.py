@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
     "--poll",
     "poll_s",
     type=click.FloatRange(min=0.1),
+    metavar="SECONDS",
     default=None,
     help="Số giây giữa hai lần hỏi lịch phát mới (mặc định agent_poll_s = 30).",
 )

@@ -35,6 +35,23 @@ def decode_file(path: Path) -> tuple[np.ndarray, int]:
     return samples, decoded.sample_rate
 
 
+def stream_file(path: Path, chunk_s: float = CHUNK_S) -> tuple[Iterator[np.ndarray], int]:
+    """Decode while playing, chunk by chunk: a two-hour recording never sits whole in memory.
+    Opening the decoder here makes an unreadable file fail before anything goes on air."""
+    info = miniaudio.get_file_info(str(path))
+    channels, rate = info.nchannels, info.sample_rate
+    blocks = miniaudio.stream_file(
+        str(path), output_format=miniaudio.SampleFormat.SIGNED16, nchannels=channels, sample_rate=rate,
+        frames_to_read=max(1, int(rate * chunk_s)),
+    )  # fmt: skip
+
+    def chunks() -> Iterator[np.ndarray]:
+        for block in blocks:
+            yield np.frombuffer(block, dtype=np.int16).reshape(-1, channels)
+
+    return chunks(), rate
+
+
 def file_chunks(samples: np.ndarray, sample_rate: int, chunk_s: float = CHUNK_S) -> Iterator[np.ndarray]:
     step = max(1, int(sample_rate * chunk_s))
     for start in range(0, len(samples), step):

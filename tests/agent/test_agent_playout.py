@@ -3,6 +3,7 @@ and a recording sink instead of a sound card, so a session airs in milliseconds.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -279,3 +280,56 @@ def test_manifests_older_than_two_days_are_pruned_with_their_media(
     clock.advance(86_400)
     agent.sync_once()
     assert agent.cache.available() == set() and agent.cache.manifest_days() == []
+
+
+def test_a_verified_file_that_is_not_audio_is_logged_failed_and_the_session_goes_on(
+    server: StationServer, tones: dict[str, Tone], cache_dir: Path
+) -> None:
+    junk = b"<html>khong phai am thanh</html>" * 50
+    bad = Tone(
+        "bad", cache_dir / "x", junk, hashlib.sha256(junk).hexdigest(), 1.0, tones["b"].samples[:0], 44_100
+    )
+    server.publish(
+        make_manifest("XA-01", DAY, 1, [make_item(T0, bad, "Hỏng"), make_item(T0, tones["b"], "Tin b")])
+    )
+    server.add_media(bad, tones["b"])
+    clock = FakeClock(START)
+    sink = RecordingPlayer(clock)
+    agent = Agent(config(server, cache_dir), sink, clock=clock)
+    agent.sync_once()
+    agent.play_until(T0 + timedelta(minutes=10))
+    rows = {r["title"]: r for r in agent.asrun.rows()}
+    assert rows["Hỏng"]["status"] == "failed" and "không đọc được tệp" in rows["Hỏng"]["detail"]
+    assert rows["Tin b"]["status"] == "played" and len(sink.aired) == 1
+
+
+def test_a_sound_device_failure_is_logged_not_fatal(
+    server: StationServer, tones: dict[str, Tone], cache_dir: Path
+) -> None:
+    publish_session(server, tones, "bc")
+
+    class Unplugged:
+        def play(self, chunks, sample_rate, cancel):  # type: ignore[no-untyped-def]
+            raise RuntimeError("thiết bị bị rút")
+
+    clock = FakeClock(START)
+    agent = Agent(config(server, cache_dir), Unplugged(), clock=clock)
+    agent.sync_once()
+    agent.play_until(T0 + timedelta(minutes=10))
+    assert [(r["status"], r["detail"]) for r in agent.asrun.rows()] == [
+        ("failed", "lỗi thiết bị phát: thiết bị bị rút")
+    ] * 2
+
+
+def test_the_poll_itself_fetches_an_emergency_file_without_waiting_for_other_downloads(
+    server: StationServer, tones: dict[str, Tone], cache_dir: Path
+) -> None:
+    items = session_items(tones, "ab")
+    emergency = make_item(T0, tones["e"], "KHẨN CẤP", priority="emergency")
+    server.publish(make_manifest("XA-01", DAY, 2, [*items, emergency], emergency=True))
+    server.add_media(tones["a"], tones["b"], tones["e"])
+    clock = FakeClock(START)
+    agent = Agent(config(server, cache_dir), RecordingPlayer(clock), clock=clock)
+    report = agent.poll_manifests()  # the download thread has not run at all
+    assert report.downloaded == [tones["e"].sha256]
+    assert agent.cache.available() == {tones["e"].sha256}
