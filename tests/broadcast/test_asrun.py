@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from broadcast import asrun
@@ -267,7 +267,7 @@ def test_rows_without_playlist_date_are_placed_by_local_time(session: Session, s
     r = row("x", D1, "06:30", date=None)
     r["date"] = "2026-12-01"
     asrun.record_asrun(session, station, [r])
-    session.execute(AsRun.__table__.update().values(playlist_date=None))
+    session.execute(update(AsRun).values(playlist_date=None))
     rows = asrun.asrun_report(session, D1, D1, "hiep-an", now=NOW)
     assert [(r.aired, r.minutes) for r in rows] == [(1, 3.0)]
     assert asrun.asrun_report(session, date(2026, 11, 30), date(2026, 11, 30), "hiep-an", now=NOW) == []

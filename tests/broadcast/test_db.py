@@ -7,7 +7,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, select
+from sqlalchemy import Engine, delete, inspect, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast import db
@@ -80,7 +80,7 @@ def test_foreign_keys_cascade(factory: sessionmaker[Session]) -> None:
         st.sessions.append(BroadcastSession(start_time=time(5, 30), max_minutes=30))
         s.add(st)
     with factory() as s, s.begin():
-        s.execute(Station.__table__.delete())
+        s.execute(delete(Station))
     with factory() as s:
         assert s.scalars(select(BroadcastSession)).all() == []
 
