@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import Table, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from broadcast.errors import BroadcastError, NotFound
@@ -410,14 +410,16 @@ def generate_playlists(
                 Playlist.id.in_([latest[i][0] for i in part])
             )
             previous.update((r.station_id, r.manifest) for r in session.execute(q))
-        new_rows: list[tuple[Playlist, list[PlannedItem]]] = []
+        new_rows: list[tuple[dict[str, Any], Sequence[PlannedItem]]] = []
         pending: list[tuple[_Station, dict[str, Any], str, bool]] = []
         for st in stations:
             plan = _plan_station(
                 st, day, data, jingle, now=now, emergency=emergency, previous=previous.get(st.id)
             )
-            is_emergency = emergency and any(
-                it.priority == "emergency" and it.start >= now for it in plan.items
+            is_emergency = (
+                emergency
+                and now.astimezone(zone(st.timezone)).date() == day
+                and any(it.priority == "emergency" and it.start >= now for it in plan.items)
             )
             prev = latest.get(st.id)
             manifest = build_manifest(
@@ -433,16 +435,16 @@ def generate_playlists(
             etag = manifest_etag(manifest)
             changed = prev is None or prev[2] != etag
             if changed:
-                row = Playlist(
-                    station_id=st.id,
-                    date=day,
-                    version=manifest["version"],
-                    generated_at=now,
-                    manifest=manifest,
-                    etag=etag,
-                    emergency=is_emergency,
-                )
-                new_rows.append((row, list(plan.items)))
+                row = {
+                    "station_id": st.id,
+                    "date": day,
+                    "version": manifest["version"],
+                    "generated_at": now,
+                    "manifest": manifest,
+                    "etag": etag,
+                    "emergency": is_emergency,
+                }
+                new_rows.append((row, plan.items))
             else:
                 assert prev is not None
                 manifest["version"] = prev[1]
@@ -455,18 +457,31 @@ def generate_playlists(
     return results
 
 
-def _store(session: Session, rows: list[tuple[Playlist, list[PlannedItem]]]) -> None:
+_PLAYLISTS = cast(Table, Playlist.__table__)
+_ITEMS = cast(Table, PlaylistItem.__table__)
+
+
+def _store(session: Session, rows: list[tuple[dict[str, Any], Sequence[PlannedItem]]]) -> None:
+    """Insert playlists and their items with a few executemany statements (Core, not the ORM
+    unit of work: thousands of playlists and hundreds of thousands of items a night)."""
     if not rows:
         return
-    session.add_all([r for r, _ in rows])
-    session.flush()
+    for part in _chunks([r for r, _ in rows], 1000):
+        session.execute(insert(_PLAYLISTS), list(part))
+    # Ids back by the unique (station, date, version): RETURNING in parameter order would make
+    # SQLite insert one row at a time.
+    day = rows[0][0]["date"]
+    q = select(Playlist.id, Playlist.station_id, Playlist.version).where(Playlist.date == day)
+    ids = None if len(rows) > _CHUNK else [r["station_id"] for r, _ in rows]
+    by_key = {(r.station_id, r.version): r.id for r in _by_station(q, Playlist.station_id, ids, session)}
     items: list[dict[str, Any]] = []
-    for playlist, planned in rows:
+    for row, planned in rows:
+        playlist_id = by_key[(row["station_id"], row["version"])]
         for pos, it in enumerate(planned):
             media = it.media
             items.append(
                 {
-                    "playlist_id": playlist.id,
+                    "playlist_id": playlist_id,
                     "position": pos,
                     "start": it.start,
                     "duration_s": it.duration_s,
@@ -480,8 +495,8 @@ def _store(session: Session, rows: list[tuple[Playlist, list[PlannedItem]]]) -> 
                     "url": it.url[:500],
                 }
             )
-    for part in _chunks(items, 5000):
-        session.execute(insert(PlaylistItem), list(part))
+    for part in _chunks(items, 10_000):
+        session.execute(insert(_ITEMS), list(part))
 
 
 def _write_files(

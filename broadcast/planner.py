@@ -277,8 +277,16 @@ def plan_day(
     unplaced: list[Unplaced] = []
     busy: list[tuple[int, int]] = []
 
-    # 1. The past, kept as it was.
+    session_list = sorted((x for x in sessions if x.applies(day)), key=lambda x: (x.start, x.id))
+    windows: list[tuple[int, int, str]] = []
+    for x in session_list:
+        ws = _local_ms(day, x.start, tz_name)
+        windows.append((ws, ws + x.max_minutes * 60_000, f"{x.start:%H:%M}"))
+
+    # 1. The past, kept as it was. Plays kept inside a session still under way count against that
+    # session's share (in `taken`), so a replan spreads the day the same way the first plan did.
     done: dict[int, int] = {}
+    done_at: list[tuple[int, int]] = []  # (start ms, bulletin id)
     for it in kept:
         s = _ms(it.start)
         if s >= floor:
@@ -288,6 +296,7 @@ def plan_day(
         busy.append((s, e if now is None else min(e, floor)))
         if it.kind == "bulletin" and it.bulletin_id is not None:
             done[it.bulletin_id] = done.get(it.bulletin_id, 0) + 1
+            done_at.append((s, it.bulletin_id))
 
     # 2. Candidates: drops, validity, media, plays left.
     pins: set[int] = set()
@@ -334,12 +343,6 @@ def plan_day(
     cands.sort(key=lambda b: sort_key(b, b.id in pins))
     left = {b.id: wanted[b.id] - done.get(b.id, 0) for b in cands}
     dur = {b.id: round(b.media.duration_s * 1000) for b in cands if b.media is not None}
-
-    session_list = sorted((x for x in sessions if x.applies(day)), key=lambda x: (x.start, x.id))
-    windows: list[tuple[int, int, str]] = []
-    for x in session_list:
-        ws = _local_ms(day, x.start, tz_name)
-        windows.append((ws, ws + x.max_minutes * 60_000, f"{x.start:%H:%M}"))
 
     # 3. The emergency block at `now`. Its plays come out of the next sessions' shares.
     taken: dict[int, int] = {}
@@ -394,6 +397,10 @@ def plan_day(
     if jd <= 0:
         jingle = None
     live = [w for w in windows if w[1] > block_end]
+    for s, bid in done_at:
+        if bid in left and any(w[0] <= s < w[1] for w in live):
+            left[bid] += 1
+            taken[bid] = taken.get(bid, 0) + 1
     carry: dict[int, int] = {}
     day_cursor = block_end
     n_live = len(live)

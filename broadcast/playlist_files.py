@@ -181,6 +181,8 @@ def render_xspf(manifest: Mapping[str, Any]) -> bytes:
 
 
 def paths_for(out_dir: Path, station: str, day: date) -> PlaylistPaths:
+    if not station or station in (".", "..") or any(c in station for c in "/\\:\0"):
+        raise ValueError(f"Mã đài không dùng được làm tên thư mục: {station!r}")
     base = Path(out_dir) / station / day.isoformat()
     return PlaylistPaths(base.with_suffix(".m3u8"), base.with_suffix(".json"), base.with_suffix(".xspf"))
 
