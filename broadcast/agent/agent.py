@@ -161,10 +161,12 @@ class Agent:
         emergency = interrupting_emergency(
             current, self.entries(), self.clock.now(), done, available, self.config.rules
         )
-        if emergency is not None and not self._interrupt.is_set():
-            log.warning("tin khẩn cấp '%s': ngắt '%s'", emergency.item.title, current.item.title)
+        with self._lock:  # the item may have ended meanwhile: never cut its successor on a stale decision
+            if emergency is None or self._current is not current or self._interrupt.is_set():
+                return
             self._interrupted_by = emergency
             self._interrupt.set()
+        log.warning("tin khẩn cấp '%s': ngắt '%s'", emergency.item.title, current.item.title)
 
     # --- network side ------------------------------------------------------------------
     def poll_manifests(self) -> SyncReport:
@@ -370,11 +372,11 @@ class Agent:
             self.play_step(limit=until)
 
     def _air(self, entry: Entry, seconds: float) -> None:
-        self._interrupted_by = None
-        self._interrupt.clear()
-        if self._stop.is_set():  # stop() raced with the decision: do not go on air
-            self._interrupt.set()
         with self._lock:
+            self._interrupted_by = None
+            self._interrupt.clear()
+            if self._stop.is_set():  # stop() raced with the decision: do not go on air
+                self._interrupt.set()
             self._current = entry
         self._check_interrupt()  # an emergency may have arrived while we were deciding
         started = self.clock.now()
