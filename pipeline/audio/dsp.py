@@ -81,41 +81,101 @@ class SilenceTrimmer:
         return x
 
 
+class LevelTracker:
+    """Running speech level (mean square, dBFS) that ignores pauses, for the compressor threshold.
+
+    Levels are taken per 100 ms hop; hops below -70 dBFS or more than 20 dB under the current
+    estimate do not count. The estimate follows the speech with a ``time_constant_s`` memory, so a
+    quiet phone recording and a hot TTS voice are compressed alike, and a recording whose level
+    drifts is followed. Updated once per block, vectorized over its hops.
+    """
+
+    def __init__(self, sample_rate: int, time_constant_s: float = 10.0) -> None:
+        self.hop = max(1, sample_rate // 10)
+        self._tau = time_constant_s
+        self._rate = sample_rate
+        self._pending = np.zeros(0, np.float32)
+        self.level_db: float | None = None
+
+    def update(self, x: F32) -> float | None:
+        buf = np.concatenate([self._pending, x])
+        n = len(buf) // self.hop * self.hop
+        self._pending = buf[n:]
+        if n:
+            hop_ms = np.mean(buf[:n].astype(np.float64).reshape(-1, self.hop) ** 2, axis=1)
+            with np.errstate(divide="ignore"):
+                hop_db = 10.0 * np.log10(hop_ms)
+            floor = -70.0 if self.level_db is None else max(-70.0, self.level_db - 20.0)
+            active = hop_ms[hop_db > floor]
+            if len(active):
+                block_db = 10.0 * float(np.log10(active.mean()))
+                if self.level_db is None:
+                    self.level_db = block_db
+                else:
+                    weight = 1.0 - float(np.exp(-len(active) * self.hop / (self._tau * self._rate)))
+                    self.level_db += weight * (block_db - self.level_db)
+        return self.level_db
+
+
 class Compressor:
     """Gentle feed-forward compressor with a soft knee, vectorized.
 
     The level detector is the larger of two one-pole smoothings of the squared signal (fast for
     attack, slow for release), both run with ``lfilter`` so no per-sample Python is involved; the
-    gain reduction is smoothed once more (a few ms) to keep the detector ripple out of the audio.
+    gain reduction is smoothed once more (a few ms) to keep detector ripple out of the audio. The
+    detector runs on 16-sample mean-square frames (0.4 ms at 44.1 kHz, far finer than any of its
+    time constants) and the gain is interpolated back to every sample: 16x less filtering.
     """
 
-    def __init__(self, sample_rate: int, threshold_db: float, ratio: float = 2.5, knee_db: float = 6.0,
-                 attack_ms: float = 10.0, release_ms: float = 150.0, smooth_ms: float = 3.0) -> None:
-        self.threshold_db = threshold_db
+    FRAME = 16
+
+    def __init__(self, sample_rate: int, ratio: float = 2.5, knee_db: float = 6.0, attack_ms: float = 10.0,
+                 release_ms: float = 150.0, smooth_ms: float = 3.0) -> None:
         self.slope = 1.0 - 1.0 / ratio
         self.knee = knee_db
-        self._fast = self._one_pole(attack_ms, sample_rate)
-        self._slow = self._one_pole(release_ms, sample_rate)
-        self._smooth = self._one_pole(smooth_ms, sample_rate)
+        frame_rate = sample_rate / self.FRAME
+        self._fast = self._one_pole(attack_ms, frame_rate)
+        self._slow = self._one_pole(release_ms, frame_rate)
+        self._smooth = self._one_pole(smooth_ms, frame_rate)
         self._zf = np.zeros(1)
         self._zs = np.zeros(1)
         self._zg = np.zeros(1)
+        self._pending = np.zeros(0)
+        self._last_center = -1.0  # position of the last frame's centre, relative to the next block
+        self._last_gain = 1.0
+        self.max_reduction_db = 0.0
 
     @staticmethod
-    def _one_pole(ms: float, fs: int) -> float:
-        return float(np.exp(-1000.0 / (ms * fs)))
+    def _one_pole(ms: float, rate: float) -> float:
+        return float(np.exp(-1000.0 / (ms * rate)))
 
-    def gain_reduction_db(self, level_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        over = level_db - self.threshold_db
+    def gain_reduction_db(self, over_db: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """Static curve: reduction for a detector level ``over_db`` above the threshold."""
         half = self.knee / 2.0
-        knee = self.slope * (over + half) ** 2 / (2.0 * self.knee) if self.knee > 0 else 0.0
-        return np.where(over <= -half, 0.0, np.where(over >= half, self.slope * over, knee))
+        knee = self.slope * (over_db + half) ** 2 / (2.0 * self.knee) if self.knee > 0 else 0.0
+        return np.where(over_db <= -half, 0.0, np.where(over_db >= half, self.slope * over_db, knee))
 
-    def process(self, x: F32) -> F32:
-        p = x.astype(np.float64) ** 2
-        af, as_, ag = self._fast, self._slow, self._smooth
-        fast, self._zf = signal.lfilter([1 - af], [1, -af], p, zi=self._zf)
-        slow, self._zs = signal.lfilter([1 - as_], [1, -as_], p, zi=self._zs)
-        level_db = 10.0 * np.log10(np.maximum(np.maximum(fast, slow), 1e-12))
-        gr, self._zg = signal.lfilter([1 - ag], [1, -ag], self.gain_reduction_db(level_db), zi=self._zg)
-        return (x * 10.0 ** (-gr / 20.0)).astype(np.float32)
+    def process(self, x: F32, threshold_db: float) -> F32:
+        d = self.FRAME
+        held = len(self._pending)
+        buf = np.concatenate([self._pending, x.astype(np.float64) ** 2])
+        k = len(buf) // d
+        self._pending = buf[k * d :]
+        if k:
+            frames = buf[: k * d].reshape(k, d).mean(axis=1)
+            af, as_, ag = self._fast, self._slow, self._smooth
+            fast, self._zf = signal.lfilter([1 - af], [1, -af], frames, zi=self._zf)
+            slow, self._zs = signal.lfilter([1 - as_], [1, -as_], frames, zi=self._zs)
+            level_db = 10.0 * np.log10(np.maximum(np.maximum(fast, slow), 1e-12))
+            gr, self._zg = signal.lfilter([1 - ag], [1, -ag], self.gain_reduction_db(level_db - threshold_db),
+                                          zi=self._zg)
+            self.max_reduction_db = max(self.max_reduction_db, float(gr.max()))
+            centers = np.arange(k) * d + (d - 1) / 2.0 - held
+            gains = 10.0 ** (-gr / 20.0)
+            gain = np.interp(np.arange(len(x)), np.concatenate([[self._last_center], centers]),
+                             np.concatenate([[self._last_gain], gains]))
+            self._last_center, self._last_gain = float(centers[-1]) - len(x), float(gains[-1])
+        else:
+            gain = np.full(len(x), self._last_gain)
+            self._last_center -= len(x)
+        return (x * gain).astype(np.float32)

@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 BLOCK_FRAMES = 1 << 16
 
 _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2}
+#: LAME's algorithm quality (0 best/slowest .. 9). 7 encodes twice as fast as the default 5; at
+#: 64 kbit/s mono speech for horn loudspeakers the difference is not audible, the time is.
+LAME_QUALITY = 7
 
 
 @functools.cache
@@ -132,6 +135,7 @@ class Mp3Encoder:
         self._errfile = tempfile.TemporaryFile()
         cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-f", "f32le", "-ar", str(sample_rate),
                "-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
+               "-compression_level", str(LAME_QUALITY),
                "-map_metadata", "-1", "-id3v2_version", "0", "-write_id3v1", "0", "-f", "mp3", "-y", str(dest)]
         self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._errfile)
 
