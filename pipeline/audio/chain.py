@@ -33,7 +33,7 @@ from loa.config import Settings
 from pipeline.audio.decode import decode_file
 from pipeline.audio.dsp import Compressor, Highpass, LevelTracker, Resampler, SilenceTrimmer, to_mono
 from pipeline.audio.ffmpeg import Mp3Encoder
-from pipeline.audio.limiter import TruePeakLimiter, predicted_gain_db
+from pipeline.audio.limiter import LimiterModel, TruePeakLimiter
 from pipeline.audio.meter import Loudness, LoudnessMeter, measure
 from pipeline.types import AudioReport, PipelineError
 
@@ -56,12 +56,12 @@ CORRECTION_THRESHOLD_LU = 0.2
 CORRECTION_ATTEMPTS = 2
 
 
-def _slope(tried: list[tuple[float, float]]) -> float:
-    """LU of output per dB of make-up gain: 1 without limiting, less when the limiter works hard."""
-    if len(tried) < 2 or tried[-1][0] == tried[-2][0]:
-        return 1.0
-    (g0, l0), (g1, l1) = tried[-2], tried[-1]
-    return min(1.0, max(0.25, (l1 - l0) / (g1 - g0)))
+def _slope(tried: list[tuple[float, float]], predicted: float) -> float:
+    """LU of output per dB of make-up gain: measured once two attempts exist, else the model's."""
+    if len(tried) >= 2 and tried[-1][0] != tried[-2][0]:
+        (g0, l0), (g1, l1) = tried[-2], tried[-1]
+        predicted = (l1 - l0) / (g1 - g0)
+    return min(1.0, max(0.25, predicted))
 
 F32 = npt.NDArray[np.float32]
 
@@ -242,8 +242,8 @@ def process_to_mp3(blocks: Iterable[npt.ArrayLike], sample_rate: int, dest: Path
         raw = Path(tmp) / "speech.f32"
         length, meter, input_lufs, head_trim, comp = _first_pass(blocks, sample_rate, raw, settings)
         report(0.4)
-        makeup_db = predicted_gain_db(meter.sub_energies, meter.sub_peaks, meter.sub, target,
-                                      settings.true_peak_ceiling_dbtp, fs)
+        model = LimiterModel(meter.sub_energies, meter.sub_peaks, meter.sub, settings.true_peak_ceiling_dbtp, fs)
+        makeup_db = model.gain_for(target)
         codec_db = _codec_loss_db(raw, length, makeup_db, settings, Path(tmp))
         log.debug("input %.2f LUFS, make-up %.2f dB, codec loss %.2f dB", input_lufs, makeup_db, codec_db)
         makeup_db += codec_db
@@ -256,7 +256,7 @@ def process_to_mp3(blocks: Iterable[npt.ArrayLike], sample_rate: int, dest: Path
             error = target - result.integrated
             if abs(error) <= CORRECTION_THRESHOLD_LU or not math.isfinite(error):
                 break
-            makeup_db += error / _slope(tried)
+            makeup_db += error / _slope(tried, model.slope(makeup_db - codec_db))
             log.info("delivered MP3 reads %.2f LUFS; make-up gain now %.2f dB", result.integrated, makeup_db)
     notes = []
     if head_trim:

@@ -1,11 +1,12 @@
 """True-peak limiter and the loudness it is expected to take away.
 
 The limiter looks at the 4x oversampled signal (soxr), turns every inter-sample peak above the
-ceiling into a required gain, and builds a smooth gain curve that is guaranteed to be at or below
-every requirement: a forward running minimum over the lookahead window followed by a moving average
-of the same length (so the gain ramps down linearly over the lookahead before a peak instead of
-jumping), then a one-pole release. All of it is vectorized (``minimum_filter1d``, ``cumsum``,
-``lfilter``) with state carried across blocks; output lags input by the lookahead plus soxr's delay.
+ceiling into a required gain, and builds a smooth gain curve that is at or below every
+requirement: a running minimum over a window reaching ``lookahead`` ahead and ``hold`` behind,
+then a moving average as long as the lookahead (so the gain ramps down linearly before a peak
+instead of jumping), then a one-pole release that slows the way back up. All of it is vectorized
+(``minimum_filter1d``, ``cumsum``, ``lfilter``) with state carried across blocks. The output is the
+input times that gain, sample for sample; it just comes out ``lookahead`` (plus soxr's delay) later.
 """
 
 from __future__ import annotations
@@ -24,17 +25,20 @@ F32 = npt.NDArray[np.float32]
 
 
 class TruePeakLimiter:
-    def __init__(self, sample_rate: int, ceiling_dbtp: float, lookahead_ms: float = 5.0,
-                 release_ms: float = 80.0) -> None:
+    def __init__(self, sample_rate: int, ceiling_dbtp: float, lookahead_ms: float = 5.0, hold_ms: float = 20.0,
+                 release_ms: float = 60.0) -> None:
         self.ceiling = 10.0 ** (ceiling_dbtp / 20.0)
-        self.lookahead = max(2, 2 * round(lookahead_ms * sample_rate / 2000.0))  # even
+        self.lookahead = max(2, round(lookahead_ms * sample_rate / 1000.0))
+        # lookahead + hold even, so the running-minimum window (their sum + 1) has a centre sample.
+        self.hold = max(0, round(hold_ms * sample_rate / 1000.0))
+        self.hold += (self.lookahead + self.hold) % 2
         self._release = math.exp(-1000.0 / (release_ms * sample_rate))
         self._up = soxr.ResampleStream(sample_rate, 4 * sample_rate, 1, dtype="float32", quality="HQ")
         self._upbuf = np.zeros(0, np.float32)
-        self._x = np.zeros(0, np.float32)  # input not yet emitted, from index ``_s``
-        self._req = np.ones(self.lookahead)  # required gains from index _s - lookahead to _p
+        self._x = np.zeros(0, np.float32)  # input not yet emitted, from index s
+        self._req = np.ones(self.lookahead + self.hold)  # required gains, index s - lookahead - hold .. p
         self._prev_peak = 0.0
-        self._zr = np.array([self._release])  # release filter state, gain 1.0
+        self._zr = np.array([self._release])  # release filter state, at gain 1.0
         self.min_gain = 1.0
 
     def process(self, x: F32) -> F32:
@@ -48,31 +52,29 @@ class TruePeakLimiter:
         return self._emit(final=True)
 
     def _emit(self, final: bool) -> F32:
-        pending_peaks = len(self._x) - (len(self._req) - self.lookahead)  # inputs without a peak yet
-        n_groups = min(len(self._upbuf) // 4, pending_peaks)
+        la, span = self.lookahead, self.lookahead + self.hold
+        known = len(self._req) - span  # inputs (from s) whose required gain is known
+        pending = len(self._x) - known
+        n_groups = min(len(self._upbuf) // 4, pending)
         groups = np.abs(self._upbuf[: 4 * n_groups]).reshape(-1, 4).max(axis=1)
         self._upbuf = self._upbuf[4 * n_groups :]
-        if final and n_groups < pending_peaks:  # soxr may return a few samples fewer at the very end
-            groups = np.concatenate([groups, np.zeros(pending_peaks - n_groups, np.float32)])
-        first = len(self._req) - self.lookahead
-        xs = np.abs(self._x[first : first + len(groups)])
-        peak = np.maximum(groups, xs).astype(np.float64)
-        # A sample's gain also shapes the curve just before it: cover (n-1, n+1).
+        if final and n_groups < pending:  # soxr may return a few samples fewer at the very end
+            groups = np.concatenate([groups, np.zeros(pending - n_groups, np.float32)])
+        # Oversampled values 4n..4n+3 lie in [n, n+1); a sample's gain also shapes (n-1, n).
+        peak = np.maximum(groups, np.abs(self._x[known : known + len(groups)])).astype(np.float64)
         shifted = np.concatenate([[self._prev_peak], peak])[: len(peak)]
         if len(peak):
             self._prev_peak = float(peak[-1])
         need = np.minimum(1.0, self.ceiling / np.maximum(np.maximum(peak, shifted), 1e-12))
-        req = np.concatenate([self._req, need])
-        if final:
-            req = np.concatenate([req, np.ones(self.lookahead)])
-        la = self.lookahead
-        n_out = len(req) - 2 * la  # samples whose whole window is known
+        req = np.concatenate([self._req, need, np.ones(la) if final else np.zeros(0)])
+        n_out = len(req) - span - la  # outputs whose whole window is known
         if n_out <= 0:
             self._req = req
             return np.zeros(0, np.float32)
-        # gmin[t] = min(req[t .. t+la]) for t from -la (relative to the first output) onward.
-        gmin = minimum_filter1d(req, size=la + 1, mode="nearest")[la // 2 : la // 2 + n_out + la]
-        cs = np.concatenate([[0.0], np.cumsum(gmin)])
+        # fwd[u] = min(req[u .. u + span]); gmin[t] = fwd[t - hold] = min(req[t - hold .. t + la]).
+        centre = span // 2
+        fwd = minimum_filter1d(req, size=span + 1, mode="nearest")[centre : centre + n_out + la]
+        cs = np.concatenate([[0.0], np.cumsum(fwd)])
         gbox = (cs[la + 1 : la + 1 + n_out] - cs[:n_out]) / (la + 1)
         a = self._release
         rel, self._zr = signal.lfilter([1.0 - a], [1.0, -a], gbox, zi=self._zr)
@@ -80,41 +82,59 @@ class TruePeakLimiter:
         self.min_gain = min(self.min_gain, float(gain.min()))
         out = (self._x[:n_out] * gain).astype(np.float32)
         self._x = self._x[n_out:]
-        self._req = req[n_out:] if not final else req[n_out : n_out + 0]
+        self._req = req[n_out:]
         return out
 
 
-def predicted_gain_db(sub_energies: npt.NDArray[np.floating], sub_peaks: npt.NDArray[np.floating], sub: int,
-                      target_lufs: float, ceiling_dbtp: float, sample_rate: int,
-                      release_ms: float = 80.0, iterations: int = 6) -> float:
-    """Gain that brings the signal to ``target_lufs`` after the limiter has shaved its peaks.
+class LimiterModel:
+    """Predicts the loudness of the limited signal for a trial make-up gain, from 10 ms sub-blocks.
 
-    Works on 10 ms sub-blocks: for a trial gain, each sub-block's limiter gain is estimated from its
-    sample peak (widened by one sub-block for the lookahead, with the same release), the gated
-    loudness of the limited signal is computed, and the gain is corrected until it converges.
-    Sample peaks slightly under-read true peaks, which the final measurement reports honestly.
+    Each sub-block's limiter gain is estimated from its sample peak, held for the limiter's hold
+    time and released the same way; the gated loudness of the energies under that gain is the
+    prediction. Sample peaks slightly under-read true peaks, and a sub-block is coarser than the
+    real gain curve, so the chain checks the delivered file and corrects (using ``slope``).
     """
-    energies = np.asarray(sub_energies, dtype=np.float64)
-    peaks = np.asarray(sub_peaks, dtype=np.float64)
-    if len(energies) < SUBS_PER_BLOCK:
-        mean = float(energies.sum()) / max(1, len(energies) * sub)
-        level = -0.691 + 10.0 * math.log10(mean) if mean > 0 else -math.inf
-        return target_lufs - level if math.isfinite(level) else 0.0
-    base = integrated_loudness(energies, sub)
-    if not math.isfinite(base):
-        return 0.0
-    gain_db = target_lufs - base
-    ceiling = 10.0 ** (ceiling_dbtp / 20.0)
-    a = math.exp(-1000.0 * sub / (release_ms * sample_rate))
-    peaks = np.maximum.reduce([peaks, np.roll(peaks, 1), np.roll(peaks, -1)])
-    for _ in range(iterations):
+
+    def __init__(self, sub_energies: npt.NDArray[np.floating], sub_peaks: npt.NDArray[np.floating], sub: int,
+                 ceiling_dbtp: float, sample_rate: int, release_ms: float = 60.0) -> None:
+        self.energies = np.asarray(sub_energies, dtype=np.float64)
+        peaks = np.asarray(sub_peaks, dtype=np.float64)
+        # A peak holds the gain down from just before its sub-block to two after (lookahead + hold).
+        self.peaks = np.maximum.reduce([peaks, np.roll(peaks, 1), np.roll(peaks, 2)]) if len(peaks) else peaks
+        self.sub = sub
+        self.ceiling = 10.0 ** (ceiling_dbtp / 20.0)
+        self._a = math.exp(-1000.0 * sub / (release_ms * sample_rate))
+
+    def loudness(self, gain_db: float) -> float:
         g = 10.0 ** (gain_db / 20.0)
-        need = np.minimum(1.0, ceiling / np.maximum(peaks * g, 1e-12))
+        need = np.minimum(1.0, self.ceiling / np.maximum(self.peaks * g, 1e-12))
+        a = self._a
         rel = signal.lfilter([1.0 - a], [1.0, -a], need, zi=[a])[0]
-        lim = np.minimum(need, rel)
-        level = integrated_loudness(energies * (g * lim) ** 2, sub)
-        step = target_lufs - level
-        gain_db += step
-        if abs(step) < 0.005:
-            break
-    return gain_db
+        energies = self.energies * (g * np.minimum(need, rel)) ** 2
+        if len(energies) >= SUBS_PER_BLOCK:
+            return integrated_loudness(energies, self.sub)
+        mean = float(energies.sum()) / max(1, len(energies) * self.sub)  # under 400 ms: ungated mean
+        return -0.691 + 10.0 * math.log10(mean) if mean > 0 else -math.inf
+
+    def slope(self, gain_db: float) -> float:
+        """LU of output per dB of gain here: 1 without limiting, less the harder the limiter works."""
+        return (self.loudness(gain_db + 0.25) - self.loudness(gain_db - 0.25)) / 0.5
+
+    def gain_for(self, target_lufs: float, iterations: int = 8) -> float:
+        """Make-up gain (dB) whose limited result is predicted to read ``target_lufs``."""
+        base = self.loudness(0.0)
+        if not math.isfinite(base):
+            return 0.0
+        gain_db = target_lufs - base
+        for _ in range(iterations):
+            error = target_lufs - self.loudness(gain_db)
+            if abs(error) < 0.005:
+                break
+            gain_db += error / max(0.2, self.slope(gain_db))
+        return gain_db
+
+
+def predicted_gain_db(sub_energies: npt.NDArray[np.floating], sub_peaks: npt.NDArray[np.floating], sub: int,
+                      target_lufs: float, ceiling_dbtp: float, sample_rate: int) -> float:
+    """Gain that brings the signal to ``target_lufs`` after the limiter has shaved its peaks."""
+    return LimiterModel(sub_energies, sub_peaks, sub, ceiling_dbtp, sample_rate).gain_for(target_lufs)
