@@ -444,6 +444,64 @@ def bulletin_archive(settings: Settings, bulletin_id: int, actor: str, comment: 
     _transition("archive")(settings, bulletin_id, actor, comment)
 
 
+@bulletin_group.command("show")
+@_id_arg
+@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@click.pass_obj
+def bulletin_show(settings: Settings, bulletin_id: int, as_json: bool) -> None:
+    """Show bulletin ID: fields, target stations, audio and the history of its review."""
+    with _scope(settings) as session:
+        b = bl.get_bulletin(session, bulletin_id)
+        doc: dict[str, Any] = {
+            "id": b.id,
+            "title": b.title,
+            "status": b.status.value,
+            "priority": b.priority.value,
+            "category": b.category,
+            "issuer": b.issuer,
+            "source": b.source_kind,
+            "valid_from": b.valid_from.isoformat(),
+            "valid_to": b.valid_to.isoformat(),
+            "plays_per_day": b.plays_per_day,
+            "targets": _targets(b),
+            "stations": bl.target_station_codes(session, b),
+            "render_status": b.render_status,
+            "render_error": b.render_error,
+            "media": {"sha256": b.media.sha256, "path": b.media.path, "duration_s": b.media.duration_s}
+            if b.media
+            else None,
+            "created_by": b.created_by,
+            "history": [
+                {
+                    "at": t.at.isoformat(),
+                    "actor": t.actor,
+                    "from": t.from_status,
+                    "to": t.to_status,
+                    "comment": t.comment,
+                }
+                for t in b.transitions
+            ],
+            "body": b.body,
+        }
+    if as_json:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"#{doc['id']} {doc['title']}")
+    click.echo(
+        f"  {bl.STATUS_VI[BulletinStatus(doc['status'])]}, {bl.PRIORITY_VI[Priority(doc['priority'])]}, "
+        f"{doc['valid_from']}…{doc['valid_to']}, {doc['plays_per_day']} lần/ngày"
+    )
+    click.echo(f"  Đài ({len(doc['stations'])}): {', '.join(doc['stations'])}")
+    media = doc["media"]
+    click.echo(
+        f"  Âm thanh: {media['path']} ({media['duration_s']:.1f} giây)"
+        if media
+        else f"  Âm thanh: {doc['render_status']} {doc['render_error']}".rstrip()
+    )
+    for h in doc["history"]:
+        click.echo(f"  {h['at']}  {h['actor']}: {h['from']} → {h['to']}  {h['comment']}".rstrip())
+
+
 @bulletin_group.command("render")
 @_id_arg
 @click.pass_obj

@@ -25,10 +25,18 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
     # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked, per connection.
     cur = dbapi_connection.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
+    # Write-ahead log: the panel keeps reading while the scheduler or the CLI writes.
+    # Stored in the file; harmless to repeat.
+    cur = dbapi_connection.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
     cur.close()
 
 
@@ -36,18 +44,22 @@ def make_engine(url: str) -> Engine:
     """An engine for any SQLAlchemy URL. SQLite gets foreign keys on and a lock wait, so the web
     panel, the scheduler and the CLI can share one file."""
     u = make_url(url)
+    sqlite = u.get_backend_name() == "sqlite"
+    in_memory = sqlite and u.database in (None, "", ":memory:")
     kwargs: dict[str, Any] = {}
-    if u.get_backend_name() == "sqlite":
+    if sqlite:
         kwargs["connect_args"] = {"timeout": 30}
-        if u.database in (None, "", ":memory:"):
+        if in_memory:
             # One shared connection, or every session would see its own empty database.
             kwargs["poolclass"] = StaticPool
             kwargs["connect_args"]["check_same_thread"] = False
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
-    if u.get_backend_name() == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
+    if sqlite:
+        event.listen(engine, "connect", _sqlite_foreign_keys)
+        if not in_memory:
+            event.listen(engine, "connect", _sqlite_wal)
     return engine
 
 

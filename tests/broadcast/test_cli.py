@@ -18,7 +18,7 @@ from broadcast import stations as st
 from broadcast.models import Bulletin, MediaFile, RegenRequest
 from loa.cli import cli
 from tests.broadcast.conftest import STATIONS_CSV, count_rows
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, SPEECH
 
 
 @pytest.fixture
@@ -178,6 +178,24 @@ def test_bulletin_lifecycle(run, factory: sessionmaker[Session]) -> None:  # typ
     assert res.exit_code == 1 and "bị từ chối" in res.stderr
     assert "đã lưu trữ" in run("bulletin", "archive", str(draft_id)).stdout
     assert run("bulletin", "archive", "999").exit_code == 1
+    shown = json.loads(run("bulletin", "show", str(draft_id), "--json").stdout)
+    assert [(h["from"], h["to"], h["comment"]) for h in shown["history"]] == [
+        ("draft", "submitted", ""),
+        ("submitted", "rejected", "Sai giờ"),
+        ("rejected", "archived", ""),
+    ]
+    text = run("bulletin", "show", str(urgent_id)).stdout
+    assert "đã duyệt, khẩn cấp" in text and "Đài (15)" in text and "Âm thanh:" in text
+
+
+def test_bulletin_from_a_recording(run, factory: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    res = run("bulletin", "add", str(SPEECH / "vi-speech-02.wav"), "--title", "Ghi âm của xã")
+    assert res.exit_code == 0, res.stderr
+    with factory() as s:
+        b = s.get(Bulletin, int(res.stdout))
+        assert b is not None and b.source_kind == "audio" and b.body == ""
+        assert b.valid_from == b.valid_to  # defaults: today only
+        assert s.get(MediaFile, b.upload_sha256) is not None
 
 
 def test_report_asrun_csv_to_stdout_and_file(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

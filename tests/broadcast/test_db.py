@@ -89,3 +89,11 @@ def test_alembic_config_escapes_percent_in_urls() -> None:
     cfg = db.alembic_config("postgresql://u:p%40ss@h/db")
     assert cfg.get_main_option("sqlalchemy.url") == "postgresql://u:p%40ss@h/db"
     assert Path(cfg.get_main_option("script_location") or "").joinpath("env.py").is_file()
+
+
+def test_sqlite_file_uses_write_ahead_log(tmp_path: Path) -> None:
+    engine = db.init_db(f"sqlite:///{tmp_path / 'loa.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    engine.dispose()
