@@ -37,6 +37,7 @@ _ELLIPSIS_RE = re.compile(r"\s*(?:\.{3,}|…)+\s*(?=(\S?))")
 _DOUBLE_QUOTES_RE = re.compile('["“”„‟«»]')
 _SINGLE_QUOTES_RE = re.compile(r"(?<![^\W\d_])['‘’‚‛]|['‘’‚‛](?![^\W\d_])")
 _PAREN_RE = re.compile(r"\s*[()]\s*")
+_CLOSING_PAREN_AT_END_RE = re.compile(r"\s*\)\s*$")
 
 
 def drop_unknown_scripts(text: str) -> str:
@@ -72,5 +73,6 @@ def clean_line(line: str) -> str:
     line = _ELLIPSIS_RE.sub(_ellipsis, line)
     line = _DOUBLE_QUOTES_RE.sub("", line)
     line = _SINGLE_QUOTES_RE.sub("", line)
+    line = _CLOSING_PAREN_AT_END_RE.sub("", line)
     line = _PAREN_RE.sub(", ", line)
     return line.strip()

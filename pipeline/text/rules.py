@@ -21,7 +21,7 @@ from pipeline.text.tables import (
     UNITS,
 )
 
-Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str], re.Pattern[str] | None]
 
 #: A written number: 1.250.000 / 12,5 / 2025 (Vietnamese "." thousands, "," decimal mark).
 NUMBER = r"(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?"
@@ -61,15 +61,21 @@ _DOC_RE = re.compile(
 _ISSUER_KHOA_RE = re.compile(r"([A-ZĐ][A-Za-zĐ]*?)(\d{1,2})")
 
 
-def _issuer(code: str) -> str | None:
+def _known_issuer(code: str) -> str | None:
     if code in ISSUERS:
         return ISSUERS[code]
     m = _ISSUER_KHOA_RE.fullmatch(code)
     if m and m.group(1) in ISSUERS:  # QH13 → Quốc hội khóa mười ba
         return f"{ISSUERS[m.group(1)]} khóa {num.read_number(int(m.group(2)))}"
-    if code.isupper() and code.isalpha() and len(code) >= 2:
-        return num.spell(code)
     return None
+
+
+def _issuer(code: str) -> str | None:
+    """A known issuer, or an unknown all-caps code spelled letter by letter."""
+    known = _known_issuer(code)
+    if known is None and code.isupper() and code.isalpha() and len(code) >= 2:
+        return num.spell(code)
+    return known
 
 
 def _doc_code(m: re.Match[str]) -> str:
@@ -77,8 +83,8 @@ def _doc_code(m: re.Match[str]) -> str:
     doc_type = DOC_TYPES.get(codes[0])
     issuer_codes = codes[1:] if doc_type else codes
     issuers = [_issuer(c) for c in issuer_codes]
-    if any(i is None for i in issuers) or not (doc_type or issuers):
-        return m.group(0)
+    if any(i is None for i in issuers) or not (doc_type or any(map(_known_issuer, issuer_codes))):
+        return m.group(0)  # "thứ 2 - CN", "tổ 5-Nam": not a document number
     so = m.group("so")
     parts = [f"{so or 'số'} {num.read_number(int(m.group('num')))}"]
     if m.group("year"):
@@ -101,6 +107,17 @@ _ORGAN_RE = re.compile(
 def _organ(m: re.Match[str]) -> str:
     part = ORGAN_PARTS.get(m.group("part")) or ISSUERS[m.group("part")]
     return f"{part} {ISSUERS[m.group('body')]}"
+
+
+# --- roads: QL20, ĐT 725 (here ĐT is a provincial road, not a phone) ---------------------------
+
+_ROADS = {"QL": "quốc lộ", "ĐT": "đường tỉnh", "TL": "tỉnh lộ", "HL": "hương lộ", "ĐH": "đường huyện"}
+_ROAD_RE = re.compile(r"(?<!\w)(QL|ĐT|TL|HL|ĐH)\.?\s?([1-9]\d{0,3})([A-Z]?)(?![\w.,/-]?\d)")
+
+
+def _road(m: re.Match[str]) -> str:
+    suffix = f" {num.spell(m.group(3))}" if m.group(3) else ""
+    return f"{_ROADS[m.group(1)]} {num.read_number(int(m.group(2)))}{suffix}"
 
 
 # --- abbreviations -----------------------------------------------------------------------------
@@ -200,6 +217,9 @@ def _date_words(day: int, month: int, year: str | None, m: re.Match[str]) -> str
     return text
 
 
+_DATE_RANGE_DASH_RE = re.compile(
+    r"(?<=\d/\d{4})\s*[-–]\s*(?=\d{1,2}/\d{1,2}/\d{4})|(?<=\d/\d\d\d\d)\s*[-–]\s*(?=\d)"
+)
 _DATE_RE = re.compile(r"(?<![\w./,-])(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?![\w/-]|[.,]\d)")
 
 
@@ -231,12 +251,18 @@ _MONTH_YEAR_RE = re.compile(
 )
 
 
+_COUNTED_WORDS = {"đợt", "lần", "kỳ", "khóa", "khoá", "phiên", "đề", "lớp"}
+
+
 def _month_year(m: re.Match[str]) -> str:
     """tháng 12/2026, quý 3-2024, and a bare 12/2026."""
     kw, value, year = m.group("kw"), int(m.group(2)), num.read_number(int(m.group(3)))
     if kw and kw.casefold() == "quý":
         return f"{kw} {num.read_number(value)} năm {year}" if 1 <= value <= 4 else m.group(0)
-    if not 1 <= value <= 12 or (not kw and _preceding_word(m) == "số"):
+    before = _preceding_word(m)
+    if not kw and before in _COUNTED_WORDS:  # đợt 1/2025: the first round of 2025
+        return f"{num.read_number(value)} năm {year}"
+    if not 1 <= value <= 12 or (not kw and before == "số"):
         return m.group(0)
     return f"{kw or 'tháng'} {num.read_month(value)} năm {year}"
 
@@ -352,6 +378,18 @@ def _ordinal_range(m: re.Match[str]) -> str:
     return f"{m.group(1)} {num.read_ordinal(int(m.group(2)))} đến thứ {num.read_ordinal(int(m.group(3)))}"
 
 
+#: "CN" is Sunday only next to other weekdays ("thứ hai đến CN", "T7, CN").
+_SUNDAY_RE = re.compile(r"((?i:thứ) \w{2,5})( đến | và | tới |\s?[-–]\s?|, )CN(?!\w)")
+
+
+def _sunday(m: re.Match[str]) -> str:
+    joint = " đến " if m.group(2).strip() in {"-", "–"} else m.group(2)
+    return f"{m.group(1)}{joint}Chủ nhật"
+
+
+_SUNDAY_GATE = re.compile(r"\bCN\b")
+
+
 def _ordinal(m: re.Match[str]) -> str:
     return f"{m.group(1)} {num.read_ordinal(int(m.group(2)))}"
 
@@ -382,9 +420,27 @@ def _range(m: re.Match[str]) -> str:
     return f"{a} đến {b}"
 
 
+_MINUS_RE = re.compile(r"(?<![\w.,)])[-−–]\s?(?=\d+(?:,\d+)?\s?(?:°|độ))")
 _PRODUCT_RE = re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)")
 _PERCENT_RE = re.compile(rf"({NUMBER})\s*%")
-_CURRENCY_AFTER_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(CURRENCIES))})(?!\w)")
+_CURRENCY_AFTER_RE = re.compile(
+    rf"({NUMBER})\s*({_alternation(list(CURRENCIES))})(?!\w)(?:\s*/\s*(?P<per>[^\W\d_]+))?"
+)
+
+
+#: "đồng/hộ", "lít/người": so much per household, per person.
+_PER_RE = re.compile(r"(?<=đồng)\s*/\s*(?=[^\W\d_]+(?!\w))")
+
+
+def _money(m: re.Match[str]) -> str:
+    """500.000 đồng/hộ → "năm trăm nghìn đồng một hộ"; 25.000đ/kg → "… đồng một ki lô gam"."""
+    text = f"{read_numeral(m.group(1))} {CURRENCIES[m.group(2)]}"
+    per = m.group("per")
+    if per:
+        text += f" một {UNITS.get(per, per)}"
+    return text
+
+
 _CURRENCY_BEFORE_RE = re.compile(rf"([$€])\s*({NUMBER})")
 _UNIT_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(UNITS))})(?![\w/²³])")
 
@@ -477,9 +533,13 @@ _LEADING_PUNCT_RE = re.compile(r"^[\s,.;:]+")
 _PUNCT_THEN_WORD_RE = re.compile(r"([,;:!?])(?=[^\W\d_])")
 
 
+_SYMBOL_GATE = re.compile(r"[&≥≤<>=~%#№+°–—/\\|_^*@$€₫²³§¤→←↑↓⇒-]")
+
+
 def tidy(text: str) -> str:
-    for pattern, repl in _SYMBOLS:
-        text = pattern.sub(repl, text)
+    if _SYMBOL_GATE.search(text):
+        for pattern, repl in _SYMBOLS:
+            text = pattern.sub(repl, text)
     text = _SPACE_RE.sub(" ", text)
     text = _SPACE_BEFORE_PUNCT_RE.sub("", text)
     text = _REPEATED_PUNCT_RE.sub(lambda m: m.group(1) or "", text)
@@ -488,43 +548,57 @@ def tidy(text: str) -> str:
     return text.strip()
 
 
-#: All rules in order. Headings only match at the start of a line (each line is done alone).
+# Cheap searches that tell whether a rule can match at all: most lines of prose have no digit.
+_DIGIT_GATE = re.compile(r"\d")
+_SLASH_GATE = re.compile("/")
+_ABBR_GATE = re.compile(r"[A-ZĐ]|đ/c|v\.v")
+_ADDRESS_GATE = re.compile(r"@|\.(?:vn|com|net|org|gov|edu|info)\b")
+_ROMAN_GATE = re.compile("[IVX]")
+_CAPS_GATE = re.compile(f"{_UP}{_UP}")
+
+#: All rules in order, each with its gate. Headings only match at the start of a line (each line
+#: is done alone).
 RULES: list[Rule] = [
-    (_DOC_RE, _doc_code),
-    (_ORGAN_RE, _organ),
-    (_ABBR_RE, _abbr),
-    (_ADDRESS_RE, _address),
-    (_HOTLINE_RE, lambda m: _hotline(m)),
-    (_PHONE_RE, _phone),
-    (_PHONE_CONTEXT_RE, _phone_in_context),
-    (_EMERGENCY_RE, _emergency),
-    (_ROMAN_HEADING_RE, _roman_heading),
-    (_NUMBER_HEADING_RE, _number_heading),
-    (_LETTER_HEADING_RE, _letter_heading),
-    (_DATE_RE, _date),
-    (_DAY_RANGE_RE, _day_range),
-    (_MONTH_YEAR_RE, _month_year),
-    (_DASH_DAY_MONTH_RE, _dash_day_month),
-    (_DAY_MONTH_RE, _day_month),
-    (_TIME_RANGE_DASH_RE, lambda m: f"{m.group(1)} đến "),
-    (_TIME_RE, _time),
-    (_HOUR_WORD_RE, _hour_word),
-    (_ROMAN_CONTEXT_RE, _roman_in_context),
-    (_ORDINAL_RANGE_RE, _ordinal_range),
-    (_ORDINAL_RE, _ordinal),
-    (_MONTH_RE, _month),
-    (_PRODUCT_RE, lambda m: " nhân "),
-    (_RANGE_RE, _range),
-    (_PERCENT_RE, lambda m: f"{read_numeral(m.group(1))} phần trăm"),
-    (_CURRENCY_AFTER_RE, lambda m: f"{read_numeral(m.group(1))} {CURRENCIES[m.group(2)]}"),
-    (_CURRENCY_BEFORE_RE, lambda m: f"{read_numeral(m.group(2))} {CURRENCIES[m.group(1)]}"),
-    (_UNIT_RE, _unit),
-    (_SLASH_NUMBERS_RE, lambda m: " trên "),
-    (_DASH_NUMBERS_RE, lambda m: " gạch "),
-    (_DOTTED_RE, _dotted),
-    (_NUMBER_RE, lambda m: read_numeral(m.group(0))),
-    (_ANY_DIGITS_RE, lambda m: f" {num.read_integer_string(m.group(0))} "),
-    (_CAPS_RUN_RE, _lower_caps),
+    (_DOC_RE, _doc_code, _DIGIT_GATE),
+    (_ORGAN_RE, _organ, _SLASH_GATE),
+    (_ROAD_RE, _road, _DIGIT_GATE),
+    (_ABBR_RE, _abbr, _ABBR_GATE),
+    (_ADDRESS_RE, _address, _ADDRESS_GATE),
+    (_HOTLINE_RE, lambda m: _hotline(m), _DIGIT_GATE),
+    (_PHONE_RE, _phone, _DIGIT_GATE),
+    (_PHONE_CONTEXT_RE, _phone_in_context, _DIGIT_GATE),
+    (_EMERGENCY_RE, _emergency, _DIGIT_GATE),
+    (_ROMAN_HEADING_RE, _roman_heading, _ROMAN_GATE),
+    (_NUMBER_HEADING_RE, _number_heading, _DIGIT_GATE),
+    (_LETTER_HEADING_RE, _letter_heading, None),
+    (_DATE_RANGE_DASH_RE, lambda m: " đến ", _DIGIT_GATE),
+    (_DATE_RE, _date, _DIGIT_GATE),
+    (_DAY_RANGE_RE, _day_range, _DIGIT_GATE),
+    (_MONTH_YEAR_RE, _month_year, _DIGIT_GATE),
+    (_DASH_DAY_MONTH_RE, _dash_day_month, _DIGIT_GATE),
+    (_DAY_MONTH_RE, _day_month, _DIGIT_GATE),
+    (_TIME_RANGE_DASH_RE, lambda m: f"{m.group(1)} đến ", _DIGIT_GATE),
+    (_TIME_RE, _time, _DIGIT_GATE),
+    (_HOUR_WORD_RE, _hour_word, _DIGIT_GATE),
+    (_ROMAN_CONTEXT_RE, _roman_in_context, _ROMAN_GATE),
+    (_ORDINAL_RANGE_RE, _ordinal_range, _DIGIT_GATE),
+    (_ORDINAL_RE, _ordinal, _DIGIT_GATE),
+    (_SUNDAY_RE, _sunday, _SUNDAY_GATE),
+    (_MONTH_RE, _month, _DIGIT_GATE),
+    (_PRODUCT_RE, lambda m: " nhân ", _DIGIT_GATE),
+    (_MINUS_RE, lambda m: "âm ", _DIGIT_GATE),
+    (_RANGE_RE, _range, _DIGIT_GATE),
+    (_PERCENT_RE, lambda m: f"{read_numeral(m.group(1))} phần trăm", _DIGIT_GATE),
+    (_CURRENCY_AFTER_RE, _money, _DIGIT_GATE),
+    (_PER_RE, lambda m: " một ", _SLASH_GATE),
+    (_CURRENCY_BEFORE_RE, lambda m: f"{read_numeral(m.group(2))} {CURRENCIES[m.group(1)]}", _DIGIT_GATE),
+    (_UNIT_RE, _unit, _DIGIT_GATE),
+    (_SLASH_NUMBERS_RE, lambda m: " trên ", _DIGIT_GATE),
+    (_DASH_NUMBERS_RE, lambda m: " gạch ", _DIGIT_GATE),
+    (_DOTTED_RE, _dotted, _DIGIT_GATE),
+    (_NUMBER_RE, lambda m: read_numeral(m.group(0)), _DIGIT_GATE),
+    (_ANY_DIGITS_RE, lambda m: f" {num.read_integer_string(m.group(0))} ", _DIGIT_GATE),
+    (_CAPS_RUN_RE, _lower_caps, _CAPS_GATE),
 ]
 
 
@@ -535,6 +609,7 @@ def _hotline(m: re.Match[str]) -> str:
 
 def expand(line: str) -> str:
     """Apply every rule to one cleaned line."""
-    for pattern, func in RULES:
-        line = pattern.sub(func, line)
+    for pattern, func, gate in RULES:
+        if gate is None or gate.search(line):
+            line = pattern.sub(func, line)
     return tidy(line)

@@ -32,6 +32,7 @@ _PHONE_COMMA_RE = re.compile(
 _BULLET_START_RE = re.compile(r"^\s*[-+•·∙◦‣⁃▪▫●○■□◆◇►▶▸➢➤➔→✓✔✗–—*\uf000-\uf0ff]+\s")
 _ROMAN_HEADING_RE = re.compile(r"^[IVX]+\s*[.:)\-–]\s*\S")
 _LETTER_RE = re.compile(r"[^\W\d_]")
+_UPPER_RE = re.compile(f"[{re.escape(''.join(ch for ch in map(chr, range(0x41, 0x1F00)) if ch.isupper()))}]")
 _TRAILING_RE = re.compile(r"[\s,;:]+$")
 
 
@@ -40,8 +41,8 @@ def _is_heading(raw: str, cleaned: str) -> bool:
         return True
     if _BULLET_START_RE.match(raw):
         return False
-    letters = _LETTER_RE.findall(cleaned)
-    if len(letters) >= 3 and sum(ch.isupper() for ch in letters) >= 0.8 * len(letters):
+    letters = len(_LETTER_RE.findall(cleaned))
+    if letters >= 3 and len(_UPPER_RE.findall(cleaned)) >= 0.8 * letters:
         return True
     return cleaned[-1] not in _END_PUNCT and len(cleaned) <= 400
 
@@ -98,7 +99,11 @@ def split_spoken(spoken: str, end: Boundary) -> list[Utterance]:
     spoken = _PHONE_COMMA_RE.sub("\\1,\u00a0", spoken)
     for sentence in _SENTENCE_SPLIT_RE.split(spoken):
         for piece in _sentence_pieces(sentence):
-            parts = textwrap.wrap(piece, MAX_UTTERANCE_CHARS, break_long_words=False, break_on_hyphens=False)
+            parts = [piece]
+            if len(piece) > MAX_UTTERANCE_CHARS:
+                parts = textwrap.wrap(
+                    piece, MAX_UTTERANCE_CHARS, break_long_words=False, break_on_hyphens=False
+                )
             for part in parts:
                 text = _TRAILING_RE.sub("", part).replace("\u00a0", " ")
                 if _LETTER_RE.search(text):

@@ -176,6 +176,7 @@ DOC_TYPES: dict[str, str] = {
     "HĐ": "hợp đồng",
     "L": "luật",
     "PL": "pháp lệnh",
+    "CĐ": "công điện",
 }
 
 #: Who issued a document, after the type code: /HU, -TTg, /QH13 (the number is the khóa).

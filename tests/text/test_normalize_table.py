@@ -318,6 +318,54 @@ CLEANUP = [
     ("trẻ em & phụ nữ", "trẻ em và phụ nữ"),
 ]
 
+MORE = [
+    ("nhiệt độ thấp nhất -2°C", "nhiệt độ thấp nhất âm hai độ xê"),
+    ("Thứ 2 đến CN", "Thứ hai đến Chủ nhật"),
+    ("Thứ 7, CN", "Thứ bảy, Chủ nhật"),
+    ("thứ 2 - CN", "thứ hai đến Chủ nhật"),
+    ("CN là gì", "CN là gì"),
+    (
+        "Kỷ niệm 135 năm Ngày sinh Chủ tịch Hồ Chí Minh (19/5/1890 - 19/5/2025)",
+        "Kỷ niệm một trăm ba mươi lăm năm Ngày sinh Chủ tịch Hồ Chí Minh, ngày mười chín tháng năm năm "
+        "một nghìn tám trăm chín mươi đến ngày mười chín tháng năm năm hai nghìn không trăm hai mươi lăm",
+    ),
+    ("Hỗ trợ 500.000 đồng/hộ", "Hỗ trợ năm trăm nghìn đồng một hộ"),
+    ("giá 25.000đ/kg", "giá hai mươi lăm nghìn đồng một ki lô gam"),
+    ("Mỗi hộ đóng 50.000đ/tháng", "Mỗi hộ đóng năm mươi nghìn đồng một tháng"),
+    ("Công điện số 12/CĐ-UBND", "Công điện số mười hai của Ủy ban nhân dân"),
+    (
+        "Hội nghị BCH Đảng bộ xã lần thứ 15 (mở rộng)",
+        "Hội nghị Ban Chấp hành Đảng bộ xã lần thứ mười lăm, mở rộng",
+    ),
+    ("QL20 và QL 27", "quốc lộ hai mươi và quốc lộ hai mươi bảy"),
+    ("Tuyến ĐT 725", "Tuyến đường tỉnh bảy trăm hai mươi lăm"),
+    ("ĐT: 0912345678", "điện thoại: không chín một hai, ba bốn năm, sáu bảy tám"),
+    ("Đợt 1/2025", "Đợt một năm hai nghìn không trăm hai mươi lăm"),
+    ("Năm học 2025-2026", "Năm học hai nghìn không trăm hai mươi lăm đến hai nghìn không trăm hai mươi sáu"),
+    (
+        "Luật số 31/2024/QH15",
+        "Luật số ba mươi mốt năm hai nghìn không trăm hai mươi tư của Quốc hội khóa mười lăm",
+    ),
+    ("Thông tư 01/2021/TT-BNV", "Thông tư số một năm hai nghìn không trăm hai mươi mốt của Bộ Nội vụ"),
+    ("Số 12/XYZ-UBND", "Số mười hai của ích xì i dài dét Ủy ban nhân dân"),
+    ("Mức phạt từ 4-6 triệu đồng", "Mức phạt từ bốn đến sáu triệu đồng"),
+    ("Độ ẩm 85-90%", "Độ ẩm tám mươi lăm đến chín mươi phần trăm"),
+    ("Cao 1,65m", "Cao một phẩy sáu mươi lăm mét"),
+    (
+        "Giải phóng miền Nam 30/4/1975",
+        "Giải phóng miền Nam ngày ba mươi tháng tư năm một nghìn chín trăm bảy mươi lăm",
+    ),
+    ("Ngày 30-4-1975", "Ngày ba mươi tháng tư năm một nghìn chín trăm bảy mươi lăm"),
+    ("Phường 7, Quận 3, TP.HCM", "Phường bảy, Quận ba, Thành phố Hồ Chí Minh"),
+    ("lúc 14 giờ 00", "lúc mười bốn giờ"),
+    ("8h30’", "tám giờ ba mươi phút"),
+    (
+        "tổng cộng 1.234.567.890 đồng",
+        "tổng cộng một tỷ hai trăm ba mươi tư triệu năm trăm sáu mươi bảy nghìn tám trăm chín mươi đồng",
+    ),
+    ('Hội thi "Dân vận khéo" lần thứ 3', "Hội thi Dân vận khéo lần thứ ba"),
+]
+
 OTHER = [
     ("H5N1", "H năm N một"),
     ("F0", "F không"),
@@ -353,7 +401,7 @@ SENTENCES = [
 ]
 
 CASES = NUMBERS + DATES + TIMES + RANGES + QUANTITIES + PHONES + ORDINALS + ROMAN + DOC_CODES
-CASES += ABBREVIATIONS + CAPITALS + CLEANUP + OTHER + SENTENCES
+CASES += ABBREVIATIONS + CAPITALS + CLEANUP + MORE + OTHER + SENTENCES
 
 
 def test_the_table_is_large() -> None:

@@ -182,3 +182,26 @@ def test_roman(roman: str, value: int) -> None:
 @pytest.mark.parametrize("bad", ["", "IIII", "VX", "IL", "ABC", "xi"])
 def test_roman_rejects_malformed(bad: str) -> None:
     assert roman_to_int(bad) is None
+
+
+PIECES = list("0123456789 .,/-:h%đkmgVXIUBNDHKTQĐ()[]*+x°²") + [
+    "ngày ",
+    "tháng ",
+    "thứ ",
+    "số ",
+    "gọi ",
+    "năm ",
+    "Đại hội ",
+    "UBND",
+    "km/h",
+    "giờ ",
+    "\n",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=25).map("".join))
+def test_no_digit_survives_any_mix_of_numbers_and_codes(text: str) -> None:
+    spoken = normalize(text)
+    assert not any(ch.isdigit() for ch in spoken), (text, spoken)
+    assert spoken.count("\n") == text.count("\n")
