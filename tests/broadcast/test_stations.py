@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 from hypothesis import given
@@ -269,3 +269,36 @@ def test_record_heartbeat(session: Session, stations: list[str]) -> None:
     station = st.get_station(session, "hiep-an")
     assert station.agent_info == {"agent_version": "1.0", "playing": None}
     assert station.last_heartbeat_at is not None and station.last_heartbeat_at.tzinfo is not None
+
+
+def _minutes_on_air(s: st.SessionSpec) -> set[tuple[object, int]]:
+    """Every (day, minute) a session covers; a one-off's day is its date, a weekly one's every
+    date of one sample week that has its weekday — so both kinds can be compared minute by minute."""
+    week = [date(2026, 11, 30) + timedelta(days=i) for i in range(7)]  # Mon 30 Nov … Sun 6 Dec
+    days = [s.on_date] if s.on_date else [d for d in week if str(d.isoweekday()) in s.weekdays]
+    start = s.start_time.hour * 60 + s.start_time.minute
+    return {(d, m) for d in days for m in range(start, start + s.max_minutes)}
+
+
+_week_specs = hs.builds(
+    st.SessionSpec,
+    weekdays=hs.sets(hs.integers(1, 7), min_size=1).map(lambda s: "".join(str(d) for d in sorted(s))),
+    start_time=hs.builds(time, hs.integers(5, 7), hs.sampled_from([0, 15, 30, 45])),
+    max_minutes=hs.integers(1, 90),
+    on_date=hs.none() | hs.dates(date(2026, 11, 30), date(2026, 12, 6)),
+)
+
+
+@given(_week_specs, _week_specs)
+def test_check_overlaps_agrees_with_minute_by_minute(a: st.SessionSpec, b: st.SessionSpec) -> None:
+    if a.on_date:
+        a = st.SessionSpec(str(a.on_date.isoweekday()), a.start_time, a.max_minutes, a.on_date)
+    if b.on_date:
+        b = st.SessionSpec(str(b.on_date.isoweekday()), b.start_time, b.max_minutes, b.on_date)
+    clash = bool(_minutes_on_air(a) & _minutes_on_air(b))
+    try:
+        st.check_overlaps([a, b])
+        refused = False
+    except BroadcastError:
+        refused = True
+    assert refused == clash
