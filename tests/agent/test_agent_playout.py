@@ -265,6 +265,14 @@ def test_folder_layout_reads_manifests_and_relative_media_from_a_static_folder(
     assert agent.cache.available() == {b.sha256}
     assert not any(method == "POST" for method, _, _ in server.log)  # a static folder takes no reports
 
+    reporting = Agent(
+        AgentConfig(server=f"{server.url}/folder", station="XA-01", token=server.token, cache_dir=cache_dir,
+                    layout="folder", report_server=server.url),
+        RecordingPlayer(clock),
+        clock=clock,
+    )  # fmt: skip
+    assert reporting.sync_once().heartbeat and server.heartbeats[-1]["cached_until"] == DAY
+
 
 def test_manifests_older_than_two_days_are_pruned_with_their_media(
     server: StationServer, tones: dict[str, Tone], cache_dir: Path

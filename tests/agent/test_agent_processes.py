@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -38,7 +38,9 @@ def wait_for(condition: Callable[[], object], timeout: float) -> None:
         time.sleep(0.05)
 
 
-def publish_today(server: StationServer, tones: dict[str, Tone], names: str, lead_s: float) -> list[dict]:
+def publish_today(
+    server: StationServer, tones: dict[str, Tone], names: Sequence[str], lead_s: float
+) -> list[dict]:
     t = datetime.now(TZ) + timedelta(seconds=lead_s)
     day = t.date().isoformat()
     items = []
@@ -108,13 +110,14 @@ def test_loa_agent_once_syncs_and_exits(
         assert file_sha256(path) == tones[name].sha256
     assert len(server.heartbeats) == 1
 
-    again = run_loa(*args, "--once")  # nothing new: conditional GET answers 304
-    assert again.returncode == 0 and "0 lịch phát mới, 0 tệp đã tải" in again.stdout
-    assert server.requests_for("/playlists/")[-2][2].get("If-None-Match")
+    # the same command in-process (a process start costs seconds): nothing new, then the server is gone
+    again = CliRunner().invoke(agent_command, [*args[1:], "--once"], obj=config.load())
+    assert again.exit_code == 0 and "0 lịch phát mới, 0 tệp đã tải" in again.output
+    assert server.requests_for("/playlists/")[-2][2].get("If-None-Match")  # conditional GET → 304
 
     server.close()
-    offline = run_loa(*args, "--once")
-    assert offline.returncode == 1 and "Không kết nối được máy chủ" in offline.stderr
+    offline = CliRunner().invoke(agent_command, [*args[1:], "--once"], obj=config.load())
+    assert offline.exit_code == 1 and "Không kết nối được máy chủ" in offline.output
 
 
 @pytest.mark.parametrize(
@@ -172,3 +175,22 @@ def test_asrun_survives_sigkill_and_is_uploaded_exactly_once(
     assert len(server.asrun_posts) == posts  # acknowledged rows are never sent again
     sent = [row["uid"] for post in server.asrun_posts for row in post["rows"]]
     assert len(sent) == len(set(sent)) == len(logged)
+
+
+def test_stopping_the_agent_logs_the_item_on_air_as_cut(
+    server: StationServer, tones: dict[str, Tone], cache_dir: Path
+) -> None:
+    publish_today(server, tones, ["long"], lead_s=0.5)  # a 6-second item
+    clock = SystemClock()
+    cfg = AgentConfig(server=server.url, station="XA-01", token=server.token, cache_dir=cache_dir, poll_s=0.2)
+    agent = Agent(cfg, ClockPlayer(clock), clock=clock)
+    runner = threading.Thread(target=agent.run)
+    runner.start()
+    try:
+        wait_for(lambda: agent.current is not None, 10)
+    finally:
+        agent.stop()  # what Ctrl+C / SIGTERM do in `loa agent`
+        runner.join(10)
+    assert not runner.is_alive()
+    [row] = agent.asrun.rows()
+    assert row["status"] == "cut" and row["detail"] == "ngừng phát do tắt chương trình"
