@@ -43,8 +43,9 @@ def read_numeral(text: str) -> str:
     return num.read_integer_string(text)
 
 
-def _preceding_word(m: re.Match[str], start: int | None = None) -> str:
-    before = m.string[: m.start() if start is None else start].rstrip()
+def _preceding_word(m: re.Match[str]) -> str:
+    """The word just before the match, lower-cased ("" at the start of the line)."""
+    before = m.string[: m.start()].rstrip()
     i = len(before)
     while i > 0 and before[i - 1].isalpha():
         i -= 1
@@ -94,7 +95,7 @@ def _doc_code(m: re.Match[str]) -> str:
     if doc_type and not m.string[: m.start()].rstrip().casefold().endswith(doc_type):
         text += f", {doc_type}"
     if issuers:
-        text += " của " + " ".join(i for i in issuers if i)
+        text += " của " + " ".join(filter(None, issuers))
     return text
 
 
@@ -111,8 +112,8 @@ def _organ(m: re.Match[str]) -> str:
 
 # --- roads: QL20, ĐT 725 (here ĐT is a provincial road, not a phone) ---------------------------
 
-_ROADS = {"QL": "quốc lộ", "ĐT": "đường tỉnh", "TL": "tỉnh lộ", "HL": "hương lộ", "ĐH": "đường huyện"}
-_ROAD_RE = re.compile(r"(?<!\w)(QL|ĐT|TL|HL|ĐH)\.?\s?([1-9]\d{0,3})([A-Z]?)(?![\w.,/-]?\d)")
+_ROADS = {"QL": "quốc lộ", "ĐT": "đường tỉnh", "TL": "tỉnh lộ", "HL": "hương lộ"}
+_ROAD_RE = re.compile(r"(?<!\w)(QL|ĐT|TL|HL)\.?\s?([1-9]\d{0,3})([A-Z]?)(?![\w.,/-]?\d)")
 
 
 def _road(m: re.Match[str]) -> str:
@@ -173,7 +174,7 @@ _DIGIT_GROUP_RE = re.compile(r"\d+")
 
 
 def _phone_groups(text: str) -> str:
-    groups = _DIGIT_GROUP_RE.findall(text.replace("+84", "0"))
+    groups = _DIGIT_GROUP_RE.findall(re.sub(r"^\+84[ .]?", "0", text))
     if len(groups) == 1:
         digits = groups[0]
         if len(digits) >= 9:  # 0912345678 → 0912 345 678; 02633843123 → 0263 3843 123
@@ -333,7 +334,8 @@ def _hour_word(m: re.Match[str]) -> str:
 # --- headings, Roman numerals, ordinals, months -------------------------------------------------
 
 _ROMAN = r"(?!L\b)[IVXL]+"
-_ROMAN_HEADING_RE = re.compile(rf"^(?P<r>{_ROMAN})\s*[.:)\-–]\s*(?=\S)")
+# "II. NỘI DUNG", "IV - Kết luận"; not "V.I. Lênin" or "X-quang".
+_ROMAN_HEADING_RE = re.compile(rf"^(?P<r>{_ROMAN})(?:\s*[.:)]\s+|\s*[.:)](?={_UP}{{2}})|\s*[-–]\s+)(?=\S)")
 _NUMBER_HEADING_RE = re.compile(r"^(?P<n>\d{1,2}(?:\.\d{1,2})*)\s*[.)]\s+(?=\S)")
 _LETTER_HEADING_RE = re.compile(r"^(?P<l>[a-zđ])\)\s*(?=\S)")
 
@@ -428,7 +430,7 @@ _CURRENCY_AFTER_RE = re.compile(
 )
 
 
-#: "đồng/hộ", "lít/người": so much per household, per person.
+#: "đồng/hộ", "đồng/tháng": so much per household, per month.
 _PER_RE = re.compile(r"(?<=đồng)\s*/\s*(?=[^\W\d_]+(?!\w))")
 
 

@@ -418,3 +418,18 @@ def test_normalize(text: str, spoken: str) -> None:
 def test_expected_forms_are_speakable(text: str, spoken: str) -> None:
     # Latin acronyms that are not Vietnamese (CD, WHO, HIV) are allowed through; nothing else is.
     assert find_unspeakable(spoken) == []
+
+
+EDGES = [
+    ("X-quang phổi miễn phí", "X quang phổi miễn phí"),
+    ("V.I. Lênin", "V.I. Lênin"),
+    ("IV - Kết luận", "Phần bốn. Kết luận"),
+    ("II.NỘI DUNG", "Phần hai. Nội dung"),
+    ("+84 912 345 678", "không chín một hai, ba bốn năm, sáu bảy tám"),
+    ("ủng hộ 2 - 3 triệu", "ủng hộ hai đến ba triệu"),
+]
+
+
+@pytest.mark.parametrize(("text", "spoken"), EDGES, ids=[c[0] for c in EDGES])
+def test_edges(text: str, spoken: str) -> None:
+    assert normalize(text) == spoken
