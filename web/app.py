@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -84,8 +84,18 @@ def _register_errors(app: Flask) -> None:
 
     def unexpected(exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        db.close_session(exc)
-        return _error_response(500)
+        session = g.get("db_session")
+        try:
+            if session is not None:
+                session.rollback()
+            return _error_response(500)
+        except Exception:  # the database itself may be what failed: a page without the user menu
+            log.exception("error page failed; showing the plain one")
+            g.user = None
+            try:
+                return _error_response(500)
+            except Exception:
+                return Response(ERRORS[500][1], status=500, mimetype="text/plain")
 
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(CSRFError, csrf_error)
@@ -101,20 +111,21 @@ def _template_helpers(app: Flask) -> None:
         weekdays=i18n.weekdays_label,
     )
 
+    # Globals, so imported macros see them too.
+    app.jinja_env.globals.update(
+        can=auth.can,
+        label=i18n.label,
+        STATUS=i18n.STATUS_LABELS,
+        PRIORITY=i18n.PRIORITY_LABELS,
+        ROLE=i18n.ROLE_LABELS,
+        TARGET=i18n.TARGET_LABELS,
+        RENDER=i18n.RENDER_LABELS,
+        ASRUN=i18n.ASRUN_LABELS,
+    )
+
     @app.context_processor
     def helpers() -> dict[str, Any]:
-        return {
-            "current_user": auth.current_user(),
-            "can": auth.can,
-            "locale": i18n.select_locale(),
-            "label": i18n.label,
-            "STATUS": i18n.STATUS_LABELS,
-            "PRIORITY": i18n.PRIORITY_LABELS,
-            "ROLE": i18n.ROLE_LABELS,
-            "TARGET": i18n.TARGET_LABELS,
-            "RENDER": i18n.RENDER_LABELS,
-            "ASRUN": i18n.ASRUN_LABELS,
-        }
+        return {"current_user": auth.current_user(), "locale": i18n.select_locale()}
 
 
 def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None, **overrides: Any) -> Flask:

@@ -4,6 +4,7 @@ user per role, and clients that log in and send forms with their CSRF token like
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -12,15 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from broadcast import bulletins, stations
-from broadcast.db import session_scope
+from broadcast import bulletins, security, stations
+from broadcast.db import init_db, session_scope
 from broadcast.models import Bulletin, Role, User
-from broadcast.security import hash_password
 from loa import config
 from pipeline.jobs import InlineJobQueue
 from web.app import create_app
@@ -33,8 +34,28 @@ ta-nang,Xã Tà Năng,xa,"Mon-Sun 05:30-06:00; Mon-Sun 17:00-17:45"
 lien-nghia,Thị trấn Liên Nghĩa,thi_tran,"Mon-Sun 06:00-06:30; Mon-Sun 18:00-18:30"
 """
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
-#: argon2 is slow on purpose: hash the shared test password once.
-PASSWORD_HASH = hash_password(PASSWORD)
+#: argon2 is slow on purpose; tests use light parameters (the hash format and checks are the same).
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+PASSWORD_HASH = FAST_HASHER.hash(PASSWORD)
+_TEMPLATE_DB: Path | None = None
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(security, "_hasher", FAST_HASHER)
+
+
+def _template_db(data_dir: Path) -> None:
+    """Copy an already migrated database in place: running every migration per test is slow."""
+    global _TEMPLATE_DB
+    if _TEMPLATE_DB is None or not _TEMPLATE_DB.exists():
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="loa-web-template-"))
+        init_db(f"sqlite:///{folder / 'loa.db'}").dispose()
+        _TEMPLATE_DB = folder / "loa.db"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_TEMPLATE_DB, data_dir / "loa.db")
 
 
 @dataclass
@@ -101,9 +122,9 @@ def post(client: FlaskClient, url: str, data: dict[str, Any] | None = None, **kw
 
 
 def make_panel(data_dir: Path, **overrides: Any) -> Panel:
-    settings = config.load(
-        data_dir=data_dir, engine_order=("espeak",), secret_key="test-secret", **overrides
-    )
+    _template_db(data_dir)
+    settings = config.load(**{"data_dir": data_dir, "engine_order": ("espeak",), "secret_key": "test-secret",
+                              **overrides})
     app = create_app(settings, jobs=InlineJobQueue())
     app.config["TESTING"] = True
     with session_scope(app.extensions["loa_sessions"]) as s:
