@@ -502,7 +502,11 @@ class Agent:
             t.start()
         try:
             while not self._stop.is_set():
-                self.play_step()
+                try:
+                    self.play_step()
+                except Exception:  # e.g. the disk is full: say so, and keep the station on air
+                    log.exception("lỗi khi phát")
+                    self._stop.wait(1.0)
         finally:
             self.stop()
             for t in threads:

@@ -164,4 +164,4 @@ class MiniaudioPlayer:
         finally:
             stop_reader.set()
             device.close()
-            thread.join(timeout=2.0)
+            thread.join(timeout=0.5)  # a stalled relay read ends when the caller closes it

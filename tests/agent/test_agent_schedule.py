@@ -6,6 +6,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from broadcast.agent.manifest import Item, Manifest
 from broadcast.agent.schedule import (
@@ -144,3 +146,62 @@ def test_session_end_comes_from_the_session_field_or_from_contiguity() -> None:
     assert labelled[0].session_end == at(3660)
     contiguous = session(item(0, 60, "a"), item(61, 60, "b"), item(3600, 60, "c"))
     assert [e.session_end for e in contiguous] == [at(121), at(121), at(3660)]
+
+
+@st.composite
+def days(draw: st.DrawFn) -> tuple[list, set[str]]:
+    n = draw(st.integers(1, 8))
+    items, available = [], set()
+    for i in range(n):
+        sha = f"{i:064x}"
+        kind = draw(st.sampled_from(["bulletin", "bulletin", "jingle", "relay"]))
+        priority = draw(st.sampled_from(["normal", "normal", "priority", "emergency"]))
+        offset = draw(st.floats(0, 900, allow_nan=False))
+        duration = draw(st.floats(1, 240, allow_nan=False))
+        if kind == "relay":
+            items.append(item(offset, duration, sha, kind="relay", sha256=None, stream_url=f"http://s/{i}",
+                              priority=priority, title=str(i)))  # fmt: skip
+        else:
+            items.append(item(offset, duration, sha, kind=kind, priority=priority, title=str(i)))
+            if draw(st.booleans()) or draw(st.booleans()):
+                available.add(sha)
+    return session(*items), available
+
+
+@settings(max_examples=200, deadline=None)
+@given(days(), st.floats(-120, 1200, allow_nan=False))
+def test_simulated_day_airs_each_item_at_most_once_on_time_and_decides_everything(
+    day: tuple[list, set[str]], start_s: float
+) -> None:
+    entries, available = day
+    rules = Rules()
+    now, done, aired = at(start_s), set(), []
+    for _ in range(200):
+        d = next_actions(entries, now, done, available, rules)
+        for e, _reason in d.skips:
+            assert e.key not in done
+            done.add(e.key)
+        if d.play is not None:
+            e = d.play
+            assert e.key not in done and (e.item.kind == "relay" or e.item.sha256 in available)
+            aired.append((e, now, d.play_seconds))
+            now += timedelta(seconds=d.play_seconds)
+            done.add(e.key)
+        elif d.wake_at is None:
+            break
+        else:
+            now = max(d.wake_at, now + timedelta(milliseconds=1))
+    else:
+        raise AssertionError("the schedule never settles")
+    assert done == {e.key for e in entries}  # every item was either aired or logged skipped
+    for e, t, seconds in aired:
+        end = t + timedelta(seconds=seconds)
+        if e.item.is_emergency:
+            assert t <= e.planned_start + timedelta(seconds=rules.emergency_window_s)
+        elif e.item.kind == "relay":
+            assert e.planned_start <= t and end <= e.planned_end + timedelta(microseconds=1)
+        else:
+            assert e.planned_start <= t and seconds == e.item.duration_s  # whole, never early
+            assert end <= max(e.planned_end, e.session_end) + timedelta(
+                seconds=rules.max_late_s, microseconds=1
+            )
