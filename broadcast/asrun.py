@@ -109,6 +109,10 @@ def record_asrun(session: Session, station: Station, rows: list[dict[str, Any]])
 
     Every row is checked first: one bad row stores nothing and the error lists every bad row.
     A row whose uid is already stored (a retried upload), or repeated in the batch, is a duplicate.
+    Two uploads of the same rows at the same moment (a retry racing a request that is still being
+    stored): the second fails with a database error (unique (station, uid)), which is not a
+    BroadcastError, so the API answers 5xx, the agent keeps the rows and retries, and the retry
+    counts them as duplicates.
     """
     if not isinstance(rows, list):
         raise BroadcastError("rows phải là một danh sách.")
@@ -120,32 +124,41 @@ def record_asrun(session: Session, station: Station, rows: list[dict[str, Any]])
             errors.append(f"dòng {i}: {exc}")
     if errors:
         raise BroadcastError("Nhật ký phát có dòng không hợp lệ, chưa lưu gì: " + "; ".join(errors) + ".")
-    uids = [p["uid"] for p in parsed]
-    seen: set[str] = set()
-    for i in range(0, len(uids), 500):  # stay under every backend's bound-parameter limit
-        chunk = uids[i : i + 500]
-        seen.update(
-            session.scalars(select(AsRun.uid).where(AsRun.station_id == station.id, AsRun.uid.in_(chunk)))
-        )
     bulletin_ids = {p["bulletin_id"] for p in parsed if p["bulletin_id"] is not None}
     known = (
         set(session.scalars(select(Bulletin.id).where(Bulletin.id.in_(bulletin_ids))))
         if bulletin_ids
         else set()
     )
-    accepted = duplicates = 0
     for p in parsed:
-        if p["uid"] in seen:
-            duplicates += 1
-            continue
-        seen.add(p["uid"])
         if p["bulletin_id"] not in known:
             p["bulletin_id"] = None  # a deleted bulletin must not make the agent's upload fail forever
-        session.add(AsRun(station_id=station.id, **p))
-        accepted += 1
+    accepted = _insert_new(session, station, parsed)
     station.last_sync_at = utcnow()
     session.flush()
-    return accepted, duplicates
+    return accepted, len(parsed) - accepted
+
+
+def _stored_uids(session: Session, station: Station, uids: list[str]) -> set[str]:
+    found: set[str] = set()
+    for i in range(0, len(uids), 500):  # stay under every backend's bound-parameter limit
+        chunk = uids[i : i + 500]
+        found.update(
+            session.scalars(select(AsRun.uid).where(AsRun.station_id == station.id, AsRun.uid.in_(chunk)))
+        )
+    return found
+
+
+def _insert_new(session: Session, station: Station, parsed: list[dict[str, Any]]) -> int:
+    seen = _stored_uids(session, station, [p["uid"] for p in parsed])
+    new = []
+    for p in parsed:
+        if p["uid"] not in seen:
+            seen.add(p["uid"])
+            new.append(AsRun(station_id=station.id, **p))
+    session.add_all(new)
+    session.flush()
+    return len(new)
 
 
 # --- report ---------------------------------------------------------------------------------------

@@ -9,14 +9,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import event, func, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast import asrun
 from broadcast import bulletins as bl
 from broadcast import stations as st
 from broadcast.errors import BroadcastError, NotFound
-from broadcast.models import AsRun, Bulletin, Playlist, PlaylistItem
+from broadcast.models import AsRun, Bulletin, Playlist, PlaylistItem, Station
 from tests.broadcast.conftest import count_rows
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -294,3 +295,31 @@ def test_json_and_table_formats(session: Session, dataset: dict[str, Bulletin]) 
     assert lines[0].split()[:3] == ["Đài", "Bản", "tin"]
     assert sum("Tổng" in line for line in lines) == 2
     assert "Thời sự VOV1" in text
+
+
+def test_a_racing_retry_fails_cleanly_and_its_retry_counts_duplicates(
+    session: Session, stations: list[str], factory: sessionmaker[Session]
+) -> None:
+    """The agent retries a timed-out upload while the first request is still storing it. The
+    loser fails with a database error (never a BroadcastError, which the API would answer with
+    400 and the agent would drop the rows); its own retry then finds the duplicates."""
+    station = st.get_station(session, "hiep-an")
+    session.commit()
+    batch = [row("u1", D1, "05:30"), row("u2", D1, "05:35"), row("u3", D1, "05:40")]
+    raced = []
+
+    @event.listens_for(session, "before_flush")
+    def other_request_commits_first(s: Session, *_: Any) -> None:
+        if not raced:
+            raced.append(True)
+            with factory() as other, other.begin():
+                asrun.record_asrun(other, other.get(Station, station.id), batch[:2])
+
+    with pytest.raises(DBAPIError) as info:
+        asrun.record_asrun(session, station, batch)
+    assert not isinstance(info.value, BroadcastError)
+    session.rollback()
+    assert sorted(session.scalars(select(AsRun.uid))) == ["u1", "u2"]
+    assert asrun.record_asrun(session, station, batch) == (1, 2)
+    session.commit()
+    assert sorted(session.scalars(select(AsRun.uid))) == ["u1", "u2", "u3"]
