@@ -92,7 +92,8 @@ def _doc_code(m: re.Match[str]) -> str:
         parts.append(f"năm {num.read_number(int(m.group('year')))}")
     text = " ".join(parts)
     # "Kế hoạch số 152/KH-UBND": the type is already said, do not say it twice.
-    if doc_type and not m.string[: m.start()].rstrip().casefold().endswith(doc_type):
+    before = m.string[: m.start()].rstrip()
+    if doc_type and not (before.casefold().endswith(doc_type) or before.endswith(codes[0])):
         text += f", {doc_type}"
     if issuers:
         text += " của " + " ".join(filter(None, issuers))
@@ -425,22 +426,15 @@ def _range(m: re.Match[str]) -> str:
 _MINUS_RE = re.compile(r"(?<![\w.,)])[-−–]\s?(?=\d+(?:,\d+)?\s?(?:°|độ))")
 _PRODUCT_RE = re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)")
 _PERCENT_RE = re.compile(rf"({NUMBER})\s*%")
-_CURRENCY_AFTER_RE = re.compile(
-    rf"({NUMBER})\s*({_alternation(list(CURRENCIES))})(?!\w)(?:\s*/\s*(?P<per>[^\W\d_]+))?"
-)
+_CURRENCY_AFTER_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(CURRENCIES))})(?!\w)")
+#: "đồng/hộ/tháng", "phần trăm/năm": so much per household, per month.
+_PER_RE = re.compile(r"(?<!\w)(đồng|phần trăm)((?:\s*/\s*[^\W\d_]+(?!\w))+)")
 
 
-#: "đồng/hộ", "đồng/tháng": so much per household, per month.
-_PER_RE = re.compile(r"(?<=đồng)\s*/\s*(?=[^\W\d_]+(?!\w))")
-
-
-def _money(m: re.Match[str]) -> str:
-    """500.000 đồng/hộ → "năm trăm nghìn đồng một hộ"; 25.000đ/kg → "… đồng một ki lô gam"."""
-    text = f"{read_numeral(m.group(1))} {CURRENCIES[m.group(2)]}"
-    per = m.group("per")
-    if per:
-        text += f" một {UNITS.get(per, per)}"
-    return text
+def _per(m: re.Match[str]) -> str:
+    """đồng/người/tháng → "đồng một người một tháng"; đồng/kg → "đồng một ki lô gam"."""
+    units = re.split(r"\s*/\s*", m.group(2).strip())[1:]
+    return m.group(1) + "".join(f" một {UNITS.get(u, u)}" for u in units)
 
 
 _CURRENCY_BEFORE_RE = re.compile(rf"([$€])\s*({NUMBER})")
@@ -591,8 +585,8 @@ RULES: list[Rule] = [
     (_MINUS_RE, lambda m: "âm ", _DIGIT_GATE),
     (_RANGE_RE, _range, _DIGIT_GATE),
     (_PERCENT_RE, lambda m: f"{read_numeral(m.group(1))} phần trăm", _DIGIT_GATE),
-    (_CURRENCY_AFTER_RE, _money, _DIGIT_GATE),
-    (_PER_RE, lambda m: " một ", _SLASH_GATE),
+    (_CURRENCY_AFTER_RE, lambda m: f"{read_numeral(m.group(1))} {CURRENCIES[m.group(2)]}", _DIGIT_GATE),
+    (_PER_RE, _per, _SLASH_GATE),
     (_CURRENCY_BEFORE_RE, lambda m: f"{read_numeral(m.group(2))} {CURRENCIES[m.group(1)]}", _DIGIT_GATE),
     (_UNIT_RE, _unit, _DIGIT_GATE),
     (_SLASH_NUMBERS_RE, lambda m: " trên ", _DIGIT_GATE),

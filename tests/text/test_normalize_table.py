@@ -364,6 +364,32 @@ MORE = [
         "tổng cộng một tỷ hai trăm ba mươi tư triệu năm trăm sáu mươi bảy nghìn tám trăm chín mươi đồng",
     ),
     ('Hội thi "Dân vận khéo" lần thứ 3', "Hội thi Dân vận khéo lần thứ ba"),
+    (
+        "Theo QĐ số 1234/QĐ-UBND ngày 5/6/2025.",
+        "Theo Quyết định số một nghìn hai trăm ba mươi tư của Ủy ban nhân dân "
+        "ngày năm tháng sáu năm hai nghìn không trăm hai mươi lăm.",
+    ),
+    ("Lãi suất cho vay 0,65%/tháng.", "Lãi suất cho vay không phẩy sáu mươi lăm phần trăm một tháng."),
+    ("Hỗ trợ 1.500.000đ/người/tháng.", "Hỗ trợ một triệu năm trăm nghìn đồng một người một tháng."),
+    ("Ban CHQS xã, Chương trình MTQG", "Ban Chỉ huy quân sự xã, Chương trình mục tiêu quốc gia"),
+    ("Theo NQ số 12-NQ/TU", "Theo Nghị quyết số mười hai của Tỉnh ủy"),
+    (
+        "đăng ký NVQS từ ngày 01/4 đến 30/4/2025",
+        "đăng ký nghĩa vụ quân sự từ ngày một tháng tư đến ngày ba mươi tháng tư năm hai nghìn không trăm hai mươi lăm",
+    ),
+    ("Bầu cử đại biểu Quốc hội khóa XVI", "Bầu cử đại biểu Quốc hội khóa mười sáu"),
+    (
+        "có 1.245/1.300 hộ nộp thuế",
+        "có một nghìn hai trăm bốn mươi lăm trên một nghìn ba trăm hộ nộp thuế",
+    ),
+    ("từ 7.500-8.000đ/kg", "từ bảy nghìn năm trăm đến tám nghìn đồng một ki lô gam"),
+    ("Đường dây nóng 113.", "Đường dây nóng một một ba."),
+    ("gió Đông Bắc cấp 3-4", "gió Đông Bắc cấp ba đến bốn"),
+    (
+        "Thời gian: 14h ngày thứ 6 (15/11).",
+        "Thời gian: mười bốn giờ ngày thứ sáu, ngày mười lăm tháng mười một.",
+    ),
+    ("Kính gửi: - Các thôn trong xã; - Các đoàn thể.", "Kính gửi: Các thôn trong xã; Các đoàn thể."),
 ]
 
 OTHER = [
