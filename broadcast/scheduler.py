@@ -340,11 +340,11 @@ class SchedulerDaemon:
         return True
 
     def _release(self, name: str, status: str) -> None:
+        # Under the lock, so the keeper never renews a claim that is being released.
         with self._claims_lock:
             self._held.discard(name)
-            lost = name in self._lost
-        if not lost:
-            finish_claim(self.factory, name, self.owner, status)
+            if name not in self._lost:
+                finish_claim(self.factory, name, self.owner, status)
 
     def _still_held(self, name: str) -> bool:
         with self._claims_lock:
@@ -352,17 +352,15 @@ class SchedulerDaemon:
 
     def renew(self) -> None:
         with self._claims_lock:
-            names = list(self._held)
-        if not names:
-            return
-        try:
-            lost = renew_claims(self.factory, names, self.owner, lease_s=self.options.lease_s)
-        except Exception:
-            log.exception("could not renew scheduler claims")
-            return
-        if lost:
-            log.error("lost scheduler claims to another daemon: %s", ", ".join(sorted(lost)))
-            with self._claims_lock:
+            if not self._held:
+                return
+            try:
+                lost = renew_claims(self.factory, list(self._held), self.owner, lease_s=self.options.lease_s)
+            except Exception:
+                log.exception("could not renew scheduler claims")
+                return
+            if lost:
+                log.error("lost scheduler claims to another daemon: %s", ", ".join(sorted(lost)))
                 self._lost |= lost
 
     def _keep_leases(self, done: threading.Event) -> None:

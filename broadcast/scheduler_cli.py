@@ -56,6 +56,8 @@ def scheduler_command(settings: Settings, once: bool, at: str | None, drain_ever
     log = logging.getLogger("broadcast.scheduler")
     if log.getEffectiveLevel() > logging.INFO:  # a daemon reports its runs unless told to be quieter
         log.setLevel(logging.INFO)
+    if logging.getLogger().getEffectiveLevel() > logging.DEBUG:  # two lines per job every few seconds
+        logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
     try:
         tz = ZoneInfo(settings.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import threading
 import time as _time
-from types import SimpleNamespace
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
