@@ -362,7 +362,10 @@ def _plan_station(
     if previous is not None:
         kept: Sequence[PlannedItem] = items_from_manifest(previous)
     else:
-        kept = plan_day(*args, jingle=jingle, overrides=overrides).items
+        regular = plan_day(*args, jingle=jingle, overrides=overrides)
+        if not emergency and (not regular.items or regular.items[0].start >= now):
+            return regular  # nothing in the past (the usual nightly run just after midnight)
+        kept = regular.items
     if emergency:
         return plan_day(*args, jingle=jingle, overrides=overrides, now=now, kept=kept)
     return plan_day(*args, jingle=jingle, overrides=overrides, not_before=now, kept=kept)

@@ -204,6 +204,11 @@ def _mmss(ms: int) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
+@lru_cache(maxsize=1024)
+def _validity_reason(valid_from: date, valid_to: date) -> str:
+    return f"Ngoài thời hạn hiệu lực (từ {valid_from:%d/%m/%Y} đến {valid_to:%d/%m/%Y})."
+
+
 def _fit(cursor: int, dur: int, busy: Sequence[tuple[int, int]], limit: int) -> int | None:
     """The first start >= cursor where ``dur`` fits between busy intervals and ends by ``limit``."""
     for b_start, b_end in busy:
@@ -215,30 +220,26 @@ def _fit(cursor: int, dur: int, busy: Sequence[tuple[int, int]], limit: int) -> 
     return cursor if cursor + dur <= limit else None
 
 
-def sort_key(b: BulletinInput, pinned: bool = False) -> tuple[int, int, date, int]:
-    return (RANK.get(b.priority, 2), 0 if pinned else 1, b.valid_from, b.id)
-
-
-def _spread(order: list[BulletinInput], counts: dict[int, int]) -> list[BulletinInput]:
-    """Repeat each bulletin ``counts[id]`` times, never the same one twice running if avoidable.
+def _spread(group: list[int], counts: list[int]) -> list[int]:
+    """Repeat each index ``counts[i]`` times, never the same one twice running if avoidable.
 
     Greedy "most plays left first, then the given order", skipping the one just placed: the
-    standard optimal strategy for avoiding adjacent repeats. With one play each it keeps ``order``.
+    standard optimal strategy for avoiding adjacent repeats. With one play each it keeps ``group``.
     """
-    if all(counts[b.id] == 1 for b in order):
-        return order
-    heap = [(-counts[b.id], i) for i, b in enumerate(order)]
+    if all(counts[i] == 1 for i in group):
+        return group
+    heap = [(-counts[i], i) for i in group]
     heapq.heapify(heap)
-    out: list[BulletinInput] = []
+    out: list[int] = []
     last = -1
     while heap:
-        n, i = heapq.heappop(heap)
+        c, i = heapq.heappop(heap)
         if i == last and heap:  # the one just played: take the next best, put this one back
-            n, i = heapq.heapreplace(heap, (n, i))
-        out.append(order[i])
+            c, i = heapq.heapreplace(heap, (c, i))
+        out.append(i)
         last = i
-        if n < -1:
-            heapq.heappush(heap, (n + 1, i))
+        if c < -1:
+            heapq.heappush(heap, (c + 1, i))
     return out
 
 
@@ -298,7 +299,8 @@ def plan_day(
             done[it.bulletin_id] = done.get(it.bulletin_id, 0) + 1
             done_at.append((s, it.bulletin_id))
 
-    # 2. Candidates: drops, validity, media, plays left.
+    # 2. Candidates: drops, validity, media, plays left. Per-candidate state lives in lists
+    # indexed like `cands` (this loop runs for every station every night: it has to be lean).
     pins: set[int] = set()
     drops: set[int] = set()
     for o in overrides:
@@ -306,55 +308,65 @@ def plan_day(
             pins.add(o.bulletin_id)
         elif o.action == DROP:
             drops.add(o.bulletin_id)
-    cands: list[BulletinInput] = []
-    wanted: dict[int, int] = {}
+    keyed: list[tuple[int, int, date, int, BulletinInput, int]] = []
     seen: set[int] = set()
-    blist = sorted(bulletins, key=lambda b: b.id)
+    blist = bulletins if isinstance(bulletins, list | tuple) else list(bulletins)
     for b in blist:
-        if b.id in seen:
+        bid = b.id
+        if bid in seen:
             continue
-        seen.add(b.id)
-        if b.id in drops:
-            unplaced.append(Unplaced(b.title, "Người vận hành đã bỏ bản tin khỏi ngày này.", b.id))
+        seen.add(bid)
+        if bid in drops:
+            unplaced.append(Unplaced(b.title, "Người vận hành đã bỏ bản tin khỏi ngày này.", bid))
             continue
         if not (b.valid_from <= day <= b.valid_to):
-            unplaced.append(
-                Unplaced(
-                    b.title,
-                    f"Ngoài thời hạn hiệu lực (từ {b.valid_from:%d/%m/%Y} đến {b.valid_to:%d/%m/%Y}).",
-                    b.id,
-                )
-            )
+            unplaced.append(Unplaced(b.title, _validity_reason(b.valid_from, b.valid_to), bid))
             continue
-        want = max(b.plays_per_day, 1 if b.id in pins else 0)
-        if b.media is None:
+        pinned = bid in pins
+        want = b.plays_per_day
+        if pinned and want < 1:
+            want = 1
+        media = b.media
+        if media is None:
             reason = b.not_ready or "Bản tin chưa có âm thanh: chưa dựng xong."
-            unplaced.append(Unplaced(b.title, reason, b.id, missing=want))
+            unplaced.append(Unplaced(b.title, reason, bid, missing=want))
             continue
-        if b.media.duration_s <= 0:
+        if media.duration_s <= 0:
             unplaced.append(
-                Unplaced(b.title, "Tệp âm thanh không có thời lượng (0 giây).", b.id, missing=want)
+                Unplaced(b.title, "Tệp âm thanh không có thời lượng (0 giây).", bid, missing=want)
             )
             continue
         if want <= 0:
             continue
-        wanted[b.id] = want
-        cands.append(b)
-    cands.sort(key=lambda b: sort_key(b, b.id in pins))
-    left = {b.id: wanted[b.id] - done.get(b.id, 0) for b in cands}
-    dur = {b.id: round(b.media.duration_s * 1000) for b in cands if b.media is not None}
+        keyed.append((RANK.get(b.priority, 2), 0 if pinned else 1, b.valid_from, bid, b, want))
+    keyed.sort(key=_first4)
+    cands = [k[4] for k in keyed]
+    n = len(cands)
+    ranks = [k[0] for k in keyed]
+    wanted = [k[5] for k in keyed]
+    durs = [round(b.media.duration_s * 1000) for b in cands if b.media is not None]
+    index = {b.id: i for i, b in enumerate(cands)}
+    left = [wanted[i] - done.get(b.id, 0) for i, b in enumerate(cands)] if done else list(wanted)
+    aired = [done.get(b.id, 0) for b in cands] if done else [0] * n
+    anchor = _day_anchor(day, tz_name)
+
+    def to_dt(ms: int) -> datetime:
+        if anchor is not None and anchor[0] <= ms < anchor[2]:
+            return anchor[1] + timedelta(milliseconds=ms - anchor[0])
+        return _to_dt(ms, day, tz_name)
 
     # 3. The emergency block at `now`. Its plays come out of the next sessions' shares.
-    taken: dict[int, int] = {}
+    taken = [0] * n
     if now is not None:
         cursor = floor
-        for b in cands:
-            if b.priority == "emergency" and left[b.id] > 0:
-                d = dur[b.id]
+        for i, b in enumerate(cands):
+            if ranks[i] == 0 and left[i] > 0:
+                d = durs[i]
                 label = _session_at(windows, cursor)
-                items.append((cursor, 1, _bulletin_item(b, cursor, d, day, tz_name, label)))
+                items.append((cursor, 1, _bulletin_item(b, to_dt(cursor), d, label)))
                 busy.append((cursor, cursor + d))
-                taken[b.id] = 1
+                taken[i] = 1
+                aired[i] += 1
                 cursor += d
         block_end = cursor
     else:
@@ -380,7 +392,7 @@ def plan_day(
         fixed.append((s, e, r))
     for s, e, r in fixed:
         item = PlannedItem(
-            start=_to_dt(s, day, tz_name),
+            start=to_dt(s),
             duration_s=(e - s) / 1000,
             kind="relay",
             title=r.name,
@@ -390,7 +402,9 @@ def plan_day(
         )
         items.append((s, 2, item))
         busy.append((s, e))
+    # Only fixed things are "busy": new items always start after everything placed before them.
     busy.sort()
+    busy_end = max((e for _, e in busy), default=_NEVER)
 
     # 5. Sessions, in order, carrying what does not fit.
     jd = round(jingle.media.duration_s * 1000) if jingle is not None else 0
@@ -398,28 +412,31 @@ def plan_day(
         jingle = None
     live = [w for w in windows if w[1] > block_end]
     for s, bid in done_at:
-        if bid in left and any(w[0] <= s < w[1] for w in live):
-            left[bid] += 1
-            taken[bid] = taken.get(bid, 0) + 1
-    carry: dict[int, int] = {}
+        i = index.get(bid, -1)
+        if i >= 0 and any(w[0] <= s < w[1] for w in live):
+            left[i] += 1
+            taken[i] += 1
+    carry = [0] * n
     day_cursor = block_end
     n_live = len(live)
     for k, (ws, we, label) in enumerate(live):
         # This session's own share: what is left spread over the sessions left, earliest first.
-        counts = dict(carry)
-        for b in cands:
-            n = left[b.id]
-            if n > 0:
-                share = -(-n // (n_live - k))
-                left[b.id] = n - share
-                if b.id in taken:
-                    use = min(taken[b.id], share)
+        counts = carry
+        rem = n_live - k
+        for i in range(n):
+            lft = left[i]
+            if lft > 0:
+                share = -(-lft // rem)
+                left[i] = lft - share
+                t = taken[i]
+                if t:
+                    use = t if t < share else share
                     share -= use
-                    taken[b.id] -= use
-                if share:
-                    counts[b.id] = counts.get(b.id, 0) + share
-        carry = {}
-        if not counts:
+                    taken[i] = t - use
+                counts[i] += share
+        carry = [0] * n
+        order = _session_order(counts, ranks)
+        if not order:
             continue
         cursor = max(ws, day_cursor)
         open_at: int | None = None
@@ -427,67 +444,68 @@ def plan_day(
         if jingle is not None:
             limit = we - jd
             if ws >= floor:
-                open_at = _fit(cursor, jd, busy, limit)
+                open_at = _fit(cursor, jd, busy, limit) if busy_end > cursor else cursor
+                if open_at is not None and open_at + jd > limit:
+                    open_at = None
                 if open_at is not None:
                     cursor = open_at + jd
-        order = _session_order(cands, counts)
         placed: list[tuple[int, int, PlannedItem]] = []
         failed: set[int] = set()
-        new_carry: dict[int, int] = {}
-        for b in order:
-            bid = b.id
-            if bid in failed:
-                new_carry[bid] = new_carry.get(bid, 0) + 1
+        for i in order:
+            if i in failed:
+                carry[i] += 1
                 continue
-            d = dur[bid]
-            st = None if cursor + d > limit else _fit(cursor, d, busy, limit)
-            if st is not None and jingle is not None and _fit(st + d, jd, busy, we) is None:
+            d = durs[i]
+            st: int | None
+            if cursor + d > limit:
                 st = None
+            elif busy_end <= cursor:
+                st = cursor
+                if jd and st + d + jd > we:
+                    st = None
+            else:
+                st = _fit(cursor, d, busy, limit)
+                if st is not None and jd and _fit(st + d, jd, busy, we) is None:
+                    st = None
             if st is None:
-                failed.add(bid)
-                new_carry[bid] = new_carry.get(bid, 0) + 1
+                failed.add(i)
+                carry[i] += 1
                 continue
-            placed.append((st, 3, _bulletin_item(b, st, d, day, tz_name, label)))
+            placed.append((st, 3, _bulletin_item(cands[i], to_dt(st), d, label)))
+            aired[i] += 1
             cursor = st + d
-        carry = new_carry
         if placed:
             if jingle is not None:
                 if open_at is not None:
-                    items.append((open_at, 1, _jingle_item(jingle, open_at, jd, day, tz_name, label)))
+                    items.append((open_at, 1, _jingle_item(jingle, to_dt(open_at), jd, label)))
                 close_at = _fit(cursor, jd, busy, we)
                 if close_at is not None:
-                    placed.append((close_at, 4, _jingle_item(jingle, close_at, jd, day, tz_name, label)))
+                    placed.append((close_at, 4, _jingle_item(jingle, to_dt(close_at), jd, label)))
                     cursor = close_at + jd
             items.extend(placed)
-            busy.extend((s, s + round(it.duration_s * 1000)) for s, _, it in placed)
-            busy.sort()
             day_cursor = cursor
 
     # 6. Report what found no place.
-    aired: dict[int, int] = dict(done)
-    for _, _, it in items:
-        if it.kind == "bulletin" and it.bulletin_id is not None and _ms(it.start) >= floor:
-            aired[it.bulletin_id] = aired.get(it.bulletin_id, 0) + 1
     longest = max((w[1] - max(w[0], block_end) for w in live), default=0) - 2 * jd
-    for b in cands:
-        want = wanted[b.id]
-        got = aired.get(b.id, 0)
+    for i, b in enumerate(cands):
+        want = wanted[i]
+        got = aired[i]
         if got >= want:
             continue
         if not windows:
             reason = "Không có phiên phát nào trong ngày."
         elif not live:
             reason = "Các phiên phát của ngày đã qua."
-        elif dur[b.id] > longest:
+        elif durs[i] > longest:
             reason = (
-                f"Bản tin dài {_mmss(dur[b.id])}, vượt thời lượng phiên phát dài nhất trong ngày"
+                f"Bản tin dài {_mmss(durs[i])}, vượt thời lượng phiên phát dài nhất trong ngày"
                 f" ({_mmss(max(longest, 0))})."
             )
         else:
             reason = f"Không đủ thời lượng trong các phiên phát của ngày: phát được {got}/{want} lần."
         unplaced.append(Unplaced(b.title, reason, b.id, missing=want - got))
 
-    items.sort(key=lambda x: (x[0], x[1]))
+    items.sort(key=_first2)
     if len(unplaced) > 1:
         rank = {b.id: RANK.get(b.priority, 2) for b in blist}
         unplaced.sort(
@@ -498,36 +516,40 @@ def plan_day(
                 u.relay_id or 0,
             )
         )
-    return PlanResult(tuple(it for _, _, it in items), tuple(unplaced))
+    return PlanResult(tuple([it for _, _, it in items]), tuple(unplaced))
+
+
+def _first4(k: tuple[int, int, date, int, BulletinInput, int]) -> tuple[int, int, date, int]:
+    return k[0], k[1], k[2], k[3]
+
+
+def _first2(x: tuple[int, int, PlannedItem]) -> tuple[int, int]:
+    return x[0], x[1]
 
 
 def _session_at(windows: Sequence[tuple[int, int, str]], ms: int) -> str | None:
     return next((w[2] for w in windows if w[0] <= ms < w[1]), None)
 
 
-def _session_order(cands: list[BulletinInput], counts: dict[int, int]) -> list[BulletinInput]:
-    order: list[BulletinInput] = []
-    group: list[BulletinInput] = []
-    rank = -1
-    for b in cands:
-        if b.id not in counts:
-            continue
-        r = RANK.get(b.priority, 2)
-        if r != rank and group:
-            order.extend(_spread(group, counts))
+def _session_order(counts: list[int], ranks: list[int]) -> list[int]:
+    """Candidate indexes in play order: by rank (candidates are sorted), repeats spread out."""
+    order = [i for i, c in enumerate(counts) if c]
+    if not order or all(counts[i] == 1 for i in order):
+        return order
+    out: list[int] = []
+    group: list[int] = []
+    for i in order:
+        if group and ranks[i] != ranks[group[0]]:
+            out.extend(_spread(group, counts))
             group = []
-        rank = r
-        group.append(b)
-    if group:
-        order.extend(_spread(group, counts))
-    return order
+        group.append(i)
+    out.extend(_spread(group, counts))
+    return out
 
 
-def _bulletin_item(
-    b: BulletinInput, start: int, dur: int, day: date, tz_name: str, session: str | None
-) -> PlannedItem:
+def _bulletin_item(b: BulletinInput, start: datetime, dur: int, session: str | None) -> PlannedItem:
     return PlannedItem(
-        start=_to_dt(start, day, tz_name),
+        start=start,
         duration_s=dur / 1000,
         kind="bulletin",
         title=b.title,
@@ -538,12 +560,7 @@ def _bulletin_item(
     )
 
 
-def _jingle_item(j: JingleInput, start: int, dur: int, day: date, tz_name: str, session: str) -> PlannedItem:
+def _jingle_item(j: JingleInput, start: datetime, dur: int, session: str) -> PlannedItem:
     return PlannedItem(
-        start=_to_dt(start, day, tz_name),
-        duration_s=dur / 1000,
-        kind="jingle",
-        title=j.title,
-        media=j.media,
-        session=session,
+        start=start, duration_s=dur / 1000, kind="jingle", title=j.title, media=j.media, session=session
     )
