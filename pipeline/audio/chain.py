@@ -243,7 +243,7 @@ def process_to_mp3(blocks: Iterable[npt.ArrayLike], sample_rate: int, dest: Path
         length, meter, input_lufs, head_trim, comp = _first_pass(blocks, sample_rate, raw, settings)
         report(0.4)
         model = LimiterModel(meter.sub_energies, meter.sub_peaks, meter.sub, settings.true_peak_ceiling_dbtp, fs)
-        makeup_db = model.gain_for(target)
+        makeup_db, reachable = model.gain_for(target)
         codec_db = _codec_loss_db(raw, length, makeup_db, settings, Path(tmp))
         log.debug("input %.2f LUFS, make-up %.2f dB, codec loss %.2f dB", input_lufs, makeup_db, codec_db)
         makeup_db += codec_db
@@ -254,11 +254,14 @@ def process_to_mp3(blocks: Iterable[npt.ArrayLike], sample_rate: int, dest: Path
             result, duration_s = _measure_mp3(dest, settings)
             tried.append((makeup_db, result.integrated))
             error = target - result.integrated
-            if abs(error) <= CORRECTION_THRESHOLD_LU or not math.isfinite(error):
+            if abs(error) <= CORRECTION_THRESHOLD_LU or not math.isfinite(error) or not reachable:
                 break
-            makeup_db += error / _slope(tried, model.slope(makeup_db - codec_db))
+            makeup_db += float(np.clip(error / _slope(tried, model.slope(makeup_db - codec_db)), -3.0, 3.0))
             log.info("delivered MP3 reads %.2f LUFS; make-up gain now %.2f dB", result.integrated, makeup_db)
     notes = []
+    if not reachable:
+        notes.append(f"target {target:.1f} LUFS not reached without distorting: peaks stand too far above "
+                     f"the speech level; delivered at {result.integrated:.1f} LUFS")
     if head_trim:
         notes.append(f"trimmed {head_trim / fs:.2f} s of leading silence")
     if limiter.min_gain < 1.0:

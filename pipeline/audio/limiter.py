@@ -22,6 +22,10 @@ from scipy.ndimage import minimum_filter1d
 from pipeline.audio.meter import SUBS_PER_BLOCK, integrated_loudness
 
 F32 = npt.NDArray[np.float32]
+#: The most gain the limiter may be asked to absorb beyond plain normalization.
+MAX_EXTRA_GAIN_DB = 12.0
+#: When the target is out of reach, stop where a dB of gain buys less than this many LU.
+MIN_SLOPE = 0.35
 
 
 class TruePeakLimiter:
@@ -120,21 +124,28 @@ class LimiterModel:
         """LU of output per dB of gain here: 1 without limiting, less the harder the limiter works."""
         return (self.loudness(gain_db + 0.25) - self.loudness(gain_db - 0.25)) / 0.5
 
-    def gain_for(self, target_lufs: float, iterations: int = 8) -> float:
-        """Make-up gain (dB) whose limited result is predicted to read ``target_lufs``."""
+    def gain_for(self, target_lufs: float) -> tuple[float, bool]:
+        """Make-up gain (dB) predicted to read ``target_lufs`` after limiting, and whether it can.
+
+        Loudness only grows with gain, so this is a bisection. Recorded speech with hard transients
+        may need a lot of limiting on its peaks and gets it. But material whose every pitch pulse
+        stands far above its loudness (the limiter would be working all the time) saturates below
+        the target: there the gain stops where each further dB buys less than ``MIN_SLOPE`` LU,
+        and the second value is False.
+        """
         base = self.loudness(0.0)
         if not math.isfinite(base):
-            return 0.0
-        gain_db = target_lufs - base
-        for _ in range(iterations):
-            error = target_lufs - self.loudness(gain_db)
-            if abs(error) < 0.005:
-                break
-            gain_db += error / max(0.2, self.slope(gain_db))
-        return gain_db
+            return 0.0, False
+        low, high = target_lufs - base - 1.0, target_lufs - base + MAX_EXTRA_GAIN_DB
+        reachable = self.loudness(high) >= target_lufs
+        for _ in range(24):
+            mid = (low + high) / 2
+            ok = self.loudness(mid) < target_lufs if reachable else self.slope(mid) >= MIN_SLOPE
+            low, high = (mid, high) if ok else (low, mid)
+        return (low + high) / 2, reachable
 
 
 def predicted_gain_db(sub_energies: npt.NDArray[np.floating], sub_peaks: npt.NDArray[np.floating], sub: int,
                       target_lufs: float, ceiling_dbtp: float, sample_rate: int) -> float:
     """Gain that brings the signal to ``target_lufs`` after the limiter has shaved its peaks."""
-    return LimiterModel(sub_energies, sub_peaks, sub, ceiling_dbtp, sample_rate).gain_for(target_lufs)
+    return LimiterModel(sub_energies, sub_peaks, sub, ceiling_dbtp, sample_rate).gain_for(target_lufs)[0]

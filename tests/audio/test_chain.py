@@ -39,13 +39,15 @@ def test_real_speech_meets_loudness_and_true_peak(wav: Path, tmp_path: Path, set
     assert report.input_lufs is not None and math.isfinite(report.input_lufs)
 
 
-def tts_like(rate: int, seconds: float, seed: int = 0) -> np.ndarray:
-    """Syllable-rate amplitude-modulated harmonic buzz with pauses: speech-like spectrum and crest."""
+def tts_like(rate: int, seconds: float, seed: int = 0, f0: float = 210.0) -> np.ndarray:
+    """Speech-like test signal: a gliding harmonic voice (random harmonic phases, as a real glottal
+    source through a vocal tract gives, not a phase-aligned sawtooth), breath noise, a 4 Hz
+    syllable envelope and pauses between words."""
     rng = np.random.default_rng(seed)
     t = np.arange(int(seconds * rate)) / rate
-    f0 = 140 + 30 * np.sin(2 * np.pi * 0.3 * t)
-    phase = 2 * np.pi * np.cumsum(f0) / rate
-    voice = sum(np.sin(k * phase) / k for k in range(1, 25) if k * 170 < rate / 2)
+    pitch = f0 + 25 * np.sin(2 * np.pi * 0.3 * t)
+    phase = 2 * np.pi * np.cumsum(pitch) / rate
+    voice = sum(np.sin(k * phase + rng.uniform(0, 2 * np.pi)) / k for k in range(1, 30) if k * (f0 + 25) < rate / 2)
     syllables = np.clip(np.sin(2 * np.pi * 4 * t), 0, None) ** 2
     words = np.repeat(rng.uniform(0, 1, int(seconds) + 1) > 0.2, rate)[: len(t)]
     noise = rng.standard_normal(len(t)) * 0.05
@@ -64,6 +66,22 @@ def test_synthetic_tts_blocks(rate: int, target: float, ceiling: float, tmp_path
     assert independent.true_peak_dbtp <= ceiling + 0.5
     assert report.duration_s < len(x) / rate - 2.0  # silence trimmed at both ends
     assert any("leading silence" in note for note in report.notes)
+
+
+def test_unreachable_target_is_reported_not_forced(tmp_path: Path, settings: Settings) -> None:
+    """A phase-aligned buzz whose fundamental the high-pass removes has a peak-to-loudness ratio
+    near 20 dB: -16 LUFS under -1.5 dBTP would mean limiting every pitch pulse. The chain must keep
+    the ceiling, not distort, and say so."""
+    rate = 22_050
+    t = np.arange(rate * 8) / rate
+    phase = 2 * np.pi * np.cumsum(140 + 30 * np.sin(2 * np.pi * 0.3 * t)) / rate
+    buzz = sum(np.sin(k * phase) / k for k in range(1, 25)) * np.clip(np.sin(2 * np.pi * 4 * t), 0, None) ** 2
+    dest = tmp_path / "buzz.mp3"
+    report = process_to_mp3([(0.05 * buzz).astype(np.float32)], rate, dest, settings)
+    independent = measure_file_ebur128(dest)
+    assert independent.true_peak_dbtp <= -1.0
+    assert independent.integrated < -17.0
+    assert any("not reached" in note for note in report.notes)
 
 
 def test_full_scale_clicks_are_limited(tmp_path: Path, settings: Settings) -> None:
