@@ -36,7 +36,7 @@ _UPPER_RE = re.compile(f"[{re.escape(''.join(ch for ch in map(chr, range(0x41, 0
 _TRAILING_RE = re.compile(r"[\s,;:]+$")
 
 
-def _is_heading(raw: str, cleaned: str) -> bool:
+def _is_heading(raw: str, cleaned: str, next_raw: str | None) -> bool:
     if _ROMAN_HEADING_RE.match(cleaned):
         return True
     if _BULLET_START_RE.match(raw):
@@ -44,12 +44,14 @@ def _is_heading(raw: str, cleaned: str) -> bool:
     letters = len(_LETTER_RE.findall(cleaned))
     if letters >= 3 and len(_UPPER_RE.findall(cleaned)) >= 0.8 * letters:
         return True
-    return cleaned[-1] not in _END_PUNCT and len(cleaned) <= 400
+    lead_in = next_raw is not None and _BULLET_START_RE.match(next_raw)  # "Đề nghị mang theo" + list
+    return cleaned[-1] not in _END_PUNCT and len(cleaned) <= 400 and not lead_in
 
 
-def _continues(prev: str, nxt: str) -> bool:
-    """A sentence broken across lines: no closing mark, next part starts in lower case."""
-    return prev[-1] not in _END_PUNCT and nxt[:1].islower()
+def _continues(prev: str, nxt: str, nxt_raw: str) -> bool:
+    """A sentence broken across lines: no closing mark, next part starts in lower case (and is
+    not a list item of its own)."""
+    return prev[-1] not in _END_PUNCT and nxt[:1].islower() and not _BULLET_START_RE.match(nxt_raw)
 
 
 def _blocks(text: str) -> list[list[tuple[str, str]]]:
@@ -63,10 +65,10 @@ def _blocks(text: str) -> list[list[tuple[str, str]]]:
                 blocks.append(current)
                 current = []
             continue
-        if current and _continues(current[-1][1], cleaned):
+        if current and _continues(current[-1][1], cleaned, raw):
             prev_raw, prev_clean = current[-1]
             current[-1] = (f"{prev_raw} {raw.strip()}", f"{prev_clean} {cleaned}")
-        elif not current and blocks and _continues(blocks[-1][-1][1], cleaned):
+        elif not current and blocks and _continues(blocks[-1][-1][1], cleaned, raw):
             current = blocks.pop()
             prev_raw, prev_clean = current[-1]
             current[-1] = (f"{prev_raw} {raw.strip()}", f"{prev_clean} {cleaned}")
@@ -122,7 +124,8 @@ def prepare(text: str, lexicon: Lexicon | None = None) -> list[Utterance]:
     for block in _blocks(text):
         for i, (raw, cleaned) in enumerate(block):
             end: Boundary
-            if _is_heading(raw, cleaned):
+            next_raw = block[i + 1][0] if i + 1 < len(block) else None
+            if _is_heading(raw, cleaned, next_raw):
                 end = "heading"
             elif i == len(block) - 1:
                 end = "paragraph"

@@ -149,3 +149,12 @@ def test_normalize_keeps_lines() -> None:
 )
 def test_find_unspeakable(text: str, found: list[str]) -> None:
     assert sorted(find_unspeakable(text)) == sorted(found)
+
+
+def test_list_items_after_an_unpunctuated_line_are_not_joined() -> None:
+    utts = prepare("Đề nghị bà con chuẩn bị\n- giấy tờ tùy thân.\n- sổ tiêm chủng.")
+    assert utts == [
+        Utterance("Đề nghị bà con chuẩn bị", "sentence"),  # a lead-in, not a title
+        Utterance("giấy tờ tùy thân.", "sentence"),
+        Utterance("sổ tiêm chủng.", "paragraph"),
+    ]
