@@ -15,6 +15,7 @@ from broadcast.agent.schedule import (
     SKIP_LATE,
     SKIP_NO_MEDIA,
     SKIP_RELAY_OVER,
+    Entry,
     Rules,
     build_entries,
     interrupting_emergency,
@@ -45,7 +46,7 @@ def at(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
-def session(*items: Item, version: int = 1) -> list:
+def session(*items: Item, version: int = 1) -> list[Entry]:
     return build_entries([Manifest("XA", DAY, version, tuple(items))])
 
 
@@ -58,7 +59,8 @@ def test_waits_until_the_first_item_then_airs_it_whole() -> None:
     assert d.play is None and d.wake_at == T0
     d = next_actions(entries, at(0), set(), ALL)
     assert d.play is entries[0] and d.play_seconds == 60
-    d = next_actions(entries, at(60.5), {entries[0].key}, ALL)
+    first_key = entries[0].key
+    d = next_actions(entries, at(60.5), {first_key}, ALL)
     assert d.play is None and d.wake_at == at(61)
 
 
@@ -92,12 +94,13 @@ def test_cut_item_is_skipped_when_it_no_longer_fits() -> None:
 
 def test_missing_media_waits_while_it_fits_then_is_skipped_as_missing() -> None:
     entries = session(item(0, 60, "a"), item(60, 60, "b"))
+    b_key = entries[1].key
     only_b = {"b" * 64}
     d = next_actions(entries, at(0), set(), set(), Rules(max_late_s=0))
     assert d.play is None and d.wake_at == at(60)  # latest start of "a"
     d = next_actions(entries, at(60), set(), only_b, Rules(max_late_s=0))
     assert d.play is entries[1]  # "b" does not wait behind the missing "a"
-    d = next_actions(entries, at(61), {entries[1].key}, only_b, Rules(max_late_s=0))
+    d = next_actions(entries, at(61), {b_key}, only_b, Rules(max_late_s=0))
     assert d.skips == ((entries[0], SKIP_NO_MEDIA),)
 
 
@@ -114,6 +117,7 @@ def test_emergency_goes_first_and_interrupts_a_normal_item() -> None:
     entries = session(a, e)
     current = next(x for x in entries if x.item is a)
     emergency = next(x for x in entries if x.item is e)
+    emergency_key = emergency.key
     assert interrupting_emergency(current, entries, at(39), set(), ALL) is None  # not due yet (early 60 s)
     assert (
         interrupting_emergency(current, entries, at(41), set(), ALL) is emergency
@@ -122,7 +126,7 @@ def test_emergency_goes_first_and_interrupts_a_normal_item() -> None:
     assert interrupting_emergency(emergency, entries, at(100), set(), ALL) is None  # never cuts itself
     d = next_actions(entries, at(100), set(), ALL)
     assert d.play is emergency
-    d = next_actions(entries, at(130), {emergency.key}, ALL)
+    d = next_actions(entries, at(130), {emergency_key}, ALL)
     assert d.play is current  # the session resumes with the cut item, which still fits
 
 
@@ -175,7 +179,7 @@ def test_simulated_day_airs_each_item_at_most_once_on_time_and_decides_everythin
 ) -> None:
     entries, available = day
     rules = Rules()
-    now, done, aired = at(start_s), set(), []
+    now, done, aired = at(start_s), set[str](), []
     for _ in range(200):
         d = next_actions(entries, now, done, available, rules)
         for e, _reason in d.skips:
