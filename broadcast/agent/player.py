@@ -95,22 +95,23 @@ class MiniaudioPlayer:
         stop_reader = threading.Event()
         errors: list[str] = []
 
+        def put(item: Any) -> bool:
+            while not stop_reader.is_set():
+                try:
+                    buffered.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
+
         def reader() -> None:
             item: Any = first
             try:
-                while True:
-                    while not stop_reader.is_set():
-                        try:
-                            buffered.put(item, timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
-                    if stop_reader.is_set() or item is _END:
-                        return
+                while put(item) and item is not _END:
                     item = next(source, _END)
             except Exception as exc:  # the source broke (relay dropped)
                 errors.append(str(exc))
-                buffered.put(_END)
+                put(_END)
 
         drained = threading.Event()
         frames_out = [0]
@@ -137,8 +138,6 @@ class MiniaudioPlayer:
                     out = np.concatenate([out, np.zeros((required - len(out), channels), dtype=np.int16)])
                 required = yield out.tobytes()
 
-        thread = threading.Thread(target=reader, name="loa-audio-reader", daemon=True)
-        thread.start()
         device = miniaudio.PlaybackDevice(
             output_format=miniaudio.SampleFormat.SIGNED16,
             nchannels=channels,
@@ -148,6 +147,8 @@ class MiniaudioPlayer:
             backends=self.backends,
             app_name="Loa",
         )
+        thread = threading.Thread(target=reader, name="loa-audio-reader", daemon=True)
+        thread.start()
         gen = callback()
         next(gen)
         try:

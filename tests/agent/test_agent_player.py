@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from datetime import UTC, datetime
 
@@ -62,3 +63,13 @@ def test_clock_player_takes_the_audio_duration_and_honours_cancel() -> None:
     cancel = threading.Event()
     cancel.set()
     assert not ClockPlayer(clock).play(file_chunks(tone(1.0), 44_100), 44_100, cancel).completed
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="WASAPI exists on Windows")
+def test_a_device_that_cannot_open_raises_and_leaves_no_thread_behind() -> None:
+    before = threading.active_count()
+    with pytest.raises(miniaudio.MiniaudioError):
+        MiniaudioPlayer(backends=[miniaudio.Backend.WASAPI]).play(
+            file_chunks(tone(0.2), 44_100), 44_100, threading.Event()
+        )
+    assert threading.active_count() == before
