@@ -168,8 +168,12 @@ _PHONE_CONTEXT_RE = re.compile(
     r"(?P<nums>\d[\d .]*\d(?:(?:,\s*|\s+(?:hoặc|và)\s+)\d[\d .]*\d)*)(?![\w/:-]|[.,]\d)"
 )
 _EMERGENCY_RE = re.compile(
-    r"(?P<kw>(?i:cấp cứu|cứu hỏa|cứu hoả|chữa cháy|cứu nạn|công an|khẩn cấp)\s*(?:[:\-]\s*)?(?i:số\s+)?)"
+    r"(?P<kw>(?i:cấp cứu|cứu thương|cứu hỏa|cứu hoả|chữa cháy|cứu nạn|công an|khẩn cấp)\s*(?:[:\-]\s*)?(?i:số\s+)?)"
     r"(?P<n>11[1-7])(?![\w/:-]|[.,]\d)"
+)
+#: "113 (Công an), 114 (Cứu hỏa)": the service named after the number.
+_EMERGENCY_AFTER_RE = re.compile(
+    r"(?<![\w.,])(11[1-7])(?=\s*[,(]?\s*(?i:công an|cứu hỏa|cứu hoả|cấp cứu|chữa cháy|cứu nạn|cứu hộ|bảo vệ trẻ em)\b)"
 )
 _DIGIT_GROUP_RE = re.compile(r"\d+")
 
@@ -564,6 +568,7 @@ RULES: list[Rule] = [
     (_PHONE_RE, _phone, _DIGIT_GATE),
     (_PHONE_CONTEXT_RE, _phone_in_context, _DIGIT_GATE),
     (_EMERGENCY_RE, _emergency, _DIGIT_GATE),
+    (_EMERGENCY_AFTER_RE, lambda m: num.read_digits(m.group(1)), _DIGIT_GATE),
     (_ROMAN_HEADING_RE, _roman_heading, _ROMAN_GATE),
     (_NUMBER_HEADING_RE, _number_heading, _DIGIT_GATE),
     (_LETTER_HEADING_RE, _letter_heading, None),

@@ -172,6 +172,13 @@ PHONES = [
     ("SĐT 0912345678", "số điện thoại không chín một hai, ba bốn năm, sáu bảy tám"),
     ("liên hệ với 125 hộ dân", "liên hệ với một trăm hai mươi lăm hộ dân"),
     ("số nhà 115", "số nhà một trăm mười lăm"),
+    (
+        "Số khẩn cấp: 113 (Công an), 114 (Cứu hỏa), 115 (Cấp cứu).",
+        "Số khẩn cấp: một một ba, Công an, một một bốn, Cứu hỏa, một một năm, Cấp cứu.",
+    ),
+    ("Gọi 113, 114, 115 khi cần", "Gọi một một ba, một một bốn, một một năm khi cần"),
+    ("Xe cứu thương 115", "Xe cứu thương một một năm"),
+    ("Công an xã có 115 người", "Công an xã có một trăm mười lăm người"),
 ]
 
 ORDINALS = [
