@@ -21,14 +21,15 @@ _KEEP = (
     r"\u2070-\u20cf"  # super/subscripts, currency signs (₫ €)
     r"\u2100-\u214f"  # letterlike symbols (№ ℃)
     r"\u2190-\u21ff\u2212\u2264\u2265\u00d7"  # arrows, minus, ≤ ≥, ×
-    r"\u25a0-\u25ff\u2700-\u27bf"  # list bullets ▪ ● ○ ■ ➢ ✓ (removed below as bullets)
-    r"\uf000-\uf0ff"  # Word's Symbol-font bullets
     "\U000f0000-\U000ffffd"  # lexicon placeholders
 )
 _FOREIGN_RE = re.compile(f"[^{_KEEP}]+")
+#: Word and PDF list bullets (geometric shapes, dingbats, Symbol-font private use) at a line start
+#: are bullets, not unknown characters: they become "-" before the script check.
+_SYMBOL_BULLET_RE = re.compile(r"^([ \t]*)[\u25a0-\u25ff\u2700-\u27bf\uf000-\uf0ff]+", re.M)
 _INVISIBLE_RE = re.compile("[\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufe00-\ufe0f]")
 
-_BULLET_RE = re.compile(r"^\s*[-+•·∙◦‣⁃▪▫●○■□◆◇►▶▸➢➤➔→✓✔✗–—\uf000-\uf0ff]+(?:\s+|(?=[^\d\s])|$)")
+_BULLET_RE = re.compile(r"^\s*[-+•·∙◦‣⁃–—→]+(?:\s+|(?=[^\d\s])|$)")
 _MD_HEADING_RE = re.compile(r"^\s*#{1,6}\s+")
 _EMPHASIS_RE = re.compile(r"\*+|_{2,}|`+|~{2,}")
 _BRACKET_NOTE_RE = re.compile(r"\s*\[[^\]\n]*\]|[\[\]{}]")
@@ -44,6 +45,7 @@ def drop_unknown_scripts(text: str) -> str:
     """NFC-compose the text and drop characters of scripts that cannot be spoken, with a warning."""
     text = unicodedata.normalize("NFC", text)
     text = _INVISIBLE_RE.sub("", text)
+    text = _SYMBOL_BULLET_RE.sub(r"\1- ", text)
     dropped = _FOREIGN_RE.findall(text)
     if dropped:
         chars = "".join(dict.fromkeys("".join(dropped)))

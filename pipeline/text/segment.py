@@ -29,7 +29,7 @@ _DIGIT_WORD = "(?:không|một|hai|ba|bốn|năm|sáu|bảy|tám|chín)"
 _PHONE_COMMA_RE = re.compile(
     rf"(?<!\w)({_DIGIT_WORD}(?: {_DIGIT_WORD}){{2,}}), (?={_DIGIT_WORD}(?: {_DIGIT_WORD}){{2}}(?!\w))"
 )
-_BULLET_START_RE = re.compile(r"^\s*[-+•·∙◦‣⁃▪▫●○■□◆◇►▶▸➢➤➔→✓✔✗–—*\uf000-\uf0ff]+\s")
+_BULLET_START_RE = re.compile(r"^\s*[-+•·∙◦‣⁃–—→*]+\s")
 _ROMAN_HEADING_RE = re.compile(r"^[IVXL]+(?:\s*[.:)]\s*|\s*[-–]\s+)[^\W\d_]{2}")
 _LETTER_RE = re.compile(r"[^\W\d_]")
 _UPPER_RE = re.compile(f"[{re.escape(''.join(ch for ch in map(chr, range(0x41, 0x1F00)) if ch.isupper()))}]")

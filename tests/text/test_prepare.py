@@ -158,3 +158,13 @@ def test_list_items_after_an_unpunctuated_line_are_not_joined() -> None:
         Utterance("giấy tờ tùy thân.", "sentence"),
         Utterance("sổ tiêm chủng.", "paragraph"),
     ]
+
+
+def test_word_bullets_are_bullets_and_symbols_elsewhere_are_dropped(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="pipeline.text.cleanup"):
+        utts = prepare("Cần chuẩn bị:\n\u27a2 Giấy tờ.\n\uf0b7 Sổ tiêm.\n\u25aa Tiền.")
+    assert [u.text for u in utts] == ["Cần chuẩn bị", "Giấy tờ.", "Sổ tiêm.", "Tiền."]
+    assert not caplog.records
+    with caplog.at_level(logging.WARNING, logger="pipeline.text.cleanup"):
+        assert normalize("Đã xong ✅ rồi ❤") == "Đã xong rồi"
+    assert len(caplog.records) == 1
