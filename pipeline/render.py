@@ -34,8 +34,22 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[float], None]
 
-#: Share of the progress bar given to synthesis; the rest is processing and encoding.
-_SYNTH_SHARE = 0.75
+#: The audio chain reports this fraction when its first pass, which consumes the speech as it is
+#: synthesized, is done; until then progress is counted in utterances spoken.
+_FIRST_PASS_SHARE = 0.4
+
+
+def _monotonic(on_progress: ProgressFn | None) -> ProgressFn:
+    """A progress callback that never goes backwards (a fallback restarts the work, not the bar)."""
+    best = 0.0
+
+    def report(fraction: float) -> None:
+        nonlocal best
+        if on_progress is not None and fraction > best:
+            best = fraction
+            on_progress(fraction)
+
+    return report
 
 
 @dataclass(frozen=True)
@@ -204,7 +218,7 @@ def _jingles(settings: Settings) -> dict[str, Path | None]:
 
 def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn | None = None) -> RenderResult:
     text = check_text(req.text, settings)
-    progress = on_progress or (lambda _f: None)
+    progress = _monotonic(on_progress)
     utterances = prepare(text, _lexicon(settings))
     if not utterances:
         raise PipelineError("Văn bản không có chữ nào đọc được (chỉ có ký hiệu hoặc chữ nước ngoài).")
@@ -227,7 +241,7 @@ def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn 
         try:
             blocks = synthesize_utterances(
                 utterances, engine, voice, req.speech_rate, pauses,
-                on_progress=lambda done, total: progress(_SYNTH_SHARE * done / total),
+                on_progress=lambda done, total: progress(_FIRST_PASS_SHARE * done / total),
             )
             report = process_to_mp3(
                 blocks,
@@ -235,7 +249,7 @@ def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn 
                 tmp,
                 settings,
                 **_jingles(settings),
-                on_progress=lambda f: progress(_SYNTH_SHARE + (1 - _SYNTH_SHARE) * f),
+                on_progress=progress,
             )
             chain.mark_ok(engine)
             result = _finish(store, tmp, report, req, key, engine.name, voice, source_sha)
@@ -254,7 +268,7 @@ def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn 
 
 def render_recording(req: RenderRequest, settings: Settings, on_progress: ProgressFn | None = None) -> RenderResult:
     assert req.recording is not None
-    progress = on_progress or (lambda _f: None)
+    progress = _monotonic(on_progress)
     source = Path(req.recording)
     if not source.is_file():
         raise PipelineError(f"Không tìm thấy tệp ghi âm: {source}")
