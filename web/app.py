@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -28,16 +28,17 @@ HERE = Path(__file__).resolve().parent
 BLUEPRINTS = ("auth", "bulletins", "review", "stations", "schedule", "media", "reports", "api", "public")
 
 #: Titles and explanations of the error pages, Vietnamese first.
-ERRORS: dict[int, tuple[str, str]] = {
-    400: ("Yêu cầu không hợp lệ", "Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ. Hãy tải lại trang rồi thử lại."),
-    401: ("Cần đăng nhập", "Bạn cần đăng nhập để làm việc này."),
-    403: ("Không có quyền", "Tài khoản của bạn không có quyền làm việc này."),
-    404: ("Không tìm thấy", "Trang hoặc mục bạn tìm không có, hoặc đã bị xoá."),
-    405: ("Không được phép", "Trang này không nhận kiểu yêu cầu đó."),
-    413: ("Tệp hoặc biểu mẫu quá lớn", "Dữ liệu gửi lên vượt quá giới hạn cho phép."),
-    429: ("Thử quá nhiều lần", "Bạn đã thử quá nhiều lần. Hãy đợi một phút rồi thử lại."),
-    500: ("Lỗi hệ thống", "Đã có lỗi ngoài dự kiến. Việc vừa làm chưa được lưu. Hãy thử lại sau."),
+ERRORS: dict[int, tuple[Any, Any]] = {
+    400: (_l("Yêu cầu không hợp lệ"), _l("Dữ liệu gửi lên không đúng dạng. Hãy tải lại trang rồi thử lại.")),
+    401: (_l("Cần đăng nhập"), _l("Bạn cần đăng nhập để làm việc này.")),
+    403: (_l("Không có quyền"), _l("Tài khoản của bạn không có quyền làm việc này.")),
+    404: (_l("Không tìm thấy"), _l("Trang hoặc mục bạn tìm không có, hoặc đã bị xoá.")),
+    405: (_l("Không được phép"), _l("Trang này không nhận kiểu yêu cầu đó.")),
+    413: (_l("Tệp hoặc biểu mẫu quá lớn"), _l("Dữ liệu gửi lên vượt quá giới hạn cho phép.")),
+    429: (_l("Thử quá nhiều lần"), _l("Bạn đã thử quá nhiều lần. Hãy đợi một phút rồi thử lại.")),
+    500: (_l("Lỗi hệ thống"), _l("Đã có lỗi ngoài dự kiến. Việc vừa làm chưa được lưu. Hãy thử lại sau.")),
 }
+CSRF_MESSAGE = _l("Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ. Hãy tải lại trang rồi gửi lại.")
 
 
 def _secret_key(settings: Settings) -> str:
@@ -68,8 +69,8 @@ def _wants_json() -> bool:
 def _error_response(code: int, message: str | None = None) -> Any:
     title, text = ERRORS.get(code, ERRORS[500])
     if _wants_json():
-        return jsonify({"error": message or _(text), "code": str(code)}), code
-    return render_template("error.html", code=code, title=_(title), text=_(text), message=message), code
+        return jsonify({"error": message or str(text), "code": str(code)}), code
+    return render_template("error.html", code=code, title=str(title), text=str(text), message=message), code
 
 
 def _register_errors(app: Flask) -> None:
@@ -80,7 +81,7 @@ def _register_errors(app: Flask) -> None:
         return _error_response(code)
 
     def csrf_error(_exc: CSRFError) -> Any:
-        return _error_response(400)
+        return _error_response(400, str(CSRF_MESSAGE))
 
     def unexpected(exc: Exception) -> Any:
         log.exception("unhandled error on %s %s", request.method, request.path)
@@ -95,7 +96,7 @@ def _register_errors(app: Flask) -> None:
             try:
                 return _error_response(500)
             except Exception:
-                return Response(ERRORS[500][1], status=500, mimetype="text/plain")
+                return Response(str(ERRORS[500][1]), status=500, mimetype="text/plain")
 
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(CSRFError, csrf_error)

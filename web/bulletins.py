@@ -30,6 +30,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
@@ -52,10 +53,10 @@ bp = Blueprint("bulletins", __name__, url_prefix="/bulletins")
 
 #: Voices offered in the form: "" lets the engine chain choose; the rest are espeak-ng accents.
 VOICES = {
-    "": "Mặc định (theo cấu hình)",
-    "vi": "Giọng Bắc (espeak)",
-    "vi-vn-x-central": "Giọng Trung (espeak)",
-    "vi-vn-x-south": "Giọng Nam (espeak)",
+    "": _l("Mặc định (theo cấu hình)"),
+    "vi": _l("Giọng Bắc (espeak)"),
+    "vi-vn-x-central": _l("Giọng Trung (espeak)"),
+    "vi-vn-x-south": _l("Giọng Nam (espeak)"),
 }
 RATES = ("0.8", "0.9", "1.0", "1.1", "1.2")
 EDITABLE = {BulletinStatus.DRAFT, BulletinStatus.REJECTED}

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -25,7 +26,7 @@ from web.bulletins import drain_later
 
 bp = Blueprint("stations", __name__, url_prefix="/stations")
 
-KIND_LABELS = {"xa": "Xã", "phuong": "Phường", "thi_tran": "Thị trấn"}
+KIND_LABELS = {"xa": _l("Xã"), "phuong": _l("Phường"), "thi_tran": _l("Thị trấn")}
 
 
 def is_online(station: Station, now: datetime | None = None) -> bool:
