@@ -2,7 +2,7 @@
 utterances with the pause that follows each. See README.md in this folder."""
 
 from pipeline.text.check import find_unspeakable
-from pipeline.text.lexicon import Lexicon, LexiconEntry, load_lexicon, parse_lexicon
+from pipeline.text.lexicon import Lexicon, LexiconEntry, load_lexicon, optional_lexicon, parse_lexicon
 from pipeline.text.normalize import normalize
 from pipeline.text.segment import prepare
 
@@ -12,6 +12,7 @@ __all__ = [
     "find_unspeakable",
     "load_lexicon",
     "normalize",
+    "optional_lexicon",
     "parse_lexicon",
     "prepare",
 ]
