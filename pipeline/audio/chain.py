@@ -18,6 +18,7 @@ decoded and metered, which is what the report says; if it still misses the targe
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import tempfile
@@ -54,6 +55,10 @@ MAX_CODEC_LOSS_DB = 2.0
 #: CORRECTION_ATTEMPTS more times) with the make-up gain corrected by the error.
 CORRECTION_THRESHOLD_LU = 0.2
 CORRECTION_ATTEMPTS = 2
+
+
+def _scaled(report: Callable[[float], None], start: float, share: float, fraction: float) -> None:
+    report(start + share * fraction)
 
 
 def _slope(tried: list[tuple[float, float]], predicted: float) -> float:
@@ -249,8 +254,9 @@ def process_to_mp3(blocks: Iterable[npt.ArrayLike], sample_rate: int, dest: Path
         makeup_db += codec_db
         tried: list[tuple[float, float]] = []  # (make-up gain, delivered loudness)
         for attempt in range(1 + CORRECTION_ATTEMPTS):
+            start, share = 0.4 + 0.55 * attempt / (1 + CORRECTION_ATTEMPTS), 0.55 / (1 + CORRECTION_ATTEMPTS)
             limiter = _encode(raw, length, makeup_db, settings, intro_pcm, outro_pcm, dest,
-                              lambda f, k=attempt: report(0.4 + 0.55 * (k + f) / (1 + CORRECTION_ATTEMPTS)))
+                              functools.partial(_scaled, report, start, share))
             result, duration_s = _measure_mp3(dest, settings)
             tried.append((makeup_db, result.integrated))
             error = target - result.integrated

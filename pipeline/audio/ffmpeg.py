@@ -5,6 +5,7 @@ Only container I/O and codecs happen in ffmpeg; all signal processing is ours, o
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -132,7 +133,8 @@ class Mp3Encoder:
     """An ffmpeg/libmp3lame process fed raw mono float32 on stdin, writing an untagged MP3."""
 
     def __init__(self, dest: Path, sample_rate: int, bitrate_kbps: int) -> None:
-        self._errfile = tempfile.TemporaryFile()
+        # Lives as long as the encoder process; closed in close() or abort().
+        self._errfile = tempfile.TemporaryFile()  # noqa: SIM115
         cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-v", "error", "-f", "f32le", "-ar", str(sample_rate),
                "-ac", "1", "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
                "-compression_level", str(LAME_QUALITY),
@@ -149,10 +151,8 @@ class Mp3Encoder:
 
     def close(self) -> None:
         assert self._proc.stdin is not None
-        try:
+        with contextlib.suppress(BrokenPipeError):
             self._proc.stdin.close()
-        except BrokenPipeError:
-            pass
         if self._proc.wait() != 0:
             raise PipelineError(f"Không mã hoá được MP3: {self._error()}")
         self._errfile.close()
@@ -162,10 +162,8 @@ class Mp3Encoder:
             self._proc.kill()
         self._proc.wait()
         if self._proc.stdin is not None and not self._proc.stdin.closed:
-            try:
+            with contextlib.suppress(BrokenPipeError):
                 self._proc.stdin.close()
-            except BrokenPipeError:
-                pass
         self._errfile.close()
 
     def _error(self) -> str:
