@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 #: The playout loop looks again at least this often even when nothing is due (clock changes, new days).
 MAX_IDLE_S = 30.0
 UPLOAD_BATCH = 100
+#: A relay whose stream drops is reconnected for the rest of its window, at most this many times in all.
+RELAY_ATTEMPTS = 3
 #: Acknowledged as-run rows are kept locally this many days.
 ASRUN_KEEP_DAYS = 7
 
@@ -112,6 +114,7 @@ class Agent:
         self._available = self.cache.available()
         self._done = self.asrun.done_keys()
         self._retry_at: dict[str, datetime] = {}
+        self._relay_attempts: dict[str, int] = {}
         self._current: Entry | None = None
         self._interrupted_by: Entry | None = None
         self._interrupt = threading.Event()
@@ -399,6 +402,10 @@ class Agent:
             )
         elif entry.item.kind == "relay":
             self._record(entry, "cut", started, ended, f"luồng tiếp sóng bị ngắt: {problem or outcome.error}")
+            attempts = self._relay_attempts[entry.key] = self._relay_attempts.get(entry.key, 0) + 1
+            if attempts >= RELAY_ATTEMPTS:  # give up on this window rather than flap all hour
+                with self._lock:
+                    self._done.add(entry.key)
         else:
             self._record(entry, "failed", started, ended, f"lỗi thiết bị phát: {outcome.error}")
 

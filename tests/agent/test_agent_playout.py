@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from broadcast.agent.agent import Agent, AgentConfig
+from broadcast.agent.agent import RELAY_ATTEMPTS, Agent, AgentConfig
 from loa import __version__
 from tests.agent.helpers import FakeClock, RecordingPlayer, StationServer, Tone, make_item, make_manifest
 
@@ -340,3 +340,24 @@ def test_the_poll_itself_fetches_an_emergency_file_without_waiting_for_other_dow
     report = agent.poll_manifests()  # the download thread has not run at all
     assert report.downloaded == [tones["e"].sha256]
     assert agent.cache.available() == {tones["e"].sha256}
+
+
+def test_a_relay_that_drops_is_logged_cut_and_reconnected_a_few_times_within_its_window(
+    server: StationServer, tones: dict[str, Tone], cache_dir: Path
+) -> None:
+    server.streams["/short.mp3"] = tones["b"].data  # one second of "radio", then the source is gone
+    relay = {
+        "start": T0.isoformat(), "duration_s": 6.0, "kind": "relay", "title": "Tiếp sóng", "priority": "normal",
+        "sha256": None, "size": 0, "url": "", "stream_url": f"{server.url}/short.mp3",
+    }  # fmt: skip
+    server.publish(make_manifest("XA-01", DAY, 1, [relay]))
+    clock = FakeClock(START)
+    sink = RecordingPlayer(clock)
+    agent = Agent(config(server, cache_dir), sink, clock=clock)
+    agent.sync_once()
+    agent.play_until(T0 + timedelta(seconds=10))
+    rows = agent.asrun.rows()
+    assert [r["status"] for r in rows] == ["cut"] * RELAY_ATTEMPTS
+    assert all("kết thúc sớm" in r["detail"] for r in rows)
+    assert len(sink.aired) == RELAY_ATTEMPTS
+    assert all(abs(len(a.samples) - 44_100) < 0.05 * 44_100 for a in sink.aired)
