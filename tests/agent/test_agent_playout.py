@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from broadcast.agent.agent import RELAY_ATTEMPTS, Agent, AgentConfig
+from broadcast.agent.cache import file_sha256
 from loa import __version__
 from tests.agent.helpers import FakeClock, RecordingPlayer, StationServer, Tone, make_item, make_manifest
 
@@ -361,3 +362,19 @@ def test_a_relay_that_drops_is_logged_cut_and_reconnected_a_few_times_within_its
     assert all("kết thúc sớm" in r["detail"] for r in rows)
     assert len(sink.aired) == RELAY_ATTEMPTS
     assert all(abs(len(a.samples) - 44_100) < 0.05 * 44_100 for a in sink.aired)
+
+
+def test_a_sync_cut_mid_download_resumes_on_the_next_sync(
+    server: StationServer, tones: dict[str, Tone], cache_dir: Path
+) -> None:
+    publish_session(server, tones, "a")
+    a = tones["a"]
+    server.cut_after[a.sha256] = 7_000  # the commune's link drops 7 kB into the file
+    clock = FakeClock(START)
+    agent = Agent(config(server, cache_dir), RecordingPlayer(clock), clock=clock)
+    first = agent.sync_once()
+    assert not first.ok and a.sha256 not in agent.cache.available()
+    assert agent.cache.part_path(a.sha256).stat().st_size == 7_000
+    assert agent.sync_once().ok
+    assert [g[2].get("Range") for g in server.requests_for(a.sha256)] == [None, "bytes=7000-"]
+    assert file_sha256(agent.cache.media_path(a.sha256)) == a.sha256
