@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcast import asrun
 from broadcast import stations as st
 from broadcast.models import Bulletin, MediaFile, RegenRequest
 from loa.cli import cli
@@ -231,20 +231,27 @@ def _loa() -> list[str]:
     return [str(exe)] if exe.exists() else [sys.executable, "-m", "loa"]
 
 
-def test_real_loa_process(db_url: str, engine: object, tmp_path: Path) -> None:
-    """The installed `loa` entry point, as a user runs it (a separate process, real stdout bytes)."""
-    env = {**os.environ, "LOA_DATABASE_URL": db_url, "PYTHONIOENCODING": "utf-8"}
-    csv_copy = tmp_path / "đài.csv"
-    shutil.copyfile(STATIONS_CSV, csv_copy)
-    done = subprocess.run(
-        [*_loa(), "stations", "import", str(csv_copy), "--group", "duc-trong"],
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr.decode()
-    assert "Đã nhập 15 đài" in done.stdout.decode("utf-8")
+def test_real_loa_process(db_url: str, factory: sessionmaker[Session]) -> None:
+    """The installed `loa` entry point as a user runs it: a separate process, real stdout bytes.
+    (One run only: starting `loa` imports every package and takes seconds on a loaded machine.)"""
+    with factory() as s, s.begin():
+        st.import_stations(s, st.parse_stations_csv(STATIONS_CSV.read_text("utf-8")))
+        asrun.record_asrun(
+            s,
+            st.get_station(s, "da-quyn"),
+            [
+                {
+                    "uid": "r1",
+                    "date": "2026-12-01",
+                    "kind": "relay",
+                    "title": "Thời sự VOV1",
+                    "status": "played",
+                    "actual_start": "2026-12-01T06:00:00+07:00",
+                    "actual_end": "2026-12-01T06:15:00+07:00",
+                }
+            ],
+        )
+    env = {**os.environ, "LOA_DATABASE_URL": db_url}
     done = subprocess.run(
         [*_loa(), "report", "asrun", "--from", "2026-12-01", "--to", "2026-12-01", "--format", "csv"],
         env=env,
@@ -253,6 +260,8 @@ def test_real_loa_process(db_url: str, engine: object, tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr.decode()
-    assert done.stdout.startswith(b"\xef\xbb\xbf") and done.stdout.decode("utf-8-sig").startswith(
-        "Mã đài,Tên đài"
-    )
+    assert done.stdout.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(done.stdout.decode("utf-8-sig"))))
+    assert table[0][:2] == ["Mã đài", "Tên đài"]
+    assert table[1][:5] == ["da-quyn", "Xã Đa Quyn", "relay", "", "Thời sự VOV1"]
+    assert table[1][7:10] == ["1", "0", "15.0"]  # aired once, not cut, 15 minutes
