@@ -378,3 +378,18 @@ def test_a_sync_cut_mid_download_resumes_on_the_next_sync(
     assert agent.sync_once().ok
     assert [g[2].get("Range") for g in server.requests_for(a.sha256)] == [None, "bytes=7000-"]
     assert file_sha256(agent.cache.media_path(a.sha256)) == a.sha256
+
+
+def test_after_a_restart_nothing_already_aired_is_aired_again(
+    server: StationServer, tones: dict[str, Tone], cache_dir: Path
+) -> None:
+    publish_session(server, tones)
+    clock = FakeClock(START)
+    first = Agent(config(server, cache_dir), RecordingPlayer(clock), clock=clock)
+    first.sync_once()
+    first.play_until(T0 + timedelta(seconds=tones["a"].duration_s + 0.1))  # "a" aired, then the PC reboots
+    sink = RecordingPlayer(clock)
+    again = Agent(config(server, cache_dir), sink, clock=clock)
+    again.play_until(T0 + timedelta(minutes=10))
+    assert [len(a.samples) for a in sink.aired] == [len(tones["b"].samples), len(tones["c"].samples)]
+    assert [r["title"] for r in again.asrun.rows()] == ["Tin a", "Tin b", "Tin c"]
