@@ -352,6 +352,10 @@ def parse_stations_csv(text: str) -> list[StationRow]:
     return rows
 
 
+def _key(s: SessionLike) -> tuple[str, time, int, date | None]:
+    return (s.weekdays, s.start_time, s.max_minutes, s.on_date)
+
+
 def _group(session: Session, name: str) -> StationGroup:
     name = name.strip()
     if not name:
@@ -371,19 +375,22 @@ def import_stations(
     district: str | None = None,
     actor: str = "",
 ) -> ImportResult:
-    """Create or update stations by code; their weekly sessions become the CSV's.
+    """Create or update stations by code; their sessions become the CSV's.
 
-    One-off sessions already stored are kept; if they now overlap a weekly one, the whole import
-    fails. All in the caller's transaction: an error leaves the database as it was.
+    One-off sessions added since (not in the CSV) are kept; if one now overlaps a session of the
+    CSV, the whole import fails. All in the caller's transaction: an error leaves the database as
+    it was.
     """
     codes = [r.code for r in rows]
     existing = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(codes)))}
+    kept: dict[str, list[BroadcastSession]] = {}
     for r in rows:  # validate everything before changing anything
         st = existing.get(r.code)
         if st is not None:
-            one_offs = [s for s in st.sessions if s.on_date is not None]
+            in_csv = {_key(x) for x in r.sessions}
+            kept[r.code] = [x for x in st.sessions if x.on_date is not None and _key(x) not in in_csv]
             try:
-                check_overlaps([*r.sessions, *one_offs])
+                check_overlaps([*r.sessions, *(x for x in kept[r.code] if x.active)])
             except BroadcastError as exc:
                 raise BroadcastError(f"Đài {r.code} (dòng {r.line}): {exc}") from None
     result = ImportResult(group=group)
@@ -396,7 +403,7 @@ def import_stations(
             result.created.append(r.code)
         else:
             st.name, st.kind = r.name, r.kind
-            for old in [s for s in st.sessions if s.on_date is None]:
+            for old in [x for x in st.sessions if x not in kept[r.code]]:
                 st.sessions.remove(old)
             result.updated.append(r.code)
         if r.district or district:

@@ -144,6 +144,16 @@ def test_reimport_updates_in_place(session: Session, stations: list[str]) -> Non
     assert session.scalar(select(func.count()).select_from(StationGroup)) == 1
 
 
+def test_reimport_of_a_csv_with_one_off_sessions_is_idempotent(session: Session) -> None:
+    text = 'code,name,kind,sessions\nx,Xã X,xa,"Mon-Sat 05:30-06:00; 2026-12-01 19:00-19:30"\n'
+    for _ in range(2):
+        st.import_stations(session, st.parse_stations_csv(text))
+        session.commit()
+    session.expire_all()
+    x = st.get_station(session, "x")
+    assert st.format_sessions(x.sessions) == "Mon-Sat 05:30-06:00; 2026-12-01 19:00-19:30"
+
+
 def test_bad_csv_lists_every_bad_line_and_imports_nothing(session: Session) -> None:
     text = (
         "code,name,kind,sessions\n"
