@@ -191,6 +191,10 @@ class Cache:
                 keep.update(it.sha256 for it in cached.manifest.items if it.sha256)
         for path in list(self.media_dir.glob("*.mp3")) + list(self.media_dir.glob("*.part")):
             if path.stem not in keep:
-                path.unlink(missing_ok=True)
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError as exc:  # e.g. Windows: still open; try again at the next prune
+                    log.warning("chưa xoá được %s: %s", path, exc)
+                    continue
                 removed.append(path)
         return removed
