@@ -26,7 +26,7 @@ from loa.config import Settings
 from pipeline import PIPELINE_VERSION
 from pipeline.audio import decode_file, process_to_mp3, write_tags
 from pipeline.store import MediaStore, file_sha256
-from pipeline.text import Lexicon, load_lexicon, prepare
+from pipeline.text import optional_lexicon, prepare
 from pipeline.tts import EngineError, build_chain, pauses_from_settings, synthesize_utterances
 from pipeline.types import AudioReport, PipelineError
 
@@ -98,17 +98,14 @@ def check_text(text: str | None, settings: Settings) -> str:
     return text
 
 
-def _lexicon(settings: Settings) -> Lexicon | None:
-    return load_lexicon(settings.lexicon_path) if settings.lexicon_path else None
-
-
 def normalize_preview(text: str, settings: Settings) -> str:
     """The "what will be read" text shown beside the original: one line per utterance group."""
     check_text(text, settings)
     out: list[str] = []
     line: list[str] = []
-    for u in prepare(text, _lexicon(settings)):
-        line.append(u.text + ("," if u.boundary == "comma" else "."))
+    for u in prepare(text, optional_lexicon(settings.lexicon_path)):
+        mark = "" if u.text[-1:] in ".!?…,;:" else ("," if u.boundary == "comma" else ".")
+        line.append(u.text + mark)
         if u.boundary in ("paragraph", "heading"):
             out.append(" ".join(line))
             line = []
@@ -219,9 +216,7 @@ def _jingles(settings: Settings) -> dict[str, Path | None]:
 def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn | None = None) -> RenderResult:
     text = check_text(req.text, settings)
     progress = _monotonic(on_progress)
-    utterances = prepare(text, _lexicon(settings))
-    if not utterances:
-        raise PipelineError("Văn bản không có chữ nào đọc được (chỉ có ký hiệu hoặc chữ nước ngoài).")
+    utterances = prepare(text, optional_lexicon(settings.lexicon_path))  # raises on text with nothing speakable
     spoken = "\n".join(f"{u.boundary}\t{u.text}" for u in utterances)
     source_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     store = MediaStore(settings.media_dir)

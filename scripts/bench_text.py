@@ -1,4 +1,4 @@
-"""Speed of the normalizer: python tests/text/bench_text.py (prints figures, asserts nothing)."""
+"""Speed of the normalizer: python scripts/bench_text.py (prints figures, asserts nothing)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipeline.text import normalize, prepare
 
-SAMPLES = Path(__file__).resolve().parents[2] / "media" / "samples"
+SAMPLES = Path(__file__).resolve().parents[1] / "media" / "samples"
 
 
 def best_of(n: int, func, text: str) -> float:  # type: ignore[no-untyped-def]
