@@ -78,7 +78,10 @@ class Clock:
     offset: timedelta = timedelta(0)
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
+        """Aware UTC, in whole milliseconds: the planner's and the manifests' resolution, so an
+        emergency placed "at now" starts exactly at the ``now`` it was given, not a fraction before."""
+        t = datetime.now(UTC) + self.offset
+        return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
     @classmethod
     def from_env(cls, tz: tzinfo, env: Mapping[str, str] | None = None) -> Clock:
@@ -462,13 +465,13 @@ class SchedulerDaemon:
     # -- ways to run --
 
     def once(self) -> tuple[NightlyOutcome | None, int]:
-        """Catch up the current night (if it has not run) and drain the outbox once."""
+        """Drain the outbox once, then catch up the current night if it has not run."""
         done = threading.Event()
         keeper = threading.Thread(target=self._keep_leases, args=(done,), name="loa-lease", daemon=True)
         keeper.start()
         try:
+            handled = self.drain("once")  # emergencies first
             outcome = self.nightly("once")
-            handled = self.drain("once")
         finally:
             done.set()
             keeper.join()
@@ -481,7 +484,7 @@ class SchedulerDaemon:
                 "memory": MemoryJobStore(),
             },
             # nightly, drain and watch may all run at once: an emergency must not wait for the night.
-            executors={"default": ThreadPoolExecutor(3)},
+            executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=self.tz,
         )

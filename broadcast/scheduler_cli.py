@@ -28,16 +28,19 @@ def _install_stop_handlers(stop: threading.Event) -> None:
 
 @click.command("scheduler")
 @click.option("--once", is_flag=True,
-              help="Run the catch-up (tonight's generation, if it has not run) and drain the regeneration "
-                   "queue once, then exit. Exit code 1 if a station failed.")
+              help="Drain the regeneration queue once and run tonight's generation if it has not run "
+                   "yet, then exit. Exit code 1 if a station failed.")
 @click.option("--at", "at", metavar="HH:MM", default=None,
               help="Local time of the nightly run (default: setting nightly_time, 00:05).")
 @click.option("--drain-every", type=float, default=2.0, show_default=True, metavar="SECONDS",
+              envvar="LOA_SCHEDULER_DRAIN_S", show_envvar=True,
               help="How often approved, changed or withdrawn bulletins (and emergencies) are turned into "
                    "new playlists.")
 @click.option("--watch-every", type=float, default=60.0, show_default=True, metavar="SECONDS",
+              envvar="LOA_SCHEDULER_WATCH_S", show_envvar=True,
               help="How often the daemon checks that tonight's run happened (catch-up after a crash).")
 @click.option("--lease", type=float, default=60.0, show_default=True, metavar="SECONDS",
+              envvar="LOA_SCHEDULER_LEASE_S", show_envvar=True,
               help="A run not heard from for this long is taken over by another daemon.")
 @click.pass_obj
 def scheduler_command(settings: Settings, once: bool, at: str | None, drain_every: float,

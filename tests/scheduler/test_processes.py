@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,7 @@ from broadcast import bulletins
 from broadcast.db import session_factory, session_scope
 from broadcast.models import Playlist, RegenRequest, SchedulerRun, Station
 from broadcast.playlist_files import manifest_etag
+from loa.cli import cli
 from loa.config import Settings
 from tests.scheduler import seed
 
@@ -158,11 +160,19 @@ def test_sigkill_mid_run_then_restart_completes_the_night(
     assert 0 < at_kill < total, "the kill must land mid-run for this test to mean anything"
     assert nightly_runs(f) == [(DAY, "running")]
 
+    # Restarted, it takes the dead run over once its lease lapses; a SIGTERM mid-run stops it cleanly
+    # between two stations and frees the night for the next start.
     second = daemons(*FAST)
-    wait_for(lambda: run_done(f, DAY), 40, "the night to be redone", second)
+    wait_for(lambda: nightly_runs(f)[-1:] == [(DAY, "running")] and len(nightly_runs(f)) == 2, 30,
+             "the takeover", second)
     assert second.stop() == 0
     assert "scheduler stopped" in second.output()
-    assert nightly_runs(f) == [(DAY, "abandoned"), (DAY, "ok")]
+    assert nightly_runs(f) == [(DAY, "abandoned"), (DAY, "interrupted")]
+
+    third = daemons(*FAST)
+    wait_for(lambda: run_done(f, DAY), 40, "the night to be redone", third)
+    assert third.stop() == 0
+    assert nightly_runs(f) == [(DAY, "abandoned"), (DAY, "interrupted"), (DAY, "ok")]
     assert stored() == total  # everything, and nothing twice: a rerun of an unchanged day adds no version
     assert_consistent(f, settings, codes, days_from(DAY, 3))
 
@@ -193,18 +203,16 @@ def test_restart_across_midnight_runs_each_night_exactly_once(
     # The stored nightly job survived the restarts as it was (real time has not reached 00:05 yet).
     assert jobs(engine)["nightly"] == stored_jobs["nightly"]
 
-    # A later restart the same night runs nothing.
-    once = subprocess.run([sys.executable, "-m", "loa", "scheduler", "--once"], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "LOA_FAKE_NOW": f"{nxt}T00:30:00"}, timeout=60)
-    assert once.returncode == 0, once.stderr
-    assert "đã chạy rồi" in once.stdout
+    # A later start the same night runs nothing (--once in-process: same code, no process start-up).
+    once = CliRunner().invoke(cli, ["scheduler", "--once"], env={"LOA_FAKE_NOW": f"{nxt}T00:30:00"})
+    assert once.exit_code == 0, once.output
+    assert "đã chạy rồi" in once.output
     assert nightly_runs(f) == [(DAY, "ok"), (nxt, "ok")]
 
     # Down for two nights: one catch-up, for today, and today's playlist exists.
     later = DAY + timedelta(days=4)
-    once = subprocess.run([sys.executable, "-m", "loa", "scheduler", "--once"], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "LOA_FAKE_NOW": f"{later}T08:00:00"}, timeout=60)
-    assert once.returncode == 0, once.stderr
+    once = CliRunner().invoke(cli, ["scheduler", "--once"], env={"LOA_FAKE_NOW": f"{later}T08:00:00"})
+    assert once.exit_code == 0, once.output
     assert nightly_runs(f) == [(DAY, "ok"), (nxt, "ok"), (later, "ok")]
     assert_consistent(f, settings, codes, days_from(DAY, 4) + days_from(later, 3))
     with session_scope(f) as s:

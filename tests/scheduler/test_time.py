@@ -41,6 +41,7 @@ def test_clock_from_env() -> None:
     expected = datetime(2026, 11, 26, 23, 59, 50, tzinfo=VN)
     assert abs((clock.now() - expected).total_seconds()) < 5
     assert clock.now().tzinfo is not None
+    assert clock.now().microsecond % 1000 == 0  # the planner's resolution
     utc = Clock.from_env(VN, {"LOA_FAKE_NOW": "2026-11-26T16:59:50+00:00"})
     assert abs((utc.now() - expected).total_seconds()) < 5
     with pytest.raises(SchedulerError, match="LOA_FAKE_NOW"):
