@@ -195,7 +195,11 @@ def session_group() -> None:
 @click.argument("code")
 @click.argument("window")
 @click.option(
-    "--date", "on_date", type=DATE, help="One-off session on this date (WINDOW is then HH:MM-HH:MM)."
+    "--date",
+    "on_date",
+    type=DATE,
+    metavar="YYYY-MM-DD",
+    help="One-off session on this date (WINDOW is then HH:MM-HH:MM).",
 )
 @click.option("--name", default="", help="A label, e.g. 'Phiên sáng'.")
 @click.pass_obj
@@ -259,12 +263,24 @@ def _render_and_report(settings: Settings, bulletin_id: int) -> None:
 
 @bulletin_group.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--title", required=True, help="Title (also read out and written in the MP3 tags).")
+@click.option("--title", required=True, help="Title, shown in lists and written in the MP3 tags.")
 @click.option(
     "--priority", type=click.Choice([p.value for p in Priority]), default="normal", show_default=True
 )
-@click.option("--from", "valid_from", type=DATE, help="First day on air (YYYY-MM-DD). Default: today.")
-@click.option("--to", "valid_to", type=DATE, help="Last day on air (YYYY-MM-DD). Default: the --from day.")
+@click.option(
+    "--from",
+    "valid_from",
+    type=DATE,
+    metavar="YYYY-MM-DD",
+    help="First day on air (YYYY-MM-DD). Default: today.",
+)
+@click.option(
+    "--to",
+    "valid_to",
+    type=DATE,
+    metavar="YYYY-MM-DD",
+    help="Last day on air (YYYY-MM-DD). Default: the --from day.",
+)
 @click.option("--plays", type=int, default=1, show_default=True, help="Plays per day.")
 @click.option(
     "--station", "stations", multiple=True, help="Target station code (repeat, or comma-separated)."
@@ -519,8 +535,12 @@ def report_group() -> None:
 
 
 @report_group.command("asrun")
-@click.option("--from", "date_from", type=DATE, required=True, help="First day (YYYY-MM-DD).")
-@click.option("--to", "date_to", type=DATE, required=True, help="Last day (YYYY-MM-DD).")
+@click.option(
+    "--from", "date_from", type=DATE, metavar="YYYY-MM-DD", required=True, help="First day (YYYY-MM-DD)."
+)
+@click.option(
+    "--to", "date_to", type=DATE, metavar="YYYY-MM-DD", required=True, help="Last day (YYYY-MM-DD)."
+)
 @click.option("--station", "station_code", help="Only this station.")
 @click.option(
     "--format", "fmt", type=click.Choice(["csv", "table", "json"]), default="table", show_default=True
