@@ -1,0 +1,257 @@
+"""The panel in a real browser: Debian's Chromium driven by Playwright, against the app served on
+a loopback port with real background jobs. Screenshots go to test-artifacts/screenshots/.
+
+One scenario, in order, like a district's morning: an editor writes and previews a bulletin and
+submits it; a reviewer approves it; an operator finds it in a station's schedule; a reviewer sends
+an emergency; an operator exports the report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+from playwright.sync_api import expect
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from broadcast import security, stations
+from broadcast.asrun import record_asrun
+from broadcast.db import session_scope
+from broadcast.models import Bulletin, BulletinStatus, Role, Station, User
+from loa import config
+from pipeline.jobs import ThreadJobQueue
+from web.app import create_app
+from web.i18n import today
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "test-artifacts" / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+PASSWORD = "mat-khau-trinh-duyet"
+TZ = "Asia/Ho_Chi_Minh"
+TITLE = "Thông báo lịch tiêm chủng tháng 12"
+STATION = "hiep-an"  # Xã Hiệp An, from the district's sample list
+
+
+@dataclass
+class Site:
+    url: str
+    app: object
+    settings: config.Settings
+
+    def session(self):  # type: ignore[no-untyped-def]
+        return session_scope(self.app.extensions["loa_sessions"])  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    # argon2 is slow on purpose; light parameters keep the logins quick (same code path).
+    mp = pytest.MonkeyPatch()
+    mp.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    data = tmp_path_factory.mktemp("browser") / "loa-data"
+    settings = config.load(data_dir=data, engine_order=("espeak",), secret_key="browser-test")
+    jobs = ThreadJobQueue(workers=2)
+    app = create_app(settings, jobs=jobs)
+    with session_scope(app.extensions["loa_sessions"]) as s:
+        csv_text = (ROOT / "media" / "samples" / "stations-duc-trong.csv").read_text("utf-8")
+        stations.import_stations(s, stations.parse_stations_csv(csv_text), group="Huyện Đức Trọng")
+        for role in ("editor", "reviewer", "operator", "admin"):
+            s.add(User(username=role, full_name=f"Cán bộ {role}", role=Role(role),
+                       password_hash=security.hash_password(PASSWORD)))
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield Site(f"http://127.0.0.1:{server.server_port}", app, settings)
+    finally:
+        server.shutdown()
+        jobs.shutdown()
+        mp.undo()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium) "
+                    "to run the browser tests.")
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def login(browser, site: Site, role: str):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True, locale="vi-VN")
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(site.url + "/")
+    assert page.url.endswith("/login")
+    page.fill("input[name=username]", role)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()[:500]
+    page.js_errors = errors  # checked at the end of each test
+    return page
+
+
+def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def schedule_day() -> datetime:
+    """Tomorrow, or the day after if tomorrow is a Sunday (the sample stations rest on Sundays)."""
+    day = today(TZ) + timedelta(days=1)
+    return day if day.isoweekday() != 7 else day + timedelta(days=1)
+
+
+def test_login_page_and_wrong_password(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = ctx.new_page()
+    page.goto(site.url + "/")
+    assert page.url.endswith("/login") and page.locator("h1").inner_text() == "Đăng nhập"
+    page.fill("input[name=username]", "editor")
+    page.fill("input[name=password]", "sai-mat-khau")
+    page.click("button[type=submit]")
+    assert "Sai tên đăng nhập hoặc mật khẩu." in page.locator(".errors").inner_text()
+    shot(page, "01-login-error")
+    ctx.close()
+
+
+def test_editor_writes_previews_and_submits(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
+    page = login(browser, site, "editor")
+    page.click("text=Viết bản tin mới")
+    page.fill("input[name=title]", TITLE)
+    page.fill("textarea[name=body]",
+              "Ngày 05/12/2026, lúc 7h30, Trạm Y tế xã tổ chức tiêm chủng cho trẻ dưới 5 tuổi.\n"
+              "Đề nghị phụ huynh mang theo sổ tiêm chủng.")
+    page.click("#normalize")
+    expect(page.locator("#normalized")).to_contain_text("bảy giờ ba mươi", timeout=15_000)
+    page.check("input[name=target_kind][value=stations]")
+    page.check(f"input[name=stations][value={STATION}]")
+    page.fill("input[name=plays_per_day]", "2")
+    page.fill("input[name=valid_to]", (today(TZ) + timedelta(days=7)).isoformat())
+    shot(page, "02-bulletin-form")
+    page.click("button[name=action][value=save]")
+    page.wait_for_url("**/bulletins/*")
+    assert "Đã lưu bản nháp." in page.content()
+
+    page.click("text=Tạo âm thanh nghe thử")
+    page.wait_for_selector("#preview .player audio", timeout=60_000)
+    page.wait_for_function(
+        "() => { const a = document.querySelector('#preview audio'); return a && a.readyState >= 1 && a.duration > 0; }",
+        timeout=30_000,
+    )
+    duration = page.evaluate("document.querySelector('#preview audio').duration")
+    assert duration > 2.0
+    assert page.locator(".preview-status").inner_text() == "Đã tạo xong âm thanh."
+    shot(page, "03-bulletin-preview")
+
+    page.click("form[action$='/submit'] button")
+    page.wait_for_load_state()
+    assert "Đã gửi bản tin đi duyệt." in page.content()
+    with site.session() as s:
+        b = s.scalar(select(Bulletin).where(Bulletin.title == TITLE))
+        assert b is not None and b.status == BulletinStatus.SUBMITTED and b.media_sha256
+    assert page.js_errors == []
+
+
+def test_reviewer_approves_and_operator_sees_the_schedule(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
+    page = login(browser, site, "reviewer")
+    assert page.url.endswith("/review/")
+    page.click(f"text={TITLE}")
+    assert page.locator("pre.normalized").inner_text().count("bảy giờ ba mươi") == 1
+    shot(page, "04-review")
+    page.fill("form[action$='/approve'] input[name=comment]", "Đồng ý phát")
+    page.click("form[action$='/approve'] button")
+    page.wait_for_load_state()
+    assert "Đã duyệt bản tin" in page.content()
+    # the bulletin page follows the render + playlist job, then shows the player
+    page.wait_for_selector("#preview .preview-status:has-text('Đã tạo xong âm thanh.')", timeout=60_000)
+    assert page.js_errors == []
+
+    op = login(browser, site, "operator")
+    day = schedule_day()
+    op.goto(f"{site.url}/schedule/?station={STATION}&date={day.isoformat()}")
+    op.wait_for_selector("svg.timeline")
+    assert TITLE in op.locator("main").inner_text()
+    assert op.locator("svg.timeline .item.bulletin").count() >= 2  # 2 plays a day
+    shot(op, "05-schedule")
+    assert op.js_errors == []
+
+
+def test_reviewer_sends_an_emergency(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
+    page = login(browser, site, "reviewer")
+    page.click("header >> text=Phát khẩn cấp")
+    page.fill("input[name=title]", "Cảnh báo lũ quét")
+    page.fill("textarea[name=body]", "Mưa lớn, nguy cơ lũ quét. Bà con vùng trũng di chuyển đến nơi an toàn ngay.")
+    page.check("input[name=target_kind][value=stations]")
+    page.check(f"input[name=stations][value={STATION}]")
+    page.click("text=Tiếp tục: xác nhận")
+    page.wait_for_url("**/emergency")
+    assert page.locator("h1").inner_text() == "Xác nhận phát khẩn cấp"
+    shot(page, "06-emergency-confirm")
+    page.click("text=Xác nhận: phát khẩn cấp ngay")
+    page.wait_for_load_state()
+    assert "Đã phát lệnh khẩn cấp." in page.content()
+    page.wait_for_selector("#preview .preview-status:has-text('Đã tạo xong âm thanh.')", timeout=60_000)
+
+    op = login(browser, site, "operator")
+    op.goto(f"{site.url}/schedule/?station={STATION}&date={today(TZ).isoformat()}")
+    assert "Cảnh báo lũ quét" in op.locator("main").inner_text()
+    assert op.locator(".badge.prio-emergency").count() >= 1
+    shot(op, "07-schedule-emergency")
+    assert page.js_errors == [] and op.js_errors == []
+
+
+def test_operator_exports_the_report(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
+    start = datetime.now(UTC) - timedelta(days=1)
+    with site.session() as s:
+        for code, minutes in ((STATION, 14), ("lien-nghia", 6), ("ta-hine", 9)):
+            st = s.scalar(select(Station).where(Station.code == code))
+            assert st is not None, code
+            record_asrun(s, st, [{
+                "uid": f"{code}-r1", "date": start.astimezone().date().isoformat(), "kind": "bulletin",
+                "title": TITLE, "actual_start": start.isoformat(),
+                "actual_end": (start + timedelta(minutes=minutes)).isoformat(), "status": "played",
+            }])
+    page = login(browser, site, "operator")
+    page.click("header >> text=Báo cáo")
+    page.wait_for_selector("svg.chart")
+    chart = page.locator("svg.chart").inner_html()
+    assert "Xã Hiệp An" in chart and "14,0 phút" in chart
+    shot(page, "08-report")
+    with page.expect_download() as info:
+        page.click("text=Tải CSV")
+    path = info.value.path()
+    rows = list(csv.reader(io.StringIO(Path(path).read_bytes().decode("utf-8-sig"))))
+    assert rows[0][0] == "Mã đài" and {r[0] for r in rows[1:]} == {STATION, "lien-nghia", "ta-hine"}
+    assert page.js_errors == []
+
+
+def test_english_toggle(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
+    page = login(browser, site, "admin")
+    page.click("text=English")
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "Awaiting review" in page.content() or "Bulletins awaiting review" in page.content()
+    shot(page, "09-english")
