@@ -330,7 +330,6 @@ class SchedulerDaemon:
         self._held: set[str] = set()
         self._lost: set[str] = set()
         self._claims_lock = threading.Lock()
-        self._scheduler: BackgroundScheduler | None = None
 
     # -- claims held by this process, renewed by a keeper thread --
 
@@ -431,14 +430,22 @@ class SchedulerDaemon:
                outcome.status, outcome.playlists, len(outcome.errors))
         return outcome
 
-    def has_pending_requests(self) -> bool:
+    def pending_stations(self) -> list[str] | None:
+        """Stations named by pending RegenRequests (``["*"]`` if one is for every station); None if
+        there is nothing to do. Read before draining, for the run log."""
         with session_scope(self.factory) as s:
-            return s.scalar(select(RegenRequest.id).where(RegenRequest.done_at.is_(None)).limit(1)) is not None
+            rows = list(s.scalars(select(RegenRequest.station_codes).where(RegenRequest.done_at.is_(None))))
+        if not rows:
+            return None
+        if any(codes is None for codes in rows):
+            return ["*"]
+        return sorted({c for codes in rows if codes for c in codes})
 
     def drain(self, trigger: str = "interval") -> int:
         """Process the RegenRequest outbox; returns the number of requests handled. Never raises."""
         try:
-            if not self.has_pending_requests() or not self._claim(DRAIN_LOCK, None):
+            stations = self.pending_stations()
+            if stations is None or not self._claim(DRAIN_LOCK, None):
                 return 0
         except Exception:
             log.exception("regen: could not look at the outbox")
@@ -446,9 +453,13 @@ class SchedulerDaemon:
         run_id: int | None = None
         status, handled, errors = "ok", 0, None
         try:
-            run_id = start_run(self.factory, job="regen", trigger=trigger, owner=self.owner)
+            now = self.clock.now()
+            # The drain covers today and the days_ahead days after it, like a night.
+            dates = nightly_dates(now.astimezone(self.tz).date(), self.settings.days_ahead)
+            run_id = start_run(self.factory, job="regen", trigger=trigger, owner=self.owner, dates=dates,
+                               stations=stations)
             with self._gen_lock, session_scope(self.factory) as s:
-                handled = self._drain_requests(s, self.settings, now=self.clock.now())
+                handled = self._drain_requests(s, self.settings, now=now)
         except Exception as exc:
             log.exception("regen: draining the outbox failed")
             status, errors = "error", {"*": f"{type(exc).__name__}: {exc}"}
@@ -459,7 +470,7 @@ class SchedulerDaemon:
         except Exception:
             log.exception("regen: could not record the end of the run")
         if status == "ok":
-            log.info("regen: %d requests handled", handled)
+            log.info("regen: %d requests handled for %s", handled, ", ".join(stations))
         return handled
 
     # -- ways to run --
@@ -518,7 +529,7 @@ class SchedulerDaemon:
         done = threading.Event()
         keeper = threading.Thread(target=self._keep_leases, args=(done,), name="loa-lease", daemon=True)
         keeper.start()
-        scheduler = self._scheduler = self.build_scheduler()
+        scheduler = self.build_scheduler()
         scheduler.start(paused=True)
         try:
             self.sync_jobs(scheduler)

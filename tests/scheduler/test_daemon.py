@@ -175,16 +175,18 @@ def test_outbox_is_drained_only_when_there_is_work(settings: Settings, engine: E
     assert d.drain() == 2
     assert abs((calls[0] - _clock("2026-11-26T10:00:00").now()).total_seconds()) < 5  # the daemon's clock
     (run,) = _runs(engine, "regen")
-    assert (run.status, run.requests) == ("ok", 2)
+    assert (run.status, run.requests, run.stations) == ("ok", 2, ["*"])
+    assert run.dates == ["2026-11-26", "2026-11-27", "2026-11-28"]
     assert d.drain() == 0
     # A failing drain is recorded and the lock is released for the next tick.
     with session_scope(d.factory) as s:
-        s.add(RegenRequest(reason="x"))
+        s.add(RegenRequest(reason="x", station_codes=["B", "A"]))
+        s.add(RegenRequest(reason="y", station_codes=["A"]))
     d._drain_requests = lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom"))
     assert d.drain() == 0
-    assert _runs(engine, "regen")[-1].status == "error"
+    assert (_runs(engine, "regen")[-1].status, _runs(engine, "regen")[-1].stations) == ("error", ["A", "B"])
     d._drain_requests = drain
-    assert d.drain() == 1
+    assert d.drain() == 2
 
 
 def _job_rows(engine: Engine) -> dict[str, float]:
