@@ -128,7 +128,7 @@ def stations_import(
         text = file.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise click.ClickException(
-            f"Tệp '{file.name}' không phải UTF-8: hãy lưu CSV với mã hóa UTF-8."
+            f"Tệp '{file.name}' không phải UTF-8: trong Excel chọn Lưu thành > 'CSV UTF-8 (Comma delimited)'."
         ) from None
     with _scope(settings) as session:
         rows = st.parse_stations_csv(text)

@@ -263,9 +263,13 @@ def check_overlaps(sessions: Sequence[SessionLike]) -> None:
 
 
 def parse_stations_csv(text: str) -> list[StationRow]:
-    """Read a station CSV. Raises CsvErrors listing every bad line (line numbers as in an editor)."""
+    """Read a station CSV (',' or, as Excel writes it in Vietnamese, ';' between columns).
+    Raises CsvErrors listing every bad line (line numbers as in an editor)."""
     text = text.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # Excel in a Vietnamese locale (decimal comma) saves CSV with ';' between columns.
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
         header = next(reader)
     except StopIteration:

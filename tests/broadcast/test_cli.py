@@ -74,6 +74,10 @@ def test_bad_csv_lists_every_line_and_imports_nothing(
     res = run("stations", "import", str(bad))
     assert res.exit_code == 1
     assert "2 dòng lỗi" in res.stderr and "dòng 4: loại đài 'huyen'" in res.stderr and "dòng 9:" in res.stderr
+    ansi = tmp_path / "ansi.csv"
+    ansi.write_bytes(STATIONS_CSV.read_text("utf-8").encode("cp1258", errors="replace"))
+    res = run("stations", "import", str(ansi))
+    assert res.exit_code == 1 and "CSV UTF-8" in res.stderr
     with factory() as s:
         assert count_rows(s)["stations"] == 0
 

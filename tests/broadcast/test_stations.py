@@ -185,6 +185,14 @@ def test_bad_csv_lists_every_bad_line_and_imports_nothing(session: Session) -> N
     assert count_rows(session) == before
 
 
+def test_excel_semicolon_csv() -> None:
+    """Excel with Vietnamese regional settings separates columns with ';'."""
+    rows = st.parse_stations_csv(
+        'code;name;kind;sessions\r\nhiep-an;Xã Hiệp An;xa;"Mon-Sat 05:30-06:00; Mon-Sat 17:00-17:45"\r\n'
+    )
+    assert [(r.code, r.name, len(r.sessions)) for r in rows] == [("hiep-an", "Xã Hiệp An", 2)]
+
+
 def test_csv_header_problems() -> None:
     with pytest.raises(CsvErrors, match="thiếu cột sessions"):
         st.parse_stations_csv("code,name,kind\nx,X,xa\n")
