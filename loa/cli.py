@@ -6,12 +6,48 @@ this module only puts them under one group and sets up logging and settings.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
 import click
 
 from loa import __version__, config
+
+#: Where each command lives. Modules are imported only when their command runs (or for the
+#: help listing), so ``loa agent`` does not pay for scipy and ``loa render`` not for Flask.
+COMMANDS: dict[str, str] = {
+    "text": "pipeline.text.cli",
+    "voices": "pipeline.tts.cli",
+    "audio": "pipeline.audio.cli",
+    "render": "pipeline.cli",
+    "stations": "broadcast.cli",
+    "bulletin": "broadcast.cli",
+    "report": "broadcast.cli",
+    "db": "broadcast.cli",
+    "playlist": "broadcast.playlist_cli",
+    "scheduler": "broadcast.scheduler_cli",
+    "agent": "broadcast.agent.cli",
+    "serve": "web.cli",
+    "demo": "web.cli",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use (click's documented lazy pattern)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMANDS.get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(module_name)
+        for command in module.commands:
+            if command.name == cmd_name:
+                return command  # type: ignore[no-any-return]
+        raise RuntimeError(f"{module_name} does not define the command {cmd_name!r}")
 
 
 def _setup_logging(verbose: int) -> None:
@@ -23,7 +59,7 @@ def _setup_logging(verbose: int) -> None:
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 @click.version_option(__version__, prog_name="loa")
 @click.pass_context
@@ -39,24 +75,6 @@ def cli(ctx: click.Context, verbose: int) -> None:
         ctx.obj = config.load()
     except config.ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
-
-
-def _register() -> None:
-    from broadcast import cli as broadcast_cli
-    from broadcast import playlist_cli, scheduler_cli
-    from broadcast.agent import cli as agent_cli
-    from pipeline import cli as pipeline_cli
-    from pipeline.audio import cli as audio_cli
-    from pipeline.text import cli as text_cli
-    from pipeline.tts import cli as tts_cli
-    from web import cli as web_cli
-
-    for module in (text_cli, tts_cli, audio_cli, pipeline_cli, broadcast_cli, playlist_cli, scheduler_cli, agent_cli, web_cli):
-        for command in module.commands:
-            cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:
