@@ -249,7 +249,7 @@ def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn 
             chain.mark_ok(engine)
             result = _finish(store, tmp, report, req, key, engine.name, voice, source_sha)
         except EngineError as exc:
-            log.warning("engine %s failed, trying the next one: %s", engine.name, exc)
+            log.info("engine %s failed, trying the next one: %s", engine.name, exc)
             chain.mark_failed(engine, exc)
             failures.append(f"{engine.name}: {exc}")
             continue
