@@ -331,19 +331,40 @@ def asrun_report(
     )
 
 
+def _add(t: ReportRow, r: ReportRow) -> None:
+    t.planned += r.planned
+    t.aired += r.aired
+    t.cut += r.cut
+    t.minutes = round(t.minutes + r.minutes, 1)
+    t.skipped += r.skipped
+    t.failed += r.failed
+    t.misses += r.misses
+
+
 def station_totals(rows: Iterable[ReportRow]) -> list[ReportRow]:
     """One row per station summing its programmes (kind "total")."""
     out: dict[str, ReportRow] = {}
     for r in rows:
-        t = out.setdefault(r.station_code, ReportRow(r.station_code, r.station_name, "total", None, "", ""))
-        t.planned += r.planned
-        t.aired += r.aired
-        t.cut += r.cut
-        t.minutes = round(t.minutes + r.minutes, 1)
-        t.skipped += r.skipped
-        t.failed += r.failed
-        t.misses += r.misses
+        _add(
+            out.setdefault(r.station_code, ReportRow(r.station_code, r.station_name, "total", None, "", "")),
+            r,
+        )
     return list(out.values())
+
+
+def programme_totals(rows: Iterable[ReportRow]) -> list[ReportRow]:
+    """One row per bulletin (or relay/jingle) summing every station: the district-wide view.
+    ``station_code`` holds the number of stations that aired it at least once."""
+    out: dict[Key, ReportRow] = {}
+    aired_at: dict[Key, int] = defaultdict(int)
+    for r in rows:
+        k = _key(r.kind, r.bulletin_id, r.title)
+        _add(out.setdefault(k, ReportRow("", "", r.kind, r.bulletin_id, r.title, r.priority)), r)
+        aired_at[k] += r.aired > 0
+    for k, t in out.items():
+        t.station_code = str(aired_at[k])
+    kind_order = {k: i for i, k in enumerate(KINDS)}
+    return sorted(out.values(), key=lambda t: (kind_order.get(t.kind, 9), t.bulletin_id or 0, t.title))
 
 
 # --- output formats ----------------------------------------------------------------------------
@@ -396,26 +417,21 @@ def report_json(rows: Sequence[ReportRow], date_from: date, date_to: date) -> st
         "to": date_to.isoformat(),
         "rows": [asdict(r) for r in rows],
         "stations": [asdict(r) for r in station_totals(rows)],
+        "programmes": [
+            {
+                **{k: v for k, v in asdict(r).items() if k not in ("station_code", "station_name")},
+                "stations_aired": int(r.station_code),
+            }
+            for r in programme_totals(rows)
+        ],
     }
     return json.dumps(doc, ensure_ascii=False, indent=2)
 
 
-def report_table(rows: Sequence[ReportRow]) -> str:
-    """A plain-text table for the terminal, with a total line after each station."""
-    cols = ["station_code", "bulletin_id", "title", "planned", "aired", "minutes", "misses"]
-    heads = ["Đài", "Bản tin", "Tiêu đề", "Kế hoạch", "Đã phát", "Phút", "Không phát"]
-    lines: list[list[str]] = []
-    totals = {t.station_code: t for t in station_totals(rows)}
-    for i, r in enumerate(rows):
-        title = r.title if len(r.title) <= 40 else r.title[:39] + "…"
-        lines.append([_cell(getattr(r, c)) if c != "title" else title for c in cols])
-        if i + 1 == len(rows) or rows[i + 1].station_code != r.station_code:
-            t = totals[r.station_code]
-            lines.append(["", "", "Tổng", str(t.planned), str(t.aired), _cell(t.minutes), str(t.misses)])
+def _text_table(heads: list[str], lines: list[list[str]], numeric: set[int]) -> list[str]:
     widths = [
         max(len(h), *(len(line[i]) for line in lines)) if lines else len(h) for i, h in enumerate(heads)
     ]
-    numeric = {3, 4, 5, 6}
 
     def fmt(cells: list[str]) -> str:
         return "  ".join(
@@ -423,6 +439,43 @@ def report_table(rows: Sequence[ReportRow]) -> str:
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         ).rstrip()
 
-    out = [fmt(heads), fmt(["-" * w for w in widths])]
-    out.extend(fmt(line) for line in lines)
+    return [fmt(heads), fmt(["-" * w for w in widths]), *(fmt(line) for line in lines)]
+
+
+def _short(title: str) -> str:
+    return title if len(title) <= 40 else title[:39] + "…"
+
+
+def report_table(rows: Sequence[ReportRow]) -> str:
+    """Plain-text tables for the terminal: per station (with a total line after each station),
+    then per bulletin over the whole district."""
+    cols = ["station_code", "bulletin_id", "title", "planned", "aired", "minutes", "misses"]
+    lines: list[list[str]] = []
+    totals = {t.station_code: t for t in station_totals(rows)}
+    for i, r in enumerate(rows):
+        lines.append([_cell(getattr(r, c)) if c != "title" else _short(r.title) for c in cols])
+        if i + 1 == len(rows) or rows[i + 1].station_code != r.station_code:
+            t = totals[r.station_code]
+            lines.append(["", "", "Tổng", str(t.planned), str(t.aired), _cell(t.minutes), str(t.misses)])
+    out = _text_table(
+        ["Đài", "Bản tin", "Tiêu đề", "Kế hoạch", "Đã phát", "Phút", "Không phát"], lines, {3, 4, 5, 6}
+    )
+    by_programme = [
+        [
+            _cell(t.bulletin_id),
+            _short(t.title),
+            t.station_code,
+            str(t.planned),
+            str(t.aired),
+            _cell(t.minutes),
+            str(t.misses),
+        ]
+        for t in programme_totals(rows)
+    ]
+    out += ["", "Toàn huyện, theo bản tin:"]
+    out += _text_table(
+        ["Bản tin", "Tiêu đề", "Số đài đã phát", "Kế hoạch", "Đã phát", "Phút", "Không phát"],
+        by_programme,
+        {2, 3, 4, 5, 6},
+    )
     return "\n".join(out)

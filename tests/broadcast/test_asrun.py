@@ -256,6 +256,13 @@ def test_report_station_filter_totals_and_errors(session: Session, dataset: dict
         ("hiep-an", 6, 5, 23.0, 2),
         ("ta-nang", 1, 0, 0.0, 1),
     ]
+    b1 = dataset["b1"]
+    district = {
+        (t.bulletin_id or t.title): (t.station_code, t.planned, t.aired, t.misses)
+        for t in asrun.programme_totals(asrun.asrun_report(session, D1, D2, now=NOW))
+    }
+    assert district[b1.id] == ("1", 4, 2, 2)  # aired at 1 station of 2; hiep-an missed 1, ta-nang 1
+    assert district["Thời sự VOV1"] == ("1", 1, 1, 0)
     with pytest.raises(BroadcastError, match="trước ngày đầu"):
         asrun.asrun_report(session, D2, D1)
     with pytest.raises(NotFound):
@@ -290,10 +297,21 @@ def test_json_and_table_formats(session: Session, dataset: dict[str, Bulletin]) 
     doc = json.loads(asrun.report_json(rows, D1, D2))
     assert doc["from"] == "2026-12-01" and len(doc["rows"]) == len(rows)
     assert doc["stations"][1] == {**doc["stations"][1], "station_code": "ta-nang", "misses": 1}
+    first = doc["programmes"][0]
+    assert (first["bulletin_id"], first["stations_aired"], first["aired"]) == (dataset["b1"].id, 1, 2)
+    assert "station_code" not in first
     text = asrun.report_table(rows)
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["Đài", "Bản", "tin"]
     assert sum("Tổng" in line for line in lines) == 2
+    district = lines[lines.index("Toàn huyện, theo bản tin:") + 3 :]
+    assert len(district) == 4 and district[0].split()[:5] == [
+        str(dataset["b1"].id),
+        "Lịch",
+        "cắt",
+        "điện",
+        "1",
+    ]
     assert "Thời sự VOV1" in text
 
 
