@@ -8,6 +8,7 @@ keeps its version, so agents polling with If-None-Match see nothing new.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 from collections import defaultdict
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Table, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -52,8 +53,8 @@ from broadcast.planner import (
 from broadcast.playlist_files import (
     PlaylistPaths,
     build_manifest,
+    canonical_json,
     items_from_manifest,
-    manifest_etag,
     paths_for,
     write_playlist_files,
 )
@@ -63,6 +64,8 @@ log = logging.getLogger(__name__)
 
 #: Bind parameters per IN (...) list: well under SQLite's and PostgreSQL's limits.
 _CHUNK = 500
+#: Stations planned, stored and written per batch.
+_BATCH = 500
 T = TypeVar("T")
 ProgressFn = Callable[[int, int], None]
 
@@ -95,6 +98,14 @@ class _Station:
     id: int
     code: str
     timezone: str
+
+
+class _Pending(NamedTuple):
+    station: _Station
+    manifest: dict[str, Any]
+    canonical: bytes
+    etag: str
+    changed: bool
 
 
 @dataclass
@@ -413,50 +424,53 @@ def generate_playlists(
                 Playlist.id.in_([latest[i][0] for i in part])
             )
             previous.update((r.station_id, r.manifest) for r in session.execute(q))
-        new_rows: list[tuple[dict[str, Any], Sequence[PlannedItem]]] = []
-        pending: list[tuple[_Station, dict[str, Any], str, bool]] = []
-        for st in stations:
-            plan = _plan_station(
-                st, day, data, jingle, now=now, emergency=emergency, previous=previous.get(st.id)
-            )
-            is_emergency = (
-                emergency
-                and now.astimezone(zone(st.timezone)).date() == day
-                and any(it.priority == "emergency" and it.start >= now for it in plan.items)
-            )
-            prev = latest.get(st.id)
-            manifest = build_manifest(
-                st.code,
-                day,
-                (prev[1] + 1) if prev else 1,
-                now,
-                plan.items,
-                plan.unplaced,
-                timezone=st.timezone,
-                emergency=is_emergency,
-            )
-            etag = manifest_etag(manifest)
-            changed = prev is None or prev[2] != etag
-            if changed:
-                row = {
-                    "station_id": st.id,
-                    "date": day,
-                    "version": manifest["version"],
-                    "generated_at": now,
-                    "manifest": manifest,
-                    "etag": etag,
-                    "emergency": is_emergency,
-                }
-                new_rows.append((row, plan.items))
-            else:
-                assert prev is not None
-                manifest["version"] = prev[1]
-            pending.append((st, manifest, etag, changed))
-            done += 1
-            if on_progress is not None:
-                on_progress(done, total)
-        _store(session, new_rows)
-        results.extend(_write_files(session, out, day, pending, latest))
+        # A batch at a time: bounded memory, few statements, files right after their rows.
+        for batch in _chunks(stations, _BATCH):
+            new_rows: list[tuple[dict[str, Any], Sequence[PlannedItem]]] = []
+            pending: list[_Pending] = []
+            for st in batch:
+                plan = _plan_station(
+                    st, day, data, jingle, now=now, emergency=emergency, previous=previous.get(st.id)
+                )
+                is_emergency = (
+                    emergency
+                    and now.astimezone(zone(st.timezone)).date() == day
+                    and any(it.priority == "emergency" and it.start >= now for it in plan.items)
+                )
+                prev = latest.get(st.id)
+                manifest = build_manifest(
+                    st.code,
+                    day,
+                    (prev[1] + 1) if prev else 1,
+                    now,
+                    plan.items,
+                    plan.unplaced,
+                    timezone=st.timezone,
+                    emergency=is_emergency,
+                )
+                canonical = canonical_json(manifest)
+                etag = hashlib.sha256(canonical).hexdigest()
+                changed = prev is None or prev[2] != etag
+                if changed:
+                    row = {
+                        "station_id": st.id,
+                        "date": day,
+                        "version": manifest["version"],
+                        "generated_at": now,
+                        "manifest": manifest,
+                        "etag": etag,
+                        "emergency": is_emergency,
+                    }
+                    new_rows.append((row, plan.items))
+                else:
+                    assert prev is not None
+                    manifest["version"] = prev[1]
+                pending.append(_Pending(st, manifest, canonical, etag, changed))
+                done += 1
+                if on_progress is not None:
+                    on_progress(done, total)
+            _store(session, new_rows)
+            results.extend(_write_files(session, out, day, pending, latest))
     return results
 
 
@@ -506,14 +520,14 @@ def _write_files(
     session: Session,
     out: Path,
     day: date,
-    pending: list[tuple[_Station, dict[str, Any], str, bool]],
+    pending: list[_Pending],
     latest: dict[int, tuple[int, int, str]],
 ) -> list[GeneratedPlaylist]:
     results = []
-    for st, manifest, etag, changed in pending:
+    for st, manifest, canonical, etag, changed in pending:
         paths = paths_for(out, st.code, day)
         if changed:
-            write_playlist_files(out, manifest)
+            write_playlist_files(out, manifest, canonical)
         elif not paths.json.exists():
             # Unchanged, but not in this folder yet (new --out, or files removed): the stored copy.
             stored = session.scalar(select(Playlist.manifest).where(Playlist.id == latest[st.id][0]))

@@ -33,22 +33,23 @@ class PlaylistPaths:
     xspf: Path
 
 
-def item_id(item: PlannedItem) -> str:
+def item_id(item: PlannedItem, start: str) -> str:
     """A short id for an item, the same in every version where it airs at the same time:
-    kind letter, what it plays (bulletin, relay or media), start in epoch milliseconds."""
+    kind letter, what it plays (bulletin, relay or media), local start time."""
     if item.bulletin_id is not None:
         ref = str(item.bulletin_id)
     elif item.relay_id is not None:
         ref = f"r{item.relay_id}"
     else:
         ref = item.media.sha256[:12] if item.media is not None else "x"
-    return f"{item.kind[0]}{ref}-{round(item.start.timestamp() * 1000)}"
+    return f"{item.kind[0]}{ref}@{start[11:]}"
 
 
 def manifest_item(item: PlannedItem) -> dict[str, Any]:
     media = item.media
+    start = item.start.isoformat()
     out: dict[str, Any] = {
-        "start": item.start.isoformat(),
+        "start": start,
         "duration_s": item.duration_s,
         "kind": item.kind,
         "title": item.title,
@@ -65,7 +66,7 @@ def manifest_item(item: PlannedItem) -> dict[str, Any]:
         out["stream_url"] = item.stream_url
     if item.session is not None:
         out["session"] = item.session
-    out["id"] = item_id(item)
+    out["id"] = item_id(item, start)
     return out
 
 
@@ -166,28 +167,21 @@ def render_m3u8(manifest: Mapping[str, Any]) -> str:
 
 
 def render_xspf(manifest: Mapping[str, Any]) -> bytes:
-    """XSPF 1 (xspf.org). Built as text with escaping: ElementTree costs more than planning does."""
-
-    def el(tag: str, text: Any) -> str:
-        return f"<{tag}>{escape(str(text))}</{tag}>"
-
-    title = f"{manifest['station']} {manifest['date']} (phiên bản {manifest['version']})"
+    """XSPF 1 (xspf.org), built as escaped text: ElementTree would cost more than planning."""
+    title = escape(f"{manifest['station']} {manifest['date']} (phiên bản {manifest['version']})")
     parts = [
         "<?xml version='1.0' encoding='utf-8'?>\n",
-        f'<playlist xmlns="{XSPF_NS}" version="1">',
-        el("title", title),
-        el("date", manifest["generated_at"]),
-        "<trackList>",
+        f'<playlist xmlns="{XSPF_NS}" version="1"><title>{title}</title>',
+        f"<date>{escape(str(manifest['generated_at']))}</date><trackList>",
     ]
     for item in manifest["items"]:
-        parts.append("<track>")
-        parts.append(el("location", item["url"]))
-        if item.get("sha256"):
-            parts.append(el("identifier", f"sha256:{item['sha256']}"))
-        parts.append(el("title", item["title"]))
-        parts.append(el("annotation", f"{item['start']} {item['kind']} {item['priority']}"))
-        parts.append(el("duration", round(item["duration_s"] * 1000)))
-        parts.append("</track>")
+        sha = item.get("sha256")
+        ident = f"<identifier>sha256:{escape(sha)}</identifier>" if sha else ""
+        parts.append(
+            f"<track><location>{escape(item['url'])}</location>{ident}<title>{escape(item['title'])}</title>"
+            f"<annotation>{escape(item['start'])} {escape(item['kind'])} {escape(item['priority'])}</annotation>"
+            f"<duration>{round(item['duration_s'] * 1000)}</duration></track>"
+        )
     parts.append("</trackList></playlist>\n")
     return "".join(parts).encode()
 
@@ -199,10 +193,11 @@ def paths_for(out_dir: Path, station: str, day: date) -> PlaylistPaths:
     return PlaylistPaths(base.with_suffix(".m3u8"), base.with_suffix(".json"), base.with_suffix(".xspf"))
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
+def _atomic_write(path: str, data: bytes) -> None:
     # A fixed temporary name per process and thread (mkstemp's random names cost more than the
     # write itself at 30,000 files a night); the final os.replace is what makes it atomic.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with open(tmp, "wb") as fh:
             fh.write(data)
@@ -213,16 +208,28 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def manifest_json(manifest: Mapping[str, Any]) -> bytes:
-    # No indent: json's C encoder only runs without it (5x faster on a night's worth).
-    return json.dumps(manifest, ensure_ascii=False, separators=(",", ":")).encode()
+def manifest_json(manifest: Mapping[str, Any], canonical: bytes | None = None) -> bytes:
+    """The manifest file: version and time stamp, then the canonical body (reused from the ETag
+    computation when given, so a night's manifests are encoded once, not twice)."""
+    body = canonical if canonical is not None else canonical_json(manifest)
+    head = json.dumps(
+        {k: manifest[k] for k in ("version", "generated_at") if k in manifest},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    if body == b"{}" or head == b"{}":
+        return head if body == b"{}" else body
+    return head[:-1] + b"," + body[1:]
 
 
-def write_playlist_files(out_dir: Path, manifest: Mapping[str, Any]) -> PlaylistPaths:
-    """Write DIR/CODE/YYYY-MM-DD.m3u8, .xspf and (last) .json, each atomically."""
+def write_playlist_files(
+    out_dir: Path, manifest: Mapping[str, Any], canonical: bytes | None = None
+) -> PlaylistPaths:
+    """Write DIR/CODE/YYYY-MM-DD.m3u8, .xspf and (last) .json, each atomically.
+    ``canonical``: ``canonical_json(manifest)`` if the caller already has it."""
     paths = paths_for(out_dir, manifest["station"], date.fromisoformat(manifest["date"]))
     paths.json.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(paths.m3u8, render_m3u8(manifest).encode())
-    _atomic_write(paths.xspf, render_xspf(manifest))
-    _atomic_write(paths.json, manifest_json(manifest))
+    _atomic_write(str(paths.m3u8), render_m3u8(manifest).encode())
+    _atomic_write(str(paths.xspf), render_xspf(manifest))
+    _atomic_write(str(paths.json), manifest_json(manifest, canonical))
     return paths

@@ -167,15 +167,25 @@ def test_failed_write_leaves_the_old_file_and_no_temp(tmp_path: Path, monkeypatc
     m = sample_manifest(1)
     paths = pf.write_playlist_files(tmp_path, m)
     before = paths.json.read_bytes()
+    real = os.replace
 
-    def boom(manifest):
-        raise OSError("disk full")
+    def fail_on_json(src, dst):
+        if str(dst).endswith(".json"):
+            raise OSError("disk full")
+        return real(src, dst)
 
-    monkeypatch.setattr(pf, "manifest_json", boom)
+    monkeypatch.setattr(pf.os, "replace", fail_on_json)
     with pytest.raises(OSError):
         pf.write_playlist_files(tmp_path, sample_manifest(2))
     assert paths.json.read_bytes() == before
     assert not [p for p in (tmp_path / "DT-01").iterdir() if p.name.startswith(".")]
+
+
+def test_manifest_json_reuses_the_canonical_body():
+    m = sample_manifest(4)
+    data = pf.manifest_json(m, pf.canonical_json(m))
+    assert json.loads(data) == m and data.startswith(b'{"version":4,"generated_at":')
+    assert pf.manifest_json(m) == data
 
 
 def test_station_code_cannot_escape_the_folder(tmp_path: Path):
