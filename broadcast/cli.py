@@ -86,15 +86,24 @@ def db_upgrade(settings: Settings) -> None:
 @db_group.command("revision")
 @click.option("-m", "--message", required=True, help="What the migration changes.")
 def db_revision(message: str) -> None:
-    """(Developers) Write a new migration by comparing broadcast/models.py with a fresh database."""
+    """(Developers) Write the next migration (0002, 0003, …) by comparing broadcast/models.py with
+    a fresh database upgraded to the current head. Review the file before committing it."""
     import tempfile
 
     from alembic import command
+    from alembic.script import ScriptDirectory
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{Path(tmp) / 'autogen.db'}"
         db.init_db(url).dispose()
-        command.revision(db.alembic_config(url), message=message, autogenerate=True)
+        cfg = db.alembic_config(url)
+        numbered = [
+            int(r.revision) for r in ScriptDirectory.from_config(cfg).walk_revisions() if r.revision.isdigit()
+        ]
+        rev_id = f"{max(numbered, default=0) + 1:04d}"
+        script = command.revision(cfg, message=message, autogenerate=True, rev_id=rev_id)
+    path = getattr(script, "path", "")
+    click.echo(f"Đã tạo {path}")
 
 
 # --- loa stations ----------------------------------------------------------------------------------
