@@ -143,7 +143,7 @@ def test_sigkill_mid_run_then_restart_completes_the_night(
 ) -> None:
     f = session_factory(engine)
     with session_scope(f) as s:
-        codes = seed.add_stations(s, 200)
+        codes = seed.add_stations(s, 120)
         for i in range(3):
             seed.approved_bulletin(s, settings, f"Thông báo {i}", valid_from=DAY, valid_to=DAY + timedelta(days=9))
         seed.clear_outbox(s)
@@ -218,6 +218,21 @@ def test_restart_across_midnight_runs_each_night_exactly_once(
     with session_scope(f) as s:
         # The night after `DAY` re-covered days the evening run had made: no new version for them.
         assert set(s.scalars(select(Playlist.version).where(Playlist.date.in_(days_from(nxt, 2))))) == {1}
+
+
+def test_a_running_daemon_crosses_midnight_and_runs_the_new_night_once(
+    settings: Settings, engine: Engine, daemons: Callable[..., Daemon]
+) -> None:
+    f = session_factory(engine)
+    with session_scope(f) as s:
+        codes = seed.add_stations(s, 2)
+    d = daemons(*FAST, "--at", "00:00", fake_now=f"{DAY}T23:59:58")
+    nxt = DAY + timedelta(days=1)
+    wait_for(lambda: run_done(f, nxt), 20, "the night after midnight", d)
+    time.sleep(1.0)
+    assert d.stop() == 0
+    assert nightly_runs(f) == [(DAY, "ok"), (nxt, "ok")]
+    assert_consistent(f, settings, codes, days_from(DAY, 4))
 
 
 def _latest_manifest(f: sessionmaker[Session], code: str, day: date) -> dict[str, Any]:
