@@ -88,12 +88,15 @@ def _first_pass(blocks: Iterable[npt.ArrayLike], in_rate: int, raw: Path, settin
     meter = LoudnessMeter(fs, true_peak=False, keep_peaks=True)
     seen = 0
 
-    def push(y: F32, fh: BinaryIO) -> None:
+    def push(y: F32, fh: BinaryIO, last: bool = False) -> None:
         y = trimmer.process(hpf.process(y))
         if len(y):
             level = tracker.update(y)
-            if level is not None:
-                y = comp.process(y, level + COMPRESSOR_THRESHOLD_DB)
+            # Until the first 100 ms of sound have set a level, nothing to compress against.
+            y = comp.process(y, level + COMPRESSOR_THRESHOLD_DB) if level is not None else y
+        if last:
+            y = np.concatenate([y, comp.flush()])
+        if len(y):
             meter.add(y)
             fh.write(y.tobytes())
 
@@ -105,7 +108,7 @@ def _first_pass(blocks: Iterable[npt.ArrayLike], in_rate: int, raw: Path, settin
             seen += len(x)
             meter_in.add(x)
             push(resampler.process(x), fh)
-        push(resampler.process(np.zeros(0, np.float32), last=True), fh)
+        push(resampler.process(np.zeros(0, np.float32), last=True), fh, last=True)
     if not trimmer.started:
         raise PipelineError("Âm thanh trống: chỉ có im lặng, không có gì để phát.")
     keep = min(trimmer.emitted, trimmer.last_sound_end + int(TAIL_MARGIN_S * fs))
@@ -136,6 +139,12 @@ def load_jingle(path: Path, settings: Settings) -> F32:
     return (x * 10.0 ** ((settings.loudness_target_lufs - level) / 20.0)).astype(np.float32)
 
 
+def _read(fh: BinaryIO, count: int) -> F32:
+    """``count`` float32 samples from the current position. Plain reads, not a memmap: mapped pages
+    of an hour-long temp file would count against the process's resident memory."""
+    return np.frombuffer(fh.read(4 * count), dtype=np.float32)
+
+
 def _program(raw: Path, length: int, gain: float, settings: Settings, intro: F32 | None, outro: F32 | None,
              progress: Callable[[float], None]) -> Iterator[F32]:
     """Intro, gap, the gained speech (read back from ``raw``), gap, outro, in chunks."""
@@ -143,13 +152,10 @@ def _program(raw: Path, length: int, gain: float, settings: Settings, intro: F32
     if intro is not None:
         yield intro
         yield gap
-    mm = np.memmap(raw, dtype=np.float32, mode="r", shape=(length,))
-    try:
+    with raw.open("rb") as fh:
         for start in range(0, length, CHUNK):
-            yield mm[start : start + CHUNK] * np.float32(gain)
+            yield _read(fh, min(CHUNK, length - start)) * np.float32(gain)
             progress(start / length)
-    finally:
-        del mm
     if outro is not None:
         yield gap
         yield outro
@@ -198,12 +204,13 @@ def _codec_loss_db(raw: Path, length: int, makeup_db: float, settings: Settings,
     fs = settings.sample_rate
     span = 3 * fs
     starts = np.linspace(0, max(0, length - span), num=min(CALIBRATION_EXCERPTS, max(1, length // span)))
-    mm = np.memmap(raw, dtype=np.float32, mode="r", shape=(length,))
-    try:
-        gain = np.float32(10.0 ** (makeup_db / 20.0))
-        excerpt = np.concatenate([mm[int(a) : int(a) + span] * gain for a in starts])
-    finally:
-        del mm
+    gain = np.float32(10.0 ** (makeup_db / 20.0))
+    with raw.open("rb") as fh:
+        parts = []
+        for a in starts:
+            fh.seek(4 * int(a))
+            parts.append(_read(fh, min(span, length - int(a))) * gain)
+    excerpt = np.concatenate(parts)
     ceiling = np.float32(10.0 ** (settings.true_peak_ceiling_dbtp / 20.0))
     excerpt = np.clip(excerpt, -ceiling, ceiling)  # stands in for the limiter; only energy matters here
     trial = tmp / "calibration.mp3"

@@ -124,7 +124,9 @@ class Compressor:
     attack, slow for release), both run with ``lfilter`` so no per-sample Python is involved; the
     gain reduction is smoothed once more (a few ms) to keep detector ripple out of the audio. The
     detector runs on 16-sample mean-square frames (0.4 ms at 44.1 kHz, far finer than any of its
-    time constants) and the gain is interpolated back to every sample: 16x less filtering.
+    time constants): 16x less filtering. Within a frame the gain moves linearly from the previous
+    frame's value to this one's, so it has no steps. Only whole frames are emitted; ``flush`` emits
+    the rest at the end of the stream.
     """
 
     FRAME = 16
@@ -140,9 +142,9 @@ class Compressor:
         self._zf = np.zeros(1)
         self._zs = np.zeros(1)
         self._zg = np.zeros(1)
-        self._pending = np.zeros(0)
-        self._last_center = -1.0  # position of the last frame's centre, relative to the next block
+        self._pending = np.zeros(0, np.float32)
         self._last_gain = 1.0
+        self._ramp = (np.arange(self.FRAME) + 1.0) / self.FRAME
         self.max_reduction_db = 0.0
 
     @staticmethod
@@ -157,25 +159,27 @@ class Compressor:
 
     def process(self, x: F32, threshold_db: float) -> F32:
         d = self.FRAME
-        held = len(self._pending)
-        buf = np.concatenate([self._pending, x.astype(np.float64) ** 2])
+        buf = np.concatenate([self._pending, x]) if len(self._pending) else x
         k = len(buf) // d
         self._pending = buf[k * d :]
-        if k:
-            frames = buf[: k * d].reshape(k, d).mean(axis=1)
-            af, as_, ag = self._fast, self._slow, self._smooth
-            fast, self._zf = signal.lfilter([1 - af], [1, -af], frames, zi=self._zf)
-            slow, self._zs = signal.lfilter([1 - as_], [1, -as_], frames, zi=self._zs)
-            level_db = 10.0 * np.log10(np.maximum(np.maximum(fast, slow), 1e-12))
-            gr, self._zg = signal.lfilter([1 - ag], [1, -ag], self.gain_reduction_db(level_db - threshold_db),
-                                          zi=self._zg)
-            self.max_reduction_db = max(self.max_reduction_db, float(gr.max()))
-            centers = np.arange(k) * d + (d - 1) / 2.0 - held
-            gains = 10.0 ** (-gr / 20.0)
-            gain = np.interp(np.arange(len(x)), np.concatenate([[self._last_center], centers]),
-                             np.concatenate([[self._last_gain], gains]))
-            self._last_center, self._last_gain = float(centers[-1]) - len(x), float(gains[-1])
-        else:
-            gain = np.full(len(x), self._last_gain)
-            self._last_center -= len(x)
-        return (x * gain).astype(np.float32)
+        if not k:
+            return buf[:0]
+        frames = buf[: k * d].reshape(k, d)
+        power = np.mean(frames.astype(np.float64) ** 2, axis=1)
+        af, as_, ag = self._fast, self._slow, self._smooth
+        fast, self._zf = signal.lfilter([1 - af], [1, -af], power, zi=self._zf)
+        slow, self._zs = signal.lfilter([1 - as_], [1, -as_], power, zi=self._zs)
+        level_db = 10.0 * np.log10(np.maximum(np.maximum(fast, slow), 1e-12))
+        gr, self._zg = signal.lfilter([1 - ag], [1, -ag], self.gain_reduction_db(level_db - threshold_db),
+                                      zi=self._zg)
+        self.max_reduction_db = max(self.max_reduction_db, float(gr.max()))
+        gains = np.concatenate([[self._last_gain], 10.0 ** (-gr / 20.0)])
+        self._last_gain = float(gains[-1])
+        ramps = gains[:-1, None] + np.diff(gains)[:, None] * self._ramp[None, :]
+        return (frames * ramps).astype(np.float32).ravel()
+
+    def flush(self) -> F32:
+        """The last partial frame, at the last gain."""
+        out = (self._pending * np.float32(self._last_gain)).astype(np.float32)
+        self._pending = np.zeros(0, np.float32)
+        return out

@@ -60,21 +60,33 @@ class TruePeakLimiter:
         known = len(self._req) - span  # inputs (from s) whose required gain is known
         pending = len(self._x) - known
         n_groups = min(len(self._upbuf) // 4, pending)
-        groups = np.abs(self._upbuf[: 4 * n_groups]).reshape(-1, 4).max(axis=1)
+        up = np.abs(self._upbuf[: 4 * n_groups])
+        groups = np.maximum(np.maximum(up[0::4], up[1::4]), np.maximum(up[2::4], up[3::4]))
         self._upbuf = self._upbuf[4 * n_groups :]
         if final and n_groups < pending:  # soxr may return a few samples fewer at the very end
             groups = np.concatenate([groups, np.zeros(pending - n_groups, np.float32)])
         # Oversampled values 4n..4n+3 lie in [n, n+1); a sample's gain also shapes (n-1, n).
-        peak = np.maximum(groups, np.abs(self._x[known : known + len(groups)])).astype(np.float64)
-        shifted = np.concatenate([[self._prev_peak], peak])[: len(peak)]
+        peak = np.maximum(groups, np.abs(self._x[known : known + len(groups)]))
+        shifted = np.concatenate([np.array([self._prev_peak], np.float32), peak])[: len(peak)]
         if len(peak):
             self._prev_peak = float(peak[-1])
-        need = np.minimum(1.0, self.ceiling / np.maximum(np.maximum(peak, shifted), 1e-12))
+        worst = np.maximum(peak, shifted)
+        if len(worst) and float(worst.max()) > self.ceiling:
+            need = np.minimum(1.0, self.ceiling / np.maximum(worst.astype(np.float64), 1e-12))
+        else:
+            need = np.ones(len(worst))
         req = np.concatenate([self._req, need, np.ones(la) if final else np.zeros(0)])
         n_out = len(req) - span - la  # outputs whose whole window is known
         if n_out <= 0:
             self._req = req
             return np.zeros(0, np.float32)
+        if float(req.min()) == 1.0 and self._zr[0] >= self._release * (1.0 - 1e-7):
+            # Nothing to limit anywhere in the window and the release has settled: unity gain.
+            out = self._x[:n_out]
+            self._zr[0] = self._release
+            self._x = self._x[n_out:]
+            self._req = req[n_out:]
+            return out
         # fwd[u] = min(req[u .. u + span]); gmin[t] = fwd[t - hold] = min(req[t - hold .. t + la]).
         centre = span // 2
         fwd = minimum_filter1d(req, size=span + 1, mode="nearest")[centre : centre + n_out + la]

@@ -102,7 +102,7 @@ class TruePeakMeter:
     def add(self, x: FloatArray) -> None:
         x = np.ascontiguousarray(x, dtype=np.float32)
         if x.size:
-            self.sample_peak = max(self.sample_peak, float(np.max(np.abs(x))))
+            self.sample_peak = max(self.sample_peak, _abs_max(x))
             self._take(self._up.resample_chunk(x, last=False))
 
     def finish(self) -> None:
@@ -110,7 +110,7 @@ class TruePeakMeter:
 
     def _take(self, y: FloatArray) -> None:
         if y.size:
-            self.peak = max(self.peak, float(np.max(np.abs(y))))
+            self.peak = max(self.peak, _abs_max(y))
 
     @property
     def true_peak_dbtp(self) -> float:
@@ -132,7 +132,7 @@ class LoudnessMeter:
         self.channels = channels
         self.sub = sub_block_size(sample_rate)
         self._sos = k_weighting_sos(sample_rate)
-        self._zi = np.zeros((self._sos.shape[0], 2, channels))
+        self._zi = np.zeros((self._sos.shape[0], 2) if channels == 1 else (self._sos.shape[0], 2, channels))
         self._weights = np.array(CHANNEL_WEIGHTS[:channels])
         self._pending_e = np.zeros(0)
         self._pending_p = np.zeros(0, np.float32)
@@ -150,12 +150,18 @@ class LoudnessMeter:
         if not len(x):
             return
         self.frames += len(x)
-        k, self._zi = signal.sosfilt(self._sos, x, axis=0, zi=self._zi)
-        e = (k * k) @ self._weights
-        absx = np.max(np.abs(x), axis=1)
+        if self.channels == 1:  # the common case, without the 2-D overheads
+            x = x[:, 0]
+            k, self._zi = signal.sosfilt(self._sos, x, zi=self._zi)
+            e = k * k
+            absx = np.abs(x)
+        else:
+            k, self._zi = signal.sosfilt(self._sos, x, axis=0, zi=self._zi)
+            e = (k * k) @ self._weights
+            absx = np.max(np.abs(x), axis=1)
         self._sample_peak = max(self._sample_peak, float(absx.max()))
         if self._tp is not None:
-            self._tp.add(x[:, 0] if self.channels == 1 else x)
+            self._tp.add(x)
         e = np.concatenate([self._pending_e, e])
         n_full = len(e) // self.sub * self.sub
         self._energies.append(e[:n_full].reshape(-1, self.sub).sum(axis=1))
@@ -187,6 +193,10 @@ class LoudnessMeter:
         tp = self._tp.true_peak_dbtp if self._tp is not None else math.nan
         return Loudness(integrated_loudness(e, self.sub), loudness_range(e, self.sub), tp,
                         _db(self._sample_peak))
+
+
+def _abs_max(x: FloatArray) -> float:
+    return max(float(x.max()), -float(x.min()))
 
 
 def _db(amplitude: float) -> float:

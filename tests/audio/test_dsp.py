@@ -78,17 +78,30 @@ def test_compressor_on_steady_tones() -> None:
     comp = Compressor(FS, ratio=2.5)
     loud = comp.process(tone(1000, 2.0), threshold_db=-35.0)
     assert rms_db(loud[FS:]) - rms_db(tone(1000, 2.0)[FS:]) == pytest.approx(-7.2, abs=0.3)
-    quiet = Compressor(FS).process(tone(1000, 2.0, dbfs=-50), threshold_db=-35.0)
+    comp = Compressor(FS)
+    quiet = np.concatenate([comp.process(tone(1000, 2.0, dbfs=-50), threshold_db=-35.0), comp.flush()])
     np.testing.assert_allclose(quiet, tone(1000, 2.0, dbfs=-50), atol=1e-7)
 
 
 def test_compressor_is_independent_of_block_size() -> None:
     rng = np.random.default_rng(2)
     x = (rng.standard_normal(30_000) * np.repeat(rng.uniform(0.01, 0.5, 30), 1000)).astype(np.float32)
-    whole = Compressor(FS).process(x, -30.0)
     comp = Compressor(FS)
-    parts = in_blocks(lambda b: comp.process(b, -30.0), x, sizes=(4096, 1000, 4800))
-    np.testing.assert_allclose(parts, whole, atol=2e-3)
+    whole = np.concatenate([comp.process(x, -30.0), comp.flush()])
+    comp = Compressor(FS)
+    parts = np.concatenate([in_blocks(lambda b: comp.process(b, -30.0), x, sizes=(4096, 1, 1000, 4801)),
+                            comp.flush()])
+    assert len(parts) == len(x)
+    np.testing.assert_allclose(parts, whole, atol=1e-6)
+    assert comp.max_reduction_db > 3.0
+
+
+def test_compressor_gain_has_no_steps() -> None:
+    x = np.concatenate([tone(1000, 0.5, dbfs=-40), tone(1000, 0.5, dbfs=-6)])
+    comp = Compressor(FS)
+    y = np.concatenate([comp.process(x, -30.0), comp.flush()])
+    gain = y[x != 0] / x[x != 0]
+    assert np.max(np.abs(np.diff(gain))) < 0.01
 
 
 def test_level_tracker_ignores_pauses() -> None:
