@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
+from zoneinfo import ZoneInfoNotFoundError
 
 from sqlalchemy import Table, and_, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -127,11 +128,23 @@ def _chunks(values: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
 # --- loading ---------------------------------------------------------------------------------
 
 
-def _load_stations(session: Session, codes: Sequence[str] | None) -> list[_Station]:
+def _timezone(name: str | None, code: str, default: str) -> str:
+    """The station's timezone, or the default one (logged) if it is empty or unknown: one
+    mistyped station must not stop a night's generation."""
+    if name:
+        try:
+            zone(name)
+            return name
+        except (ZoneInfoNotFoundError, ValueError):
+            log.warning("station %s: unknown timezone %r, using %s", code, name, default)
+    return default
+
+
+def _load_stations(session: Session, codes: Sequence[str] | None, default_tz: str) -> list[_Station]:
     cols = select(Station.id, Station.code, Station.timezone, Station.active)
     if codes is None:
         rows = session.execute(cols.where(Station.active.is_(True)).order_by(Station.code)).all()
-        return [_Station(r.id, r.code, r.timezone or "Asia/Ho_Chi_Minh") for r in rows]
+        return [_Station(r.id, r.code, _timezone(r.timezone, r.code, default_tz)) for r in rows]
     wanted = list(dict.fromkeys(codes))
     found: dict[str, Any] = {}
     for part in _chunks(wanted):
@@ -141,7 +154,9 @@ def _load_stations(session: Session, codes: Sequence[str] | None) -> list[_Stati
     if unknown:
         raise NotFound("Không có đài mã: " + ", ".join(unknown) + ".")
     return [
-        _Station(found[c].id, c, found[c].timezone or "Asia/Ho_Chi_Minh") for c in wanted if found[c].active
+        _Station(found[c].id, c, _timezone(found[c].timezone, c, default_tz))
+        for c in wanted
+        if found[c].active
     ]
 
 
@@ -245,7 +260,7 @@ def _load_day(session: Session, day: date, stations: list[_Station], all_station
             tq = select(bulletin_targets.c.station_id, bulletin_targets.c.bulletin_id).where(
                 bulletin_targets.c.bulletin_id.in_(part)
             )
-            for r in session.execute(tq):
+            for r in _by_station(tq, bulletin_targets.c.station_id, ids, session):
                 if r.station_id in wanted:
                     extra[r.station_id].append(by_list[r.bulletin_id])
 
@@ -404,7 +419,7 @@ def generate_playlists(
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     out = Path(out_dir) if out_dir is not None else settings.playlists_dir
-    stations = _load_stations(session, station_codes)
+    stations = _load_stations(session, station_codes, settings.timezone)
     all_stations = station_codes is None
     jingle = station_jingle(session, settings)
     days = sorted(set(days))

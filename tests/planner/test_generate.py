@@ -348,3 +348,30 @@ def test_approval_in_the_workflow_reaches_the_playlist_through_the_outbox(
     now = datetime.combine(DAY, time(3, 0), tzinfo=VN)
     assert drain_regen_requests(db, settings, now=now) >= 1
     assert titles(latest_playlist(db, "A", DAY).manifest) == ["mới"]
+
+
+def test_one_station_at_a_time_gives_the_same_playlists(db: Session, rows: Rows, settings: Settings):
+    a = rows.station("A", groups=["g"])
+    c = rows.station("C")
+    rows.bulletin("danh sách", stations=[a, c])
+    rows.bulletin("nhóm", group="g")
+    rows.bulletin("mọi đài")
+    db.commit()
+    alone = {code: run(db, settings, [code])[code] for code in ("A", "C")}
+    together = run(db, settings)
+    assert all(not together[code].changed and together[code].etag == alone[code].etag for code in ("A", "C"))
+    assert sorted(titles(latest_playlist(db, "A", DAY).manifest)) == ["danh sách", "mọi đài", "nhóm"]
+
+
+def test_unknown_station_timezone_falls_back_to_the_default(
+    db: Session, rows: Rows, settings: Settings, caplog
+):
+    st = rows.station("A")
+    st.timezone = "Mars/Olympus"
+    rows.station("B")
+    rows.bulletin("x")
+    db.commit()
+    res = run(db, settings)
+    assert res["A"].changed and res["B"].changed
+    assert latest_playlist(db, "A", DAY).manifest["items"][0]["start"] == "2026-12-01T06:00:00+07:00"
+    assert "Mars/Olympus" in caplog.text
