@@ -155,7 +155,7 @@ def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None
     engine = init_db(settings.db_url)
     app.extensions["loa_engine"] = engine
     app.extensions["loa_sessions"] = session_factory(engine)
-    app.extensions["loa_jobs"] = jobs or ThreadJobQueue(workers=1)
+    app.extensions["loa_jobs"] = jobs or ThreadJobQueue(workers=2)
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, default_timezone=settings.timezone)

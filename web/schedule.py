@@ -101,7 +101,7 @@ def timeline_svg(view: SessionView) -> dict[str, Any]:
     bars = []
     for i, it in enumerate(view.items):
         x = max(0.0, (it.start - view.start).total_seconds()) / total * WIDTH
-        w = max(2.0, it.duration_s / total * WIDTH)
+        w = max(4.0, it.duration_s / total * WIDTH)  # a short item stays visible
         bars.append({"x": round(x, 1), "w": round(min(w, WIDTH - x), 1), "item": it, "n": i + 1,
                      "label": f"{i + 1}. {it.title} ({fmt_duration(it.duration_s)})"})
     return {"width": WIDTH, "height": BAR, "bars": bars}
