@@ -310,6 +310,25 @@ def _latest(session: Session, day: date, station_ids: list[int] | None) -> dict[
     }
 
 
+def _previous_with_past(
+    session: Session, playlist_ids: list[int], now: datetime
+) -> dict[int, dict[str, Any]]:
+    """station id → manifest, for the given playlists that have something before ``now`` (that
+    past is kept on replanning). The first items are looked at first, so the nightly run just
+    after midnight does not load and parse every station's manifest for nothing."""
+    with_past: list[int] = []
+    for part in _chunks(playlist_ids):
+        q = select(PlaylistItem.playlist_id, PlaylistItem.start).where(
+            PlaylistItem.position == 0, PlaylistItem.playlist_id.in_(part)
+        )
+        with_past.extend(r.playlist_id for r in session.execute(q) if r.start < now)
+    previous: dict[int, dict[str, Any]] = {}
+    for part in _chunks(with_past):
+        q2 = select(Playlist.station_id, Playlist.manifest).where(Playlist.id.in_(part))
+        previous.update((r.station_id, r.manifest) for r in session.execute(q2))
+    return previous
+
+
 # --- the station-ID jingle -------------------------------------------------------------------
 
 
@@ -433,12 +452,7 @@ def generate_playlists(
         today_ids = [
             s.id for s in stations if s.id in latest and now.astimezone(zone(s.timezone)).date() == day
         ]
-        previous: dict[int, dict[str, Any]] = {}
-        for part in _chunks(today_ids):
-            q = select(Playlist.station_id, Playlist.manifest).where(
-                Playlist.id.in_([latest[i][0] for i in part])
-            )
-            previous.update((r.station_id, r.manifest) for r in session.execute(q))
+        previous = _previous_with_past(session, [latest[i][0] for i in today_ids], now)
         # A batch at a time: bounded memory, few statements, files right after their rows.
         for batch in _chunks(stations, _BATCH):
             new_rows: list[tuple[dict[str, Any], Sequence[PlannedItem]]] = []

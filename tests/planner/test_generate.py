@@ -375,3 +375,18 @@ def test_unknown_station_timezone_falls_back_to_the_default(
     assert res["A"].changed and res["B"].changed
     assert latest_playlist(db, "A", DAY).manifest["items"][0]["start"] == "2026-12-01T06:00:00+07:00"
     assert "Mars/Olympus" in caplog.text
+
+
+def test_midday_change_keeps_the_morning_as_aired(db: Session, rows: Rows, settings: Settings):
+    rows.station("A", sessions=[(6, 0, 30), (17, 0, 30)])
+    rows.bulletin("cũ", plays=2)
+    db.commit()
+    run(db, settings)
+    morning = latest_playlist(db, "A", DAY).manifest["items"][0]
+    rows.bulletin("mới", priority="priority")
+    db.commit()
+    res = run(db, settings, now=datetime.combine(DAY, time(10, 0), tzinfo=VN))["A"]
+    assert res.version == 2
+    items = latest_playlist(db, "A", DAY).manifest["items"]
+    assert items[0] == morning  # the morning stays as it aired, without the new bulletin
+    assert [(it["title"], it["session"]) for it in items[1:]] == [("mới", "17:00"), ("cũ", "17:00")]
