@@ -198,3 +198,14 @@ def test_unplaced_of_relays_carry_relay_id():
         "X", DAY, 1, GENERATED, [], [Unplaced("VOV", "Trùng giờ", relay_id=4)], timezone="UTC"
     )
     assert m["unplaced"] == [{"title": "VOV", "reason": "Trùng giờ", "relay_id": 4}]
+
+
+def test_manifest_is_accepted_by_the_station_agent():
+    from broadcast.agent.manifest import parse_manifest
+
+    m = sample_manifest(5)
+    parsed = parse_manifest(pf.manifest_json(m), station="DT-01", day=DAY)
+    assert parsed.version == 5 and len(parsed.items) == len(m["items"])
+    assert [it.kind for it in parsed.items] == [it["kind"] for it in m["items"]]
+    relay_item = next(it for it in parsed.items if it.kind == "relay")
+    assert relay_item.stream_url == "http://stream.example/vov1" and relay_item.sha256 is None
