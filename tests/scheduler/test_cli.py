@@ -38,7 +38,9 @@ def test_once_runs_the_night_isolates_a_bad_station_and_exits_1(settings: Settin
     with session_scope(f) as s:
         codes = seed.add_stations(s, 2)
         seed.approved_bulletin(s, settings, "Lịch tiêm phòng", valid_from=DAY, valid_to=DAY + timedelta(days=5))
-        s.scalars(select(Station).where(Station.code == codes[1])).one().timezone = "Mars/Olympus"
+    # The second station's playlist folder cannot be created: a file is in the way.
+    settings.playlists_dir.mkdir(parents=True)
+    (settings.playlists_dir / codes[1]).write_text("không phải thư mục")
     runner = CliRunner()
     result = runner.invoke(cli, ["scheduler", "--once"], env={"LOA_FAKE_NOW": f"{DAY}T09:00:00"})
     assert result.exit_code == 1, result.output
