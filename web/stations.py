@@ -6,12 +6,13 @@ Any change to when a station broadcasts is audited and asks for its playlists to
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -156,7 +157,7 @@ def add_session(station_id: int) -> Response:
     name = request.form.get("name", "").strip()[:120]
     try:
         for s in svc.parse_sessions(spec):
-            svc.add_session(db.session(), st, svc.SessionSpec(s.weekdays, s.start_time, s.max_minutes, s.on_date, name))
+            svc.add_session(db.session(), st, dataclasses.replace(s, name=name))
     except BroadcastError as exc:
         db.session().rollback()
         flash(str(exc), "error")
@@ -175,7 +176,7 @@ def delete_session(station_id: int, session_id: int) -> Response:
     st = db.get_or_404(Station, station_id)
     bs = db.get_or_404(BroadcastSession, session_id)
     if bs.station_id != st.id:
-        return redirect(url_for("stations.detail", station_id=st.id))
+        abort(404)
     audit("session.delete", st.code, spec=svc.spec_of(bs).format())
     st.sessions.remove(bs)
     _regen([st.code], "sessions changed")

@@ -179,3 +179,23 @@ def test_navigation_shows_only_what_the_role_may_use(shared_panel: Panel) -> Non
         hrefs = set(re.findall(r'href="([^"]+)"', nav.group(1)))
         assert shown <= hrefs, (role, hrefs)
         assert not (hidden & hrefs), (role, hrefs)
+
+
+PAGES = [
+    ("/bulletins/", ALL), ("/bulletins/new", WRITE), ("/review/", REVIEW), ("/review/emergency", REVIEW),
+    ("/stations/", OPERATE | {"reviewer"}), ("/stations/new", OPERATE), ("/stations/import", OPERATE),
+    ("/stations/groups", OPERATE), ("/stations/relays", OPERATE), ("/schedule/", ALL),
+    ("/reports/", OPERATE | {"reviewer"}), ("/reports/asrun.csv", OPERATE | {"reviewer"}),
+    ("/reports/chart.svg", OPERATE | {"reviewer"}), ("/reports/audit", OPERATE | {"reviewer"}), ("/users", ADMIN),
+]
+
+
+@pytest.mark.parametrize("role", [None, "editor", "reviewer", "operator", "admin"])
+@pytest.mark.parametrize(("url", "allowed"), PAGES, ids=[p[0] for p in PAGES])
+def test_page_matrix(shared_panel: Panel, url: str, allowed: frozenset[str], role: str | None) -> None:
+    client = shared_panel.client(role) if role else shared_panel.anonymous()
+    r = client.get(url)
+    if role is None:
+        assert r.status_code == 302 and "/login?next=" in r.location
+    else:
+        assert r.status_code == (200 if role in allowed else 403), (url, role)

@@ -71,6 +71,8 @@ def test_overlapping_session_is_refused(panel: Panel) -> None:
         assert len(sessions) == 3 and any(b.name == "Trưa" for b in sessions)
         new = next(b for b in sessions if b.name == "Trưa")
         assert s.scalars(select(RegenRequest).where(RegenRequest.reason == "sessions changed")).all()
+    other = station_id(panel, "lien-nghia")
+    assert post(c, f"/stations/{other}/sessions/{new.id}/delete").status_code == 404  # not that station's
     r = post(c, f"/stations/{sid}/sessions/{new.id}/delete")
     with panel.session() as s:
         assert s.get(BroadcastSession, new.id) is None
