@@ -14,12 +14,13 @@ import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
 from zoneinfo import ZoneInfoNotFoundError
 
-from sqlalchemy import Table, and_, func, insert, or_, select
+from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broadcast.errors import BroadcastError, NotFound
@@ -597,50 +598,95 @@ def latest_playlist(session: Session, station_code: str, day: date) -> Playlist 
 
 
 def drain_regen_requests(session: Session, settings: Settings, now: datetime | None = None) -> int:
-    """Process pending RegenRequest rows, emergencies first, oldest first; returns how many.
+    """Process pending RegenRequest rows; returns how many were handled. Never raises.
 
-    Each request is committed on its own: a failure is recorded on the request (``error``) and the
-    next one goes on, so one bad station never holds back the others. Regenerates today (with
-    ``emergency`` as the request says) and the ``days_ahead`` days after it. Never raises for a
-    failing request.
+    Emergencies first. Requests are coalesced (the union of their stations is regenerated once:
+    ten approvals in a row cost one regeneration, not ten); if that fails, each request is retried
+    on its own so the failure is recorded on the request that causes it (``error``) and the others
+    still go through. Each step is committed on its own. Regenerates today (as an emergency when
+    the request says so) and the ``days_ahead`` days after it.
     """
-    from datetime import timedelta
-
     now = now or datetime.now(UTC)
-    pending = session.execute(
-        select(RegenRequest.id, RegenRequest.station_codes, RegenRequest.emergency)
-        .where(RegenRequest.done_at.is_(None))
-        .order_by(RegenRequest.emergency.desc(), RegenRequest.id)
-    ).all()
-    session.commit()
+    try:
+        pending = session.execute(
+            select(RegenRequest.id, RegenRequest.station_codes, RegenRequest.emergency)
+            .where(RegenRequest.done_at.is_(None))
+            .order_by(RegenRequest.id)
+        ).all()
+        session.commit()
+    except Exception:
+        session.rollback()
+        log.exception("regen: cannot read the outbox")
+        return 0
     today = now.astimezone(zone(settings.timezone)).date()
     later = [today + timedelta(days=i) for i in range(1, max(settings.days_ahead, 0) + 1)]
+
+    def regenerate(codes: list[str] | None, emergency: bool) -> None:
+        for attempt in range(2):
+            try:
+                if codes is None or codes:
+                    generate_playlists(session, settings, [today], codes, emergency=emergency, now=now)
+                    if later:
+                        generate_playlists(session, settings, later, codes, now=now)
+                session.commit()
+                return
+            except IntegrityError:
+                # Another process stored the same version first: read its work and try again.
+                session.rollback()
+                if attempt:
+                    raise
+
     handled = 0
-    for req_id, codes, is_emergency in pending:
-        error = ""
+    for emergency in (True, False):
+        reqs = [r for r in pending if bool(r.emergency) == emergency]
+        if not reqs:
+            continue
         try:
-            wanted: list[str] | None = None
-            if codes is not None:
-                known: set[str] = set()
-                for part in _chunks(list(codes)):
-                    known.update(session.scalars(select(Station.code).where(Station.code.in_(part))))
-                missing = [c for c in codes if c not in known]
-                if missing:
-                    error = "Không có đài mã: " + ", ".join(missing) + "."
-                wanted = [c for c in codes if c in known]
-            if wanted is None or wanted:
-                generate_playlists(session, settings, [today], wanted, emergency=is_emergency, now=now)
-                if later:
-                    generate_playlists(session, settings, later, wanted, now=now)
-            session.commit()
-        except Exception as exc:  # one bad request must not stop the others
+            known = _known_codes(session, {c for r in reqs for c in (r.station_codes or ())})
+        except Exception:
             session.rollback()
-            log.exception("regen request %s failed", req_id)
-            error = f"{type(exc).__name__}: {exc}"
-        req = session.get(RegenRequest, req_id)
-        if req is not None:
-            req.done_at = now
-            req.error = error[:2000]
-            session.commit()
-        handled += 1
+            log.exception("regen: cannot read station codes")
+            continue
+        union = (
+            None
+            if any(r.station_codes is None for r in reqs)
+            else sorted({c for r in reqs for c in r.station_codes} & known)
+        )
+        errors: dict[int, str] = {}
+        try:
+            regenerate(union, emergency)
+        except Exception:
+            session.rollback()
+            log.exception("regen: %d requests together failed, retrying one by one", len(reqs))
+            for r in reqs:
+                codes = None if r.station_codes is None else [c for c in r.station_codes if c in known]
+                try:
+                    regenerate(codes, emergency)
+                except Exception as exc:  # one bad request must not stop the others
+                    session.rollback()
+                    log.exception("regen request %s failed", r.id)
+                    errors[r.id] = f"{type(exc).__name__}: {exc}"
+        for r in reqs:
+            missing = [c for c in (r.station_codes or ()) if c not in known]
+            error = errors.get(r.id, "")
+            if missing:
+                error = ("Không có đài mã: " + ", ".join(missing) + ". " + error).strip()
+            try:
+                session.execute(
+                    update(RegenRequest)
+                    .where(RegenRequest.id == r.id)
+                    .values(done_at=now, error=error[:2000])
+                )
+                session.commit()
+                handled += 1
+            except Exception:
+                session.rollback()
+                log.exception("regen request %s: cannot record the result", r.id)
     return handled
+
+
+def _known_codes(session: Session, codes: set[str]) -> set[str]:
+    known: set[str] = set()
+    for part in _chunks(sorted(codes)):
+        known.update(session.scalars(select(Station.code).where(Station.code.in_(part))))
+    return known

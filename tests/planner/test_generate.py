@@ -318,21 +318,66 @@ def test_drain_processes_requests_and_records_failures(
 
     def flaky(session, settings, days, codes=None, *a, **kw):
         calls.append((codes, kw.get("emergency", False)))
-        if codes == ["B"]:
+        if codes is not None and "B" in codes:
             raise RuntimeError("đĩa đầy")
         return real(session, settings, days, codes, *a, **kw)
 
     monkeypatch.setattr(gen, "generate_playlists", flaky)
     now = datetime.combine(DAY, time(3, 0), tzinfo=VN)
     assert drain_regen_requests(db, settings, now=now) == 4
+    # emergencies first; the others together, then (after the failure) one by one
+    assert calls == [(None, True), (["A", "B"], False), (["A"], False), (["B"], False), (["A"], False)]
     reqs = {r.reason: r for r in db.scalars(select(RegenRequest))}
     assert all(r.done_at is not None for r in reqs.values())
     assert reqs["approve"].error == "" and reqs["all"].error == ""
     assert "đĩa đầy" in reqs["bad"].error
-    assert "NOPE" in reqs["gone"].error
-    assert calls[0] == (None, True)  # emergencies first
+    assert reqs["gone"].error == "Không có đài mã: NOPE."
     assert latest_playlist(db, "A", DAY) is not None
     assert drain_regen_requests(db, settings, now=now) == 0
+
+
+def test_drain_coalesces_requests_into_one_regeneration(
+    db: Session, rows: Rows, settings: Settings, monkeypatch
+):
+    rows.station("A")
+    rows.station("B")
+    db.add_all([RegenRequest(reason=f"r{i}", station_codes=["A"] if i % 2 else ["B"]) for i in range(6)])
+    db.commit()
+    calls: list[tuple[list[date], list[str] | None]] = []
+    real = gen.generate_playlists
+
+    def spy(session, settings, days, codes=None, *a, **kw):
+        calls.append((list(days), codes))
+        return real(session, settings, days, codes, *a, **kw)
+
+    monkeypatch.setattr(gen, "generate_playlists", spy)
+    now = datetime.combine(DAY, time(3, 0), tzinfo=VN)
+    assert drain_regen_requests(db, settings, now=now) == 6
+    later = [DAY + timedelta(days=i) for i in range(1, settings.days_ahead + 1)]
+    assert calls == [([DAY], ["A", "B"]), (later, ["A", "B"])]
+
+
+def test_drain_retries_when_another_process_stored_the_same_version(
+    db: Session, rows: Rows, settings: Settings, monkeypatch
+):
+    from sqlalchemy.exc import IntegrityError
+
+    rows.station("A")
+    db.add(RegenRequest(reason="r", station_codes=["A"]))
+    db.commit()
+    real = gen.generate_playlists
+    attempts = []
+
+    def racing(session, settings, days, codes=None, *a, **kw):
+        attempts.append(days)
+        if len(attempts) == 1:
+            raise IntegrityError("INSERT INTO playlists", {}, Exception("UNIQUE constraint failed"))
+        return real(session, settings, days, codes, *a, **kw)
+
+    monkeypatch.setattr(gen, "generate_playlists", racing)
+    assert drain_regen_requests(db, settings, now=datetime.combine(DAY, time(3, 0), tzinfo=VN)) == 1
+    assert db.scalar(select(RegenRequest.error)) == ""
+    assert latest_playlist(db, "A", DAY) is not None
 
 
 def test_approval_in_the_workflow_reaches_the_playlist_through_the_outbox(
