@@ -186,7 +186,7 @@ def test_restart_across_midnight_runs_each_night_exactly_once(
         seed.approved_bulletin(s, settings, "Lịch tiêm phòng", valid_from=DAY, valid_to=DAY + timedelta(days=9))
         seed.clear_outbox(s)
 
-    evening = daemons(*FAST, fake_now=f"{DAY}T23:59:57")
+    evening = daemons(*FAST, fake_now=f"{DAY}T23:59:45")
     wait_for(lambda: run_done(f, DAY), 20, "the evening catch-up", evening)
     assert evening.stop() == 0
     stored_jobs = jobs(engine)
@@ -226,7 +226,7 @@ def test_a_running_daemon_crosses_midnight_and_runs_the_new_night_once(
     f = session_factory(engine)
     with session_scope(f) as s:
         codes = seed.add_stations(s, 2)
-    d = daemons(*FAST, "--at", "00:00", fake_now=f"{DAY}T23:59:58")
+    d = daemons(*FAST, "--at", "00:00", fake_now=f"{DAY}T23:59:56")
     nxt = DAY + timedelta(days=1)
     wait_for(lambda: run_done(f, nxt), 20, "the night after midnight", d)
     time.sleep(1.0)
