@@ -10,7 +10,7 @@ Two passes over the audio, none holding more than a block in memory:
    with the optional intro and outro jingles (levelled to the same target) around it.
 
 The make-up gain is chosen so that the result lands on target *after* the limiter (predicted from
-the 10 ms energies and peaks, see ``predicted_gain_db``) and after the MP3 encoder's own loudness
+the 10 ms energies and peaks, see ``LimiterModel``) and after the MP3 encoder's own loudness
 loss (measured on a trial encode of excerpts, see ``_codec_loss_db``). The delivered MP3 is then
 decoded and metered, which is what the report says; if it still misses the target by more than
 0.2 LU, pass 2 runs again with the error corrected.
@@ -51,22 +51,11 @@ LARGE_GAIN_DB = 30.0
 #: Excerpts encoded to measure the codec's loudness loss; a larger loss is not believed.
 CALIBRATION_EXCERPTS = 8
 MAX_CODEC_LOSS_DB = 2.0
-#: If the delivered MP3 still reads further than this from target, pass 3 runs again (at most
+#: If the delivered MP3 still reads further than this from target, pass 2 runs again (at most
 #: CORRECTION_ATTEMPTS more times) with the make-up gain corrected by the error.
 CORRECTION_THRESHOLD_LU = 0.2
 CORRECTION_ATTEMPTS = 2
 
-
-def _scaled(report: Callable[[float], None], start: float, share: float, fraction: float) -> None:
-    report(start + share * fraction)
-
-
-def _slope(tried: list[tuple[float, float]], predicted: float) -> float:
-    """LU of output per dB of make-up gain: measured once two attempts exist, else the model's."""
-    if len(tried) >= 2 and tried[-1][0] != tried[-2][0]:
-        (g0, l0), (g1, l1) = tried[-2], tried[-1]
-        predicted = (l1 - l0) / (g1 - g0)
-    return min(1.0, max(0.25, predicted))
 
 F32 = npt.NDArray[np.float32]
 
@@ -163,7 +152,7 @@ def _program(raw: Path, length: int, gain: float, settings: Settings, intro: F32
 
 def _encode(raw: Path, length: int, makeup_db: float, settings: Settings, intro: F32 | None,
             outro: F32 | None, dest: Path, progress: Callable[[float], None]) -> TruePeakLimiter:
-    """Pass 3: gain, true-peak limiter, MP3. Removes ``dest`` again if anything goes wrong."""
+    """Pass 2: gain, true-peak limiter, MP3. Removes ``dest`` again if anything goes wrong."""
     limiter = TruePeakLimiter(settings.sample_rate, settings.true_peak_ceiling_dbtp)
     encoder = Mp3Encoder(dest, settings.sample_rate, settings.mp3_bitrate_kbps)
     try:
@@ -233,6 +222,18 @@ def _loudness_of(x: F32, fs: int) -> float:
     return meter.integrated()
 
 
+def _scaled(report: Callable[[float], None], start: float, share: float, fraction: float) -> None:
+    """Progress of one attempt of pass 2, mapped into its share of the whole."""
+    report(start + share * fraction)
+
+
+def _slope(tried: list[tuple[float, float]], predicted: float) -> float:
+    """LU of output per dB of make-up gain: measured once two attempts exist, else the model's."""
+    if len(tried) >= 2 and tried[-1][0] != tried[-2][0]:
+        (g0, l0), (g1, l1) = tried[-2], tried[-1]
+        predicted = (l1 - l0) / (g1 - g0)
+    return min(1.0, max(0.25, predicted))
+
 def process_to_mp3(blocks: Iterable[npt.ArrayLike], sample_rate: int, dest: Path, settings: Settings, *,
                    intro: Path | None = None, outro: Path | None = None,
                    on_progress: Callable[[float], None] | None = None) -> AudioReport:
@@ -250,27 +251,33 @@ def process_to_mp3(blocks: Iterable[npt.ArrayLike], sample_rate: int, dest: Path
     intro_pcm = load_jingle(intro, settings) if intro else None
     outro_pcm = load_jingle(outro, settings) if outro else None
     report(0.0)
-    with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".loa-audio-") as tmp:
-        raw = Path(tmp) / "speech.f32"
-        length, meter, input_lufs, head_trim, comp = _first_pass(blocks, sample_rate, raw, settings)
-        report(0.4)
-        model = LimiterModel(meter.sub_energies, meter.sub_peaks, meter.sub, settings.true_peak_ceiling_dbtp, fs)
-        makeup_db, reachable = model.gain_for(target)
-        codec_db = _codec_loss_db(raw, length, makeup_db, settings, Path(tmp))
-        log.debug("input %.2f LUFS, make-up %.2f dB, codec loss %.2f dB", input_lufs, makeup_db, codec_db)
-        makeup_db += codec_db
-        tried: list[tuple[float, float]] = []  # (make-up gain, delivered loudness)
-        for attempt in range(1 + CORRECTION_ATTEMPTS):
-            start, share = 0.4 + 0.55 * attempt / (1 + CORRECTION_ATTEMPTS), 0.55 / (1 + CORRECTION_ATTEMPTS)
-            limiter = _encode(raw, length, makeup_db, settings, intro_pcm, outro_pcm, dest,
-                              functools.partial(_scaled, report, start, share))
-            result, duration_s = _measure_mp3(dest, settings)
-            tried.append((makeup_db, result.integrated))
-            error = target - result.integrated
-            if abs(error) <= CORRECTION_THRESHOLD_LU or not math.isfinite(error) or not reachable:
-                break
-            makeup_db += float(np.clip(error / _slope(tried, model.slope(makeup_db - codec_db)), -3.0, 3.0))
-            log.info("delivered MP3 reads %.2f LUFS; make-up gain now %.2f dB", result.integrated, makeup_db)
+    try:
+        with tempfile.TemporaryDirectory(dir=dest.parent, prefix=".loa-audio-") as tmp:
+            raw = Path(tmp) / "speech.f32"
+            length, meter, input_lufs, head_trim, comp = _first_pass(blocks, sample_rate, raw, settings)
+            report(0.4)
+            model = LimiterModel(meter.sub_energies, meter.sub_peaks, meter.sub, settings.true_peak_ceiling_dbtp,
+                                 fs)
+            makeup_db, reachable = model.gain_for(target)
+            codec_db = _codec_loss_db(raw, length, makeup_db, settings, Path(tmp))
+            log.debug("input %.2f LUFS, make-up %.2f dB, codec loss %.2f dB", input_lufs, makeup_db, codec_db)
+            makeup_db += codec_db
+            tried: list[tuple[float, float]] = []  # (make-up gain, delivered loudness)
+            for attempt in range(1 + CORRECTION_ATTEMPTS):
+                share = 0.55 / (1 + CORRECTION_ATTEMPTS)
+                limiter = _encode(raw, length, makeup_db, settings, intro_pcm, outro_pcm, dest,
+                                  functools.partial(_scaled, report, 0.4 + attempt * share, share))
+                result, duration_s = _measure_mp3(dest, settings)
+                tried.append((makeup_db, result.integrated))
+                error = target - result.integrated
+                if abs(error) <= CORRECTION_THRESHOLD_LU or not math.isfinite(error) or not reachable:
+                    break
+                step = error / _slope(tried, model.slope(makeup_db - codec_db))
+                makeup_db += float(np.clip(step, -3.0, 3.0))
+                log.info("delivered MP3 reads %.2f LUFS; make-up gain now %.2f dB", result.integrated, makeup_db)
+    except BaseException:
+        dest.unlink(missing_ok=True)
+        raise
     notes = []
     if not reachable:
         notes.append(f"target {target:.1f} LUFS not reached without distorting: peaks stand too far above "
