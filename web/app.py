@@ -141,9 +141,8 @@ def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None
         MAX_FORM_MEMORY_SIZE=min(settings.max_upload_bytes, 2 * 1024 * 1024),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=bool(
-            settings.extra.get("cookie_secure", settings.public_url.startswith("https://"))
-        ),
+        # Secure cookies once the panel is published over https (set public_url = "https://…").
+        SESSION_COOKIE_SECURE=settings.public_url.startswith("https://"),
         SESSION_COOKIE_NAME="loa_session",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
         WTF_CSRF_TIME_LIMIT=None,  # valid for the session's life: long forms do not expire mid-typing

@@ -398,18 +398,23 @@ def render_job(app: Flask, bulletin_id: int, *, regenerate: bool) -> Callable[[P
 
     def run(progress: ProgressFn) -> dict[str, Any]:
         settings = app.config["LOA_SETTINGS"]
-        with db.job_session(app) as s:
-            b = s.get(Bulletin, bulletin_id)
-            if b is None:
-                raise BroadcastError(f"Không có bản tin #{bulletin_id}.")
-            try:
-                mf = render_bulletin(s, b, settings, on_progress=lambda f: progress(0.9 * f))
-            except BroadcastError:
-                s.commit()  # keep the recorded failure
-                raise
-            result = {"sha256": mf.sha256, "duration_s": mf.duration_s}
+        try:
+            with db.job_session(app) as s:
+                b = s.get(Bulletin, bulletin_id)
+                if b is None:
+                    raise BroadcastError(f"Không có bản tin #{bulletin_id}.")
+                try:
+                    mf = render_bulletin(s, b, settings, on_progress=lambda f: progress(0.9 * f))
+                except BroadcastError:
+                    s.commit()  # keep the recorded failure
+                    raise
+                result: dict[str, Any] = {"sha256": mf.sha256, "duration_s": mf.duration_s}
+        finally:
+            if regenerate:
+                # The approval stands even if the audio failed: playlists must show it (as unplaced).
+                playlists = drain(app)
         if regenerate:
-            result["playlists"] = drain(app)
+            result["playlists"] = playlists
         return result
 
     return run

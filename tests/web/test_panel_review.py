@@ -4,8 +4,9 @@ emergencies go through their own confirmation page."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
-from conftest import Panel, post
+from conftest import Panel, make_panel, post
 from sqlalchemy import select
 
 from broadcast.generate import latest_playlist
@@ -53,6 +54,21 @@ def test_approval_renders_and_puts_the_bulletin_in_the_schedule(panel: Panel) ->
     op = panel.client("operator")
     sched = op.get(f"/schedule/?station=ta-nang&date={tomorrow.isoformat()}").get_data(as_text=True)
     assert "Thông báo tiêm chủng" in sched and "<svg" in sched
+
+
+def test_failed_render_still_updates_playlists_and_says_why(tmp_path: Path) -> None:
+    panel = make_panel(tmp_path / "d", engine_order=("piper",), piper_voice="")  # no voice: cannot speak
+    bid = panel.bulletin("submitted", station_codes=["ta-nang"])
+    c = panel.client("reviewer")
+    r = post(c, f"/review/{bid}/approve", {"comment": ""})
+    b = panel.get_bulletin(bid)
+    assert b.status == BulletinStatus.APPROVED and b.render_status == "failed"
+    with panel.session() as s:
+        assert s.scalars(select(RegenRequest).where(RegenRequest.done_at.is_(None))).all() == []
+        pl = latest_playlist(s, "ta-nang", today("Asia/Ho_Chi_Minh") + timedelta(days=1))
+        assert pl is not None and [u["title"] for u in pl.manifest["unplaced"]] == [b.title]
+    page = c.get(r.location).get_data(as_text=True)
+    assert "Không tạo được âm thanh" in page
 
 
 def test_reject_needs_a_reason(panel: Panel) -> None:
