@@ -31,6 +31,9 @@ from loa.cli import cli
 from loa.config import Settings
 from tests.scheduler import seed
 
+# Daemons are started and stopped with POSIX signals (SIGKILL has no Windows equivalent).
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(os.name != "posix", reason="POSIX signals")]
+
 ROOT = Path(__file__).resolve().parents[2]
 DAY = date(2026, 11, 26)  # the fake "today" of these tests
 FAST = ["--drain-every", "0.3", "--watch-every", "0.3", "--lease", "1.5"]
