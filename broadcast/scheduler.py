@@ -251,6 +251,11 @@ def finish_run(factory: sessionmaker[Session], run_id: int, *, status: str, play
         run.errors = errors or None
 
 
+def recent_runs(session: Session, limit: int = 20) -> list[SchedulerRun]:
+    """The latest runs, newest first (``loa scheduler --status``, the panel)."""
+    return list(session.scalars(select(SchedulerRun).order_by(SchedulerRun.id.desc()).limit(limit)))
+
+
 # --- the daemon ------------------------------------------------------------------------------
 
 

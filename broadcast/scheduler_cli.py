@@ -7,12 +7,16 @@ import signal
 import sys
 import threading
 from types import FrameType
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
 from broadcast.errors import BroadcastError
 from loa.config import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 def _install_stop_handlers(stop: threading.Event) -> None:
@@ -26,10 +30,34 @@ def _install_stop_handlers(stop: threading.Event) -> None:
         signal.signal(signal.SIGBREAK, handler)
 
 
+_STATUS_VI = {"running": "đang chạy", "ok": "xong", "error": "lỗi", "interrupted": "bị dừng",
+              "abandoned": "bỏ dở"}
+_JOB_VI = {"nightly": "đêm", "regen": "tạo lại"}
+
+
+def _print_status(engine: Engine, tz: ZoneInfo) -> None:
+    from broadcast.db import session_factory, session_scope
+    from broadcast.scheduler import recent_runs
+
+    with session_scope(session_factory(engine)) as s:
+        runs = recent_runs(s)
+        if not runs:
+            click.echo("Chưa có lượt chạy nào.")
+        for r in runs:
+            started = r.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+            took = f"{(r.finished_at - r.started_at).total_seconds():.1f}s" if r.finished_at else "-"
+            slot = f" {r.slot.isoformat()}" if r.slot else ""
+            what = (f"{r.playlists} phiên bản mới" if r.job == "nightly" else f"{r.requests} yêu cầu")
+            errors = f", {len(r.errors)} lỗi" if r.errors else ""
+            click.echo(f"{started}  {_JOB_VI.get(r.job, r.job)}{slot} ({r.trigger}): "
+                       f"{_STATUS_VI.get(r.status, r.status)}, {took}, {len(r.stations or [])} đài, {what}{errors}")
+
+
 @click.command("scheduler")
 @click.option("--once", is_flag=True,
               help="Drain the regeneration queue once and run tonight's generation if it has not run "
                    "yet, then exit. Exit code 1 if a station failed.")
+@click.option("--status", is_flag=True, help="Show the latest runs (nightly and regeneration) and exit.")
 @click.option("--at", "at", metavar="HH:MM", default=None,
               help="Local time of the nightly run (default: setting nightly_time, 00:05).")
 @click.option("--drain-every", type=float, default=2.0, show_default=True, metavar="SECONDS",
@@ -43,7 +71,7 @@ def _install_stop_handlers(stop: threading.Event) -> None:
               envvar="LOA_SCHEDULER_LEASE_S", show_envvar=True,
               help="A run not heard from for this long is taken over by another daemon.")
 @click.pass_obj
-def scheduler_command(settings: Settings, once: bool, at: str | None, drain_every: float,
+def scheduler_command(settings: Settings, once: bool, status: bool, at: str | None, drain_every: float,
                       watch_every: float, lease: float) -> None:
     """Generate playlists automatically.
 
@@ -74,6 +102,9 @@ def scheduler_command(settings: Settings, once: bool, at: str | None, drain_ever
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from exc
     engine = init_db(settings.db_url)
+    if status:
+        _print_status(engine, tz)
+        return
     daemon = scheduler.SchedulerDaemon(settings, engine, options, clock=clock)
     if not once:
         _install_stop_handlers(daemon.stopping)

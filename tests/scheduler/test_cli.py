@@ -56,3 +56,13 @@ def test_once_runs_the_night_isolates_a_bad_station_and_exits_1(settings: Settin
     assert runner.invoke(cli, ["scheduler", "--once"], env={"LOA_FAKE_NOW": f"{DAY}T09:02:00"}).exit_code == 1
     last = runner.invoke(cli, ["scheduler", "--once"], env={"LOA_FAKE_NOW": f"{DAY}T09:03:00"})
     assert last.exit_code == 0 and "đã chạy rồi" in last.output
+
+
+def test_status_lists_the_latest_runs(settings: Settings, engine: Engine) -> None:
+    runner = CliRunner()
+    assert "Chưa có lượt chạy nào." in runner.invoke(cli, ["scheduler", "--status"]).output
+    with session_scope(session_factory(engine)) as s:
+        seed.add_stations(s, 2)
+    assert runner.invoke(cli, ["scheduler", "--once"], env={"LOA_FAKE_NOW": f"{DAY}T09:00:00"}).exit_code == 0
+    out = runner.invoke(cli, ["scheduler", "--status"]).output
+    assert "đêm 2026-11-26 (once): xong" in out and "2 đài, 6 phiên bản mới" in out
