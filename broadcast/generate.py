@@ -314,15 +314,15 @@ def _latest(session: Session, day: date, station_ids: list[int] | None) -> dict[
 def _previous_with_past(
     session: Session, playlist_ids: list[int], now: datetime
 ) -> dict[int, dict[str, Any]]:
-    """station id → manifest, for the given playlists that have something before ``now`` (that
-    past is kept on replanning). The first items are looked at first, so the nightly run just
+    """station id → manifest, for the given playlists that have something starting by ``now``
+    (that past is kept on replanning). The first items are looked at first, so the nightly run just
     after midnight does not load and parse every station's manifest for nothing."""
     with_past: list[int] = []
     for part in _chunks(playlist_ids):
         q = select(PlaylistItem.playlist_id, PlaylistItem.start).where(
             PlaylistItem.position == 0, PlaylistItem.playlist_id.in_(part)
         )
-        with_past.extend(r.playlist_id for r in session.execute(q) if r.start < now)
+        with_past.extend(r.playlist_id for r in session.execute(q) if r.start <= now)
     previous: dict[int, dict[str, Any]] = {}
     for part in _chunks(with_past):
         q2 = select(Playlist.station_id, Playlist.manifest).where(Playlist.id.in_(part))
@@ -391,7 +391,8 @@ def _plan_station(
     now: datetime | None,
     emergency: bool,
     previous: dict[str, Any] | None,
-) -> PlanResult:
+) -> tuple[PlanResult, bool]:
+    """The plan, and whether it has an emergency block still to come (the version's flag)."""
     station = StationPlanInput(st.id, st.code, st.timezone)
     bulletins = list(data.shared)
     bulletins.extend(data.extra.get(st.id, ()))
@@ -403,18 +404,49 @@ def _plan_station(
     sessions = data.sessions.get(st.id, ())
     args = (station, day, sessions, bulletins, relays)
     if now is None or now.astimezone(zone(st.timezone)).date() != day:
-        return plan_day(*args, jingle=jingle, overrides=overrides)
-    # The day is under way: what started before `now` stays as it was.
+        return plan_day(*args, jingle=jingle, overrides=overrides), False
+    # The day is under way: what started before `now` stays as it was, and so does an emergency
+    # block already published (a later regeneration must not pull it back, nor cut into it).
+    floor = now
+    held = False
     if previous is not None:
         kept: Sequence[PlannedItem] = items_from_manifest(previous)
+        hold = emergency_block_end(previous)
+        if hold is not None and hold > floor:
+            floor, held = hold, True
     else:
         regular = plan_day(*args, jingle=jingle, overrides=overrides)
         if not emergency and (not regular.items or regular.items[0].start >= now):
-            return regular  # nothing in the past (the usual nightly run just after midnight)
-        kept = regular.items
-    if emergency:
-        return plan_day(*args, jingle=jingle, overrides=overrides, now=now, kept=kept)
-    return plan_day(*args, jingle=jingle, overrides=overrides, not_before=now, kept=kept)
+            return regular, False  # nothing in the past (the usual nightly run just after midnight)
+        kept = ()  # no version was published: nothing has aired
+    if not emergency:
+        return plan_day(*args, jingle=jingle, overrides=overrides, not_before=floor, kept=kept), held
+    plan = plan_day(*args, jingle=jingle, overrides=overrides, now=floor, kept=kept)
+    block = any(it.start == floor and it.priority == "emergency" for it in plan.items)
+    return plan, held or block
+
+
+def emergency_block_end(manifest: dict[str, Any]) -> datetime | None:
+    """End of the emergency block of a version flagged emergency: the run of back-to-back
+    emergency items from the first item that starts at or after its ``generated_at``."""
+    if not manifest.get("emergency"):
+        return None
+    try:
+        at = datetime.fromisoformat(manifest["generated_at"])
+        end: datetime | None = None
+        for raw in manifest["items"]:
+            start = datetime.fromisoformat(raw["start"])
+            if start < at:
+                continue
+            if raw.get("priority") != "emergency" or (end is not None and start != end):
+                break
+            end = start + timedelta(seconds=float(raw["duration_s"]))
+        return end
+    except (KeyError, TypeError, ValueError):
+        log.warning(
+            "manifest %s %s: cannot read its emergency block", manifest.get("station"), manifest.get("date")
+        )
+        return None
 
 
 def generate_playlists(
@@ -459,13 +491,8 @@ def generate_playlists(
             new_rows: list[tuple[dict[str, Any], Sequence[PlannedItem]]] = []
             pending: list[_Pending] = []
             for st in batch:
-                plan = _plan_station(
+                plan, is_emergency = _plan_station(
                     st, day, data, jingle, now=now, emergency=emergency, previous=previous.get(st.id)
-                )
-                is_emergency = (
-                    emergency
-                    and now.astimezone(zone(st.timezone)).date() == day
-                    and any(it.priority == "emergency" and it.start >= now for it in plan.items)
                 )
                 prev = latest.get(st.id)
                 manifest = build_manifest(
@@ -600,11 +627,11 @@ def latest_playlist(session: Session, station_code: str, day: date) -> Playlist 
 def drain_regen_requests(session: Session, settings: Settings, now: datetime | None = None) -> int:
     """Process pending RegenRequest rows; returns how many were handled. Never raises.
 
-    Emergencies first. Requests are coalesced (the union of their stations is regenerated once:
-    ten approvals in a row cost one regeneration, not ten); if that fails, each request is retried
-    on its own so the failure is recorded on the request that causes it (``error``) and the others
-    still go through. Each step is committed on its own. Regenerates today (as an emergency when
-    the request says so) and the ``days_ahead`` days after it.
+    Requests are coalesced (the union of their stations is regenerated once: ten approvals in a
+    row cost one regeneration, not ten) in three committed steps: today for emergencies (so an
+    emergency reaches agents first), today for the rest, then the ``days_ahead`` following days.
+    If a step fails it is retried request by request, so the failure is recorded on the request
+    that causes it (``error``) and the others still go through.
     """
     now = now or datetime.now(UTC)
     try:
@@ -613,21 +640,28 @@ def drain_regen_requests(session: Session, settings: Settings, now: datetime | N
             .where(RegenRequest.done_at.is_(None))
             .order_by(RegenRequest.id)
         ).all()
+        known = _known_codes(session, {c for r in pending for c in (r.station_codes or ())})
         session.commit()
     except Exception:
         session.rollback()
         log.exception("regen: cannot read the outbox")
         return 0
+    if not pending:
+        return 0
     today = now.astimezone(zone(settings.timezone)).date()
     later = [today + timedelta(days=i) for i in range(1, max(settings.days_ahead, 0) + 1)]
 
-    def regenerate(codes: list[str] | None, emergency: bool) -> None:
+    def codes_of(reqs: Sequence[Any]) -> list[str] | None:
+        if any(r.station_codes is None for r in reqs):
+            return None
+        return sorted({c for r in reqs for c in r.station_codes} & known)
+
+    def regenerate(codes: list[str] | None, days: list[date], emergency: bool) -> None:
+        if codes is not None and not codes:
+            return
         for attempt in range(2):
             try:
-                if codes is None or codes:
-                    generate_playlists(session, settings, [today], codes, emergency=emergency, now=now)
-                    if later:
-                        generate_playlists(session, settings, later, codes, now=now)
+                generate_playlists(session, settings, days, codes, emergency=emergency, now=now)
                 session.commit()
                 return
             except IntegrityError:
@@ -636,52 +670,43 @@ def drain_regen_requests(session: Session, settings: Settings, now: datetime | N
                 if attempt:
                     raise
 
-    handled = 0
-    for emergency in (True, False):
-        reqs = [r for r in pending if bool(r.emergency) == emergency]
-        if not reqs:
+    errors: dict[int, list[str]] = {r.id: [] for r in pending}
+    steps = [
+        ([r for r in pending if r.emergency], [today], True),
+        ([r for r in pending if not r.emergency], [today], False),
+        (list(pending), later, False),
+    ]
+    for reqs, days, emergency in steps:
+        if not reqs or not days:
             continue
         try:
-            known = _known_codes(session, {c for r in reqs for c in (r.station_codes or ())})
-        except Exception:
-            session.rollback()
-            log.exception("regen: cannot read station codes")
+            regenerate(codes_of(reqs), days, emergency)
             continue
-        union = (
-            None
-            if any(r.station_codes is None for r in reqs)
-            else sorted({c for r in reqs for c in r.station_codes} & known)
-        )
-        errors: dict[int, str] = {}
-        try:
-            regenerate(union, emergency)
         except Exception:
             session.rollback()
             log.exception("regen: %d requests together failed, retrying one by one", len(reqs))
-            for r in reqs:
-                codes = None if r.station_codes is None else [c for c in r.station_codes if c in known]
-                try:
-                    regenerate(codes, emergency)
-                except Exception as exc:  # one bad request must not stop the others
-                    session.rollback()
-                    log.exception("regen request %s failed", r.id)
-                    errors[r.id] = f"{type(exc).__name__}: {exc}"
         for r in reqs:
-            missing = [c for c in (r.station_codes or ()) if c not in known]
-            error = errors.get(r.id, "")
-            if missing:
-                error = ("Không có đài mã: " + ", ".join(missing) + ". " + error).strip()
             try:
-                session.execute(
-                    update(RegenRequest)
-                    .where(RegenRequest.id == r.id)
-                    .values(done_at=now, error=error[:2000])
-                )
-                session.commit()
-                handled += 1
-            except Exception:
+                regenerate(codes_of([r]), days, emergency)
+            except Exception as exc:  # one bad request must not stop the others
                 session.rollback()
-                log.exception("regen request %s: cannot record the result", r.id)
+                log.exception("regen request %s failed", r.id)
+                errors[r.id].append(f"{type(exc).__name__}: {exc}")
+    handled = 0
+    for r in pending:
+        missing = [c for c in (r.station_codes or ()) if c not in known]
+        parts = (["Không có đài mã: " + ", ".join(missing) + "."] if missing else []) + errors[r.id]
+        try:
+            session.execute(
+                update(RegenRequest)
+                .where(RegenRequest.id == r.id)
+                .values(done_at=now, error=" ".join(parts)[:2000])
+            )
+            session.commit()
+            handled += 1
+        except Exception:
+            session.rollback()
+            log.exception("regen request %s: cannot record the result", r.id)
     return handled
 
 

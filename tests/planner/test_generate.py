@@ -327,6 +327,7 @@ def test_drain_processes_requests_and_records_failures(
     assert drain_regen_requests(db, settings, now=now) == 4
     # emergencies first; the others together, then (after the failure) one by one
     assert calls == [(None, True), (["A", "B"], False), (["A"], False), (["B"], False), (["A"], False)]
+    # (days_ahead is 0 here: no "later days" step)
     reqs = {r.reason: r for r in db.scalars(select(RegenRequest))}
     assert all(r.done_at is not None for r in reqs.values())
     assert reqs["approve"].error == "" and reqs["all"].error == ""
@@ -355,6 +356,32 @@ def test_drain_coalesces_requests_into_one_regeneration(
     assert drain_regen_requests(db, settings, now=now) == 6
     later = [DAY + timedelta(days=i) for i in range(1, settings.days_ahead + 1)]
     assert calls == [([DAY], ["A", "B"]), (later, ["A", "B"])]
+
+
+def test_drain_commits_todays_emergency_before_the_later_days(
+    db: Session, rows: Rows, settings: Settings, monkeypatch
+):
+    rows.station("A")
+    rows.bulletin("BÃO", priority="emergency", valid_from=date(2026, 1, 1))
+    db.add_all(
+        [
+            RegenRequest(reason="e", station_codes=["A"], emergency=True),
+            RegenRequest(reason="n", station_codes=["A"]),
+        ]
+    )
+    db.commit()
+    real = gen.generate_playlists
+
+    def later_days_fail(session, settings, days, codes=None, *a, **kw):
+        if days[0] != DAY:
+            raise RuntimeError("hỏng")
+        return real(session, settings, days, codes, *a, **kw)
+
+    monkeypatch.setattr(gen, "generate_playlists", later_days_fail)
+    assert drain_regen_requests(db, settings, now=datetime.combine(DAY, time(9, 0), tzinfo=VN)) == 2
+    pl = latest_playlist(db, "A", DAY)
+    assert pl is not None and pl.emergency
+    assert all("hỏng" in r.error for r in db.scalars(select(RegenRequest)))
 
 
 def test_drain_retries_when_another_process_stored_the_same_version(
@@ -435,3 +462,70 @@ def test_midday_change_keeps_the_morning_as_aired(db: Session, rows: Rows, setti
     items = latest_playlist(db, "A", DAY).manifest["items"]
     assert items[0] == morning  # the morning stays as it aired, without the new bulletin
     assert [(it["title"], it["session"]) for it in items[1:]] == [("mới", "17:00"), ("cũ", "17:00")]
+
+
+def emergency_setup(db: Session, rows: Rows, settings: Settings) -> datetime:
+    rows.station("A", sessions=[(6, 0, 30), (17, 0, 30)])
+    rows.bulletin("thường", 120)
+    db.commit()
+    run(db, settings)
+    rows.bulletin("BÃO 1", 60, priority="emergency")
+    rows.bulletin("BÃO 2", 60, priority="emergency")
+    db.commit()
+    now = datetime.combine(DAY, time(9, 0), tzinfo=VN)
+    assert run(db, settings, emergency=True, now=now)["A"].emergency
+    return now
+
+
+def test_a_regular_regeneration_during_the_block_leaves_it_alone(db: Session, rows: Rows, settings: Settings):
+    now = emergency_setup(db, rows, settings)
+    before = latest_playlist(db, "A", DAY)
+    res = run(db, settings, now=now + timedelta(seconds=30))["A"]  # "BÃO 1" is on air
+    assert not res.changed and res.version == before.version
+    after = latest_playlist(db, "A", DAY).manifest
+    assert [it["title"] for it in after["items"] if it["priority"] == "emergency"] == ["BÃO 1", "BÃO 2"]
+
+
+def test_a_new_emergency_queues_after_the_block_on_air(db: Session, rows: Rows, settings: Settings):
+    now = emergency_setup(db, rows, settings)
+    rows.bulletin("ĐỘNG ĐẤT", 30, priority="emergency")
+    db.commit()
+    res = run(db, settings, emergency=True, now=now + timedelta(seconds=30))["A"]
+    assert res.changed and res.emergency
+    items = latest_playlist(db, "A", DAY).manifest["items"]
+    block = [(it["title"], it["start"]) for it in items if it["priority"] == "emergency"]
+    assert block == [
+        ("BÃO 1", "2026-12-01T09:00:00+07:00"),
+        ("BÃO 2", "2026-12-01T09:01:00+07:00"),
+        ("ĐỘNG ĐẤT", "2026-12-01T09:02:00+07:00"),
+    ]
+
+
+def test_emergency_with_no_published_version_airs_now(db: Session, rows: Rows, settings: Settings):
+    rows.station("A")
+    rows.bulletin("BÃO", 60, priority="emergency")
+    db.commit()
+    now = datetime.combine(DAY, time(9, 0), tzinfo=VN)  # a regular plan would have put it at 06:00
+    res = run(db, settings, emergency=True, now=now)["A"]
+    items = latest_playlist(db, "A", DAY).manifest["items"]
+    assert res.emergency and [(it["title"], it["start"]) for it in items] == [
+        ("BÃO", "2026-12-01T09:00:00+07:00")
+    ]
+
+
+def test_emergency_block_end():
+    from broadcast.generate import emergency_block_end
+
+    def item(start: str, seconds: float, priority: str = "emergency") -> dict:
+        return {"start": f"2026-12-01T{start}+07:00", "duration_s": seconds, "priority": priority}
+
+    m = {
+        "emergency": True,
+        "generated_at": "2026-12-01T02:00:00+00:00",  # 09:00 local
+        "items": [item("06:00:00", 60), item("08:59:30", 60, "normal"), item("09:00:00", 60), item("09:01:00", 30),
+                  item("17:00:00", 60)],
+    }  # fmt: skip
+    assert emergency_block_end(m) == datetime.combine(DAY, time(9, 1, 30), tzinfo=VN)
+    assert emergency_block_end({**m, "emergency": False}) is None
+    assert emergency_block_end({**m, "items": [item("09:00:00", 60, "normal"), item("09:01:00", 30)]}) is None
+    assert emergency_block_end({**m, "items": "nonsense"}) is None
