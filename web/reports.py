@@ -78,7 +78,7 @@ def _rows(f: Filters) -> list[ReportRow]:
 
 
 def minutes_chart(rows: list[ReportRow]) -> dict[str, Any]:
-    """Horizontal bars of minutes aired per station: geometry for templates/chart.svg."""
+    """Horizontal bars of minutes aired per station: geometry for templates/chart_svg.html (an SVG document)."""
     totals = sorted(station_totals(rows), key=lambda r: (-r.minutes, r.station_name))
     label_w, bar_w, row_h = 220, 460, 26
     top = max((t.minutes for t in totals), default=0.0) or 1.0
@@ -133,7 +133,7 @@ def chart_svg() -> Response:
     f, errors = _filters()
     if errors:
         abort(400)
-    body = render_template("chart.svg", chart=minutes_chart(_rows(f)), standalone=True)
+    body = render_template("chart_svg.html", chart=minutes_chart(_rows(f)), standalone=True)
     return Response(body, mimetype="image/svg+xml")
 
 

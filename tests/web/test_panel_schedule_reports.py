@@ -6,6 +6,7 @@ import csv
 import io
 import re
 from datetime import UTC, date, datetime, timedelta
+from xml.etree import ElementTree
 
 from conftest import Panel, post
 from sqlalchemy import select
@@ -128,6 +129,8 @@ def test_report_page_has_a_chart_of_minutes_per_commune(panel: Panel) -> None:
     assert "Thông báo &lt;b&gt;họp&lt;/b&gt;" in page and "<b>họp</b>" not in page
     svg = panel.client("operator").get("/reports/chart.svg?from=2026-11-15&to=2026-11-25")
     assert svg.mimetype == "image/svg+xml" and "Xã Tà Năng" in svg.get_data(as_text=True)
+    root = ElementTree.fromstring(svg.data)  # a well-formed SVG document on its own
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
 
 
 def test_report_filters_and_csv_export(panel: Panel) -> None:
