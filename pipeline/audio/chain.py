@@ -21,10 +21,12 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import queue
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import miniaudio
 import numpy as np
@@ -60,6 +62,50 @@ CORRECTION_ATTEMPTS = 2
 F32 = npt.NDArray[np.float32]
 
 
+class BackgroundConsumer:
+    """Feeds items to ``work`` on a worker thread through a short queue (bounded memory).
+
+    Errors in ``work`` surface in the producer at its next ``put`` or at exit; if the producer
+    fails (or is interrupted), the worker drops what is left and stops.
+    """
+
+    _DONE = object()
+
+    def __init__(self, work: Callable[[Any], None], depth: int = 4) -> None:
+        self._work = work
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._cancelled = False
+        self._thread = threading.Thread(target=self._run, name="loa-audio-worker", daemon=True)
+
+    def __enter__(self) -> BackgroundConsumer:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while (item := self._queue.get()) is not self._DONE:
+            if self._error is None and not self._cancelled:
+                try:
+                    self._work(item)
+                except BaseException as exc:  # handed to the producer
+                    self._error = exc
+
+    def put(self, item: Any) -> None:
+        self._raise()
+        self._queue.put(item)
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._cancelled = exc_type is not None
+        self._queue.put(self._DONE)
+        self._thread.join()
+        if exc_type is None:
+            self._raise()
+
+
 def _first_pass(blocks: Iterable[npt.ArrayLike], in_rate: int, raw: Path, settings: Settings,
                 ) -> tuple[int, LoudnessMeter, float, int, Compressor]:
     """Resample, high-pass, trim and compress into ``raw``.
@@ -89,14 +135,21 @@ def _first_pass(blocks: Iterable[npt.ArrayLike], in_rate: int, raw: Path, settin
             meter.add(y)
             fh.write(y.tobytes())
 
+    def take(block: npt.ArrayLike, fh: BinaryIO) -> None:
+        nonlocal seen
+        x = to_mono(block)
+        if not np.all(np.isfinite(x)):
+            raise PipelineError("Âm thanh đầu vào hỏng: có giá trị không hợp lệ (NaN/vô cực).")
+        seen += len(x)
+        meter_in.add(x)
+        push(resampler.process(x), fh)
+
     with raw.open("wb") as fh:
-        for block in blocks:
-            x = to_mono(block)
-            if not np.all(np.isfinite(x)):
-                raise PipelineError("Âm thanh đầu vào hỏng: có giá trị không hợp lệ (NaN/vô cực).")
-            seen += len(x)
-            meter_in.add(x)
-            push(resampler.process(x), fh)
+        # The caller's iterator (TTS synthesis, or a decoder) runs in this thread, the DSP on a
+        # worker: both spend their time in C code that releases the GIL, so they overlap on 2 cores.
+        with BackgroundConsumer(functools.partial(take, fh=fh)) as worker:
+            for block in blocks:
+                worker.put(block)
         push(resampler.process(np.zeros(0, np.float32), last=True), fh, last=True)
     if not trimmer.started:
         raise PipelineError("Âm thanh trống: chỉ có im lặng, không có gì để phát.")

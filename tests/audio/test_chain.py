@@ -145,3 +145,27 @@ def test_progress_is_reported_in_order(tmp_path: Path, settings: Settings) -> No
     process_to_mp3([tts_like(16_000, 4.0)], 16_000, tmp_path / "p.mp3", settings, on_progress=seen.append)
     assert seen[0] == 0.0 and seen[-1] == 1.0
     assert seen == sorted(seen)
+
+
+def test_background_consumer_keeps_order_and_surfaces_errors() -> None:
+    from pipeline.audio.chain import BackgroundConsumer
+
+    seen: list[int] = []
+    with BackgroundConsumer(seen.append, depth=2) as worker:
+        for i in range(50):
+            worker.put(i)
+    assert seen == list(range(50))
+
+    def fail_on_three(item: int) -> None:
+        if item == 3:
+            raise PipelineError("hỏng")
+
+    with pytest.raises(PipelineError, match="hỏng"), BackgroundConsumer(fail_on_three, depth=1) as worker:
+        for i in range(1000):
+            worker.put(i)
+
+    done: list[int] = []
+    with pytest.raises(KeyboardInterrupt), BackgroundConsumer(done.append, depth=100) as worker:
+        worker.put(1)
+        raise KeyboardInterrupt
+    assert done in ([], [1])  # the producer's interruption wins; the worker just stops
