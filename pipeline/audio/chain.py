@@ -4,8 +4,10 @@ Two passes over the audio, none holding more than a block in memory:
 
 1. stream the input through mono -> soxr resample -> high-pass -> silence trim -> compressor into
    a raw float32 file next to the destination, metering it (10 ms K-weighted energies and peaks)
-   and remembering where the sound ends. The compressor threshold follows the running speech
-   level, so it acts the same on a quiet phone recording and on a hot TTS voice;
+   and remembering where the sound ends. Silence is judged after the high-pass, so a DC offset or
+   mains hum does not count as sound (for the audio kept, filtering before or after trimming is
+   the same, less the filter's start-up transient). The compressor threshold follows the running
+   speech level, so it acts the same on a quiet phone recording and on a hot TTS voice;
 2. stream that file through the make-up gain and the true-peak limiter into ffmpeg's MP3 encoder,
    with the optional intro and outro jingles (levelled to the same target) around it.
 

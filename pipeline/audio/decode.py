@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from loa.config import Settings
-from pipeline.audio.ffmpeg import Probe, decode_pcm, probe
+from pipeline.audio.ffmpeg import Probe, StreamTooLong, decode_pcm, probe
 from pipeline.types import PipelineError
 
 log = logging.getLogger(__name__)
@@ -84,10 +84,8 @@ def _checked_blocks(path: Path, info: Probe, settings: Settings) -> Iterator[npt
         for block in decode_pcm(path, info, max_frames):
             frames += len(block)
             yield block
-    except PipelineError as exc:
-        if "quá dài" in str(exc):
-            raise PipelineError(f"Bản ghi quá dài: tối đa {_minutes(settings.max_recording_s)} phút.") from None
-        raise
+    except StreamTooLong:
+        raise PipelineError(f"Bản ghi quá dài: tối đa {_minutes(settings.max_recording_s)} phút.") from None
     decoded_s = frames / info.sample_rate
     if frames == 0:
         raise PipelineError("Tệp âm thanh không có nội dung: không giải mã được mẫu nào.")

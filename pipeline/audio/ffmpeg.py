@@ -32,6 +32,10 @@ _LAYOUT_CHANNELS = {"mono": 1, "stereo": 2}
 LAME_QUALITY = 7
 
 
+class StreamTooLong(PipelineError):
+    """The decoded stream ran past the frame limit given to ``decode_pcm``."""
+
+
 @functools.cache
 def ffmpeg_exe() -> str:
     import imageio_ffmpeg
@@ -101,7 +105,7 @@ def decode_pcm(path: Path, info: Probe, max_frames: int | None = None) -> Iterat
                         block = block.reshape(-1, info.channels)
                     total += len(block)
                     if max_frames is not None and total > max_frames:
-                        raise PipelineError("Bản ghi quá dài so với giới hạn cho phép.")
+                        raise StreamTooLong("Bản ghi quá dài so với giới hạn cho phép.")
                     yield block
                 if len(data) < BLOCK_FRAMES * frame_bytes:
                     break

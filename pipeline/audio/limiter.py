@@ -29,6 +29,8 @@ MIN_SLOPE = 0.35
 
 
 class TruePeakLimiter:
+    """Streaming look-ahead true-peak limiter (see the module docstring for how the gain is built)."""
+
     def __init__(self, sample_rate: int, ceiling_dbtp: float, lookahead_ms: float = 5.0, hold_ms: float = 20.0,
                  release_ms: float = 60.0) -> None:
         self.ceiling = 10.0 ** (ceiling_dbtp / 20.0)
