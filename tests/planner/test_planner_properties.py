@@ -257,3 +257,18 @@ def test_replanning_mid_day_keeps_the_past(day, minute: int, emergency: bool) ->
 
 def test_invariants_hold_for_a_day_with_no_inputs() -> None:
     assert plan_day(STATION, date(2026, 12, 1), [], [], []) == PlanResult((), ())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(1, 5), min_size=1, max_size=8))
+def test_repeats_are_spread_with_the_fewest_back_to_back_plays(plays: list[int]) -> None:
+    from broadcast.planner import _spread
+
+    group = list(range(len(plays)))
+    out = _spread(group, plays)
+    assert Counter(out) == {i: c for i, c in enumerate(plays)}
+    repeats = sum(1 for a, b in zip(out, out[1:], strict=False) if a == b)
+    most, total = max(plays), sum(plays)
+    assert repeats == max(0, most - (total - most) - 1)  # the least any order can do
+    if all(c == 1 for c in plays):
+        assert out == group  # the priority/tie-break order is kept
