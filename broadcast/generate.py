@@ -470,6 +470,7 @@ def generate_playlists(
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # the planner counts in ms
     out = Path(out_dir) if out_dir is not None else settings.playlists_dir
     stations = _load_stations(session, station_codes, settings.timezone)
     all_stations = station_codes is None

@@ -101,3 +101,22 @@ def test_many_stations_report_progress_on_stderr(db: Session, rows: Rows):
     assert r.exit_code == 0
     assert "60/60 danh sách đã lập" in r.stderr
     assert "60 danh sách, 60 phiên bản mới." in r.stdout and "S00 " not in r.stdout
+
+
+def test_generate_emergency_puts_it_on_air_now(db: Session, rows: Rows, settings: Settings):
+    rows.station("A")
+    rows.bulletin("BÃO", priority="emergency", valid_from=date(2000, 1, 1), valid_to=date(2100, 1, 1))
+    db.commit()
+    r = invoke("playlist", "generate", "--date", "today", "--emergency")
+    assert r.exit_code == 0, r.output
+    (path,) = (settings.playlists_dir / "A").glob("*.json")
+    m = json.loads(path.read_text("utf-8"))
+    assert m["emergency"] is True and m["items"][0]["title"] == "BÃO"
+
+
+def test_missing_station_id_jingle_is_a_clear_error(db: Session, rows: Rows, monkeypatch: pytest.MonkeyPatch):
+    rows.station("A")
+    db.commit()
+    monkeypatch.setenv("LOA_STATION_ID_JINGLE", "khong-co.mp3")
+    r = CliRunner().invoke(cli, ["playlist", "generate", "--date", "2026-12-01"])
+    assert r.exit_code == 1 and "Không tìm thấy nhạc hiệu đài: khong-co.mp3" in r.output
