@@ -110,6 +110,7 @@ def _template_helpers(app: Flask) -> None:
         datetime=i18n.fmt_datetime,
         duration=i18n.fmt_duration,
         weekdays=i18n.weekdays_label,
+        sessions=i18n.sessions_label,
     )
 
     # Globals, so imported macros see them too.

@@ -7,7 +7,8 @@ Dates and times are shown the Vietnamese way (27/11/2026, 17:30), in the station
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import current_app, session
@@ -125,8 +126,35 @@ def label(table: dict[str, object], value: object) -> str:
     return str(table.get(str(key), key))
 
 
+EVERY_DAY = _l("Hằng ngày")
+
+
 def weekdays_label(digits: str) -> str:
-    return " ".join(str(WEEKDAY_LABELS.get(d, d)) for d in digits)
+    """ISO weekday digits as people write them: "123456" → "T2–T7", "135" → "T2, T4, T6"."""
+    days = sorted({int(d) for d in digits if d in "1234567"})
+    if len(days) == 7:
+        return str(EVERY_DAY)
+    runs: list[list[int]] = []
+    for d in days:
+        if runs and d == runs[-1][-1] + 1:
+            runs[-1].append(d)
+        else:
+            runs.append([d])
+    parts = []
+    for run in runs:
+        names = [str(WEEKDAY_LABELS[str(d)]) for d in run]
+        parts.append(f"{names[0]}–{names[-1]}" if len(run) >= 3 else ", ".join(names))
+    return ", ".join(parts)
+
+
+def sessions_label(sessions: list[Any]) -> str:
+    """A station's sessions in one line: "T2–T7 05:30–06:00; 01/12/2026 19:00–19:30"."""
+    out = []
+    for s in sessions:
+        end = (datetime.combine(date.min, s.start_time) + timedelta(minutes=s.max_minutes)).time()
+        days = fmt_date(s.on_date) if s.on_date else weekdays_label(s.weekdays)
+        out.append(f"{days} {s.start_time:%H:%M}–{end:%H:%M}")
+    return "; ".join(out)
 
 
 def today(tz: str | None = None) -> date:

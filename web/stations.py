@@ -77,7 +77,6 @@ def index() -> str:
         stations=rows,
         online={s.id: is_online(s, now) for s in rows},
         kinds=KIND_LABELS,
-        format_sessions=svc.format_sessions,
     )
 
 

@@ -248,6 +248,28 @@ def test_operator_exports_the_report(browser, site: Site) -> None:  # type: igno
     assert page.js_errors == []
 
 
+def test_operator_manages_a_station(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
+    page = login(browser, site, "operator")
+    assert page.url.endswith("/stations/")
+    assert page.locator("table tbody tr").count() == 15
+    shot(page, "10-stations")
+    page.click("text=hiep-an")
+    page.fill("form[action$='/sessions'] input[name=spec]", "T2 05:45-06:15")
+    page.click("form[action$='/sessions'] button")
+    page.wait_for_load_state()
+    assert "Phiên phát trùng giờ" in page.locator(".flash.error").inner_text()
+    page.fill("form[action$='/sessions'] input[name=spec]", "T2-T6 11:00-11:20")
+    page.fill("form[action$='/sessions'] input[name=name]", "Phiên trưa")
+    page.click("form[action$='/sessions'] button")
+    page.wait_for_load_state()
+    assert "Phiên trưa" in page.locator("main").inner_text()
+    page.click("text=Tạo mã truy cập mới")
+    token = page.locator("#token").inner_text()
+    assert len(token) >= 40
+    shot(page, "11-station-token")
+    assert page.js_errors == []
+
+
 def test_english_toggle(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
     page = login(browser, site, "admin")
     page.click("text=English")

@@ -65,3 +65,19 @@ def test_local_date_and_time_formats(panel: Panel) -> None:
         assert fmt_datetime(moment, "Asia/Bangkok") == "27/11/2026, 17:30"
         assert fmt_datetime(moment, "Europe/Paris") == "27/11/2026, 11:30"
         assert fmt_duration(65) == "1:05" and fmt_duration(3723) == "1:02:03"
+
+
+def test_weekdays_and_sessions_read_the_vietnamese_way(panel: Panel) -> None:
+    from datetime import date, time
+    from types import SimpleNamespace
+
+    from web.i18n import sessions_label, weekdays_label
+
+    with panel.app.test_request_context():
+        assert weekdays_label("123456") == "T2–T7"
+        assert weekdays_label("1234567") == "Hằng ngày"
+        assert weekdays_label("135") == "T2, T4, T6"
+        assert weekdays_label("67") == "T7, CN"
+        weekly = SimpleNamespace(weekdays="123456", start_time=time(5, 30), max_minutes=30, on_date=None)
+        once = SimpleNamespace(weekdays="2", start_time=time(19, 0), max_minutes=45, on_date=date(2026, 12, 1))
+        assert sessions_label([weekly, once]) == "T2–T7 05:30–06:00; 01/12/2026 19:00–19:45"
