@@ -20,6 +20,7 @@ decoded and metered, which is what the report says; if it still misses the targe
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import math
@@ -235,7 +236,8 @@ def _measure_mp3(path: Path, settings: Settings) -> tuple[Loudness, float]:
     except miniaudio.DecodeError as exc:
         raise PipelineError(f"Tệp MP3 vừa tạo không đọc lại được: {exc}") from exc
     meter.finish()
-    return meter.result(), meter.frames / settings.sample_rate
+    result = dataclasses.replace(meter.result(), integrated=_loudness(meter))  # finite even under 400 ms
+    return result, meter.frames / settings.sample_rate
 
 
 def _codec_loss_db(raw: Path, length: int, makeup_db: float, settings: Settings, tmp: Path) -> float:

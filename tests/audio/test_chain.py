@@ -169,3 +169,12 @@ def test_background_consumer_keeps_order_and_surfaces_errors() -> None:
         worker.put(1)
         raise KeyboardInterrupt
     assert done in ([], [1])  # the producer's interruption wins; the worker just stops
+
+
+def test_very_short_speech_is_levelled_by_its_plain_mean(tmp_path: Path, settings: Settings) -> None:
+    """Under one 400 ms gating block there is no gated loudness; the chain still levels it."""
+    t = np.arange(int(0.3 * 22_050)) / 22_050
+    x = (0.05 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
+    report = process_to_mp3([x], 22_050, tmp_path / "short.mp3", settings)
+    assert math.isfinite(report.integrated_lufs)
+    assert report.integrated_lufs == pytest.approx(-16.0, abs=1.0)
