@@ -220,7 +220,7 @@ def _fit(cursor: int, dur: int, busy: Sequence[tuple[int, int]], limit: int) -> 
     return cursor if cursor + dur <= limit else None
 
 
-def _spread(group: list[int], counts: list[int]) -> list[int]:
+def _spread(group: list[int], counts: Sequence[int]) -> list[int]:
     """Repeat each index ``counts[i]`` times, never the same one twice running if avoidable.
 
     Greedy "most plays left first, then the given order", skipping the one just placed: the
@@ -343,6 +343,7 @@ def plan_day(
     cands = [k[4] for k in keyed]
     n = len(cands)
     ranks = [k[0] for k in keyed]
+    ranks_t = tuple(ranks)
     wanted = [k[5] for k in keyed]
     durs = [round(b.media.duration_s * 1000) for b in cands if b.media is not None]
     index = {b.id: i for i, b in enumerate(cands)}
@@ -435,7 +436,7 @@ def plan_day(
                     taken[i] = t - use
                 counts[i] += share
         carry = [0] * n
-        order = _session_order(counts, ranks)
+        order = _session_order(tuple(counts), ranks_t)
         if not order:
             continue
         cursor = max(ws, day_cursor)
@@ -502,7 +503,7 @@ def plan_day(
                 f" ({_mmss(max(longest, 0))})."
             )
         else:
-            reason = f"Không đủ thời lượng trong các phiên phát của ngày: phát được {got}/{want} lần."
+            reason = _no_room_reason(got, want)
         unplaced.append(Unplaced(b.title, reason, b.id, missing=want - got))
 
     items.sort(key=_first2)
@@ -531,11 +532,13 @@ def _session_at(windows: Sequence[tuple[int, int, str]], ms: int) -> str | None:
     return next((w[2] for w in windows if w[0] <= ms < w[1]), None)
 
 
-def _session_order(counts: list[int], ranks: list[int]) -> list[int]:
-    """Candidate indexes in play order: by rank (candidates are sorted), repeats spread out."""
+@lru_cache(maxsize=4096)
+def _session_order(counts: tuple[int, ...], ranks: tuple[int, ...]) -> tuple[int, ...]:
+    """Candidate indexes in play order: by rank (candidates are sorted), repeats spread out.
+    Cached: stations sharing the same candidates ask the same question all night."""
     order = [i for i, c in enumerate(counts) if c]
     if not order or all(counts[i] == 1 for i in order):
-        return order
+        return tuple(order)
     out: list[int] = []
     group: list[int] = []
     for i in order:
@@ -544,7 +547,12 @@ def _session_order(counts: list[int], ranks: list[int]) -> list[int]:
             group = []
         group.append(i)
     out.extend(_spread(group, counts))
-    return out
+    return tuple(out)
+
+
+@lru_cache(maxsize=256)
+def _no_room_reason(got: int, want: int) -> str:
+    return f"Không đủ thời lượng trong các phiên phát của ngày: phát được {got}/{want} lần."
 
 
 def _bulletin_item(b: BulletinInput, start: datetime, dur: int, session: str | None) -> PlannedItem:
