@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 BLUEPRINTS = ("auth", "bulletins", "review", "stations", "schedule", "media", "reports", "api", "public")
+PANEL_BLUEPRINTS = frozenset({"auth", "bulletins", "review", "stations", "schedule", "reports"})
 
 #: Titles and explanations of the error pages, Vietnamese first.
 ERRORS: dict[int, tuple[Any, Any]] = {
@@ -177,6 +178,9 @@ def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.blueprint in PANEL_BLUEPRINTS:
+            # Shared office PCs: a logged-in page (a token shown once) must not come back from the cache.
+            resp.headers["Cache-Control"] = "no-store"
         if request.blueprint not in ("api", "public", "media"):
             resp.headers.setdefault(
                 "Content-Security-Policy",

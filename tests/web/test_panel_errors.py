@@ -94,6 +94,8 @@ def test_security_headers(panel: Panel) -> None:
     assert r.headers["X-Frame-Options"] == "DENY"
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+    assert r.headers["Cache-Control"] == "no-store"  # never from the cache on a shared PC
+    assert "no-store" not in panel.anonymous().get("/static/style.css").headers.get("Cache-Control", "")
 
 
 def test_pages_use_only_local_assets(panel: Panel) -> None:
