@@ -12,7 +12,7 @@ import pytest
 from loa.config import PROJECT_MEDIA_DIR, Settings
 from pipeline.audio import decode_file, measure_file_ebur128, process_to_mp3
 from pipeline.types import PipelineError
-from tests.audio.conftest import read_wav
+from tests.audio.helpers import read_wav
 from tests.conftest import SPEECH
 
 SPEECH_FILES = sorted(SPEECH.glob("*.wav"))

@@ -12,7 +12,7 @@ from loa.config import Settings
 from pipeline.audio import decode_file
 from pipeline.audio.decode import wav_is_truncated
 from pipeline.types import PipelineError
-from tests.audio.conftest import read_wav, transcode, write_wav
+from tests.audio.helpers import read_wav, transcode, write_wav
 from tests.conftest import SPEECH
 
 WAV16 = SPEECH / "vi-speech-01.wav"  # 16 kHz, 6.9 s

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ import pytest
 
 from pipeline.audio.ffmpeg import ffmpeg_exe
 from pipeline.audio.meter import LoudnessMeter, k_weighting_sos, measure, measure_file_ebur128
+from tests.audio.helpers import read_wav
 from tests.conftest import SPEECH
 
 FS = 48_000
@@ -117,15 +117,9 @@ def test_streaming_is_independent_of_block_size() -> None:
     assert parts.true_peak_dbtp == pytest.approx(whole.true_peak_dbtp, abs=0.01)
 
 
-def _read_wav(path: Path) -> tuple[np.ndarray, int]:
-    with wave.open(str(path)) as w:
-        data = np.frombuffer(w.readframes(w.getnframes()), "<i2").astype(np.float32) / 32768
-        return data, w.getframerate()
-
-
 @pytest.mark.parametrize("name", ["vi-speech-01.wav", "vi-speech-07.wav", "vi-speech-09.wav"])
 def test_agrees_with_ffmpeg_ebur128_on_speech(name: str) -> None:
-    x, fs = _read_wav(SPEECH / name)
+    x, fs = read_wav(SPEECH / name)
     ours = measure(x, fs)
     theirs = measure_file_ebur128(SPEECH / name)
     assert ours.integrated == pytest.approx(theirs.integrated, abs=0.1)

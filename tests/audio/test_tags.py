@@ -39,6 +39,7 @@ def test_encoder_writes_untagged_mp3(mp3: Path) -> None:
     with pytest.raises(Exception, match="ID3"):
         ID3(mp3)
     info = MP3(mp3).info
+    assert info is not None
     assert info.sample_rate == 44_100 and info.channels == 1
     assert info.bitrate == pytest.approx(64_000, abs=100)
 
@@ -56,7 +57,8 @@ def test_round_trip_as_id3v24(mp3: Path) -> None:
     assert str(id3["TXXX:LOA_LOUDNESS_LUFS"]) == "-16.0"
     back = read_tags(mp3)
     assert back == {**TAGS, "language": "vie"}
-    assert MP3(mp3).info.length == pytest.approx(1.0, abs=0.1)  # audio untouched
+    info = MP3(mp3).info
+    assert info is not None and info.length == pytest.approx(1.0, abs=0.1)  # audio untouched
 
 
 def test_rewriting_replaces_old_tags(mp3: Path) -> None:
