@@ -5,8 +5,8 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from conftest import CSRF_RE, PASSWORD, Panel, csrf_token, make_panel, post
 from flask.testing import FlaskClient
+from panel_support import CSRF_RE, PASSWORD, Panel, csrf_token, make_panel, post
 from sqlalchemy import select
 
 from broadcast.models import AuditLog, User

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import docx
-from conftest import Panel, make_panel, post
+from panel_support import Panel, make_panel, post
 from sqlalchemy import select
 
 from broadcast.models import AuditLog, Bulletin, BulletinStatus

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import Panel, make_panel, post
+from panel_support import Panel, make_panel, post
 
 
 def assert_error_page(body: str, title: str) -> None:

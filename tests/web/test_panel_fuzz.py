@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import Panel, post
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from panel_support import Panel, post
 
 text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
 junk = st.one_of(text, st.sampled_from(["", "0", "-1", "999999999999", "2026-02-30", "2026-11-27", "1e9", "nan",

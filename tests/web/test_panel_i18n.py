@@ -7,7 +7,7 @@ from pathlib import Path
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
-from conftest import Panel, post
+from panel_support import Panel, post
 
 from web.i18n import fmt_date, fmt_datetime, fmt_duration, fmt_time
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
-from conftest import Panel, make_panel, post
+from panel_support import Panel, make_panel, post
 from sqlalchemy import select
 
 from broadcast.generate import latest_playlist

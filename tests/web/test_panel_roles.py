@@ -11,7 +11,7 @@ from datetime import date, time, timedelta
 from typing import Any
 
 import pytest
-from conftest import PASSWORD, Panel, csrf_token, post
+from panel_support import PASSWORD, Panel, csrf_token, post
 
 from broadcast.models import BroadcastSession, Relay, Role, Station, StationGroup, User
 from broadcast.security import hash_password

@@ -8,7 +8,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from xml.etree import ElementTree
 
-from conftest import Panel, post
+from panel_support import Panel, post
 from sqlalchemy import select
 
 from broadcast.asrun import record_asrun

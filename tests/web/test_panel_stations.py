@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 
-from conftest import Panel, post
+from panel_support import Panel, post
 from sqlalchemy import select
 
 from broadcast.models import AuditLog, BroadcastSession, RegenRequest, Relay, Station, StationGroup
