@@ -175,6 +175,18 @@ def bench_nightly(n_stations: int, n_bulletins: int, seed: int, parent: str | No
             new = sum(r.changed for r in res)
             items = sum(r.items for r in res)
             print(f"  {label}: {elapsed:.2f} s, {len(res)} playlists, {new} new versions, {items} items")
+        # One station per call, as a caller looping over stations would do (e.g. to isolate errors).
+        sample = [f"S{i:05d}" for i in range(0, n_stations, max(1, n_stations // 50))]
+        t0 = clock.perf_counter()
+        for code in sample:
+            with factory() as s:
+                generate_playlists(s, settings, [DAY], [code], now=night)
+                s.commit()
+        per_call = (clock.perf_counter() - t0) / len(sample)
+        print(
+            f"  one station per call: {per_call * 1000:.0f} ms a call"
+            f" -> {per_call * n_stations:.0f} s for all {n_stations} (vs {runs[1]:.1f} s in one call)"
+        )
         files = sum(1 for _ in (settings.playlists_dir).rglob("*.*"))
         db_mb = (Path(tmp) / "data" / "loa.db").stat().st_size / 1e6
         print(f"  {files} playlist files written, database {db_mb:.0f} MB")
