@@ -4,6 +4,12 @@ Playlist version only when what airs has changed, and write the files agents rea
 
 Re-running is idempotent: a playlist whose manifest (minus version and time stamp) is unchanged
 keeps its version, so agents polling with If-None-Match see nothing new.
+
+Today is replanned from ``now`` on: what the published version has before ``now`` (and an
+emergency block it has put on air) stays as it was. Rows go into the caller's transaction
+(flushed, not committed; only ``drain_regen_requests`` commits, step by step). Files are written
+as each batch is stored, so a caller that rolls back afterwards leaves files naming a version the
+database does not have; the next generation writes over them.
 """
 
 from __future__ import annotations
