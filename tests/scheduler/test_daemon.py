@@ -70,8 +70,7 @@ def _runs(engine: Engine, job: str = "nightly") -> list[SchedulerRun]:
 
 def _daemon(settings: Settings, engine: Engine, clock: Clock, gen: Any, **opts: Any) -> SchedulerDaemon:
     options = DaemonOptions(nightly_at=time(0, 5), **opts)
-    return SchedulerDaemon(settings, engine, options, clock=clock, generate=gen,
-                           drain_requests=opts.pop("drain", lambda *a, **k: 0))
+    return SchedulerDaemon(settings, engine, options, clock=clock, generate=gen, drain_requests=lambda *a, **k: 0)
 
 
 def test_a_night_runs_once_for_every_active_station(settings: Settings, engine: Engine) -> None:
