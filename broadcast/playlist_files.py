@@ -35,14 +35,14 @@ class PlaylistPaths:
 
 def item_id(item: PlannedItem, start: str) -> str:
     """A short id for an item, the same in every version where it airs at the same time:
-    kind letter, what it plays (bulletin, relay or media), local start time."""
+    kind letter, what it plays (bulletin, relay or media), start time."""
     if item.bulletin_id is not None:
         ref = str(item.bulletin_id)
     elif item.relay_id is not None:
         ref = f"r{item.relay_id}"
     else:
         ref = item.media.sha256[:12] if item.media is not None else "x"
-    return f"{item.kind[0]}{ref}@{start[11:]}"
+    return f"{item.kind[0]}{ref}@{start}"
 
 
 def manifest_item(item: PlannedItem) -> dict[str, Any]:
