@@ -75,8 +75,12 @@ def bench_plan(n_stations: int, n_bulletins: int, seed: int) -> float:
     elapsed = clock.perf_counter() - t0
     goal = PLAN_GOAL_S * n_stations / 10_000
     print(f"planning: {n_stations} stations x {len(sessions)} sessions x {n_bulletins} bulletins")
-    print(f"  {elapsed:.2f} s ({elapsed / n_stations * 1e6:.0f} us/station), {items} items, {unplaced} unplaced")
-    print(f"  goal {goal:.2f} s -> {elapsed / goal:.2f} of the budget ({'OK' if elapsed <= goal else 'OVER'})")
+    print(
+        f"  {elapsed:.2f} s ({elapsed / n_stations * 1e6:.0f} us/station), {items} items, {unplaced} unplaced"
+    )
+    print(
+        f"  goal {goal:.2f} s -> {elapsed / goal:.2f} of the budget ({'OK' if elapsed <= goal else 'OVER'})"
+    )
     return elapsed
 
 
@@ -102,7 +106,8 @@ def _populate(session, n_stations: int, n_bulletins: int, seed: int) -> None:
     )  # fmt: skip
     ids = list(session.scalars(select(Station.id).order_by(Station.id)))
     session.execute(
-        insert(station_group_members), [{"station_id": sid, "group_id": groups[k % len(groups)]} for k, sid in enumerate(ids)]
+        insert(station_group_members),
+        [{"station_id": sid, "group_id": groups[k % len(groups)]} for k, sid in enumerate(ids)],
     )
     session.execute(
         insert(BroadcastSession),
@@ -192,7 +197,9 @@ def bench_nightly(n_stations: int, n_bulletins: int, seed: int, parent: str | No
         print(f"  {files} playlist files written, database {db_mb:.0f} MB")
         engine.dispose()
     goal = NIGHTLY_GOAL_S * n_stations / 10_000
-    print(f"  goal {goal:.1f} s -> {runs[0] / goal:.2f} of the budget ({'OK' if runs[0] <= goal else 'OVER'})")
+    print(
+        f"  goal {goal:.1f} s -> {runs[0] / goal:.2f} of the budget ({'OK' if runs[0] <= goal else 'OVER'})"
+    )
     return runs[0]
 
 
