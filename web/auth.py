@@ -154,6 +154,9 @@ def index() -> Response:
 def login() -> Any:
     if _no_users():
         return redirect(url_for("auth.setup"))
+    user = current_user()
+    if user is not None and request.method == "GET":
+        return redirect(_safe_next(request.args.get("next")) or home_for(user))
     error = None
     if request.method == "POST":
         username = request.form.get("username", "").strip()

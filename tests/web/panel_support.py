@@ -104,7 +104,7 @@ class Panel:
 
 
 def csrf_token(client: FlaskClient) -> str:
-    page = client.get("/login").get_data(as_text=True)
+    page = client.get("/login", follow_redirects=True).get_data(as_text=True)  # every page carries one
     m = CSRF_RE.search(page)
     assert m, "no CSRF token on /login"
     return m.group(1)

@@ -175,3 +175,8 @@ def test_token_in_form_is_required(panel: Panel) -> None:
     r = c.post("/users", data={"username": "x", "role": "editor", "password": "12345678", "password2": "12345678"})
     assert r.status_code == 400
     assert "mã bảo vệ" in r.get_data(as_text=True)
+
+
+def test_login_page_sends_a_logged_in_user_home(panel: Panel) -> None:
+    r = panel.client("operator").get("/login")
+    assert r.status_code == 302 and r.location.endswith("/stations/")
