@@ -299,6 +299,8 @@ def _submit(b: Bulletin) -> Any:
         db.session().rollback()
         flash(str(exc), "error")
         return redirect(url_for("bulletins.detail", bulletin_id=b.id))
+    if b.media_sha256 is None:
+        start_render(b.id, regenerate=False)  # so the reviewer finds the audio ready to hear
     flash(_("Đã gửi bản tin đi duyệt."), "ok")
     return redirect(url_for("bulletins.detail", bulletin_id=b.id))
 

@@ -201,6 +201,7 @@ def test_edit_then_submit_for_review(panel: Panel) -> None:
     assert r.status_code == 302
     b = panel.get_bulletin(bid)
     assert b.title == "Thông báo đã sửa" and b.status == BulletinStatus.SUBMITTED
+    assert b.render_status == "done" and b.media_sha256  # rendered for the reviewer on submission
     # not editable any more
     r = c.get(f"/bulletins/{bid}/edit")
     assert r.status_code == 302
