@@ -131,6 +131,7 @@ def test_send_an_emergency_end_to_end(panel: Panel) -> None:
         pl = latest_playlist(s, "lien-nghia", day)
         assert pl is not None
         assert any(i["priority"] == "emergency" and i["bulletin_id"] == bid for i in pl.manifest["items"])
+        assert pl.emergency and pl.manifest["emergency"] is True  # agents interrupt on this
         assert latest_playlist(s, "ta-nang", day) is None or not any(
             i.get("bulletin_id") == bid for i in latest_playlist(s, "ta-nang", day).manifest["items"]
         )
