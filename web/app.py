@@ -52,13 +52,19 @@ def _secret_key(settings: Settings) -> str:
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
     tmp = path.with_name(f".secret_key.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(key)
-    os.replace(tmp, path)
-    return key
+        fh.write(secrets.token_hex(32))
+    try:
+        # A hard link never replaces: if another process (the scheduler, a second worker) wrote its
+        # key first, everyone uses that one, complete because it was written before being linked.
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
+    return path.read_text("utf-8").strip()
 
 
 def _wants_json() -> bool:

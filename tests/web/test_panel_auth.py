@@ -5,6 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskClient
 from panel_support import CSRF_RE, PASSWORD, Panel, csrf_token, make_panel, post
 from sqlalchemy import select
@@ -180,3 +181,20 @@ def test_token_in_form_is_required(panel: Panel) -> None:
 def test_login_page_sends_a_logged_in_user_home(panel: Panel) -> None:
     r = panel.client("operator").get("/login")
     assert r.status_code == 302 and r.location.endswith("/stations/")
+
+
+def test_secret_key_written_by_another_process_first_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import web.app
+
+    settings = config.load(data_dir=tmp_path / "d")
+    real_link = os.link
+
+    def other_process_first(src: str, dst: str) -> None:
+        Path(dst).write_text("cua-tien-trinh-khac")  # the scheduler started at the same moment
+        real_link(src, dst)
+
+    monkeypatch.setattr(web.app.os, "link", other_process_first)
+    assert web.app._secret_key(settings) == "cua-tien-trinh-khac"
+    assert [p.name for p in settings.data_dir.iterdir()] == ["secret_key"]  # no temp file left
