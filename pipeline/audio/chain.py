@@ -13,9 +13,9 @@ Two passes over the audio, none holding more than a block in memory:
 
 The make-up gain is chosen so that the result lands on target *after* the limiter (predicted from
 the 10 ms energies and peaks, see ``LimiterModel``) and after the MP3 encoder's own loudness
-loss (measured on a trial encode of excerpts, see ``_codec_loss_db``). The delivered MP3 is then
-decoded and metered, which is what the report says; if it still misses the target by more than
-0.2 LU, pass 2 runs again with the error corrected.
+loss (measured on a trial encode of excerpts, see ``_codec_loss_db``). The MP3 is decoded and
+metered while it is being encoded, and that measurement is what the report says; if it still
+misses the target by more than 0.2 LU, pass 2 runs again with the error corrected.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import miniaudio
 import numpy as np
 import numpy.typing as npt
 
@@ -207,10 +206,13 @@ def _program(raw: Path, length: int, gain: float, settings: Settings, intro: F32
 
 
 def _encode(raw: Path, length: int, makeup_db: float, settings: Settings, intro: F32 | None,
-            outro: F32 | None, dest: Path, progress: Callable[[float], None]) -> TruePeakLimiter:
-    """Pass 2: gain, true-peak limiter, MP3. Removes ``dest`` again if anything goes wrong."""
+            outro: F32 | None, dest: Path, progress: Callable[[float], None],
+            ) -> tuple[TruePeakLimiter, Loudness, float]:
+    """Pass 2: gain, true-peak limiter, MP3, and the MP3 itself decoded and metered as it is made
+    (the numbers a station will actually get). Removes ``dest`` again if anything goes wrong."""
     limiter = TruePeakLimiter(settings.sample_rate, settings.true_peak_ceiling_dbtp)
-    encoder = Mp3Encoder(dest, settings.sample_rate, settings.mp3_bitrate_kbps)
+    meter = LoudnessMeter(settings.sample_rate)
+    encoder = Mp3Encoder(dest, settings.sample_rate, settings.mp3_bitrate_kbps, on_decoded=meter.add)
     try:
         for chunk in _program(raw, length, 10.0 ** (makeup_db / 20.0), settings, intro, outro, progress):
             encoder.write(limiter.process(chunk))
@@ -220,24 +222,12 @@ def _encode(raw: Path, length: int, makeup_db: float, settings: Settings, intro:
         encoder.abort()
         dest.unlink(missing_ok=True)
         raise
-    return limiter
+    return limiter, _result(meter), meter.frames / settings.sample_rate
 
 
-def _measure_mp3(path: Path, settings: Settings) -> tuple[Loudness, float]:
-    """Decode the delivered MP3 and meter it (streaming): the numbers a station will actually get.
-
-    Decoded in-process by miniaudio (dr_mp3): a third of the CPU time of an ffmpeg pipe.
-    """
-    meter = LoudnessMeter(settings.sample_rate)
-    try:
-        for chunk in miniaudio.stream_file(str(path), output_format=miniaudio.SampleFormat.FLOAT32, nchannels=1,
-                                           sample_rate=settings.sample_rate, frames_to_read=CHUNK):
-            meter.add(np.frombuffer(chunk, dtype=np.float32))
-    except miniaudio.DecodeError as exc:
-        raise PipelineError(f"Tệp MP3 vừa tạo không đọc lại được: {exc}") from exc
+def _result(meter: LoudnessMeter) -> Loudness:
     meter.finish()
-    result = dataclasses.replace(meter.result(), integrated=_loudness(meter))  # finite even under 400 ms
-    return result, meter.frames / settings.sample_rate
+    return dataclasses.replace(meter.result(), integrated=_loudness(meter))  # finite even under 400 ms
 
 
 def _codec_loss_db(raw: Path, length: int, makeup_db: float, settings: Settings, tmp: Path) -> float:
@@ -260,13 +250,12 @@ def _codec_loss_db(raw: Path, length: int, makeup_db: float, settings: Settings,
     ceiling = np.float32(10.0 ** (settings.true_peak_ceiling_dbtp / 20.0))
     excerpt = np.clip(excerpt, -ceiling, ceiling)  # stands in for the limiter; only energy matters here
     trial = tmp / "calibration.mp3"
-    encoder = Mp3Encoder(trial, fs, settings.mp3_bitrate_kbps)
+    decoded = LoudnessMeter(fs, true_peak=False)
+    encoder = Mp3Encoder(trial, fs, settings.mp3_bitrate_kbps, on_decoded=decoded.add)
     encoder.write(excerpt)
     encoder.close()
-    before = _loudness_of(excerpt, fs)
-    after, _ = _measure_mp3(trial, settings)
     trial.unlink()
-    loss = before - after.integrated
+    loss = _loudness_of(excerpt, fs) - decoded.integrated()
     if not (math.isfinite(loss) and abs(loss) < MAX_CODEC_LOSS_DB):
         return 0.0
     log.debug("codec loss on %d excerpts: %.2f dB", len(starts), loss)
@@ -322,9 +311,9 @@ def process_to_mp3(blocks: Iterable[npt.ArrayLike], sample_rate: int, dest: Path
             tried: list[tuple[float, float]] = []  # (make-up gain, delivered loudness)
             for attempt in range(1 + CORRECTION_ATTEMPTS):
                 share = 0.55 / (1 + CORRECTION_ATTEMPTS)
-                limiter = _encode(raw, length, makeup_db, settings, intro_pcm, outro_pcm, dest,
-                                  functools.partial(_scaled, report, 0.4 + attempt * share, share))
-                result, duration_s = _measure_mp3(dest, settings)
+                limiter, result, duration_s = _encode(
+                    raw, length, makeup_db, settings, intro_pcm, outro_pcm, dest,
+                    functools.partial(_scaled, report, 0.4 + attempt * share, share))
                 tried.append((makeup_db, result.integrated))
                 error = target - result.integrated
                 if abs(error) <= CORRECTION_THRESHOLD_LU or not math.isfinite(error) or not reachable:
