@@ -1,6 +1,7 @@
-"""The ffmpeg binary shipped by imageio-ffmpeg: probing, streaming decode to float32, MP3 encoding.
+"""The ffmpeg binary shipped by imageio-ffmpeg: probing, streaming decode to float32, MP3 encoding
+(whose output miniaudio decodes back on the fly, for metering).
 
-Only container I/O and codecs happen in ffmpeg; all signal processing is ours, on NumPy arrays.
+Only container I/O and codecs happen here; all signal processing is ours, on NumPy arrays.
 """
 
 from __future__ import annotations
