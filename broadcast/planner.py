@@ -284,8 +284,8 @@ def plan_day(
         ws = _local_ms(day, x.start, tz_name)
         windows.append((ws, ws + x.max_minutes * 60_000, f"{x.start:%H:%M}"))
 
-    # 1. The past, kept as it was. Plays kept inside a session still under way count against that
-    # session's share (in `taken`), so a replan spreads the day the same way the first plan did.
+    # 1. The past, kept as it was. Its plays are accounted session by session (step 5), so a
+    # replan of unchanged inputs spreads the day exactly as the first plan did.
     done: dict[int, int] = {}
     done_at: list[tuple[int, int]] = []  # (start ms, bulletin id)
     for it in kept:
@@ -347,7 +347,6 @@ def plan_day(
     wanted = [k[5] for k in keyed]
     durs = [round(b.media.duration_s * 1000) for b in cands if b.media is not None]
     index = {b.id: i for i, b in enumerate(cands)}
-    left = [wanted[i] - done.get(b.id, 0) for i, b in enumerate(cands)] if done else list(wanted)
     aired = [done.get(b.id, 0) for b in cands] if done else [0] * n
     anchor = _day_anchor(day, tz_name)
 
@@ -356,17 +355,16 @@ def plan_day(
             return anchor[1] + timedelta(milliseconds=ms - anchor[0])
         return _to_dt(ms, day, tz_name)
 
-    # 3. The emergency block at `now`. Its plays come out of the next sessions' shares.
-    taken = [0] * n
+    # 3. The emergency block at `now`: every emergency bulletin with plays left, once.
     if now is not None:
         cursor = floor
         for i, b in enumerate(cands):
-            if ranks[i] == 0 and left[i] > 0:
+            if ranks[i] == 0 and aired[i] < wanted[i]:
                 d = durs[i]
                 label = _session_at(windows, cursor)
                 items.append((cursor, 1, _bulletin_item(b, to_dt(cursor), d, label)))
                 busy.append((cursor, cursor + d))
-                taken[i] = 1
+                done_at.append((cursor, b.id))
                 aired[i] += 1
                 cursor += d
         block_end = cursor
@@ -412,39 +410,86 @@ def plan_day(
     if jd <= 0:
         jingle = None
     live = [w for w in windows if w[1] > block_end]
-    for s, bid in done_at:
+    # Plays already aired (kept, or in the emergency block), by session; those outside every
+    # session come out of the shares of the sessions after them.
+    done_in: list[dict[int, int]] = [{} for _ in windows]
+    outside: list[tuple[int, int]] = []  # (start ms, candidate index)
+    for s, bid in sorted(done_at):
         i = index.get(bid, -1)
-        if i >= 0 and any(w[0] <= s < w[1] for w in live):
-            left[i] += 1
-            taken[i] += 1
+        if i < 0:
+            continue
+        k = next((k for k, w in enumerate(windows) if w[0] <= s < w[1]), -1)
+        if k >= 0:
+            done_in[k][i] = done_in[k].get(i, 0) + 1
+        else:
+            outside.append((s, i))
+    # Sessions already started (kept or emergency items in them): no second opening jingle, and
+    # a closing one if what is there ends with a bulletin.
+    started: dict[str, str] = {}
+    for s, _, it in sorted(items, key=_first2):
+        if it.kind != "relay":
+            lab = _session_at(windows, s)
+            if lab is not None:
+                started[lab] = it.kind
     carry = [0] * n
+    owed = [0] * n  # plays aired beyond a session's share, taken from the next shares
+    n_owed = 0
+    left = list(wanted)
     day_cursor = block_end
-    n_live = len(live)
-    for k, (ws, we, label) in enumerate(live):
+    n_win = len(windows)
+    for k, (ws, we, label) in enumerate(windows):
         # This session's own share: what is left spread over the sessions left, earliest first.
+        # Computed for past sessions too: what they did not air is carried like any overflow.
         counts = carry
-        rem = n_live - k
+        rem = n_win - k
         for i in range(n):
             lft = left[i]
             if lft > 0:
                 share = -(-lft // rem)
                 left[i] = lft - share
-                t = taken[i]
-                if t:
-                    use = t if t < share else share
-                    share -= use
-                    taken[i] = t - use
                 counts[i] += share
+        while outside and outside[0][0] < we:
+            owed[outside.pop(0)[1]] += 1
+            n_owed += 1
+        if n_owed:
+            for i in range(n):
+                ow = owed[i]
+                if ow and counts[i]:
+                    use = ow if ow < counts[i] else counts[i]
+                    counts[i] -= use
+                    owed[i] = ow - use
+                    n_owed -= use
+        aired_here = done_in[k]
+        for i, c in aired_here.items():
+            if c > counts[i]:
+                owed[i] += c - counts[i]
+                n_owed += c - counts[i]
         carry = [0] * n
+        if we <= block_end:  # over: what it did not air is carried on
+            for i in range(n):
+                c = counts[i] - aired_here.get(i, 0)
+                if c > 0:
+                    carry[i] = c
+            continue
         order = _session_order(tuple(counts), ranks_t)
-        if not order:
+        if aired_here:  # under way: its play order, less what has aired
+            skip = dict(aired_here)
+            rest = []
+            for i in order:
+                if skip.get(i, 0) > 0:
+                    skip[i] -= 1
+                else:
+                    rest.append(i)
+            order = tuple(rest)
+        unclosed = jingle is not None and started.get(label) == "bulletin"
+        if not order and not unclosed:
             continue
         cursor = max(ws, day_cursor)
         open_at: int | None = None
         limit = we
         if jingle is not None:
             limit = we - jd
-            if ws >= floor:
+            if ws >= floor and label not in started:
                 open_at = _fit(cursor, jd, busy, limit) if busy_end > cursor else cursor
                 if open_at is not None and open_at + jd > limit:
                     open_at = None
@@ -475,7 +520,7 @@ def plan_day(
             placed.append((st, 3, _bulletin_item(cands[i], to_dt(st), d, label)))
             aired[i] += 1
             cursor = st + d
-        if placed:
+        if placed or unclosed:
             if jingle is not None:
                 if open_at is not None:
                     items.append((open_at, 1, _jingle_item(jingle, to_dt(open_at), jd, label)))

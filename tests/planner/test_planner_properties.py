@@ -272,3 +272,40 @@ def test_repeats_are_spread_with_the_fewest_back_to_back_plays(plays: list[int])
     assert repeats == max(0, most - (total - most) - 1)  # the least any order can do
     if all(c == 1 for c in plays):
         assert out == group  # the priority/tie-break order is kept
+
+
+@settings(max_examples=300, deadline=None)
+@given(day_st(overlapping=False), st.integers(3 * 60, 23 * 60))
+def test_replanning_unchanged_inputs_changes_nothing(day, minute: int) -> None:
+    sessions, bulletins, relays, jingle, overrides = day
+    regular = plan_day(STATION, DAY, sessions, bulletins, relays, jingle=jingle, overrides=overrides)
+    now = datetime.combine(DAY, time(minute // 60, minute % 60), tzinfo=TZ)
+    again = plan_day(
+        STATION,
+        DAY,
+        sessions,
+        bulletins,
+        relays,
+        jingle=jingle,
+        overrides=overrides,
+        not_before=now,
+        kept=regular.items,
+    )
+    assert again.items == regular.items
+
+
+@settings(max_examples=300, deadline=None)
+@given(day_st(overlapping=False), st.integers(3 * 60, 22 * 60), st.integers(0, 120))
+def test_replanning_after_an_emergency_changes_nothing(day, minute: int, later_min: int) -> None:
+    sessions, bulletins, relays, jingle, overrides = day
+    kw = {"jingle": jingle, "overrides": overrides}
+    regular = plan_day(STATION, DAY, sessions, bulletins, relays, **kw)
+    now = datetime.combine(DAY, time(minute // 60, minute % 60), tzinfo=TZ)
+    emergency = plan_day(STATION, DAY, sessions, bulletins, relays, **kw, now=now, kept=regular.items)
+    block_end = now
+    for it in emergency.items:
+        if it.start == block_end and it.priority == "emergency":
+            block_end = it.end
+    later = block_end + timedelta(minutes=later_min)
+    again = plan_day(STATION, DAY, sessions, bulletins, relays, **kw, not_before=later, kept=emergency.items)
+    assert again.items == emergency.items
