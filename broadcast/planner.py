@@ -553,7 +553,8 @@ def plan_day(
 
     items.sort(key=_first2)
     if len(unplaced) > 1:
-        rank = {b.id: RANK.get(b.priority, 2) for b in blist}
+        rank = dict(zip(index, ranks, strict=True))
+        rank.update((b.id, RANK.get(b.priority, 2)) for b in blist if b.id not in index)
         unplaced.sort(
             key=lambda u: (
                 u.bulletin_id is None,
