@@ -19,9 +19,10 @@ The rules, in the order they are applied:
   session it fits in); ``drop`` removes it for the day.
 
 Mid-day replanning keeps the past: ``kept`` items (from the version already on air) that start
-before ``not_before`` / ``now`` stay exactly as they were and count towards plays per day. With
-``now`` (an emergency), every emergency bulletin that still has plays left starts at ``now``,
-ahead of everything else still to come; a relay it runs into joins late.
+before ``not_before`` / ``now`` stay exactly as they were and count towards plays per day, session
+by session, so replanning unchanged inputs gives the same plan. With ``now`` (an emergency), every
+emergency bulletin that still has plays left starts at ``now``, ahead of everything else still to
+come (its plays count against the sessions after it); a relay it runs into joins late.
 
 Times are handled as integer milliseconds since the epoch, so arithmetic is exact and wall-clock
 times are converted through the station's timezone once (correct across DST changes too).
