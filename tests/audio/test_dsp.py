@@ -6,6 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import settings as settings_
+from hypothesis import strategies as st
 
 from pipeline.audio.dsp import Compressor, Highpass, LevelTracker, Resampler, SilenceTrimmer, to_mono
 from pipeline.audio.limiter import TruePeakLimiter, predicted_gain_db
@@ -170,3 +173,20 @@ def test_predicted_gain_reaches_target_after_limiting() -> None:
     assert gain > naive  # it compensates for what the limiter removes
     out, _ = run_limiter(x * np.float32(10 ** (gain / 20)), -1.5)
     assert measure(out, FS).integrated == pytest.approx(-16.0, abs=0.25)
+
+
+@settings_(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), level_db=st.floats(-12.0, 12.0), ceiling=st.floats(-6.0, -0.5),
+       cut=st.integers(1, 20_000))
+def test_limiter_properties(seed: int, level_db: float, ceiling: float, cut: int) -> None:
+    """For any level, ceiling and block split: same length, gain never above 1, true peak held,
+    and the same output however the input is cut into blocks."""
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(FS // 2) * 0.2 * 10 ** (level_db / 20)).astype(np.float32)
+    x[rng.integers(0, len(x), 5)] *= 4  # a few peaks
+    a, lim = run_limiter(x, ceiling, sizes=(len(x),))
+    b, _ = run_limiter(x, ceiling, sizes=(cut, 4096))
+    assert len(a) == len(x)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    assert np.all(np.abs(a) <= np.abs(x) + 1e-6)
+    assert measure(a, FS).true_peak_dbtp <= ceiling + 0.15
