@@ -16,7 +16,7 @@ import click
 from loa.config import ConfigError, Settings
 from pipeline.audio.chain import process_to_mp3
 from pipeline.audio.decode import decode_file
-from pipeline.audio.meter import measure_file_ebur128
+from pipeline.audio.meter import LoudnessMeter
 from pipeline.audio.tags import write_tags
 from pipeline.types import AudioReport, PipelineError
 
@@ -100,8 +100,6 @@ def measure_cmd(settings: Settings, path: Path, as_json: bool) -> None:
 
     Uses Loa's own BS.1770-4 / EBU R 128 meter on the decoded audio.
     """
-    from pipeline.audio.meter import LoudnessMeter
-
     try:
         blocks, rate = decode_file(path, settings)
         meter: LoudnessMeter | None = None
@@ -124,5 +122,3 @@ def measure_cmd(settings: Settings, path: Path, as_json: bool) -> None:
 
 
 commands: list[click.Command] = [audio]
-
-__all__ = ["commands", "import_recording", "measure_file_ebur128"]
