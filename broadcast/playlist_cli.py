@@ -99,6 +99,9 @@ def generate(
             )
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from exc
+    skipped = sorted(set(stations) - {r.station for r in results})
+    if skipped and days:
+        click.echo("Bỏ qua đài đang ngừng hoạt động: " + ", ".join(skipped), err=True)
     new = sum(r.changed for r in results)
     for r in results if len(results) <= 50 else ():
         state = "mới" if r.changed else "không đổi"

@@ -120,3 +120,14 @@ def test_missing_station_id_jingle_is_a_clear_error(db: Session, rows: Rows, mon
     monkeypatch.setenv("LOA_STATION_ID_JINGLE", "khong-co.mp3")
     r = CliRunner().invoke(cli, ["playlist", "generate", "--date", "2026-12-01"])
     assert r.exit_code == 1 and "Không tìm thấy nhạc hiệu đài: khong-co.mp3" in r.output
+
+
+def test_inactive_station_is_skipped_with_a_note(db: Session, rows: Rows):
+    rows.station("A")
+    rows.station("OFF", active=False)
+    db.commit()
+    r = separate_stderr().invoke(
+        cli, ["playlist", "generate", "--date", "2026-12-01", "--station", "A", "--station", "OFF"]
+    )
+    assert r.exit_code == 0
+    assert "Bỏ qua đài đang ngừng hoạt động: OFF" in r.stderr and "1 danh sách" in r.stdout
