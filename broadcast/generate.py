@@ -14,8 +14,10 @@ database does not have; the next generation writes over them.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -62,6 +64,7 @@ from broadcast.playlist_files import (
     PlaylistPaths,
     build_manifest,
     canonical_json,
+    folder_manifest,
     items_from_manifest,
     paths_for,
     write_playlist_files,
@@ -111,9 +114,49 @@ class _Station:
 class _Pending(NamedTuple):
     station: _Station
     manifest: dict[str, Any]
-    canonical: bytes
+    canonical: bytes | None
     etag: str
     changed: bool
+
+
+class _FolderExport:
+    """Media for a plain-folder export: each file linked (or copied) once into ``<out>/media``."""
+
+    def __init__(self, out: Path, media_dir: Path) -> None:
+        self.dir = out / "media"
+        self.media_dir = media_dir
+        self.names: dict[str, str] = {}
+
+    def names_for(self, session: Session, manifest: dict[str, Any]) -> dict[str, str]:
+        shas = {it["sha256"] for it in manifest["items"] if it.get("sha256")}
+        todo = sorted(shas - self.names.keys())
+        for part in _chunks(todo):
+            for sha, path in session.execute(
+                select(MediaFile.sha256, MediaFile.path).where(MediaFile.sha256.in_(part))
+            ):
+                name = sha + (Path(path).suffix or ".mp3")
+                if self._place(self.media_dir / path, self.dir / name):
+                    self.names[sha] = name
+        return {sha: self.names[sha] for sha in shas if sha in self.names}
+
+    def _place(self, src: Path, dst: Path) -> bool:
+        if dst.exists():
+            return True
+        if not src.is_file():
+            log.error("plain folder: media file missing: %s", src)
+            return False
+        self.dir.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+        try:
+            try:
+                os.link(src, tmp)  # same filesystem: no copy
+            except OSError:
+                shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+        return True
 
 
 @dataclass
@@ -465,6 +508,7 @@ def generate_playlists(
     emergency: bool = False,
     now: datetime | None = None,
     on_progress: ProgressFn | None = None,
+    plain_folder: bool = False,
 ) -> list[GeneratedPlaylist]:
     """Plan and store the playlists of ``days`` for the given (default: every active) station.
 
@@ -472,12 +516,15 @@ def generate_playlists(
     with ``emergency`` the emergency bulletins of today start at ``now``. Writes happen in the
     caller's transaction (flushed, not committed); files go to ``out_dir`` (default
     ``<data_dir>/playlists``). ``on_progress(done, total)`` is called as stations are planned.
+    ``plain_folder``: make ``out_dir`` readable by agents without the API (their "folder" layout):
+    media urls relative to the manifests, and the media files themselves in ``<out_dir>/media``.
     """
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # the planner counts in ms
     out = Path(out_dir) if out_dir is not None else settings.playlists_dir
+    folder = _FolderExport(out, settings.media_dir) if plain_folder else None
     stations = _load_stations(session, station_codes, settings.timezone)
     all_stations = station_codes is None
     jingle = station_jingle(session, settings)
@@ -534,7 +581,7 @@ def generate_playlists(
                 if on_progress is not None:
                     on_progress(done, total)
             _store(session, new_rows)
-            results.extend(_write_files(session, out, day, pending, latest))
+            results.extend(_write_files(session, out, day, pending, latest, folder))
     return results
 
 
@@ -586,17 +633,21 @@ def _write_files(
     day: date,
     pending: list[_Pending],
     latest: dict[int, tuple[int, int, str]],
+    folder: _FolderExport | None,
 ) -> list[GeneratedPlaylist]:
     results = []
     for st, manifest, canonical, etag, changed in pending:
         paths = paths_for(out, st.code, day)
-        if changed:
-            write_playlist_files(out, manifest, canonical)
-        elif not paths.json.exists():
+        if not changed and not paths.json.exists():
             # Unchanged, but not in this folder yet (new --out, or files removed): the stored copy.
             stored = session.scalar(select(Playlist.manifest).where(Playlist.id == latest[st.id][0]))
             manifest = stored if stored is not None else manifest
-            write_playlist_files(out, manifest)
+            canonical = None
+        if changed or canonical is None:
+            if folder is not None:
+                write_playlist_files(out, folder_manifest(manifest, folder.names_for(session, manifest)))
+            else:
+                write_playlist_files(out, manifest, canonical)
         results.append(
             GeneratedPlaylist(
                 station=st.code,

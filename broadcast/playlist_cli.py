@@ -64,6 +64,13 @@ def playlist() -> None:
 @click.option(
     "--emergency", is_flag=True, help="Put today's emergency bulletins on air now, ahead of the rest."
 )
+@click.option(
+    "--folder",
+    "plain_folder",
+    is_flag=True,
+    help="Make --out a plain folder for agents without the API (agent layout 'folder'): "
+    "media urls relative to the manifests and the media files copied into DIR/media.",
+)
 @click.pass_obj
 def generate(
     settings: Settings,
@@ -71,6 +78,7 @@ def generate(
     stations: tuple[str, ...],
     out_dir: Path | None,
     emergency: bool,
+    plain_folder: bool,
 ) -> None:
     """Plan the playlists of the given day(s) and write them.
 
@@ -96,6 +104,7 @@ def generate(
                 out_dir,
                 emergency=emergency,
                 on_progress=progress,
+                plain_folder=plain_folder,
             )
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -132,6 +132,17 @@ def items_from_manifest(manifest: Mapping[str, Any]) -> list[PlannedItem]:
     return out
 
 
+def folder_manifest(manifest: Mapping[str, Any], media_names: Mapping[str, str]) -> dict[str, Any]:
+    """The manifest for a plain folder (agents' "folder" layout: <root>/CODE/DATE.json beside
+    <root>/media/<file>): media urls relative to the manifest, ``../media/<name>``. Relays keep
+    their stream urls; media missing from ``media_names`` keep theirs."""
+    items = []
+    for item in manifest["items"]:
+        name = media_names.get(item.get("sha256") or "")
+        items.append({**item, "url": f"../media/{name}"} if name else item)
+    return {**manifest, "items": items}
+
+
 def canonical_json(manifest: Mapping[str, Any]) -> bytes:
     body = {k: v for k, v in manifest.items() if k not in VOLATILE_KEYS}
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()

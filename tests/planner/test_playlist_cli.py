@@ -131,3 +131,38 @@ def test_inactive_station_is_skipped_with_a_note(db: Session, rows: Rows):
     )
     assert r.exit_code == 0
     assert "Bỏ qua đài đang ngừng hoạt động: OFF" in r.stderr and "1 danh sách" in r.stdout
+
+
+def test_plain_folder_export_is_readable_without_the_api(
+    db: Session, rows: Rows, settings: Settings, tmp_path: Path
+):
+    from urllib.parse import urljoin
+
+    from broadcast.generate import latest_playlist
+    from broadcast.models import MediaFile
+
+    rows.station("A")
+    b = rows.bulletin("Lịch cắt điện", valid_from=date(2026, 1, 1), valid_to=date(2030, 1, 1))
+    rows.relay("VOV1", 12, 0, 15)
+    mf = db.get(MediaFile, b.media_sha256)
+    (settings.media_dir / mf.path).parent.mkdir(parents=True)
+    (settings.media_dir / mf.path).write_bytes(b"ID3 fake mp3")
+    db.commit()
+    out = tmp_path / "usb"
+    r = invoke("playlist", "generate", "--date", "2026-12-01", "--out", str(out), "--folder")
+    assert r.exit_code == 0, r.output
+    m = json.loads((out / "A" / "2026-12-01.json").read_text("utf-8"))
+    bulletin_item, relay_item = m["items"]
+    assert bulletin_item["url"] == f"../media/{mf.sha256}.mp3"
+    assert relay_item["url"] == "http://stream/VOV1"
+    # how the agent's "folder" layout resolves it
+    assert (
+        urljoin("http://nas/loa/A/2026-12-01.json", bulletin_item["url"])
+        == f"http://nas/loa/media/{mf.sha256}.mp3"
+    )
+    assert (out / "media" / f"{mf.sha256}.mp3").read_bytes() == b"ID3 fake mp3"
+    assert f"../media/{mf.sha256}.mp3" in (out / "A" / "2026-12-01.m3u8").read_text("utf-8")
+    # the API's copy keeps API urls
+    assert (
+        latest_playlist(db, "A", date(2026, 12, 1)).manifest["items"][0]["url"].startswith("/api/v1/media/")
+    )

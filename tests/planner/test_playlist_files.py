@@ -209,3 +209,14 @@ def test_manifest_is_accepted_by_the_station_agent():
     assert [it.kind for it in parsed.items] == [it["kind"] for it in m["items"]]
     relay_item = next(it for it in parsed.items if it.kind == "relay")
     assert relay_item.stream_url == "http://stream.example/vov1" and relay_item.sha256 is None
+
+
+def test_folder_manifest_makes_media_urls_relative():
+    m = sample_manifest()
+    bulletin_sha, jingle_sha = f"{1:064x}", f"{9999:064x}"
+    out = pf.folder_manifest(m, {bulletin_sha: f"{bulletin_sha}.mp3"})
+    urls = {it["kind"]: it["url"] for it in out["items"]}
+    assert urls["bulletin"] == f"../media/{bulletin_sha}.mp3"
+    assert urls["relay"] == "http://stream.example/vov1"
+    assert urls["jingle"] == f"/api/v1/media/{jingle_sha}"  # not exported: left as it was
+    assert m["items"][1]["url"] == f"/api/v1/media/{bulletin_sha}"  # the original is untouched
