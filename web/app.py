@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import os
@@ -141,6 +142,9 @@ def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None
     """Build the panel for one data folder. ``overrides`` are setting names (see loa.config);
     ``jobs`` replaces the background thread queue (tests pass an inline one)."""
     settings = settings or config.load(**overrides)
+    # Flask resolves a relative file path against the package folder (web/), not the working
+    # directory: with the default ./loa-data every media file would be "missing" (HTTP 500).
+    settings = dataclasses.replace(settings, data_dir=settings.data_dir.resolve())
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
     app.config.update(
         LOA_SETTINGS=settings,
