@@ -300,47 +300,10 @@ def plan_day(
             done[it.bulletin_id] = done.get(it.bulletin_id, 0) + 1
             done_at.append((s, it.bulletin_id))
 
-    # 2. Candidates: drops, validity, media, plays left. Per-candidate state lives in lists
-    # indexed like `cands` (this loop runs for every station every night: it has to be lean).
-    pins: set[int] = set()
-    drops: set[int] = set()
-    for o in overrides:
-        if o.action == PIN:
-            pins.add(o.bulletin_id)
-        elif o.action == DROP:
-            drops.add(o.bulletin_id)
-    keyed: list[tuple[int, int, date, int, BulletinInput, int]] = []
-    seen: set[int] = set()
+    # 2. Candidates, in play order. Per-candidate state lives in lists indexed like `cands`
+    # (this runs for every station every night: it has to be lean).
     blist = bulletins if isinstance(bulletins, list | tuple) else list(bulletins)
-    for b in blist:
-        bid = b.id
-        if bid in seen:
-            continue
-        seen.add(bid)
-        if bid in drops:
-            unplaced.append(Unplaced(b.title, "Người vận hành đã bỏ bản tin khỏi ngày này.", bid))
-            continue
-        if not (b.valid_from <= day <= b.valid_to):
-            unplaced.append(Unplaced(b.title, _validity_reason(b.valid_from, b.valid_to), bid))
-            continue
-        pinned = bid in pins
-        want = b.plays_per_day
-        if pinned and want < 1:
-            want = 1
-        media = b.media
-        if media is None:
-            reason = b.not_ready or "Bản tin chưa có âm thanh: chưa dựng xong."
-            unplaced.append(Unplaced(b.title, reason, bid, missing=want))
-            continue
-        if media.duration_s <= 0:
-            unplaced.append(
-                Unplaced(b.title, "Tệp âm thanh không có thời lượng (0 giây).", bid, missing=want)
-            )
-            continue
-        if want <= 0:
-            continue
-        keyed.append((RANK.get(b.priority, 2), 0 if pinned else 1, b.valid_from, bid, b, want))
-    keyed.sort(key=_first4)
+    keyed = _candidates(blist, overrides, day, unplaced)
     cands = [k[4] for k in keyed]
     n = len(cands)
     ranks = [k[0] for k in keyed]
@@ -373,23 +336,7 @@ def plan_day(
         block_end = floor
 
     # 4. Relays at their fixed times (joining late after an emergency block).
-    fixed: list[tuple[int, int, RelayInput]] = []
-    for r in sorted(relays, key=lambda r: (r.start, r.id)):
-        if not r.applies(day) or r.duration_min <= 0:
-            continue
-        s = _local_ms(day, r.start, tz_name)
-        e = s + r.duration_min * 60_000
-        if s < floor:
-            continue  # already in the past; what aired is in `kept`
-        s = max(s, block_end)
-        if s >= e:
-            unplaced.append(Unplaced(r.name, "Tiếp sóng bị thay bởi bản tin khẩn cấp.", relay_id=r.id))
-            continue
-        clash = next((f for f in fixed if f[0] < e and s < f[1]), None)
-        if clash is not None:
-            unplaced.append(Unplaced(r.name, f"Trùng giờ với tiếp sóng «{clash[2].name}».", relay_id=r.id))
-            continue
-        fixed.append((s, e, r))
+    fixed = _fixed_relays(relays, day, tz_name, floor, block_end, unplaced)
     for s, e, r in fixed:
         item = PlannedItem(
             start=to_dt(s),
@@ -535,23 +482,9 @@ def plan_day(
     # 6. Report what found no place.
     longest = max((w[1] - max(w[0], block_end) for w in live), default=0) - 2 * jd
     for i, b in enumerate(cands):
-        want = wanted[i]
-        got = aired[i]
-        if got >= want:
-            continue
-        if not windows:
-            reason = "Không có phiên phát nào trong ngày."
-        elif not live:
-            reason = "Các phiên phát của ngày đã qua."
-        elif durs[i] > longest:
-            reason = (
-                f"Bản tin dài {_mmss(durs[i])}, vượt thời lượng phiên phát dài nhất trong ngày"
-                f" ({_mmss(max(longest, 0))})."
-            )
-        else:
-            reason = _no_room_reason(got, want)
-        unplaced.append(Unplaced(b.title, reason, b.id, missing=want - got))
-
+        if aired[i] < wanted[i]:
+            reason = _no_place_reason(durs[i], aired[i], wanted[i], bool(windows), bool(live), longest)
+            unplaced.append(Unplaced(b.title, reason, b.id, missing=wanted[i] - aired[i]))
     items.sort(key=_first2)
     if len(unplaced) > 1:
         rank = dict(zip(index, ranks, strict=True))
@@ -565,6 +498,82 @@ def plan_day(
             )
         )
     return PlanResult(tuple([it for _, _, it in items]), tuple(unplaced))
+
+
+def _candidates(
+    bulletins: Sequence[BulletinInput], overrides: Iterable[Override], day: date, unplaced: list[Unplaced]
+) -> list[tuple[int, int, date, int, BulletinInput, int]]:
+    """Bulletins that may air on ``day`` as (rank, pin, valid_from, id, bulletin, plays wanted),
+    sorted in play order; the others go to ``unplaced`` with the reason."""
+    pins: set[int] = set()
+    drops: set[int] = set()
+    for o in overrides:
+        if o.action == PIN:
+            pins.add(o.bulletin_id)
+        elif o.action == DROP:
+            drops.add(o.bulletin_id)
+    keyed: list[tuple[int, int, date, int, BulletinInput, int]] = []
+    seen: set[int] = set()
+    for b in bulletins:
+        bid = b.id
+        if bid in seen:
+            continue
+        seen.add(bid)
+        if bid in drops:
+            unplaced.append(Unplaced(b.title, "Người vận hành đã bỏ bản tin khỏi ngày này.", bid))
+            continue
+        if not (b.valid_from <= day <= b.valid_to):
+            unplaced.append(Unplaced(b.title, _validity_reason(b.valid_from, b.valid_to), bid))
+            continue
+        pinned = bid in pins
+        want = b.plays_per_day
+        if pinned and want < 1:
+            want = 1
+        media = b.media
+        if media is None:
+            reason = b.not_ready or "Bản tin chưa có âm thanh: chưa dựng xong."
+            unplaced.append(Unplaced(b.title, reason, bid, missing=want))
+            continue
+        if media.duration_s <= 0:
+            unplaced.append(
+                Unplaced(b.title, "Tệp âm thanh không có thời lượng (0 giây).", bid, missing=want)
+            )
+            continue
+        if want <= 0:
+            continue
+        keyed.append((RANK.get(b.priority, 2), 0 if pinned else 1, b.valid_from, bid, b, want))
+    keyed.sort(key=_first4)
+    return keyed
+
+
+def _fixed_relays(
+    relays: Iterable[RelayInput],
+    day: date,
+    tz_name: str,
+    floor: int,
+    block_end: int,
+    unplaced: list[Unplaced],
+) -> list[tuple[int, int, RelayInput]]:
+    """(start ms, end ms, relay) of the day's relays still to come, joining late after an
+    emergency block; one that overlaps an earlier relay goes to ``unplaced``."""
+    fixed: list[tuple[int, int, RelayInput]] = []
+    for r in sorted(relays, key=lambda r: (r.start, r.id)):
+        if not r.applies(day) or r.duration_min <= 0:
+            continue
+        s = _local_ms(day, r.start, tz_name)
+        e = s + r.duration_min * 60_000
+        if s < floor:
+            continue  # already in the past; what aired is in `kept`
+        s = max(s, block_end)
+        if s >= e:
+            unplaced.append(Unplaced(r.name, "Tiếp sóng bị thay bởi bản tin khẩn cấp.", relay_id=r.id))
+            continue
+        clash = next((f for f in fixed if f[0] < e and s < f[1]), None)
+        if clash is not None:
+            unplaced.append(Unplaced(r.name, f"Trùng giờ với tiếp sóng «{clash[2].name}».", relay_id=r.id))
+            continue
+        fixed.append((s, e, r))
+    return fixed
 
 
 def _first4(k: tuple[int, int, date, int, BulletinInput, int]) -> tuple[int, int, date, int]:
@@ -595,6 +604,16 @@ def _session_order(counts: tuple[int, ...], ranks: tuple[int, ...]) -> tuple[int
         group.append(i)
     out.extend(_spread(group, counts))
     return tuple(out)
+
+
+def _no_place_reason(dur: int, got: int, want: int, any_session: bool, any_left: bool, longest: int) -> str:
+    if not any_session:
+        return "Không có phiên phát nào trong ngày."
+    if not any_left:
+        return "Các phiên phát của ngày đã qua."
+    if dur > longest:
+        return f"Bản tin dài {_mmss(dur)}, vượt thời lượng phiên phát dài nhất trong ngày ({_mmss(max(longest, 0))})."
+    return _no_room_reason(got, want)
 
 
 @lru_cache(maxsize=256)
