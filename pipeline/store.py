@@ -53,6 +53,7 @@ def atomic_path(final: Path, suffix: str = ".tmp") -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
+        tmp.chmod(0o644)  # mkstemp makes files private; what we deliver is meant to be read
         os.replace(tmp, final)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -121,6 +122,7 @@ class MediaStore:
         if final.exists():
             tmp_file.unlink()
         else:
+            tmp_file.chmod(0o644)
             os.replace(tmp_file, final)
         size = final.stat().st_size
         if cache_key:

@@ -8,11 +8,9 @@ been verified and may be aired.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +20,8 @@ import requests
 import urllib3
 
 from broadcast.agent.manifest import Manifest, ManifestError, parse_manifest
+from pipeline.store import atomic_write_bytes as atomic_write
+from pipeline.store import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -41,29 +41,6 @@ class CachedManifest:
     manifest: Manifest
     etag: str | None
     url: str
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temp file in the same folder, fsynced, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Cache:

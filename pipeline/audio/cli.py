@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -18,15 +15,8 @@ from pipeline.audio.chain import process_to_mp3
 from pipeline.audio.decode import decode_file
 from pipeline.audio.meter import LoudnessMeter
 from pipeline.audio.tags import write_tags
+from pipeline.store import atomic_path, file_sha256
 from pipeline.types import AudioReport, PipelineError
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def import_recording(src: Path, dest: Path, settings: Settings, title: str | None = None) -> AudioReport:
@@ -37,24 +27,16 @@ def import_recording(src: Path, dest: Path, settings: Settings, title: str | Non
     except ConfigError as exc:
         raise PipelineError(f"Không tìm thấy nhạc hiệu: {exc}") from exc
     blocks, rate = decode_file(src, settings)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.stem}.", suffix=".part.mp3")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with atomic_path(dest, suffix=".part.mp3") as tmp:
         report = process_to_mp3(blocks, rate, tmp, settings, intro=intro, outro=outro)
         write_tags(tmp, {
             "title": title or src.stem,
             "date": dt.date.today().isoformat(),
-            "LOA_SOURCE_SHA256": _sha256(src),
+            "LOA_SOURCE_SHA256": file_sha256(src),
             "LOA_ENGINE": "recording",
             "LOA_LOUDNESS_LUFS": f"{report.integrated_lufs:.1f}",
             "LOA_TRUE_PEAK_DBTP": f"{report.true_peak_dbtp:.1f}",
         })
-        tmp.chmod(0o644)  # mkstemp makes it private; a delivered MP3 is meant to be read
-        os.replace(tmp, dest)
-    finally:
-        tmp.unlink(missing_ok=True)
     return report
 
 

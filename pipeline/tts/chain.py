@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from loa.config import ConfigError, Settings
+from pipeline.store import atomic_write_bytes
 from pipeline.tts.base import Availability, Engine
 from pipeline.tts.espeak_engine import EspeakEngine
 from pipeline.tts.gtts_engine import GttsEngine
@@ -84,15 +83,8 @@ class EngineChain:
         if self.state_path is None:
             self._memory = state
             return
-        self.state_path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=self.state_path.name, suffix=".tmp", dir=self.state_path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"version": 1, "cooldown": state}, fh, ensure_ascii=False, indent=1)
-            os.replace(tmp, self.state_path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        doc = json.dumps({"version": 1, "cooldown": state}, ensure_ascii=False, indent=1)
+        atomic_write_bytes(self.state_path, doc.encode("utf-8"))
 
     def _cooling(self, entry: Any, now: float) -> float | None:
         """The end of a cooldown still running, else None. An end further away than one
