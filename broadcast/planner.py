@@ -437,7 +437,7 @@ def plan_day(
         limit = we
         if jingle is not None:
             limit = we - jd
-            if ws >= floor and label not in started:
+            if label not in started:
                 open_at = _fit(cursor, jd, busy, limit) if busy_end > cursor else cursor
                 if open_at is not None and open_at + jd > limit:
                     open_at = None

@@ -339,3 +339,23 @@ def test_kept_items_are_plain_planned_items():
     kept = (PlannedItem(at(5, 0), 30.0, "bulletin", "cũ", bulletin_id=99),)
     plan = plan_day(STATION, DAY, [], [], [], not_before=at(8, 0), kept=kept)
     assert plan.items == kept
+
+
+def test_session_under_way_keeps_its_jingles_and_closes_after_the_last_kept_bulletin():
+    sess = [session(1, 6, 0, 30)]
+    old = plan_day(STATION, DAY, sess, [bulletin(1, 120)], [], jingle=jingle(5))
+    assert [it.kind for it in old.items] == ["jingle", "bulletin", "jingle"]
+    # at 06:01 "1" is on air and the bulletin is withdrawn: it finishes, then the session closes
+    plan = plan_day(STATION, DAY, sess, [], [], jingle=jingle(5), not_before=at(6, 1), kept=old.items)
+    assert [(it.kind, it.start) for it in plan.items] == [
+        ("jingle", at(6, 0)),
+        ("bulletin", at(6, 0, 5)),
+        ("jingle", at(6, 2, 5)),
+    ]
+    # a session under way that had nothing yet opens with the jingle when something comes
+    empty = plan_day(STATION, DAY, sess, [bulletin(2, 60)], [], jingle=jingle(5), not_before=at(6, 10))
+    assert [(it.kind, it.start) for it in empty.items] == [
+        ("jingle", at(6, 10)),
+        ("bulletin", at(6, 10, 5)),
+        ("jingle", at(6, 11, 5)),
+    ]
