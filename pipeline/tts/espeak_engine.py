@@ -10,12 +10,12 @@ from __future__ import annotations
 import ctypes
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from pipeline.tts.base import Availability, EngineError, VoiceInfo, check_rate, pcm16_to_float
-from pipeline.types import Speech
+from pipeline.types import PipelineError, Speech
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +159,7 @@ class EspeakEngine:
     lib_path: str = ""
     data_path: str = ""
     name: str = "espeak"
+    _known: frozenset[str] | None = field(default=None, init=False, repr=False, compare=False)
 
     def _lib(self) -> _Library:
         """Caller holds ``_LOCK``."""
@@ -189,9 +190,23 @@ class EspeakEngine:
         with _LOCK:
             return self._lib().sample_rate
 
+    def _check_requested_voice(self, voice: str) -> None:
+        """A voice the caller asked for (not the configured default) that is not installed is bad
+        input, not a broken engine: a PipelineError, so the chain does not put espeak on cooldown
+        for everyone because of one typo. A missing default voice stays an EngineError."""
+        if voice == self.default_voice:
+            return
+        if self._known is None:
+            self._known = frozenset(v.id.lower() for v in self.voices())
+        if voice.lower() not in self._known:
+            raise PipelineError(
+                f"Không có giọng đọc {voice!r}; hãy chọn một trong: {', '.join(sorted(self._known))}."
+            )
+
     def synthesize(self, text: str, *, voice: str = "", rate: float = 1.0) -> Speech:
         voice = voice or self.default_voice
         wpm = min(max(round(NORMAL_WPM * check_rate(rate)), _MIN_WPM), _MAX_WPM)
+        self._check_requested_voice(voice)
         with _LOCK:
             lib = self._lib()
             pcm = lib.synth(text, voice, wpm) if text.strip() else b""

@@ -163,3 +163,15 @@ def test_without_a_state_file_the_cooldown_lives_in_memory() -> None:
     assert names(chain.candidates()) == ["b"]
     chain.mark_ok(a)
     assert names(chain.candidates()) == ["a", "b"]
+
+
+def test_a_mistyped_voice_in_a_render_does_not_cool_the_engine_down(tmp_path: Path) -> None:
+    """One user's typo (``loa render --voice xx``) must not make every later render skip espeak."""
+    from loa import config
+    from pipeline.render import RenderRequest, render
+    from pipeline.types import PipelineError
+
+    settings = config.load(data_dir=tmp_path, engine_order=("espeak",))
+    with pytest.raises(PipelineError, match="Không có giọng đọc 'xx'"):
+        render(RenderRequest(text="Xin chào bà con.", voice="xx"), settings)
+    assert [s.cooling_until for s in build_chain(settings).status()] == [None]

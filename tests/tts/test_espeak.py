@@ -54,10 +54,18 @@ def test_rate_changes_duration(espeak: EspeakEngine) -> None:
     assert slow > 1.2 * normal
 
 
-def test_unknown_voice_is_an_engine_error(espeak: EspeakEngine) -> None:
+def test_unknown_default_voice_is_an_engine_error() -> None:
+    broken = EspeakEngine(default_voice="no-such-voice")
     with pytest.raises(EngineError, match="không có giọng"):
+        broken.synthesize("Xin chào.")
+    assert not broken.check().ok
+
+
+def test_unknown_requested_voice_is_bad_input_not_an_engine_failure(espeak: EspeakEngine) -> None:
+    with pytest.raises(PipelineError, match="Không có giọng đọc 'no-such-voice'") as info:
         espeak.synthesize("Xin chào.", voice="no-such-voice")
-    assert not EspeakEngine(default_voice="no-such-voice").check().ok
+    assert not isinstance(info.value, EngineError)
+    assert "vi-vn-x-south" in str(info.value)  # says which voices there are
 
 
 def test_blank_text_gives_empty_speech(espeak: EspeakEngine) -> None:
