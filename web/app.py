@@ -114,6 +114,7 @@ def _register_errors(app: Flask) -> None:
 def _template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=i18n.fmt_date,
+        isodate=i18n.fmt_isodate,
         time=i18n.fmt_time,
         datetime=i18n.fmt_datetime,
         duration=i18n.fmt_duration,
@@ -131,6 +132,9 @@ def _template_helpers(app: Flask) -> None:
         TARGET=i18n.TARGET_LABELS,
         RENDER=i18n.RENDER_LABELS,
         ASRUN=i18n.ASRUN_LABELS,
+        audit_action=i18n.audit_action,
+        audit_detail=i18n.audit_detail,
+        audit_target=i18n.audit_target,
     )
 
     @app.context_processor
@@ -176,7 +180,8 @@ def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None
         module = importlib.import_module(f"web.{name}")
         app.register_blueprint(module.bp)
         if name == "api":
-            csrf.exempt(module.bp)
+            csrf.exempt(module.bp)  # bearer tokens, not cookies
+            limiter.exempt(module.bp)  # agents poll all day; spare them the limiter's bookkeeping
 
     app.before_request(auth.load_user)
     app.teardown_appcontext(db.close_session)

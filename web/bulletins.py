@@ -29,6 +29,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -156,6 +157,7 @@ def parse_form(form: Any) -> FormResult:
             errors.append(_("Hãy chọn một nhóm đài."))
     elif target != "all":
         errors.append(_("Đối tượng phát không hợp lệ."))
+    check_length(body, errors)
     res.fields = {
         "title": title,
         "body": body,
@@ -171,6 +173,14 @@ def parse_form(form: Any) -> FormResult:
         "speech_rate": rate,
     }
     return res
+
+
+def check_length(body: str, errors: list[str]) -> None:
+    """Refuse a script longer than max_text_chars when it is saved, not later when it fails to render."""
+    limit = db.settings().max_text_chars
+    if len(body) > limit:
+        errors.append(_("Văn bản quá dài: %(n)s ký tự, tối đa %(max)s ký tự.",
+                        n=format_number(len(body)), max=format_number(limit)))
 
 
 def form_choices() -> dict[str, Any]:
@@ -235,6 +245,8 @@ def _script_upload(form_fields: dict[str, Any], errors: list[str]) -> bool:
         form_fields["body"] = script_from_upload(upload.filename, upload.read())
     except BroadcastError as exc:
         errors.append(str(exc))
+    else:
+        check_length(form_fields["body"], errors)
     return True
 
 
@@ -250,7 +262,9 @@ def _editor_form(b: Bulletin | None) -> Any:
         if loaded:
             values["body"] = parsed.fields["body"]
         if request.form.get("action") == "load":
-            if loaded and not errors:
+            if not loaded:
+                errors = [_("Hãy chọn tệp .txt hoặc .docx để đọc vào ô nội dung.")]
+            elif not errors:
                 flash(_("Đã đọc nội dung từ tệp. Kiểm tra lại rồi bấm Lưu."), "ok")
             return _render_form(b, values, errors)
         recording: Path | None = None

@@ -48,6 +48,14 @@ def fmt_date(value: date | datetime | None, tz: str | None = None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def fmt_isodate(value: object) -> str:
+    """A YYYY-MM-DD string (as agents report dates) shown like every other date; anything else as is."""
+    try:
+        return fmt_date(date.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
+
+
 def fmt_time(value: datetime | None, tz: str | None = None) -> str:
     if value is None:
         return ""
@@ -119,6 +127,96 @@ WEEKDAY_LABELS = {
     "6": _l("T7"),
     "7": _l("CN"),
 }
+
+
+#: What each audit log action means (web/auth.audit, broadcast services); unknown ones show their code.
+AUDIT_ACTIONS = {
+    "bulletin.create": _l("Tạo bản tin"),
+    "bulletin.update": _l("Sửa bản tin"),
+    "bulletin.submit": _l("Gửi duyệt"),
+    "bulletin.approve": _l("Duyệt bản tin"),
+    "bulletin.reject": _l("Từ chối bản tin"),
+    "bulletin.archive": _l("Thu hồi bản tin"),
+    "emergency.approve": _l("Phát khẩn cấp"),
+    "stations.import": _l("Nhập đài từ CSV"),
+    "station.create": _l("Thêm đài"),
+    "station.update": _l("Sửa thông tin đài"),
+    "station.token": _l("Cấp mã truy cập cho đài"),
+    "session.add": _l("Thêm phiên phát"),
+    "session.delete": _l("Xoá phiên phát"),
+    "group.create": _l("Tạo nhóm đài"),
+    "group.delete": _l("Xoá nhóm đài"),
+    "group.members": _l("Đổi thành viên nhóm đài"),
+    "relay.create": _l("Thêm tiếp sóng"),
+    "relay.delete": _l("Xoá tiếp sóng"),
+    "schedule.pin": _l("Ghim bản tin vào lịch"),
+    "schedule.drop": _l("Bỏ bản tin khỏi lịch ngày"),
+    "schedule.clear": _l("Bỏ điều chỉnh lịch"),
+    "schedule.generate": _l("Lập lại lịch phát"),
+    "user.create": _l("Tạo người dùng"),
+    "user.role": _l("Đổi vai trò"),
+    "user.active": _l("Khoá / mở tài khoản"),
+    "user.password": _l("Đặt lại mật khẩu"),
+    "user.api_token": _l("Cấp mã API"),
+}
+#: Names of the detail fields audit entries carry.
+AUDIT_FIELDS = {
+    "from": _l("từ"),
+    "to": _l("sang"),
+    "priority": _l("mức"),
+    "comment": _l("ghi chú"),
+    "title": _l("tiêu đề"),
+    "fields": _l("trường"),
+    "created": _l("mới"),
+    "updated": _l("cập nhật"),
+    "role": _l("vai trò"),
+    "before": _l("trước"),
+    "after": _l("sau"),
+    "active": _l("hoạt động"),
+    "first_run": _l("lần đầu"),
+    "sessions": _l("phiên phát"),
+    "spec": _l("phiên phát"),
+    "name": _l("tên"),
+    "added": _l("thêm"),
+    "removed": _l("bớt"),
+    "start": _l("bắt đầu"),
+    "bulletin_id": _l("bản tin"),
+}
+YES, NO = _l("có"), _l("không")
+
+
+def audit_action(action: str) -> str:
+    return str(AUDIT_ACTIONS.get(action, action))
+
+
+BULLETIN_NO = _l("Bản tin #%(id)s")
+
+
+def audit_target(target: str) -> str:
+    """"bulletin:12" (as the services record it) reads "Bản tin #12"; other targets are names already."""
+    kind, _sep, ident = target.partition(":")
+    return str(BULLETIN_NO % {"id": ident}) if kind == "bulletin" and ident else target
+
+
+def audit_detail(action: str, detail: dict[str, Any] | None) -> str:
+    """An audit entry's detail in words: enum values by their labels, lists joined, empty fields left out."""
+    tables: dict[str, dict[str, Any]] = {"priority": PRIORITY_LABELS, "role": ROLE_LABELS}
+    if action.startswith("bulletin."):
+        tables |= {"from": STATUS_LABELS, "to": STATUS_LABELS}
+    if action == "user.role":
+        tables |= {"before": ROLE_LABELS, "after": ROLE_LABELS}
+    parts = []
+    for key, value in (detail or {}).items():
+        if value in ("", None, [], {}):
+            continue
+        if isinstance(value, bool):
+            text = str(YES if value else NO)
+        elif isinstance(value, list | tuple):
+            text = ", ".join(label(tables.get(key, {}), v) for v in value)
+        else:
+            text = label(tables.get(key, {}), value)
+        parts.append(f"{AUDIT_FIELDS.get(key, key)}: {text}")
+    return "; ".join(parts)
 
 
 def label(table: dict[str, object], value: object) -> str:

@@ -123,7 +123,7 @@ def export_csv() -> Response:
     except BroadcastError:
         abort(400)
     name = f"loa-asrun-{f.date_from.isoformat()}-{f.date_to.isoformat()}{'-' + f.station if f.station else ''}.csv"
-    return Response(data, mimetype="text/csv; charset=utf-8",
+    return Response(data, content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

@@ -1,0 +1,76 @@
+"""Defects found by walking through the panel as its users: each test fails on the old behaviour."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, timedelta
+from pathlib import Path
+
+from panel_support import Panel, make_panel, post
+from sqlalchemy import select
+
+from broadcast import stations
+from broadcast.models import Bulletin, Station
+
+TODAY = date.today()
+
+
+def form(**over: object) -> dict[str, object]:
+    return {
+        "title": "Thông báo", "body": "Xin chào bà con.", "priority": "normal",
+        "valid_from": TODAY.isoformat(), "valid_to": (TODAY + timedelta(days=2)).isoformat(),
+        "plays_per_day": "1", "voice": "", "speech_rate": "1.0", "target_kind": "all", "action": "save",
+        **over,
+    }
+
+
+def bulletin_count(panel: Panel) -> int:
+    with panel.session() as s:
+        return len(s.scalars(select(Bulletin)).all())
+
+
+def test_a_script_over_the_length_limit_is_refused_when_saved(tmp_path: Path) -> None:
+    panel = make_panel(tmp_path / "loa-data", max_text_chars=1000)
+    r = post(panel.client("editor"), "/bulletins/new", form(body="Xin chào bà con. " * 100))
+    assert r.status_code == 400
+    assert "Văn bản quá dài: 1.700 ký tự, tối đa 1.000 ký tự." in r.get_data(as_text=True)
+    assert bulletin_count(panel) == 0
+    # the same limit for a script read from a file
+    upload = (io.BytesIO(("Xin chào. " * 200).encode()), "dai.txt")
+    r = post(panel.client("editor"), "/bulletins/new", form(action="load", script_file=upload),
+             content_type="multipart/form-data")
+    assert r.status_code == 400 and "Văn bản quá dài: 2.000 ký tự" in r.get_data(as_text=True)
+
+
+def test_reading_a_file_without_choosing_one_says_so(panel: Panel) -> None:
+    r = post(panel.client("editor"), "/bulletins/new", form(action="load"))
+    assert r.status_code == 400
+    assert "Hãy chọn tệp .txt hoặc .docx để đọc vào ô nội dung." in r.get_data(as_text=True)
+
+
+def test_csv_report_has_one_charset(panel: Panel) -> None:
+    r = panel.client("operator").get("/reports/asrun.csv")
+    assert r.status_code == 200
+    assert r.headers["Content-Type"] == "text/csv; charset=utf-8"
+
+
+def test_station_page_shows_the_agents_cache_date_as_dd_mm_yyyy(panel: Panel) -> None:
+    with panel.session() as s:
+        st = s.scalar(select(Station).where(Station.code == "ta-nang"))
+        assert st is not None
+        stations.record_heartbeat(s, st, {"agent_version": "0.1.0", "cached_until": "2026-11-27"})
+        station_id = st.id
+    body = panel.client("operator").get(f"/stations/{station_id}").get_data(as_text=True)
+    assert "có sẵn lịch đến 27/11/2026" in body and "2026-11-27" not in body
+
+
+def test_audit_log_reads_in_vietnamese(panel: Panel) -> None:
+    panel.bulletin("approved", priority="priority")
+    body = panel.client("operator").get("/reports/audit").get_data(as_text=True)
+    cells = re.sub(r"<[^>]+>", " ", body.split("<tbody>")[1])
+    assert "Duyệt bản tin" in cells and "Gửi duyệt" in cells and "Tạo bản tin" in cells
+    assert "từ: Chờ duyệt; sang: Đã duyệt; mức: Ưu tiên" in cells
+    assert "Bản tin #1" in cells
+    for raw in ("bulletin.approve", "submitted", "approved", "priority:", "bulletin:1"):
+        assert raw not in cells, raw
