@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 import queue
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import miniaudio
 import numpy as np
@@ -79,6 +81,9 @@ class RelayStream:
         self.connect_timeout_s = connect_timeout_s
         self.chunk_bytes = max(1, int(sample_rate * chunk_s)) * channels * 2
         self._proc: subprocess.Popen[bytes] | None = None
+        # ffmpeg's messages go to a file, not a pipe: nobody reads a pipe while the relay airs, and a
+        # stream that keeps logging decode errors would fill it (4 KiB on Windows) and stall ffmpeg.
+        self._err: IO[bytes] | None = None
         self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=64)
         self._first: bytes | None = None
         self._closed = threading.Event()
@@ -117,8 +122,9 @@ class RelayStream:
                 continue
 
     def open(self) -> RelayStream:
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115  (lives as long as the stream; closed in close())
         self._proc = subprocess.Popen(
-            self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            self._command(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._err
         )
         threading.Thread(target=self._pump, name="loa-relay", daemon=True).start()
         try:
@@ -133,16 +139,17 @@ class RelayStream:
         return self
 
     def _stderr(self) -> str:
-        proc = self._proc
-        if proc is None or proc.stderr is None:
+        proc, err = self._proc, self._err
+        if proc is None or err is None or err.closed:
             return ""
         if proc.poll() is None:
             proc.kill()
         try:
-            _, err = proc.communicate(timeout=5)
-        except (subprocess.TimeoutExpired, ValueError):
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
             return ""
-        return err.decode("utf-8", errors="replace").strip()[-300:]
+        err.seek(0)
+        return err.read().decode("utf-8", errors="replace").strip()[-300:]
 
     def __iter__(self) -> Iterator[np.ndarray]:
         first, self._first = self._first, None
@@ -166,7 +173,7 @@ class RelayStream:
         if self._proc is not None and self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
-        if self._proc is not None:
-            for stream in (self._proc.stdout, self._proc.stderr):
-                if stream is not None:
-                    stream.close()
+        if self._proc is not None and self._proc.stdout is not None:
+            self._proc.stdout.close()
+        if self._err is not None:
+            self._err.close()
