@@ -199,7 +199,7 @@ def post_heartbeat() -> Response:
     def run() -> Response:
         body = _json_body()
         station = _station_from_token(body)
-        info = {k: body.get(k) for k in ("time", "agent_version", "cached_until", "playing") if k in body}
+        info: dict[str, Any] = {k: body.get(k) for k in ("time", "agent_version", "cached_until", "playing") if k in body}
         stations.record_heartbeat(db.session(), station, info)
         return jsonify({"ok": True, "server_time": datetime.now(UTC).isoformat()})
 

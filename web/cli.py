@@ -18,18 +18,18 @@ log = logging.getLogger(__name__)
 @click.option("--threads", type=int, default=None, help="Worker threads (default 8).")
 @click.pass_obj
 def serve_cmd(settings: Settings, host: str | None, port: int | None, threads: int | None) -> None:
-    """Serve the operator panel, the public page and the station API with waitress.
+    """Serve the operator panel, the public page and the station API with Granian.
 
     Uses the same data folder (LOA_DATA_DIR) as every other command.
     """
-    from web.app import create_app
+    from broadcast.db import init_db
     from web.serve import THREADS, serve
 
-    app = create_app(settings)
+    init_db(settings.db_url)  # migrate once here, not in the server's worker
     host = host or settings.host
     port = port or settings.port
     click.echo(f"Loa: http://{host}:{port}/  (Ctrl-C để dừng)", err=True)
-    serve(app, host, port, threads=threads or THREADS)
+    serve(host, port, threads=threads or THREADS)
 
 
 @click.command("demo")

@@ -98,11 +98,11 @@ def setup_demo(settings: Settings, progress: Callable[[str], None] = lambda _m: 
 
     for bulletin_id in to_render:
         with session_scope(factory) as s:
-            b = s.get(Bulletin, bulletin_id)
-            assert b is not None
-            progress(f"Dựng âm thanh: {b.title}…")
-            media = rendering.render_bulletin(s, b, settings)
-            lines.append(f"  {b.title}: {settings.media_dir / media.path}")
+            stored = s.get(Bulletin, bulletin_id)
+            assert stored is not None
+            progress(f"Dựng âm thanh: {stored.title}…")
+            media = rendering.render_bulletin(s, stored, settings)
+            lines.append(f"  {stored.title}: {settings.media_dir / media.path}")
 
     with session_scope(factory) as s:
         progress("Lập danh sách phát ngày mai…")

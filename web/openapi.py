@@ -53,7 +53,7 @@ _ASRUN_ROW = {
 
 
 def openapi_document() -> dict[str, Any]:
-    bearer = [{"bearer": []}]
+    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {

@@ -1,30 +1,38 @@
-"""Serving the panel with waitress: a production WSGI server that runs on Windows and Linux."""
+"""Serving the panel and the station API with Granian, a production server for Windows and Linux.
+
+Why Granian and not waitress: a district's agents keep a connection open and poll every 30 s, and
+nearly every answer is a 304. Waitress walks every open connection in Python on each turn of its
+event loop and closes the connection after each 304, so it saturates near 1,000 polls a second with
+long tails; Granian's I/O runs in Rust and keeps connections alive (see scripts/bench_api.py).
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask
-from waitress import serve as waitress_serve
+from granian import Granian
+from granian.constants import Interfaces
+from granian.log import LogLevels
 
 log = logging.getLogger(__name__)
 
-#: Worker threads. The app is mostly quick database reads; a few threads keep a slow render
-#: preview or report from holding up the agents' polls.
-THREADS = 8
-#: Open connections accepted at once: a district's stations all keep one open to poll.
-CONNECTION_LIMIT = 4000
+#: Threads running the Flask app. One worker process, so the in-process job queue (render
+#: previews) is shared by every request.
+THREADS = 4
 
 
-def serve(app: Flask, host: str, port: int, *, threads: int = THREADS) -> None:
+def serve(host: str, port: int, *, threads: int = THREADS) -> None:
+    """Serve ``web.wsgi:create`` until interrupted. Settings reach the worker through the environment."""
     log.info("serving Loa on http://%s:%d/", host, port)
-    waitress_serve(
-        app,
-        host=host,
+    Granian(
+        "web.wsgi:create",
+        address=host,
         port=port,
-        threads=threads,
-        connection_limit=CONNECTION_LIMIT,
+        interface=Interfaces.WSGI,
+        factory=True,
+        workers=1,
+        blocking_threads=threads,
         backlog=2048,
-        channel_timeout=120,
-        ident="loa",
-    )
+        log_level=LogLevels.warning,
+        log_access=False,
+    ).serve()

@@ -1,0 +1,57 @@
+"""`loa serve` as a real process: the server the stations talk to."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture()
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    port = free_port()
+    env = {**os.environ, "LOA_DATA_DIR": str(tmp_path / "data")}
+    subprocess.run([sys.executable, "-m", "loa", "stations", "import",
+                    str(Path(__file__).resolve().parents[3] / "media/samples/stations-duc-trong.csv")],
+                   env=env, check=True, capture_output=True)
+    proc = subprocess.Popen([sys.executable, "-m", "loa", "serve", "--port", str(port)], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            if proc.poll() is not None:
+                raise AssertionError(proc.stderr.read().decode() if proc.stderr else "server died") from None
+            time.sleep(0.2)
+    yield port
+    proc.terminate()
+    proc.wait(15)
+
+
+def test_loa_serve_answers_the_panel_and_the_api_on_one_kept_alive_connection(server: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", server, timeout=10)
+    conn.request("GET", "/")
+    home = conn.getresponse()
+    home.read()
+    assert home.status in (302, 303) and "/login" in (home.getheader("Location") or "")
+    conn.request("GET", "/api/v1/stations")
+    listed = conn.getresponse()
+    assert listed.status == 200 and b"hiep-an" in listed.read()
+    conn.request("GET", "/api/v1/stations/hiep-an/playlists/2026-11-27")
+    missing = conn.getresponse()
+    assert missing.status == 404 and "error" in missing.read().decode()
+    conn.close()
