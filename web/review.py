@@ -28,6 +28,15 @@ from web.i18n import today
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
+def not_airing_today(valid_from: Any, valid_to: Any) -> str | None:
+    """Why an emergency with these dates cannot go on air now, or None. An emergency is played at
+    once on today's playlist; dates that leave today out would report "sent" and air nothing."""
+    day = today()
+    if valid_from is None or valid_to is None or valid_from <= day <= valid_to:
+        return None
+    return _("Tin khẩn cấp được phát ngay, nên thời gian hiệu lực phải gồm hôm nay (%(d)s).", d=f"{day:%d/%m/%Y}")
+
+
 @bp.get("/")
 @requires("review")
 def queue() -> str:
@@ -50,6 +59,9 @@ def detail(bulletin_id: int) -> str:
 def approve(bulletin_id: int) -> Response:
     b = db.get_or_404(Bulletin, bulletin_id)
     comment = request.form.get("comment", "").strip()[:2000]
+    if b.priority == Priority.EMERGENCY and (why := not_airing_today(b.valid_from, b.valid_to)):
+        flash(why, "error")
+        return redirect(url_for("review.detail", bulletin_id=b.id))
     if b.priority == Priority.EMERGENCY and request.form.get("confirm") != "yes":
         return redirect(url_for("review.confirm_emergency", bulletin_id=b.id, comment=comment or None))
     try:
@@ -112,6 +124,8 @@ def emergency() -> Any:
         values["stations"] = request.form.getlist("stations")
         parsed = parse_form(request.form)
         errors = parsed.errors
+        if why := not_airing_today(parsed.fields["valid_from"], parsed.fields["valid_to"]):
+            errors.append(why)
         fields = {**parsed.fields, "priority": Priority.EMERGENCY.value}
         recording: Path | None = None
         rec = request.files.get("recording")

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from broadcast import stations
 from broadcast.models import Bulletin, Station
+from web.i18n import today as local_today
 
 TODAY = date.today()
 
@@ -74,3 +75,19 @@ def test_audit_log_reads_in_vietnamese(panel: Panel) -> None:
     assert "Bản tin #1" in cells
     for raw in ("bulletin.approve", "submitted", "approved", "priority:", "bulletin:1"):
         assert raw not in cells, raw
+
+
+def test_an_emergency_that_leaves_today_out_is_refused_not_reported_sent(panel: Panel) -> None:
+    TODAY = local_today(panel.settings.timezone)  # noqa: N806  (the stations' today, not the server's)
+    c = panel.client("reviewer")
+    past = (TODAY - timedelta(days=30)).isoformat()
+    r = post(c, "/review/emergency", form(title="Cảnh báo lũ", priority="emergency", valid_from=past, valid_to=past))
+    assert r.status_code == 400
+    assert f"thời gian hiệu lực phải gồm hôm nay ({TODAY:%d/%m/%Y})" in r.get_data(as_text=True)
+    assert bulletin_count(panel) == 0
+    # one already waiting for review (e.g. added through the API) cannot be confirmed either
+    tomorrow = TODAY + timedelta(days=1)
+    bid = panel.bulletin("submitted", priority="emergency", valid_from=tomorrow, valid_to=tomorrow)
+    r = post(c, f"/review/{bid}/approve", {"confirm": "yes"}, follow_redirects=True)
+    assert "thời gian hiệu lực phải gồm hôm nay" in r.get_data(as_text=True)
+    assert panel.get_bulletin(bid).status.value == "submitted"

@@ -15,6 +15,7 @@ from panel_support import PASSWORD, Panel, csrf_token, post
 
 from broadcast.models import BroadcastSession, Relay, Role, Station, StationGroup, User
 from broadcast.security import hash_password
+from web.i18n import today as local_today
 
 ALL = frozenset({"editor", "reviewer", "operator", "admin"})
 WRITE = frozenset({"editor", "admin"})
@@ -95,7 +96,9 @@ CASES = [
     Case("bulletins.preview", WRITE | REVIEW, lambda p: (f"/bulletins/{p.bulletin()}/preview", {}), json=True),
     Case("review.approve", REVIEW, lambda p: (f"/review/{p.bulletin('submitted')}/approve", {})),
     Case("review.reject", REVIEW, lambda p: (f"/review/{p.bulletin('submitted')}/reject", {"comment": "Chưa đạt"})),
-    Case("review.emergency", REVIEW, lambda p: ("/review/emergency", bulletin_form(title="Khẩn"))),
+    Case("review.emergency", REVIEW, lambda p: ("/review/emergency", bulletin_form(  # an emergency airs today
+        title="Khẩn", valid_from=local_today(p.settings.timezone).isoformat(),
+        valid_to=local_today(p.settings.timezone).isoformat()))),
     Case("review.approve emergency", REVIEW,
          lambda p: (f"/review/{p.bulletin('submitted', priority='emergency')}/approve", {"confirm": "yes"})),
     Case("stations.new", OPERATE, lambda p: ("/stations/new", {"code": f"moi-{next(_n)}", "name": "Xã Mới", "kind": "xa",
