@@ -297,6 +297,33 @@ def _day_month(m: re.Match[str]) -> str:
     return _date_words(day, month, None, m)
 
 
+_DAY_MONTH_RANGE_RE = re.compile(
+    r"(?<![\w./,-])(\d{1,2})/(\d{1,2})\s*[-–]\s*(\d{1,2})/(\d{1,2})(?![\w/-]|[.,]\d)"
+)
+
+
+def _day_month_range(m: re.Match[str]) -> str:
+    """30/4 - 1/5: from one day to a later one (24/12-2/1 across the new year), not two fractions."""
+    d1, m1, d2, m2 = (int(g) for g in m.groups())
+    valid = all(1 <= d <= 31 for d in (d1, d2)) and all(1 <= mo <= 12 for mo in (m1, m2))
+    later = (m2, d2) > (m1, d1) or (m1 == 12 and m2 == 1)
+    before = m.string[max(0, m.start() - 12) : m.start()]
+    dated = (
+        _DATE_BEFORE_RE.search(before) or d1 > m1 or d2 > m2
+        or m.group(1).startswith("0") or m.group(3).startswith("0")
+    )  # fmt: skip
+    if _NUMBER_BEFORE_RE.search(before):
+        return m.group(0)
+    if not dated and 0 < d1 < m1 and 0 < d2 < m2:  # 1/4-3/4 diện tích: a range of fractions
+        return (
+            f"{num.read_number(d1)} phần {num.read_number(m1)} đến "
+            f"{num.read_number(d2)} phần {num.read_number(m2)}"
+        )
+    if not (valid and later and dated):
+        return m.group(0)
+    return f"{_date_words(d1, m1, None, m)} đến ngày {num.read_number(d2)} tháng {num.read_month(m2)}"
+
+
 def _dash_day_month(m: re.Match[str]) -> str:
     day, month = int(m.group(2)), int(m.group(3))
     if not (1 <= day <= 31 and 1 <= month <= 12):
@@ -577,6 +604,7 @@ RULES: list[Rule] = [
     (_DAY_RANGE_RE, _day_range, _DIGIT_GATE),
     (_MONTH_YEAR_RE, _month_year, _DIGIT_GATE),
     (_DASH_DAY_MONTH_RE, _dash_day_month, _DIGIT_GATE),
+    (_DAY_MONTH_RANGE_RE, _day_month_range, _DIGIT_GATE),
     (_DAY_MONTH_RE, _day_month, _DIGIT_GATE),
     (_TIME_RANGE_DASH_RE, lambda m: f"{m.group(1)} đến ", _DIGIT_GATE),
     (_TIME_RE, _time, _DIGIT_GATE),

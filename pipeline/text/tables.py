@@ -186,6 +186,8 @@ ABBREVIATIONS: dict[str, str] = {
     "USD": "đô la Mỹ",
     "v.v.": "vân vân",
     "v.v": "vân vân",
+    "V/v": "về việc",  # the subject line of an official letter
+    "v/v": "về việc",
     "COVID-19": "Cô vít mười chín",
     "Covid-19": "Cô vít mười chín",
 }

@@ -405,6 +405,13 @@ OTHER = [
     ("loa.gov.vn", "loa chấm gov chấm vê en nờ"),
     ("email: ubnd@xa.gov.vn", "email: ubnd a còng xa chấm gov chấm vê en nờ"),
     ("khoảng 1/3", "khoảng một phần ba"),
+    # found in QA: day-to-day ranges without a year, and the subject line of a letter
+    ("Nghỉ lễ 30/4 - 1/5", "Nghỉ lễ ngày ba mươi tháng tư đến ngày một tháng năm"),
+    ("từ 30/4-1/5", "từ ngày ba mươi tháng tư đến ngày một tháng năm"),
+    ("từ 24/12 – 2/1", "từ ngày hai mươi tư tháng mười hai đến ngày hai tháng một"),
+    ("ngày 1/5-3/5", "ngày một tháng năm đến ngày ba tháng năm"),
+    ("1/4-3/4 diện tích", "một phần bốn đến ba phần bốn diện tích"),
+    ("V/v: Tổ chức Đại hội", "về việc: Tổ chức Đại hội"),
 ]
 
 SENTENCES = [
