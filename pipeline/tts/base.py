@@ -56,5 +56,6 @@ def pcm16_to_float(data: bytes) -> npt.NDArray[np.float32]:
 def check_rate(rate: float) -> float:
     """Reject rates no engine can honour instead of producing absurd audio."""
     if not 0.25 <= rate <= 4.0:
-        raise PipelineError(f"Tốc độ đọc {rate} nằm ngoài khoảng cho phép 0,25–4.")
+        shown = f"{rate:g}".replace(".", ",")  # Vietnamese decimal comma, like the range
+        raise PipelineError(f"Tốc độ đọc {shown} nằm ngoài khoảng cho phép 0,25–4.")
     return rate

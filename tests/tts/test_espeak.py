@@ -76,6 +76,8 @@ def test_blank_text_gives_empty_speech(espeak: EspeakEngine) -> None:
 def test_out_of_range_rate_is_refused(espeak: EspeakEngine) -> None:
     with pytest.raises(PipelineError, match="Tốc độ"):
         espeak.synthesize("Xin chào.", rate=0)
+    with pytest.raises(PipelineError, match=r"Tốc độ đọc 4,5 nằm ngoài khoảng cho phép 0,25–4\."):
+        espeak.synthesize("Xin chào.", rate=4.5)
 
 
 def test_missing_library_is_reported_not_raised(tmp_path: Path) -> None:
