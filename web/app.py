@@ -63,8 +63,11 @@ def _secret_key(settings: Settings) -> str:
         os.link(tmp, path)
     except FileExistsError:
         pass
+    except OSError:  # no hard links here (FAT/exFAT drive, some network shares): first writer wins
+        if not path.exists():
+            os.replace(tmp, path)
     finally:
-        tmp.unlink()
+        tmp.unlink(missing_ok=True)
     return path.read_text("utf-8").strip()
 
 

@@ -21,3 +21,21 @@ def test_media_is_served_from_a_relative_data_dir(tmp_path: Path, monkeypatch: p
         r = panel.app.test_client().get(url)
         assert r.status_code == 200, url
         assert r.data == b"ID3 fake mp3 bytes"
+
+
+def test_secret_key_on_a_drive_without_hard_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data folder on a FAT/exFAT USB drive or a share: os.link fails, the panel must still start."""
+    import dataclasses
+    import errno
+    import os
+
+    from web.app import _secret_key
+
+    def no_links(src: object, dst: object) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    settings = dataclasses.replace(make_panel(tmp_path / "loa-data").settings, secret_key="")
+    key = _secret_key(settings)
+    assert len(key) == 64 and _secret_key(settings) == key  # kept, not regenerated
+    assert [p.name for p in settings.data_dir.iterdir() if p.name.startswith(".secret_key")] == []
