@@ -91,3 +91,22 @@ def test_an_emergency_that_leaves_today_out_is_refused_not_reported_sent(panel: 
     r = post(c, f"/review/{bid}/approve", {"confirm": "yes"}, follow_redirects=True)
     assert "thời gian hiệu lực phải gồm hôm nay" in r.get_data(as_text=True)
     assert panel.get_bulletin(bid).status.value == "submitted"
+
+
+def test_station_page_names_what_last_sync_at_records(panel: Panel) -> None:
+    """last_sync_at moves only when the agent uploads its as-run log; a manifest download leaves it."""
+    with panel.session() as s:
+        station_id = s.scalar(select(Station.id).where(Station.code == "ta-nang"))
+    body = panel.client("operator").get(f"/stations/{station_id}").get_data(as_text=True)
+    assert "Nhật ký phát gửi lần cuối" in body and "Đồng bộ gần nhất" not in body
+
+
+def test_a_schedule_items_kind_is_singular_in_english(panel: Panel) -> None:
+    from test_panel_schedule_reports import DAY, approved_with_audio, generate
+
+    approved_with_audio(panel, "Tin ngắn", 120)
+    generate(panel)
+    c = panel.client("operator")
+    post(c, "/lang", {"lang": "en"})
+    body = c.get(f"/schedule/?station=ta-nang&date={DAY.isoformat()}").get_data(as_text=True)
+    assert "<td>Bulletin</td>" in body and "<td>Bulletins</td>" not in body
