@@ -167,6 +167,6 @@ def load(env: dict[str, str] | None = None, **overrides: Any) -> Settings:
         if key in env:
             values[name] = _coerce(env[key], hints[name], name)
     values.update(overrides)
-    if "data_dir" in values:
-        values["data_dir"] = Path(values["data_dir"])
+    # Absolute, so a server or job that changes folder still finds the same data.
+    values["data_dir"] = Path(values.get("data_dir", data_dir)).expanduser().absolute()
     return Settings(**values)

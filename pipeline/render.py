@@ -87,13 +87,18 @@ class RenderResult:
         return d
 
 
+def _vi_int(n: int) -> str:
+    """1.250.000, the way Vietnamese writes thousands."""
+    return f"{n:,}".replace(",", ".")
+
+
 def check_text(text: str | None, settings: Settings) -> str:
     """Refuse what cannot become a bulletin, with a message an operator understands."""
     if text is None or not text.strip():
         raise PipelineError("Văn bản trống: không có gì để đọc.")
     if len(text) > settings.max_text_chars:
         raise PipelineError(
-            f"Văn bản quá dài: {len(text):,} ký tự, tối đa {settings.max_text_chars:,} ký tự."
+            f"Văn bản quá dài: {_vi_int(len(text))} ký tự, tối đa {_vi_int(settings.max_text_chars)} ký tự."
         )
     return text
 

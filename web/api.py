@@ -21,6 +21,8 @@ from broadcast import asrun, bulletins, generate, stations
 from broadcast.errors import BroadcastError, Forbidden, NotFound
 from broadcast.models import Station, User
 from broadcast.security import hash_token, verify_token
+from pipeline.render import check_text
+from pipeline.types import PipelineError
 from web import db
 from web.media import send_media
 from web.openapi import openapi_document
@@ -226,11 +228,27 @@ def _day_field(body: dict[str, Any], name: str, default: date | None = None) -> 
         raise BroadcastError(f"Trường '{name}' phải là ngày dạng YYYY-MM-DD.") from None
 
 
+#: Fields POST /api/v1/bulletins understands; anything else is refused, not silently dropped.
+BULLETIN_FIELDS = frozenset({
+    "title", "body", "category", "issuer", "priority", "valid_from", "valid_to", "plays_per_day",
+    "stations", "group", "voice", "speech_rate", "submit",
+})
+
+
 @bp.post("/bulletins")
 def post_bulletin() -> Response:
     def run() -> Response:
         user = _api_user()
         body = _json_body()
+        unknown = sorted(set(body) - BULLETIN_FIELDS)
+        if unknown:
+            raise BroadcastError("Trường không hợp lệ: " + ", ".join(unknown) + ".")
+        if body.get("priority") == "emergency" and user.role.value not in ("reviewer", "admin"):
+            raise PermissionError("Chỉ người duyệt mới được gửi bản tin khẩn cấp.")
+        try:
+            check_text(str(body.get("body", "")), db.settings())
+        except PipelineError as exc:
+            raise BroadcastError(str(exc)) from None
         today = date.today()
         station_codes = body.get("stations")
         if station_codes is not None and not (

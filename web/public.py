@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import email.utils
 import xml.etree.ElementTree as ET
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 
 from flask import Blueprint, Response, render_template, request, url_for
 from sqlalchemy import select
@@ -20,13 +20,14 @@ FEED_SIZE = 100
 
 
 def public_bulletins() -> list[Bulletin]:
-    """Approved, rendered, non-emergency bulletins, newest first."""
+    """Approved, rendered, non-emergency bulletins that have started airing, newest first."""
     query = (
         select(Bulletin)
         .where(
             Bulletin.status == BulletinStatus.APPROVED,
             Bulletin.priority != Priority.EMERGENCY,
             Bulletin.media_sha256.is_not(None),
+            Bulletin.valid_from <= date.today(),  # not before it has been on the air
         )
         .order_by(Bulletin.valid_from.desc(), Bulletin.id.desc())
         .limit(FEED_SIZE)

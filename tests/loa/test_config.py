@@ -49,3 +49,10 @@ def test_jingle_names_resolve_to_shipped_media(tmp_path: Path) -> None:
     assert s.jingle_path("") is None
     with pytest.raises(config.ConfigError):
         s.jingle_path("no-such-jingle.mp3")
+
+
+def test_a_relative_data_dir_becomes_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    s = config.load(env={"LOA_DATA_DIR": "loa-data"})
+    assert s.data_dir == tmp_path / "loa-data" and s.data_dir.is_absolute()
+    assert config.load(env={}).data_dir == tmp_path / "loa-data"

@@ -77,7 +77,7 @@ def test_empty_text_is_refused_and_nothing_written(settings: config.Settings, te
 
 def test_text_over_the_limit_is_refused(settings: config.Settings) -> None:
     small = config.load(env={"LOA_DATA_DIR": str(settings.data_dir)}, max_text_chars=50)
-    with pytest.raises(PipelineError, match="quá dài"):
+    with pytest.raises(PipelineError, match=r"quá dài: \d+ ký tự, tối đa 50 ký tự"):
         render(RenderRequest(text=SHORT), small)
     assert media_files(settings) == []
 

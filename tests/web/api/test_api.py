@@ -181,3 +181,18 @@ def test_api_errors_never_leak_html(env: Env) -> None:
     assert resp.status_code == 404 and resp.is_json
     assert env.client.delete("/api/v1/asrun").status_code == 405
     assert date.fromisoformat(DAY.isoformat()) == DAY
+
+
+def test_post_bulletin_refuses_unknown_fields_emergencies_from_editors_and_huge_bodies(env: Env) -> None:
+    ok = {"title": "Thông báo", "body": "Nội dung ngắn.", "valid_from": "2026-11-27", "valid_to": "2026-11-28"}
+    typo = env.client.post("/api/v1/bulletins", json={**ok, "station_codes": ["hiep-an"]},
+                           headers=auth(env.api_token))
+    assert typo.status_code == 400 and "station_codes" in typo.get_json()["error"]
+    emergency = env.client.post("/api/v1/bulletins", json={**ok, "priority": "emergency"},
+                                headers=auth(env.api_token))
+    assert emergency.status_code == 403
+    huge = env.client.post("/api/v1/bulletins", json={**ok, "body": "Thông báo. " * 30_000},
+                           headers=auth(env.api_token))
+    assert huge.status_code == 400 and "quá dài" in huge.get_json()["error"]
+    with env.session() as s:
+        assert s.scalar(select(func.count()).select_from(Bulletin)) == 0

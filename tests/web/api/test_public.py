@@ -1,19 +1,22 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import timedelta
+from datetime import date, timedelta
 
 from broadcast.models import Bulletin, BulletinStatus, MediaFile, Priority
 
-from .conftest import DAY, Env
+from .conftest import Env
+
+TODAY = date.today()
 
 
-def add_bulletin(env: Env, title: str, priority: Priority, status: BulletinStatus, sha: str | None) -> None:
+def add_bulletin(env: Env, title: str, priority: Priority, status: BulletinStatus, sha: str | None,
+                 starts: date | None = None) -> None:
     with env.session() as s:
         if sha:
             s.merge(MediaFile(sha256=sha, path=f"{sha[:2]}/{sha}.mp3", size=4321, duration_s=61.0))
         s.add(Bulletin(title=title, body="Nội dung <b>đậm</b> & \"trích dẫn\"", priority=priority, status=status,
-                       valid_from=DAY, valid_to=DAY + timedelta(days=2), media_sha256=sha,
+                       valid_from=starts or TODAY, valid_to=(starts or TODAY) + timedelta(days=2), media_sha256=sha,
                        issuer="UBND xã Hiệp An", category="Thông báo"))
 
 
@@ -23,6 +26,8 @@ def seed(env: Env) -> None:
     add_bulletin(env, "Cảnh báo bão khẩn cấp", Priority.EMERGENCY, BulletinStatus.APPROVED, "b2" * 32)
     add_bulletin(env, "Bản nháp chưa duyệt", Priority.NORMAL, BulletinStatus.SUBMITTED, "c3" * 32)
     add_bulletin(env, "Đã duyệt nhưng chưa dựng", Priority.PRIORITY, BulletinStatus.APPROVED, None)
+    add_bulletin(env, "Bắt đầu phát từ ngày mai", Priority.NORMAL, BulletinStatus.APPROVED, "d4" * 32,
+                 starts=TODAY + timedelta(days=1))
 
 
 def test_public_page_lists_only_approved_non_emergency_bulletins_escaped(env: Env) -> None:
@@ -32,6 +37,7 @@ def test_public_page_lists_only_approved_non_emergency_bulletins_escaped(env: En
     html = resp.get_data(as_text=True)
     assert "Thông báo tiêm chủng &lt;script&gt;" in html and "<script>alert(1)" not in html
     assert "Cảnh báo bão" not in html and "Bản nháp" not in html and "chưa dựng" not in html
+    assert "ngày mai" not in html  # not on the air yet
     assert f'src="/api/v1/media/{"a1" * 32}"' in html
     assert "&lt;b&gt;đậm&lt;/b&gt;" in html
 
