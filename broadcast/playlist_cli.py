@@ -108,6 +108,9 @@ def generate(
             )
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:  # the transaction was rolled back: nothing stored
+        where = exc.filename or out_dir or settings.playlists_dir
+        raise click.ClickException(f"Không ghi được danh sách phát vào {where}: {exc.strerror or exc}") from exc
     skipped = sorted(set(stations) - {r.station for r in results})
     if skipped and days:
         click.echo("Bỏ qua đài đang ngừng hoạt động: " + ", ".join(skipped), err=True)

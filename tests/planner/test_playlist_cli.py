@@ -166,3 +166,22 @@ def test_plain_folder_export_is_readable_without_the_api(
     assert (
         latest_playlist(db, "A", date(2026, 12, 1)).manifest["items"][0]["url"].startswith("/api/v1/media/")
     )
+
+
+def test_generate_into_an_unwritable_folder_is_a_clear_error_and_stores_nothing(
+    db: Session, rows: Rows, tmp_path: Path
+):
+    from sqlalchemy import func, select
+
+    from broadcast.models import Playlist
+
+    rows.station("DT-01")
+    rows.bulletin("Lịch tiêm phòng", valid_from=date(2026, 1, 1), valid_to=date(2030, 1, 1))
+    db.commit()
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder", "utf-8")
+    r = CliRunner().invoke(cli, ["playlist", "generate", "--date", "2026-12-01", "--out", str(blocker / "sub")])
+    assert r.exit_code == 1 and "Không ghi được danh sách phát" in r.output
+    assert r.exception is None or isinstance(r.exception, SystemExit)
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(Playlist)) == 0
