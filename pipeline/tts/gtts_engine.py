@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import requests
 from gtts import gTTS
+from urllib3.exceptions import NameResolutionError
 
 from pipeline.tts.base import Availability, EngineError, VoiceInfo, check_rate
 from pipeline.types import Speech
@@ -72,6 +74,22 @@ def decode_mp3(data: bytes, sample_rate: int = SAMPLE_RATE) -> npt.NDArray[np.fl
     except miniaudio.DecodeError as exc:
         raise EngineError(f"Không giải mã được MP3 từ Google TTS: {exc}") from exc
     return np.frombuffer(decoded.samples, dtype=np.float32)
+
+
+def _no_name_resolution(exc: BaseException) -> bool:
+    """True when the host name could not be resolved (no network, no DNS), anywhere in the chain."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (socket.gaierror, NameResolutionError)):
+            return True
+        reason = getattr(seen, "reason", None) or (seen.args[0] if seen.args else None)
+        if isinstance(reason, BaseException) and reason is not seen:
+            if isinstance(reason, (socket.gaierror, NameResolutionError)):
+                return True
+            seen = reason
+            continue
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 @dataclass
@@ -136,6 +154,8 @@ class GttsEngine:
                     self._url(), data=body, headers=gTTS.GOOGLE_TTS_HEADERS, timeout=self.timeout_s
                 )
         except (requests.Timeout, requests.ConnectionError) as exc:
+            if _no_name_resolution(exc):  # offline: retrying in a second will not bring DNS back
+                raise EngineError("Google TTS: không có mạng (không tra được địa chỉ máy chủ).") from exc
             raise _Retryable(f"{type(exc).__name__}: {str(exc)[:200]}") from exc
         if resp.status_code == 429 or resp.status_code >= 500:
             raise _Retryable(f"HTTP {resp.status_code}")

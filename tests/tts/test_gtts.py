@@ -131,3 +131,13 @@ def test_offline_gtts_fails_and_chain_falls_back_to_espeak(tmp_path: object) -> 
     assert_speech(speech.samples, speech.sample_rate, 0.4, 3.0)
     # The next process does not pay for Google again.
     assert [e.name for e in build_chain(settings).candidates()] == ["espeak"]
+
+
+def test_an_unresolvable_host_fails_at_once_without_retries() -> None:
+    # What an offline commune PC sees: DNS fails. Waiting and retrying cannot help, so no backoff.
+    sleeps: list[float] = []
+    eng = GttsEngine(url="http://translate.loa-test.invalid/batchexecute", retries=3, backoff_s=5.0,
+                     sleep=sleeps.append)
+    with pytest.raises(EngineError, match="không có mạng"):
+        eng.synthesize("Xin chào bà con.")
+    assert sleeps == []
