@@ -35,6 +35,7 @@ from broadcast.models import (
 )
 from broadcast.stations import get_group, stations_by_codes
 from pipeline.store import MediaStore, atomic_path, file_sha256
+from pipeline.types import PipelineError
 
 S = BulletinStatus
 
@@ -188,6 +189,22 @@ def _default_media_dir() -> Path:
     return config.load().media_dir
 
 
+def _check_source(body: str, recording: Path | None) -> None:
+    """Refuse now what could never be rendered: an over-long script, a file that is not audio."""
+    from loa import config
+    from pipeline.audio.decode import validate_recording
+    from pipeline.render import check_text
+
+    settings = config.load()
+    try:
+        if recording is None:
+            check_text(body, settings)
+        else:
+            validate_recording(recording, settings)
+    except PipelineError as exc:
+        raise BroadcastError(str(exc)) from exc
+
+
 # --- create / update --------------------------------------------------------------------------
 
 
@@ -217,6 +234,7 @@ def create_bulletin(
     _check_fields(title, valid_from, valid_to, plays_per_day, speech_rate)
     if recording is None and not body.strip():
         raise BroadcastError("Văn bản trống: không có gì để đọc.")
+    _check_source(body, recording)
     if not actor.strip():
         raise BroadcastError("Thiếu người thực hiện.")
     kind, grp, stations = _resolve_targets(session, station_codes, group)
@@ -272,6 +290,10 @@ def update_bulletin(session: Session, bulletin: Bulletin, *, actor: str, **field
         and not fields["body"].strip()
     ):
         raise BroadcastError("Văn bản trống: không có gì để đọc.")
+    if recording is not None:
+        _check_source("", recording)
+    elif "body" in fields and bulletin.source_kind == "text":
+        _check_source(fields["body"], None)
     retarget = "station_codes" in fields or "group" in fields
     if retarget:
         kind, grp, stations = _resolve_targets(session, fields.get("station_codes"), fields.get("group"))

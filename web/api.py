@@ -21,8 +21,6 @@ from broadcast import asrun, bulletins, generate, stations
 from broadcast.errors import BroadcastError, Forbidden, NotFound
 from broadcast.models import Station, User
 from broadcast.security import hash_token, verify_token
-from pipeline.render import check_text
-from pipeline.types import PipelineError
 from web import db
 from web.media import send_media
 from web.openapi import openapi_document
@@ -245,10 +243,6 @@ def post_bulletin() -> Response:
             raise BroadcastError("Trường không hợp lệ: " + ", ".join(unknown) + ".")
         if body.get("priority") == "emergency" and user.role.value not in ("reviewer", "admin"):
             raise PermissionError("Chỉ người duyệt mới được gửi bản tin khẩn cấp.")
-        try:
-            check_text(str(body.get("body", "")), db.settings())
-        except PipelineError as exc:
-            raise BroadcastError(str(exc)) from None
         today = date.today()
         station_codes = body.get("stations")
         if station_codes is not None and not (

@@ -253,7 +253,7 @@ def test_recording_goes_to_the_media_store(session: Session, stations: list[str]
     b2 = _new(session, body="", recording=wav, media_dir=settings.media_dir)
     assert b2.upload_sha256 == b.upload_sha256
     assert count_rows(session)["media_files"] == before["media_files"] + 1
-    with pytest.raises(BroadcastError, match="Không có tệp ghi âm"):
+    with pytest.raises(BroadcastError, match="Không tìm thấy tệp âm thanh"):
         _new(session, body="", recording=wav.with_name("missing.wav"), media_dir=settings.media_dir)
 
 
@@ -273,3 +273,29 @@ def test_source_detection(tmp_path: Path) -> None:
     bom = tmp_path / "bom.txt"
     bom.write_bytes("\ufeffThông báo".encode())
     assert bl.read_script(bom) == "Thông báo"
+
+
+def test_scripts_over_the_limit_and_non_audio_recordings_are_refused_before_saving(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import create_engine, func, select
+    from sqlalchemy.orm import Session as OrmSession
+
+    from broadcast.bulletins import create_bulletin
+    from broadcast.errors import BroadcastError
+    from broadcast.models import Base, Bulletin
+
+    monkeypatch.setenv("LOA_MAX_TEXT_CHARS", "100")
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    fake = tmp_path / "fake.mp3"
+    fake.write_bytes(b"this is not audio at all " * 100)
+    day = date(2026, 11, 27)
+    with OrmSession(engine) as s:
+        with pytest.raises(BroadcastError, match="quá dài"):
+            create_bulletin(s, title="Dài", body="Thông báo. " * 20, valid_from=day, valid_to=day, actor="t")
+        with pytest.raises(BroadcastError):
+            create_bulletin(s, title="Giả", recording=fake, valid_from=day, valid_to=day, actor="t",
+                            media_dir=tmp_path / "media")
+        assert s.scalar(select(func.count()).select_from(Bulletin)) == 0
+    assert not (tmp_path / "media").exists()
