@@ -166,24 +166,21 @@ def _finish(
         "pipeline_version": PIPELINE_VERSION,
         "cache_key": key,
     }
-    write_tags(
-        tmp,
-        {
-            "title": req.title,
-            "issuer": req.issuer,
-            "category": req.category,
-            "date": day,
-            "LOA_SOURCE_SHA256": source_sha,
-            "LOA_ENGINE": engine,
-            "LOA_VOICE": voice,
-            "LOA_LOUDNESS_LUFS": f"{report.integrated_lufs:.2f}",
-            "LOA_TRUE_PEAK_DBTP": f"{report.true_peak_dbtp:.2f}",
-            "LOA_CACHE_KEY": key,
-            "LOA_PIPELINE_VERSION": PIPELINE_VERSION,
-        },
-    )
+    write_tags(tmp, _tags(meta))
     stored = store.put(tmp, meta, cache_key=key)
     return _result(stored.sha256, stored.path, stored.relpath, stored.size, meta, cached=False)
+
+
+#: Render metadata that goes into the MP3 as TXXX frames (LOA_<NAME>), beside the standard frames.
+_TXXX = ("source_sha256", "engine", "voice", "loudness_lufs", "true_peak_dbtp", "cache_key", "pipeline_version")
+
+
+def _tags(meta: dict[str, Any]) -> dict[str, str]:
+    tags = {name: str(meta[name]) for name in ("title", "issuer", "category", "date")}
+    for name in _TXXX:
+        value = meta[name]
+        tags[f"LOA_{name.upper()}"] = f"{value:.2f}" if isinstance(value, float) else str(value)
+    return tags
 
 
 def _result(sha: str, path: Path, rel: str, size: int, meta: dict[str, Any], cached: bool) -> RenderResult:

@@ -55,6 +55,9 @@ def test_offline_render_falls_back_to_espeak_and_is_broadcast_ready(settings: co
     assert str(tags["TIT2"]) == "Lịch cắt điện" and str(tags["TLAN"]) == "vie"
     assert str(tags["TXXX:LOA_ENGINE"]) == "espeak"
     assert str(tags["TXXX:LOA_CACHE_KEY"]) == result.cache_key
+    assert str(tags["TXXX:LOA_LOUDNESS_LUFS"]) == f"{result.loudness_lufs:.2f}"
+    assert str(tags["TXXX:LOA_TRUE_PEAK_DBTP"]) == f"{result.true_peak_dbtp:.2f}"
+    assert str(tags["TXXX:LOA_SOURCE_SHA256"]) == result.meta["source_sha256"]
 
 
 def test_unchanged_input_is_a_cache_hit(settings: config.Settings) -> None:
