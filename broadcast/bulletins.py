@@ -34,6 +34,7 @@ from broadcast.models import (
     station_group_members,
 )
 from broadcast.stations import get_group, stations_by_codes
+from loa.config import Settings
 from pipeline.store import MediaStore, atomic_path, file_sha256
 from pipeline.types import PipelineError
 
@@ -183,19 +184,23 @@ def _resolve_targets(
     return TargetKind.ALL, None, []
 
 
-def _default_media_dir() -> Path:
+def _settings() -> Settings:
+    """The configured settings, for callers (CLI, API) that do not pass a media folder."""
     from loa import config
 
-    return config.load().media_dir
+    return config.load()
+
+
+def _default_media_dir() -> Path:
+    return _settings().media_dir
 
 
 def _check_source(body: str, recording: Path | None) -> None:
     """Refuse now what could never be rendered: an over-long script, a file that is not audio."""
-    from loa import config
     from pipeline.audio.decode import validate_recording
     from pipeline.render import check_text
 
-    settings = config.load()
+    settings = _settings()
     try:
         if recording is None:
             check_text(body, settings)
@@ -232,9 +237,7 @@ def create_bulletin(
     group, or (neither) every station."""
     prio = parse_priority(priority)
     _check_fields(title, valid_from, valid_to, plays_per_day, speech_rate)
-    if recording is None and not body.strip():
-        raise BroadcastError("Văn bản trống: không có gì để đọc.")
-    _check_source(body, recording)
+    _check_source(body, recording)  # also refuses an empty script
     if not actor.strip():
         raise BroadcastError("Thiếu người thực hiện.")
     kind, grp, stations = _resolve_targets(session, station_codes, group)
@@ -283,17 +286,10 @@ def update_bulletin(session: Session, bulletin: Bulletin, *, actor: str, **field
     _check_fields(title, valid_from, valid_to, plays, rate)
     prio = parse_priority(fields["priority"]) if "priority" in fields else bulletin.priority
     recording = fields.get("recording")
-    if (
-        "body" in fields
-        and recording is None
-        and bulletin.source_kind == "text"
-        and not fields["body"].strip()
-    ):
-        raise BroadcastError("Văn bản trống: không có gì để đọc.")
     if recording is not None:
         _check_source("", recording)
     elif "body" in fields and bulletin.source_kind == "text":
-        _check_source(fields["body"], None)
+        _check_source(fields["body"], None)  # also refuses an empty script
     retarget = "station_codes" in fields or "group" in fields
     if retarget:
         kind, grp, stations = _resolve_targets(session, fields.get("station_codes"), fields.get("group"))
