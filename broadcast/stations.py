@@ -527,6 +527,13 @@ def station_for_token(session: Session, token: str) -> Station:
     return station
 
 
+def is_online(station: Station, heartbeat_s: float, now: datetime | None = None) -> bool:
+    """Online when the agent's last heartbeat is at most three heartbeat intervals old."""
+    if station.last_heartbeat_at is None:
+        return False
+    return (now or utcnow()) - station.last_heartbeat_at <= timedelta(seconds=3 * heartbeat_s)
+
+
 def record_heartbeat(
     session: Session, station: Station, info: dict[str, Any], now: datetime | None = None
 ) -> None:

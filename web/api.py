@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
@@ -72,11 +72,6 @@ def _json_body() -> dict[str, Any]:
     return body
 
 
-def _online(station: Station, now: datetime) -> bool:
-    window = timedelta(seconds=3 * db.settings().agent_heartbeat_s)
-    return station.last_heartbeat_at is not None and now - station.last_heartbeat_at <= window
-
-
 @bp.get("/stations")
 def list_stations() -> Response:
     now = datetime.now(UTC)
@@ -89,7 +84,7 @@ def list_stations() -> Response:
                 "kind": s.kind,
                 "district": s.district,
                 "active": s.active,
-                "online": _online(s, now),
+                "online": stations.is_online(s, db.settings().agent_heartbeat_s, now),
                 "last_heartbeat_at": s.last_heartbeat_at.isoformat() if s.last_heartbeat_at else None,
             }
             for s in rows

@@ -7,7 +7,7 @@ Any change to when a station broadcasts is audited and asks for its playlists to
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -31,11 +31,7 @@ KIND_LABELS = {"xa": _l("Xã"), "phuong": _l("Phường"), "thi_tran": _l("Thị
 
 
 def is_online(station: Station, now: datetime | None = None) -> bool:
-    """Online when the agent's last heartbeat is at most three heartbeat intervals old."""
-    if station.last_heartbeat_at is None:
-        return False
-    window = timedelta(seconds=3 * db.settings().agent_heartbeat_s)
-    return (now or utcnow()) - station.last_heartbeat_at <= window
+    return svc.is_online(station, db.settings().agent_heartbeat_s, now)
 
 
 def _regen(codes: list[str] | None, reason: str) -> None:

@@ -320,3 +320,15 @@ def test_check_overlaps_agrees_with_minute_by_minute(a: st.SessionSpec, b: st.Se
     except BroadcastError:
         refused = True
     assert refused == clash
+
+
+def test_online_means_a_heartbeat_within_three_intervals(session: Session, stations: list[str]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    station = st.get_station(session, stations[0])
+    now = datetime(2026, 11, 27, 5, 0, tzinfo=UTC)
+    assert not st.is_online(station, 60, now)
+    station.last_heartbeat_at = now - timedelta(seconds=180)
+    assert st.is_online(station, 60, now)
+    station.last_heartbeat_at = now - timedelta(seconds=181)
+    assert not st.is_online(station, 60, now)
