@@ -8,6 +8,7 @@ from hypothesis import strategies as hs
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from broadcast import sessions as sessions_svc
 from broadcast import stations as st
 from broadcast.errors import BroadcastError, CsvErrors, Forbidden, NotFound
 from broadcast.models import AuditLog, BroadcastSession, Station, StationGroup
@@ -125,7 +126,7 @@ def test_reimport_updates_in_place(session: Session, stations: list[str]) -> Non
     text = STATIONS_CSV.read_text("utf-8").replace(
         'Xã Hiệp An,xa,"Mon-Sat 05:30-06:00;', 'Xã Hiệp An mới,xa,"Mon-Sat 05:00-05:30;'
     )
-    one_off = st.add_session(
+    one_off = sessions_svc.add_session(
         session, st.get_station(session, "hiep-an"), st.parse_sessions("2026-12-01 20:00-20:30")[0]
     )
     res = st.import_stations(session, st.parse_stations_csv(text), group="duc-trong")
@@ -220,7 +221,7 @@ def test_csv_with_bom_quoted_newline_and_optional_columns() -> None:
 def test_reimport_refused_when_weekly_overlaps_a_stored_one_off(
     session: Session, stations: list[str]
 ) -> None:
-    st.add_session(
+    sessions_svc.add_session(
         session, st.get_station(session, "hiep-an"), st.parse_sessions("2026-12-01 05:00-05:15")[0]
     )
     session.commit()
@@ -238,14 +239,14 @@ def test_reimport_refused_when_weekly_overlaps_a_stored_one_off(
 def test_add_session_refuses_overlap(session: Session, stations: list[str]) -> None:
     station = st.get_station(session, "ta-nang")
     with pytest.raises(BroadcastError, match="trùng giờ"):
-        st.add_session(session, station, st.parse_sessions("Sun 06:00-06:30")[0])
-    st.add_session(session, station, st.parse_sessions("Sun 06:15-06:30")[0])
+        sessions_svc.add_session(session, station, st.parse_sessions("Sun 06:00-06:30")[0])
+    sessions_svc.add_session(session, station, st.parse_sessions("Sun 06:15-06:30")[0])
     assert len(station.sessions) == 3
 
 
 def test_sessions_on(session: Session, stations: list[str]) -> None:
     hiep_an = st.get_station(session, "hiep-an")
-    st.add_session(session, hiep_an, st.parse_sessions("2026-11-29 19:00-19:30")[0])  # a Sunday
+    sessions_svc.add_session(session, hiep_an, st.parse_sessions("2026-11-29 19:00-19:30")[0])  # a Sunday
     assert [s.start_time for s in st.sessions_on(hiep_an, date(2026, 11, 28))] == [time(5, 30), time(17, 0)]
     assert [s.start_time for s in st.sessions_on(hiep_an, date(2026, 11, 29))] == [time(19, 0)]
     assert st.sessions_on(hiep_an, date(2026, 11, 22)) == []  # another Sunday
