@@ -333,3 +333,65 @@ def test_online_means_a_heartbeat_within_three_intervals(session: Session, stati
     assert st.is_online(station, 60, now)
     station.last_heartbeat_at = now - timedelta(seconds=181)
     assert not st.is_online(station, 60, now)
+
+
+# --- creating and changing stations (service commands) -------------------------------------------
+
+
+def _regen(session: Session, reason: str) -> list[list[str] | None]:
+    from broadcast.models import RegenRequest
+
+    return [r.station_codes for r in session.scalars(select(RegenRequest).where(RegenRequest.reason == reason))]
+
+
+def test_import_asks_for_playlists_of_every_station_it_touched(session: Session) -> None:
+    rows = st.parse_stations_csv("code,name,kind,sessions\nmot,Xã Một,xa,Mon 05:00-05:30\nhai,Xã Hai,xa,Tue 05:00-05:30\n")
+    st.import_stations(session, rows, actor="vanhanh")
+    assert _regen(session, "stations imported") == [["hai", "mot"]]
+
+
+def test_create_station_reports_every_problem_and_stores_nothing(session: Session, stations: list[str]) -> None:
+    from broadcast.changes import Invalid
+
+    with pytest.raises(Invalid) as info:
+        st.create_station(session, code="Tà Năng!", name="", kind="tinh", timezone="Mars/Base",
+                          sessions="Mon-Sat 05:30-06:00; Mon 05:45-06:15", actor="x")
+    text = str(info.value)
+    for words in ("Mã đài chỉ gồm", "Tên đài không được trống", "Loại đài không hợp lệ", "Múi giờ", "trùng giờ"):
+        assert words in text, words
+    with pytest.raises(BroadcastError, match="đã có"):
+        st.create_station(session, code="hiep-an", name="X", actor="x")
+    assert session.scalar(select(func.count(Station.id))) == len(stations)
+
+
+def test_create_station_audits_and_asks_for_its_playlists(session: Session) -> None:
+    station = st.create_station(session, code="da-loan", name="Xã Đà Loan", sessions="T2-T7 05:30-06:00",
+                                actor="vanhanh")
+    assert [b.weekdays for b in station.sessions] == ["123456"]
+    assert _regen(session, "station created") == [["da-loan"]]
+    assert session.scalar(select(AuditLog.actor).where(AuditLog.action == "station.create")) == "vanhanh"
+
+
+def test_update_station_asks_for_playlists_only_when_airing_changes(session: Session, stations: list[str]) -> None:
+    station = st.get_station(session, "hiep-an")
+    assert st.update_station(session, station, actor="x", name="Xã Hiệp An mới") == {"name": "Xã Hiệp An mới"}
+    assert _regen(session, "station changed") == []
+    assert st.update_station(session, station, actor="x", active=False) == {"active": False}
+    assert _regen(session, "station changed") == [["hiep-an"]]
+    assert st.update_station(session, station, actor="x", active=False) == {}
+    with pytest.raises(BroadcastError, match="Múi giờ"):
+        st.update_station(session, station, actor="x", timezone="Mars/Base")
+    with pytest.raises(BroadcastError, match="Không sửa được"):
+        st.update_station(session, station, actor="x", code="moi")
+
+
+def test_connection_state_tells_never_from_lost(session: Session, stations: list[str]) -> None:
+    from datetime import UTC, datetime
+
+    station = st.get_station(session, "hiep-an")
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    assert st.connection_state(station, 60, now) == "never"
+    station.last_heartbeat_at = now - timedelta(seconds=100)
+    assert st.connection_state(station, 60, now) == "online"
+    station.last_heartbeat_at = now - timedelta(hours=2)
+    assert st.connection_state(station, 60, now) == "lost"
