@@ -113,7 +113,8 @@ def db_revision(message: str) -> None:
 
 @click.group("stations")
 def stations_group() -> None:
-    """Commune stations: import from CSV, list, agent tokens, broadcast sessions."""
+    """Đài truyền thanh xã: nhập từ CSV, liệt kê, mã truy cập, phiên phát, tiếp sóng.
+    / Commune stations: import from CSV, list, agent tokens, broadcast sessions, relays."""
 
 
 @stations_group.command("import")
@@ -129,7 +130,8 @@ def stations_group() -> None:
 def stations_import(
     settings: Settings, file: Path, group: str | None, district: str | None, actor: str
 ) -> None:
-    """Create or update stations from a CSV with columns code,name,kind,sessions.
+    """Thêm hoặc cập nhật đài từ tệp CSV / Create or update stations from a CSV with columns
+    code,name,kind,sessions. The stations touched are queued for new playlists.
 
     sessions is e.g. "Mon-Sat 05:30-06:00; Mon-Sat 17:00-17:45" (days Mon…Sun or T2…T7, CN; or a
     date YYYY-MM-DD for a one-off session). If any line is bad, every bad line is listed and
@@ -156,7 +158,7 @@ def stations_import(
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @click.pass_obj
 def stations_list(settings: Settings, as_json: bool) -> None:
-    """List stations with their sessions, groups and last heartbeat."""
+    """Liệt kê các đài / List stations with their sessions, groups and last heartbeat."""
     with _scope(settings) as session:
         stations = list(session.scalars(select(Station).order_by(Station.code)))
         data: list[dict[str, Any]] = [
@@ -191,7 +193,8 @@ def stations_list(settings: Settings, as_json: bool) -> None:
 @click.option("--actor", default=_actor_default, show_default="OS user", help="Who issues it (audit log).")
 @click.pass_obj
 def stations_token(settings: Settings, code: str, actor: str) -> None:
-    """Issue a new agent token for station CODE. It is printed once and only its hash is kept;
+    """Cấp mã truy cập mới cho đài CODE / Issue a new agent token for station CODE. It is printed
+    once and only its hash is kept;
     the station's previous token stops working."""
     with _scope(settings) as session:
         token = st.issue_agent_token(session, st.get_station(session, code), actor=actor)
@@ -201,7 +204,7 @@ def stations_token(settings: Settings, code: str, actor: str) -> None:
 
 @stations_group.group("session")
 def session_group() -> None:
-    """Broadcast sessions (phiên phát) of one station."""
+    """Phiên phát của một đài / Broadcast sessions of one station."""
 
 
 @session_group.command("add")
@@ -241,7 +244,7 @@ def session_add(
 @click.argument("code")
 @click.pass_obj
 def session_list(settings: Settings, code: str) -> None:
-    """List the sessions of station CODE."""
+    """Liệt kê phiên phát của đài CODE / List the sessions of station CODE."""
     with _scope(settings) as session:
         station = st.get_station(session, code)
         lines = [

@@ -607,14 +607,14 @@ def update_station(session: Session, station: Station, *, actor: str, **fields: 
     unknown = sorted(set(fields) - set(EDITABLE))
     if unknown:
         raise BroadcastError("Không sửa được trường: %(fields)s.", fields=", ".join(unknown))
-    wanted = {k: (v.strip() if isinstance(v, str) else bool(v)) for k, v in fields.items()}
+    wanted: dict[str, Any] = {k: (v.strip() if isinstance(v, str) else bool(v)) for k, v in fields.items()}
     problems = Problems()
     _check_station(
         problems,
-        wanted.get("name", station.name),
-        wanted.get("kind", station.kind),
-        wanted.get("district", station.district),
-        wanted.get("timezone", station.timezone),
+        str(wanted.get("name", station.name)),
+        str(wanted.get("kind", station.kind)),
+        str(wanted.get("district", station.district)),
+        str(wanted.get("timezone", station.timezone)),
     )
     problems.check()
     changed = {k: v for k, v in wanted.items() if getattr(station, k) != v}
