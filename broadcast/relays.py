@@ -175,8 +175,10 @@ def probe(url: str, timeout_s: float = 3.0) -> BroadcastError | None:
 
 
 def _silent(host: str, timeout_s: float) -> BroadcastError:
-    return BroadcastError("Luồng %(host)s không trả lời trong %(s)s giây. Đã lưu, nhưng hãy kiểm tra lại địa chỉ (nghe thử).", host=host,
-                          s=f"{timeout_s:g}")
+    return BroadcastError(
+        "Luồng %(host)s không trả lời trong %(s)s giây. Đã lưu, nhưng hãy kiểm tra lại địa chỉ (nghe thử).",
+        host=host, s=f"{timeout_s:g}",
+    )
 
 
 def _try(url: str, timeout_s: float) -> BroadcastError | None:
@@ -198,8 +200,10 @@ def _try(url: str, timeout_s: float) -> BroadcastError | None:
             finally:
                 conn.close()
             if status >= 400:
-                return BroadcastError("Luồng %(host)s trả lời lỗi HTTP %(status)s. Đã lưu, nhưng hãy kiểm tra lại địa chỉ (nghe thử).", host=host,
-                                      status=status)
+                return BroadcastError(
+                    "Luồng %(host)s trả lời lỗi HTTP %(status)s. Đã lưu, nhưng hãy kiểm tra lại địa chỉ (nghe thử).",
+                    host=host, status=status,
+                )
             return None
         socket.create_connection((host, port), timeout=timeout_s).close()
         return None
