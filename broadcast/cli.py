@@ -197,6 +197,7 @@ def stations_token(settings: Settings, code: str, actor: str) -> None:
     once and only its hash is kept;
     the station's previous token stops working."""
     with _scope(settings) as session:
+        permissions.require_actor(session, actor, "stations.manage")
         token = st.issue_agent_token(session, st.get_station(session, code), actor=actor)
     click.echo(token)
     click.echo("Lưu mã này vào máy phát của đài; sẽ không hiển thị lại.", err=True)

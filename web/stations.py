@@ -8,7 +8,6 @@ requests are drained after the commit by ``_commit_and_regenerate``, the one pla
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,10 +31,6 @@ from web.bulletins import drain_later
 bp = Blueprint("stations", __name__, url_prefix="/stations")
 
 KIND_LABELS = {"xa": _l("Xã"), "phuong": _l("Phường"), "thi_tran": _l("Thị trấn")}
-
-
-def is_online(station: Station, now: datetime | None = None) -> bool:
-    return svc.is_online(station, db.settings().agent_heartbeat_s, now)
 
 
 def _commit_and_regenerate() -> None:
