@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast import asrun as asrun_mod
 from broadcast import bulletins as bl
-from broadcast import db
+from broadcast import db, permissions
+from broadcast import relays as relays_svc
+from broadcast import sessions as sessions_svc
 from broadcast import stations as st
 from broadcast.errors import BroadcastError, RenderFailed
-from broadcast.models import Bulletin, BulletinStatus, Priority, Station, TargetKind
+from broadcast.models import Bulletin, BulletinStatus, Priority, Relay, Station, TargetKind
 from loa.config import Settings
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -111,7 +113,8 @@ def db_revision(message: str) -> None:
 
 @click.group("stations")
 def stations_group() -> None:
-    """Commune stations: import from CSV, list, agent tokens, broadcast sessions."""
+    """Đài truyền thanh xã: nhập từ CSV, liệt kê, mã truy cập, phiên phát, tiếp sóng.
+    / Commune stations: import from CSV, list, agent tokens, broadcast sessions, relays."""
 
 
 @stations_group.command("import")
@@ -127,7 +130,8 @@ def stations_group() -> None:
 def stations_import(
     settings: Settings, file: Path, group: str | None, district: str | None, actor: str
 ) -> None:
-    """Create or update stations from a CSV with columns code,name,kind,sessions.
+    """Thêm hoặc cập nhật đài từ tệp CSV / Create or update stations from a CSV with columns
+    code,name,kind,sessions. The stations touched are queued for new playlists.
 
     sessions is e.g. "Mon-Sat 05:30-06:00; Mon-Sat 17:00-17:45" (days Mon…Sun or T2…T7, CN; or a
     date YYYY-MM-DD for a one-off session). If any line is bad, every bad line is listed and
@@ -140,19 +144,21 @@ def stations_import(
             f"Tệp '{file.name}' không phải UTF-8: trong Excel chọn Lưu thành > 'CSV UTF-8 (Comma delimited)'."
         ) from None
     with _scope(settings) as session:
+        permissions.require_actor(session, actor, "stations.manage")
         rows = st.parse_stations_csv(text)
         res = st.import_stations(session, rows, group=group, district=district, actor=actor)
     click.echo(
         f"Đã nhập {len(rows)} đài ({len(res.created)} mới, {len(res.updated)} cập nhật), "
         f"{res.sessions} phiên phát" + (f", nhóm '{group}'" if group else "") + "."
     )
+    click.echo("Đã yêu cầu lập danh sách phát cho các đài này (loa scheduler sẽ lập).", err=True)
 
 
 @stations_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
 @click.pass_obj
 def stations_list(settings: Settings, as_json: bool) -> None:
-    """List stations with their sessions, groups and last heartbeat."""
+    """Liệt kê các đài / List stations with their sessions, groups and last heartbeat."""
     with _scope(settings) as session:
         stations = list(session.scalars(select(Station).order_by(Station.code)))
         data: list[dict[str, Any]] = [
@@ -187,9 +193,11 @@ def stations_list(settings: Settings, as_json: bool) -> None:
 @click.option("--actor", default=_actor_default, show_default="OS user", help="Who issues it (audit log).")
 @click.pass_obj
 def stations_token(settings: Settings, code: str, actor: str) -> None:
-    """Issue a new agent token for station CODE. It is printed once and only its hash is kept;
+    """Cấp mã truy cập mới cho đài CODE / Issue a new agent token for station CODE. It is printed
+    once and only its hash is kept;
     the station's previous token stops working."""
     with _scope(settings) as session:
+        permissions.require_actor(session, actor, "stations.manage")
         token = st.issue_agent_token(session, st.get_station(session, code), actor=actor)
     click.echo(token)
     click.echo("Lưu mã này vào máy phát của đài; sẽ không hiển thị lại.", err=True)
@@ -197,7 +205,7 @@ def stations_token(settings: Settings, code: str, actor: str) -> None:
 
 @stations_group.group("session")
 def session_group() -> None:
-    """Broadcast sessions (phiên phát) of one station."""
+    """Phiên phát của một đài / Broadcast sessions of one station."""
 
 
 @session_group.command("add")
@@ -211,12 +219,17 @@ def session_group() -> None:
     help="One-off session on this date (WINDOW is then HH:MM-HH:MM).",
 )
 @click.option("--name", default="", help="A label, e.g. 'Phiên sáng'.")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Who adds it (audit log).")
 @click.pass_obj
-def session_add(settings: Settings, code: str, window: str, on_date: datetime | None, name: str) -> None:
-    """Add a session to station CODE: WINDOW is "Mon-Sat 05:30-06:00", or "19:00-19:30" with --date.
-    A session overlapping another of the station's sessions is refused."""
+def session_add(
+    settings: Settings, code: str, window: str, on_date: datetime | None, name: str, actor: str
+) -> None:
+    """Thêm một phiên phát cho đài CODE / Add a session to station CODE: WINDOW is
+    "Mon-Sat 05:30-06:00", or "19:00-19:30" with --date. A session overlapping another of the
+    station's sessions is refused. The station's playlists are queued for regeneration."""
     spec_text = f"{on_date:%Y-%m-%d} {window}" if on_date else window
     with _scope(settings) as session:
+        permissions.require_actor(session, actor, "stations.manage")
         specs = st.parse_sessions(spec_text)
         if len(specs) != 1:
             raise BroadcastError("Mỗi lần thêm một phiên phát.")
@@ -224,7 +237,7 @@ def session_add(settings: Settings, code: str, window: str, on_date: datetime | 
         spec = st.SessionSpec(
             specs[0].weekdays, specs[0].start_time, specs[0].max_minutes, specs[0].on_date, name
         )
-        st.add_session(session, station, spec)
+        sessions_svc.add_session(session, station, spec, actor=actor)
     click.echo(f"Đã thêm phiên {spec.format()} cho đài {code}.")
 
 
@@ -232,7 +245,7 @@ def session_add(settings: Settings, code: str, window: str, on_date: datetime | 
 @click.argument("code")
 @click.pass_obj
 def session_list(settings: Settings, code: str) -> None:
-    """List the sessions of station CODE."""
+    """Liệt kê phiên phát của đài CODE / List the sessions of station CODE."""
     with _scope(settings) as session:
         station = st.get_station(session, code)
         lines = [
@@ -240,6 +253,63 @@ def session_list(settings: Settings, code: str) -> None:
             for s in station.sessions
         ]
     click.echo("\n".join(lines) if lines else f"Đài {code} chưa có phiên phát.")
+
+
+@stations_group.group("relay")
+def relay_group() -> None:
+    """Tiếp sóng / Relays: scheduled external streams (e.g. VOV1 news at 06:00)."""
+
+
+@relay_group.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option("--start", "start_time", required=True, metavar="HH:MM", help="Giờ bắt đầu / Start time.")
+@click.option("--minutes", required=True, help="Thời lượng (phút) / Duration in minutes (1-1440).")
+@click.option("--days", default="Mon-Sun", show_default=True, help="Ngày / Days, e.g. Mon-Fri or T2-T6.")
+@click.option("--station", "station_code", help="Chỉ đài này / Only this station (default: every station).")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Who adds it (audit log).")
+@click.pass_obj
+def relay_add(
+    settings: Settings, name: str, url: str, start_time: str, minutes: str, days: str,
+    station_code: str | None, actor: str,
+) -> None:
+    """Thêm chương trình tiếp sóng / Add a relay of the stream at URL (http, https, rtsp, rtmp).
+    An address that does not answer now is saved with a warning."""
+    with _scope(settings) as session:
+        permissions.require_actor(session, actor, "stations.manage")
+        spec = relays_svc.parse_relay(name=name, stream_url=url, start_time=start_time, duration_min=minutes,
+                                      weekdays=st.parse_days(days), station_code=station_code)
+        relay = relays_svc.create_relay(session, spec, actor=actor)
+        relay_id = relay.id
+    click.echo(f"Đã thêm chương trình tiếp sóng #{relay_id}: {spec.name} {spec.start_time:%H:%M}.")
+    warning = relays_svc.probe(spec.stream_url, settings.relay_probe_timeout_s)
+    if warning is not None:
+        click.echo(f"Cảnh báo: {warning}", err=True)
+
+
+@relay_group.command("list")
+@click.pass_obj
+def relay_list(settings: Settings) -> None:
+    """Liệt kê tiếp sóng / List relays."""
+    with _scope(settings) as session:
+        lines = [
+            f"{r.id:>4}  {r.start_time:%H:%M} {r.duration_min:>4} phút  {st.format_weekdays(r.weekdays):<16} "
+            f"{r.name}  {r.stream_url}"
+            for r in session.scalars(select(Relay).order_by(Relay.start_time))
+        ]
+    click.echo("\n".join(lines) if lines else "Chưa có chương trình tiếp sóng nào.")
+
+
+@relay_group.command("delete")
+@click.argument("relay_id", metavar="ID", type=int)
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Who deletes it (audit log).")
+@click.pass_obj
+def relay_delete(settings: Settings, relay_id: int, actor: str) -> None:
+    """Xoá tiếp sóng / Delete relay ID."""
+    with _scope(settings) as session:
+        permissions.require_actor(session, actor, "stations.manage")
+        relays_svc.delete_relay(session, relays_svc.get_relay(session, relay_id), actor=actor)
+    click.echo(f"Đã xoá chương trình tiếp sóng #{relay_id}.")
 
 
 # --- loa bulletin ------------------------------------------------------------------------------

@@ -333,6 +333,9 @@ class User(Base):
     #: Hash of the user's API token for POST /api/v1/bulletins; None: no token issued.
     api_token_hash: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Panel logins carry the epoch they were made in; logout or a new password bumps it, which
+    #: ends every session of the user at once, on every server process (cookies alone cannot).
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class AuditLog(Base):

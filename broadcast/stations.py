@@ -1,4 +1,4 @@
-"""Stations and their broadcast sessions: CSV import, session specs, agent tokens, heartbeats.
+"""Stations: creating and changing them, CSV import, session specs, agent tokens, heartbeats.
 
 A station CSV has the columns ``code,name,kind,sessions`` (optionally ``district``, ``timezone``),
 where sessions is a spec such as ``"Mon-Sat 05:30-06:00; Mon-Sat 17:00-17:45"``. An import either
@@ -19,8 +19,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcast.changes import Problems, audit, request_regen
 from broadcast.errors import BroadcastError, CsvErrors, Forbidden, NotFound
-from broadcast.models import AuditLog, BroadcastSession, Station, StationGroup, utcnow
+from broadcast.models import BroadcastSession, Station, StationGroup, utcnow
 from broadcast.security import hash_token, new_token, verify_token
 
 #: Station kinds: commune (xã), ward (phường), township (thị trấn).
@@ -139,7 +140,7 @@ def _day(name: str) -> int:
         return _DAY_NAMES[name.strip().lower()]
     except KeyError:
         raise BroadcastError(
-            f"Không hiểu ngày '{name}': dùng Mon…Sun hoặc T2…T7, CN (ví dụ Mon-Sat)."
+            "Không hiểu ngày '%(day)s': dùng Mon…Sun hoặc T2…T7, CN (ví dụ Mon-Sat).", day=name
         ) from None
 
 
@@ -147,7 +148,7 @@ def _parse_days(text: str) -> str:
     days: set[int] = set()
     for part in text.split(","):
         if not part:
-            raise BroadcastError(f"Danh sách ngày '{text}' có phần trống.")
+            raise BroadcastError("Danh sách ngày '%(days)s' có phần trống.", days=text)
         if "-" in part:
             a_name, _, b_name = part.partition("-")
             a, b = _day(a_name), _day(b_name)
@@ -163,12 +164,17 @@ def _parse_days(text: str) -> str:
     return "".join(str(d) for d in sorted(days))
 
 
+def parse_days(text: str) -> str:
+    """ "Mon-Fri" or "T2,T4" → ISO weekday digits ("12345", "13")."""
+    return _parse_days(text.strip())
+
+
 def _parse_clock(text: str) -> time:
     h, _, m = text.partition(":")
     try:
         return time(int(h), int(m))
     except ValueError:
-        raise BroadcastError(f"Giờ '{text}' không hợp lệ (dạng HH:MM, 00:00–23:59).") from None
+        raise BroadcastError("Giờ '%(clock)s' không hợp lệ (dạng HH:MM, 00:00–23:59).", clock=text) from None
 
 
 def parse_sessions(spec: str) -> list[SessionSpec]:
@@ -185,18 +191,21 @@ def parse_sessions(spec: str) -> list[SessionSpec]:
         m = _ITEM_RE.match(item)
         if not m:
             raise BroadcastError(
-                f"Phiên phát '{item}' sai dạng: cần 'Ngày HH:MM-HH:MM', ví dụ 'Mon-Sat 05:30-06:00'."
+                "Phiên phát '%(item)s' sai dạng: cần 'Ngày HH:MM-HH:MM', ví dụ 'Mon-Sat 05:30-06:00'.",
+                item=item,
             )
         start, end = _parse_clock(m["start"]), _parse_clock(m["end"])
         minutes = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
         if minutes <= 0:
-            raise BroadcastError(f"Phiên phát '{item}': giờ kết thúc phải sau giờ bắt đầu (cùng ngày).")
+            raise BroadcastError(
+                "Phiên phát '%(item)s': giờ kết thúc phải sau giờ bắt đầu (cùng ngày).", item=item
+            )
         days = m["days"]
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", days):
             try:
                 on_date = date.fromisoformat(days)
             except ValueError:
-                raise BroadcastError(f"Ngày '{days}' không hợp lệ.") from None
+                raise BroadcastError("Ngày '%(day)s' không hợp lệ.", day=days) from None
             out.append(
                 SessionSpec(
                     weekdays=str(on_date.isoweekday()), start_time=start, max_minutes=minutes, on_date=on_date
@@ -256,7 +265,7 @@ def check_overlaps(sessions: Sequence[SessionLike]) -> None:
             if a0 < b0 + b.max_minutes and b0 < a0 + a.max_minutes:
                 problems.append(f"'{spec_of(a).format()}' trùng giờ với '{spec_of(b).format()}' ({day})")
     if problems:
-        raise BroadcastError("Phiên phát trùng giờ: " + "; ".join(problems) + ".")
+        raise BroadcastError("Phiên phát trùng giờ: %(problems)s.", problems="; ".join(problems))
 
 
 # --- CSV -----------------------------------------------------------------------------------
@@ -396,7 +405,9 @@ def import_stations(
             try:
                 check_overlaps([*r.sessions, *(x for x in kept[r.code] if x.active)])
             except BroadcastError as exc:
-                raise BroadcastError(f"Đài {r.code} (dòng {r.line}): {exc}") from None
+                raise BroadcastError(
+                    "Đài %(code)s (dòng %(line)s): %(reason)s", code=r.code, line=r.line, reason=str(exc)
+                ) from None
     result = ImportResult(group=group)
     grp = _group(session, group) if group else None
     for r in rows:
@@ -427,14 +438,9 @@ def import_stations(
             result.sessions += 1
         if grp is not None and grp not in st.groups:
             st.groups.append(grp)
-    session.add(
-        AuditLog(
-            actor=actor or "system",
-            action="stations.import",
-            target=group or "",
-            detail={"created": result.created, "updated": result.updated},
-        )
-    )
+    audit(session, actor, "stations.import", group or "", created=result.created, updated=result.updated)
+    # A new station gets its playlists (and a changed one new ones) without waiting for the night.
+    request_regen(session, "stations imported", result.created + result.updated)
     session.flush()
     return result
 
@@ -445,7 +451,7 @@ def import_stations(
 def get_station(session: Session, code: str) -> Station:
     st = session.scalar(select(Station).where(Station.code == code))
     if st is None:
-        raise NotFound(f"Không có đài mã '{code}'.")
+        raise NotFound("Không có đài mã '%(c)s'.", c=code)
     return st
 
 
@@ -455,30 +461,15 @@ def stations_by_codes(session: Session, codes: Iterable[str]) -> list[Station]:
     found = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(wanted)))}
     unknown = [c for c in wanted if c not in found]
     if unknown:
-        raise NotFound("Không có đài mã: " + ", ".join(unknown) + ".")
+        raise NotFound("Không có đài mã: %(codes)s.", codes=", ".join(unknown))
     return [found[c] for c in wanted]
 
 
 def get_group(session: Session, name: str) -> StationGroup:
     grp = session.scalar(select(StationGroup).where(StationGroup.name == name))
     if grp is None:
-        raise NotFound(f"Không có nhóm đài '{name}'.")
+        raise NotFound("Không có nhóm đài '%(name)s'.", name=name)
     return grp
-
-
-def add_session(session: Session, station: Station, spec: SessionSpec) -> BroadcastSession:
-    """Add one session to a station; refuses one that overlaps the station's active sessions."""
-    check_overlaps([*[s for s in station.sessions if s.active], spec])
-    bs = BroadcastSession(
-        weekdays=spec.weekdays,
-        start_time=spec.start_time,
-        max_minutes=spec.max_minutes,
-        on_date=spec.on_date,
-        name=spec.name,
-    )
-    station.sessions.append(bs)
-    session.flush()
-    return bs
 
 
 def sessions_on(station: Station, day: date) -> list[BroadcastSession]:
@@ -501,7 +492,7 @@ def issue_agent_token(session: Session, station: Station, actor: str = "") -> st
     """A new agent token for the station: returned once, only its hash is stored. Revokes the old one."""
     token = new_token()
     station.token_hash = hash_token(token)
-    session.add(AuditLog(actor=actor or "system", action="station.token", target=station.code))
+    audit(session, actor, "station.token", station.code)
     session.flush()
     return token
 
@@ -509,7 +500,7 @@ def issue_agent_token(session: Session, station: Station, actor: str = "") -> st
 def authenticate_station(session: Session, code: str, token: str) -> Station:
     station = get_station(session, code)
     if not station.active:
-        raise Forbidden(f"Đài '{code}' đang tạm ngừng.")
+        raise Forbidden("Đài '%(code)s' đang tạm ngừng.", code=code)
     if not verify_token(token, station.token_hash):
         raise Forbidden("Mã truy cập của đài không đúng.")
     return station
@@ -523,7 +514,7 @@ def station_for_token(session: Session, token: str) -> Station:
     if station is None or not verify_token(token, station.token_hash):
         raise Forbidden("Mã truy cập của đài không đúng.")
     if not station.active:
-        raise Forbidden(f"Đài '{station.code}' đang tạm ngừng.")
+        raise Forbidden("Đài '%(code)s' đang tạm ngừng.", code=station.code)
     return station
 
 
@@ -534,9 +525,105 @@ def is_online(station: Station, heartbeat_s: float, now: datetime | None = None)
     return (now or utcnow()) - station.last_heartbeat_at <= timedelta(seconds=3 * heartbeat_s)
 
 
+def connection_state(station: Station, heartbeat_s: float, now: datetime | None = None) -> str:
+    """"online", "lost" (its agent was heard from, but not lately) or "never" (no agent yet):
+    a station whose agent was never installed is not a lost connection."""
+    if station.last_heartbeat_at is None:
+        return "never"
+    return "online" if is_online(station, heartbeat_s, now) else "lost"
+
+
 def record_heartbeat(
     session: Session, station: Station, info: dict[str, Any], now: datetime | None = None
 ) -> None:
     station.last_heartbeat_at = now or utcnow()
     station.agent_info = dict(info)
     session.flush()
+
+
+# --- creating and changing stations ----------------------------------------------------------
+
+#: Fields of a station an operator may change.
+EDITABLE = ("name", "kind", "district", "timezone", "active")
+
+
+def _check_station(problems: Problems, name: str, kind: str, district: str, timezone: str) -> None:
+    if not name.strip() or len(name.strip()) > 200:
+        problems.add("Tên đài không được trống (tối đa 200 ký tự).")
+    if kind not in KINDS:
+        problems.add("Loại đài không hợp lệ.")
+    if len(district) > 200:
+        problems.add("Tên huyện quá dài (tối đa 200 ký tự).")
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.add("Múi giờ '%(tz)s' không tồn tại.", tz=timezone)
+
+
+def create_station(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    kind: str = "xa",
+    district: str = "",
+    timezone: str = "Asia/Ho_Chi_Minh",
+    sessions: str = "",
+    actor: str,
+) -> Station:
+    """A new station with its sessions (a spec such as ``"T2-T7 05:30-06:00"``, may be empty).
+    Every problem is reported at once (``Invalid``); the station gets its playlists at once."""
+    problems = Problems()
+    code, name, district, timezone = code.strip(), name.strip(), district.strip(), timezone.strip()
+    if not CODE_RE.match(code):
+        problems.add("Mã đài chỉ gồm chữ thường không dấu, số, '-' hoặc '_' (tối đa 64 ký tự).")
+    elif session.scalar(select(Station.id).where(Station.code == code)) is not None:
+        problems.add("Mã đài '%(c)s' đã có.", c=code)
+    _check_station(problems, name, kind, district, timezone)
+    specs: list[SessionSpec] = []
+    if sessions.strip():
+        try:
+            specs = parse_sessions(sessions)
+            check_overlaps(specs)
+        except BroadcastError as exc:
+            problems.keep(exc)
+    problems.check()
+    station = Station(code=code, name=name, kind=kind, district=district, timezone=timezone)
+    for spec in specs:
+        station.sessions.append(
+            BroadcastSession(weekdays=spec.weekdays, start_time=spec.start_time, max_minutes=spec.max_minutes,
+                             on_date=spec.on_date, name=spec.name)
+        )
+    session.add(station)
+    session.flush()
+    audit(session, actor, "station.create", code, sessions=sessions.strip())
+    request_regen(session, "station created", [code])
+    return station
+
+
+def update_station(session: Session, station: Station, *, actor: str, **fields: Any) -> dict[str, Any]:
+    """Change a station's name, kind, district, timezone or active flag; returns what changed.
+    A change of timezone or of the active flag changes when it airs, so it asks for new playlists."""
+    unknown = sorted(set(fields) - set(EDITABLE))
+    if unknown:
+        raise BroadcastError("Không sửa được trường: %(fields)s.", fields=", ".join(unknown))
+    wanted: dict[str, Any] = {k: (v.strip() if isinstance(v, str) else bool(v)) for k, v in fields.items()}
+    problems = Problems()
+    _check_station(
+        problems,
+        str(wanted.get("name", station.name)),
+        str(wanted.get("kind", station.kind)),
+        str(wanted.get("district", station.district)),
+        str(wanted.get("timezone", station.timezone)),
+    )
+    problems.check()
+    changed = {k: v for k, v in wanted.items() if getattr(station, k) != v}
+    if not changed:
+        return changed
+    for k, v in changed.items():
+        setattr(station, k, v)
+    session.flush()
+    audit(session, actor, "station.update", station.code, **{k: str(v) for k, v in changed.items()})
+    if {"active", "timezone"} & set(changed):
+        request_regen(session, "station changed", [station.code])
+    return changed

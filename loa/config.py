@@ -96,6 +96,12 @@ class Settings:
     secret_key: str = ""
     #: Largest accepted upload, in bytes.
     max_upload_bytes: int = 200 * 1024 * 1024
+    #: Failed panel logins allowed per address and user name, and per address across all names
+    #: (Flask-Limiter syntax; a successful login does not count).
+    login_limit_per_name: str = "5/minute"
+    login_limit_per_ip: str = "20/minute"
+    #: Seconds a new relay's address is tried before it is saved with a warning; 0: do not try.
+    relay_probe_timeout_s: float = 3.0
 
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from broadcast import asrun, bulletins, generate, stations
+from broadcast import asrun, bulletins, generate, permissions, stations
 from broadcast.errors import BroadcastError, Forbidden, NotFound
 from broadcast.models import Station, User
 from broadcast.security import hash_token, verify_token
@@ -206,7 +206,7 @@ def _api_user() -> User:
     user = db.session().scalar(select(User).where(User.api_token_hash == hash_token(token))) if token else None
     if user is None or not user.active or not verify_token(token, user.api_token_hash):
         raise Forbidden("Mã truy cập API không đúng.")
-    if user.role.value not in ("editor", "reviewer", "admin"):
+    if not permissions.allowed(user.role, "bulletins.send"):
         raise PermissionError("Tài khoản này không được gửi bản tin.")
     return user
 
@@ -236,7 +236,7 @@ def post_bulletin() -> Response:
         unknown = sorted(set(body) - BULLETIN_FIELDS)
         if unknown:
             raise BroadcastError("Trường không hợp lệ: " + ", ".join(unknown) + ".")
-        if body.get("priority") == "emergency" and user.role.value not in ("reviewer", "admin"):
+        if body.get("priority") == "emergency" and not permissions.allowed(user.role, "emergency"):
             raise PermissionError("Chỉ người duyệt mới được gửi bản tin khẩn cấp.")
         today = date.today()
         station_codes = body.get("stations")

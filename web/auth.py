@@ -1,7 +1,8 @@
 """Logging in and out, roles, the language toggle and user management.
 
-Who may do what lives in one table, ``PERMISSIONS``, so the role-matrix test and the navigation
-read the same rules the views enforce.
+Who may do what is ``broadcast.permissions`` (the same table the API and the CLI ask); every
+change to an account is a ``broadcast.users`` command. This module turns forms into their
+arguments and their errors back into pages.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from urllib.parse import urlsplit
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from broadcast import security
-from broadcast.models import AuditLog, Role, User
+from broadcast import permissions
+from broadcast import users as svc
+from broadcast.changes import messages
+from broadcast.errors import BroadcastError
+from broadcast.models import Role, User
 from web import db
 from web.extensions import limiter
 from web.i18n import LOCALES, ROLE_LABELS
@@ -31,22 +35,7 @@ bp = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 ADMIN = Role.ADMIN.value
-#: Action → roles allowed. Admin can do everything.
-PERMISSIONS: dict[str, frozenset[str]] = {
-    "bulletins.view": frozenset({"editor", "reviewer", "operator", ADMIN}),
-    "bulletins.write": frozenset({"editor", ADMIN}),
-    "review": frozenset({"reviewer", ADMIN}),
-    "emergency": frozenset({"reviewer", ADMIN}),
-    "stations.view": frozenset({"operator", "reviewer", ADMIN}),
-    "stations.manage": frozenset({"operator", ADMIN}),
-    "schedule.view": frozenset({"operator", "reviewer", "editor", ADMIN}),
-    "schedule.edit": frozenset({"operator", ADMIN}),
-    "reports": frozenset({"operator", "reviewer", ADMIN}),
-    "users": frozenset({ADMIN}),
-}
-
-MIN_PASSWORD = 8
-LOGIN_LIMIT = "5/minute"
+MIN_PASSWORD = svc.MIN_PASSWORD
 
 
 def current_user() -> User | None:
@@ -55,7 +44,7 @@ def current_user() -> User | None:
 
 def can(action: str) -> bool:
     user = current_user()
-    return user is not None and user.role.value in PERMISSIONS[action]
+    return user is not None and permissions.allowed(user.role, action)
 
 
 def actor() -> str:
@@ -64,16 +53,26 @@ def actor() -> str:
 
 
 def load_user() -> None:
-    """Before each request: the logged-in, still active user, or nobody."""
+    """Before each request: the logged-in, still active user whose login was not revoked, or nobody."""
     g.user = None
     uid = session.get("uid")
     if uid is None:
         return
     user = db.session().get(User, uid)
-    if user is None or not user.active:
+    if user is None or not user.active or session.get("epoch") != user.session_epoch:
         session.pop("uid", None)
+        session.pop("epoch", None)
         return
     g.user = user
+
+
+def _log_in(user: User) -> None:
+    lang = request.form.get("lang") if request.form.get("lang") in LOCALES else session.get("lang", "vi")
+    session.clear()
+    session["uid"] = user.id
+    session["epoch"] = user.session_epoch
+    session["lang"] = lang
+    session.permanent = True
 
 
 def requires(action: str) -> Callable[[F], F]:
@@ -107,14 +106,13 @@ def login_required(view: F) -> F:
     return cast(F, wrapped)
 
 
-def audit(action: str, target: str = "", **detail: Any) -> None:
-    """An audit row in this request's transaction, for changes the services do not log themselves."""
-    db.session().add(AuditLog(actor=actor() or "-", action=action, target=target, detail=detail or None))
-
-
 def _safe_next(target: str | None) -> str | None:
-    """Only same-site paths, so the login form cannot bounce a user to another site."""
-    if not target:
+    """Only same-site paths, so the login form cannot bounce a user to another site; a target
+    with control characters (a header injection) or backslashes (``/\\evil`` is off-site to
+    browsers) is ignored."""
+    if not target or len(target) > 2000:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 or c == "\\" for c in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
@@ -137,8 +135,17 @@ def _login_key() -> str:
     return f"{get_remote_address()}|{request.form.get('username', '').strip().lower()}"
 
 
-def _no_users() -> bool:
-    return db.session().scalar(select(func.count(User.id))) == 0
+def _failed(response: Response) -> bool:
+    """Only failed attempts count against the limits (a successful login redirects)."""
+    return response.status_code != 302
+
+
+def _limit_per_name() -> str:
+    return db.settings().login_limit_per_name
+
+
+def _limit_per_ip() -> str:
+    return db.settings().login_limit_per_ip
 
 
 @bp.route("/")
@@ -150,9 +157,11 @@ def index() -> Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMIT, key_func=_login_key, methods=["POST"])
+@limiter.limit(_limit_per_ip, key_func=get_remote_address, methods=["POST"], deduct_when=_failed,
+               scope="login-ip")
+@limiter.limit(_limit_per_name, key_func=_login_key, methods=["POST"], deduct_when=_failed, scope="login-name")
 def login() -> Any:
-    if _no_users():
+    if svc.no_users(db.session()):
         return redirect(url_for("auth.setup"))
     user = current_user()
     if user is not None and request.method == "GET":
@@ -160,16 +169,10 @@ def login() -> Any:
     error = None
     if request.method == "POST":
         username = request.form.get("username", "").strip()
-        password = request.form.get("password", "")
-        user = db.session().scalar(select(User).where(User.username == username)) if username else None
-        if user is not None and user.active and security.verify_password(password, user.password_hash):
-            session.clear()
-            session["uid"] = user.id
-            session["lang"] = request.form.get("lang") if request.form.get("lang") in LOCALES else "vi"
-            session.permanent = True
-            if security.password_needs_rehash(user.password_hash):
-                user.password_hash = security.hash_password(password)
-                db.commit()
+        user = svc.authenticate(db.session(), username, request.form.get("password", ""))
+        if user is not None:
+            db.commit()  # a rehashed password
+            _log_in(user)
             log.info("login %s", username)
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
         log.warning("failed login for %r from %s", username, get_remote_address())
@@ -180,18 +183,19 @@ def login() -> Any:
 @bp.route("/setup", methods=["GET", "POST"])
 def setup() -> Any:
     """First run only: create the first administrator. Gone as soon as any user exists."""
-    if not _no_users():
+    if not svc.no_users(db.session()):
         abort(404)
     errors: list[str] = []
     if request.method == "POST":
-        errors = _check_new_user(request.form, role=ADMIN)
-        if not errors:
-            user = _new_user(request.form, role=ADMIN)
-            db.session().flush()
-            session.clear()
-            session["uid"] = user.id
-            audit("user.create", user.username, role=ADMIN, first_run=True)
+        try:
+            user = svc.create_user(db.session(), **_user_fields(request.form), role=ADMIN, actor="",
+                                   first_run=True)
+        except BroadcastError as exc:
+            db.session().rollback()
+            errors = messages(exc, _)
+        else:
             db.commit()
+            _log_in(user)
             flash(_("Đã tạo tài khoản quản trị."), "ok")
             return redirect(url_for("auth.users"))
     return render_template("setup.html", errors=errors), (400 if errors else 200)
@@ -199,6 +203,11 @@ def setup() -> Any:
 
 @bp.route("/logout", methods=["POST"])
 def logout() -> Response:
+    """Ends the login here and everywhere else the user is logged in (on the server, not only the cookie)."""
+    user = current_user()
+    if user is not None:
+        svc.end_sessions(db.session(), user)
+        db.commit()
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -217,39 +226,9 @@ def set_language() -> Response:
 # --- users (admin) ---------------------------------------------------------------------------
 
 
-def _check_new_user(form: Any, role: str | None = None) -> list[str]:
-    errors = []
-    username = form.get("username", "").strip()
-    if not username or len(username) > 80 or not all(c.isalnum() or c in "._-" for c in username):
-        errors.append(_("Tên đăng nhập chỉ gồm chữ, số và . _ - (tối đa 80 ký tự)."))
-    elif db.session().scalar(select(User).where(User.username == username)) is not None:
-        errors.append(_("Tên đăng nhập đã có người dùng."))
-    if len(form.get("full_name", "")) > 200:
-        errors.append(_("Họ tên quá dài (tối đa 200 ký tự)."))
-    if (role or form.get("role")) not in {r.value for r in Role}:
-        errors.append(_("Vai trò không hợp lệ."))
-    errors += _check_password(form.get("password", ""), form.get("password2"))
-    return errors
-
-
-def _check_password(password: str, again: str | None) -> list[str]:
-    errors = []
-    if len(password) < MIN_PASSWORD:
-        errors.append(_("Mật khẩu cần ít nhất %(n)d ký tự.", n=MIN_PASSWORD))
-    if again is not None and again != password:
-        errors.append(_("Hai lần nhập mật khẩu không khớp."))
-    return errors
-
-
-def _new_user(form: Any, role: str | None = None) -> User:
-    user = User(
-        username=form.get("username", "").strip(),
-        full_name=form.get("full_name", "").strip(),
-        role=Role(role or form.get("role")),
-        password_hash=security.hash_password(form.get("password", "")),
-    )
-    db.session().add(user)
-    return user
+def _user_fields(form: Any) -> dict[str, Any]:
+    return {"username": form.get("username", ""), "full_name": form.get("full_name", ""),
+            "password": form.get("password", ""), "password2": form.get("password2")}
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -257,10 +236,13 @@ def _new_user(form: Any, role: str | None = None) -> User:
 def users() -> Any:
     errors: list[str] = []
     if request.method == "POST":
-        errors = _check_new_user(request.form)
-        if not errors:
-            user = _new_user(request.form)
-            audit("user.create", user.username, role=user.role.value)
+        try:
+            user = svc.create_user(db.session(), **_user_fields(request.form), role=request.form.get("role", ""),
+                                   actor=actor())
+        except BroadcastError as exc:
+            db.session().rollback()
+            errors = messages(exc, _)
+        else:
             db.commit()
             flash(_("Đã tạo tài khoản %(u)s.", u=user.username), "ok")
             return redirect(url_for("auth.users"))
@@ -275,37 +257,25 @@ def update_user(user_id: int) -> Any:
     me = current_user()
     assert me is not None
     what = request.form.get("action", "")
-    if what == "role":
-        role = request.form.get("role", "")
-        if role not in {r.value for r in Role}:
+    s = db.session()
+    try:
+        if what == "role":
+            svc.set_role(s, user, request.form.get("role", ""), by=me)
+        elif what == "active":
+            svc.toggle_active(s, user, by=me)
+        elif what == "password":
+            svc.reset_password(s, user, request.form.get("password", ""), actor=me.username)
+        elif what == "api_token":
+            token = svc.issue_api_token(s, user, actor=me.username)
+            db.commit()
+            return render_template("token_once.html", token=token, subject=user.username, kind="api")
+        else:
             abort(400)
-        if user.id == me.id and role != ADMIN:
-            flash(_("Không thể tự bỏ quyền quản trị của chính mình."), "error")
-            return redirect(url_for("auth.users"))
-        audit("user.role", user.username, before=user.role.value, after=role)
-        user.role = Role(role)
-    elif what == "active":
-        if user.id == me.id:
-            flash(_("Không thể tự khoá tài khoản của chính mình."), "error")
-            return redirect(url_for("auth.users"))
-        user.active = not user.active
-        audit("user.active", user.username, active=user.active)
-    elif what == "password":
-        problems = _check_password(request.form.get("password", ""), None)
-        if problems:
-            for p in problems:
-                flash(p, "error")
-            return redirect(url_for("auth.users"))
-        user.password_hash = security.hash_password(request.form["password"])
-        audit("user.password", user.username)
-    elif what == "api_token":
-        token = security.new_token()
-        user.api_token_hash = security.hash_token(token)
-        audit("user.api_token", user.username)
-        db.commit()
-        return render_template("token_once.html", token=token, subject=user.username, kind="api")
-    else:
-        abort(400)
+    except BroadcastError as exc:
+        s.rollback()
+        for line in messages(exc, _):
+            flash(line, "error")
+        return redirect(url_for("auth.users"))
     db.commit()
     flash(_("Đã lưu thay đổi cho %(u)s.", u=user.username), "ok")
     return redirect(url_for("auth.users"))

@@ -1,6 +1,6 @@
 """One station's day: each session as a timeline of what plays, how long, the time left free, and
-what did not fit. Operators pin or drop a bulletin for a day (a PlaylistOverride), which
-regenerates that station's playlist for that day at once and is audited.
+what did not fit. Operators pin or drop a bulletin for a day (``broadcast.overrides``, which
+regenerates that station's playlist for that day at once and audits it).
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from broadcast import overrides
 from broadcast.bulletins import eligible_bulletins
 from broadcast.errors import BroadcastError
-from broadcast.generate import generate_playlists, latest_playlist
+from broadcast.generate import latest_playlist
 from broadcast.models import Bulletin, PlaylistOverride, Station
 from broadcast.planner import zone
 from broadcast.stations import sessions_on
 from web import db
-from web.auth import actor, audit, requires
+from web.auth import actor, requires
 from web.i18n import fmt_duration, today
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
@@ -153,11 +154,6 @@ def _station_by_code(code: str) -> Station:
     return st
 
 
-def _regenerate(station: Station, day: date) -> None:
-    """Regenerate this station's playlist for this day now, in this request's transaction."""
-    generate_playlists(db.session(), db.settings(), [day], [station.code])
-
-
 @bp.post("/<code>/<day>/override")
 @requires("schedule.edit")
 def override(code: str, day: str) -> Response:
@@ -169,29 +165,14 @@ def override(code: str, day: str) -> Response:
         abort(400)
     bulletin = db.get_or_404(Bulletin, bulletin_id)
     action = request.form.get("action", "")
-    if action not in ("pin", "drop", "clear"):
+    if action not in overrides.ACTIONS:
         abort(400)
-    s = db.session()
-    existing = s.scalar(select(PlaylistOverride).where(
-        PlaylistOverride.station_id == station.id, PlaylistOverride.date == the_day,
-        PlaylistOverride.bulletin_id == bulletin.id))
-    if action == "clear":
-        if existing is not None:
-            s.delete(existing)
-    elif existing is None:
-        s.add(PlaylistOverride(station_id=station.id, date=the_day, bulletin_id=bulletin.id, action=action,
-                               actor=actor()))
-    else:
-        existing.action, existing.actor = action, actor()
-    s.flush()
-    audit(f"schedule.{action}", f"{station.code}/{the_day.isoformat()}", bulletin_id=bulletin.id,
-          title=bulletin.title)
     try:
-        _regenerate(station, the_day)
+        overrides.set_override(db.session(), db.settings(), station, the_day, bulletin, action, actor=actor())
         db.commit()
     except BroadcastError as exc:
-        s.rollback()
-        flash(str(exc), "error")
+        db.session().rollback()
+        flash(exc.translate(_), "error")
     else:
         messages = {"pin": _("Đã ghim “%(t)s” vào lịch ngày này."), "drop": _("Đã bỏ “%(t)s” khỏi lịch ngày này."),
                     "clear": _("Đã trả “%(t)s” về như kế hoạch.")}
@@ -205,13 +186,11 @@ def regenerate(code: str, day: str) -> Response:
     station = _station_by_code(code)
     the_day = _parse_day(day, station.timezone)
     try:
-        _regenerate(station, the_day)
-        audit("schedule.generate", f"{station.code}/{the_day.isoformat()}")
+        overrides.regenerate_day(db.session(), db.settings(), station, the_day, actor=actor())
         db.commit()
     except BroadcastError as exc:
         db.session().rollback()
-        flash(str(exc), "error")
+        flash(exc.translate(_), "error")
     else:
         flash(_("Đã lập lại lịch phát."), "ok")
     return redirect(url_for("schedule.index", station=station.code, date=the_day.isoformat()))
-

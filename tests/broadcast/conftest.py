@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, make_url, select, text
+from sqlalchemy import Engine, delete, func, make_url, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast import db
 from broadcast import stations as st
-from broadcast.models import Base
+from broadcast.models import Base, RegenRequest
 from loa import config
 from loa.config import Settings
 from tests.conftest import SAMPLES
@@ -75,6 +75,8 @@ def stations(session: Session) -> list[str]:
     """The 15 sample stations of Đức Trọng district, in group 'duc-trong'."""
     rows = st.parse_stations_csv(STATIONS_CSV.read_text("utf-8"))
     st.import_stations(session, rows, group="duc-trong", district="Đức Trọng")
+    # A seeded database starts with an empty outbox: tests count the requests their own changes write.
+    session.execute(delete(RegenRequest))
     session.commit()
     return [r.code for r in rows]
 

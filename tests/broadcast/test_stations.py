@@ -8,6 +8,7 @@ from hypothesis import strategies as hs
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from broadcast import sessions as sessions_svc
 from broadcast import stations as st
 from broadcast.errors import BroadcastError, CsvErrors, Forbidden, NotFound
 from broadcast.models import AuditLog, BroadcastSession, Station, StationGroup
@@ -125,7 +126,7 @@ def test_reimport_updates_in_place(session: Session, stations: list[str]) -> Non
     text = STATIONS_CSV.read_text("utf-8").replace(
         'Xã Hiệp An,xa,"Mon-Sat 05:30-06:00;', 'Xã Hiệp An mới,xa,"Mon-Sat 05:00-05:30;'
     )
-    one_off = st.add_session(
+    one_off = sessions_svc.add_session(
         session, st.get_station(session, "hiep-an"), st.parse_sessions("2026-12-01 20:00-20:30")[0]
     )
     res = st.import_stations(session, st.parse_stations_csv(text), group="duc-trong")
@@ -220,7 +221,7 @@ def test_csv_with_bom_quoted_newline_and_optional_columns() -> None:
 def test_reimport_refused_when_weekly_overlaps_a_stored_one_off(
     session: Session, stations: list[str]
 ) -> None:
-    st.add_session(
+    sessions_svc.add_session(
         session, st.get_station(session, "hiep-an"), st.parse_sessions("2026-12-01 05:00-05:15")[0]
     )
     session.commit()
@@ -238,14 +239,14 @@ def test_reimport_refused_when_weekly_overlaps_a_stored_one_off(
 def test_add_session_refuses_overlap(session: Session, stations: list[str]) -> None:
     station = st.get_station(session, "ta-nang")
     with pytest.raises(BroadcastError, match="trùng giờ"):
-        st.add_session(session, station, st.parse_sessions("Sun 06:00-06:30")[0])
-    st.add_session(session, station, st.parse_sessions("Sun 06:15-06:30")[0])
+        sessions_svc.add_session(session, station, st.parse_sessions("Sun 06:00-06:30")[0])
+    sessions_svc.add_session(session, station, st.parse_sessions("Sun 06:15-06:30")[0])
     assert len(station.sessions) == 3
 
 
 def test_sessions_on(session: Session, stations: list[str]) -> None:
     hiep_an = st.get_station(session, "hiep-an")
-    st.add_session(session, hiep_an, st.parse_sessions("2026-11-29 19:00-19:30")[0])  # a Sunday
+    sessions_svc.add_session(session, hiep_an, st.parse_sessions("2026-11-29 19:00-19:30")[0])  # a Sunday
     assert [s.start_time for s in st.sessions_on(hiep_an, date(2026, 11, 28))] == [time(5, 30), time(17, 0)]
     assert [s.start_time for s in st.sessions_on(hiep_an, date(2026, 11, 29))] == [time(19, 0)]
     assert st.sessions_on(hiep_an, date(2026, 11, 22)) == []  # another Sunday
@@ -332,3 +333,65 @@ def test_online_means_a_heartbeat_within_three_intervals(session: Session, stati
     assert st.is_online(station, 60, now)
     station.last_heartbeat_at = now - timedelta(seconds=181)
     assert not st.is_online(station, 60, now)
+
+
+# --- creating and changing stations (service commands) -------------------------------------------
+
+
+def _regen(session: Session, reason: str) -> list[list[str] | None]:
+    from broadcast.models import RegenRequest
+
+    return [r.station_codes for r in session.scalars(select(RegenRequest).where(RegenRequest.reason == reason))]
+
+
+def test_import_asks_for_playlists_of_every_station_it_touched(session: Session) -> None:
+    rows = st.parse_stations_csv("code,name,kind,sessions\nmot,Xã Một,xa,Mon 05:00-05:30\nhai,Xã Hai,xa,Tue 05:00-05:30\n")
+    st.import_stations(session, rows, actor="vanhanh")
+    assert _regen(session, "stations imported") == [["hai", "mot"]]
+
+
+def test_create_station_reports_every_problem_and_stores_nothing(session: Session, stations: list[str]) -> None:
+    from broadcast.changes import Invalid
+
+    with pytest.raises(Invalid) as info:
+        st.create_station(session, code="Tà Năng!", name="", kind="tinh", timezone="Mars/Base",
+                          sessions="Mon-Sat 05:30-06:00; Mon 05:45-06:15", actor="x")
+    text = str(info.value)
+    for words in ("Mã đài chỉ gồm", "Tên đài không được trống", "Loại đài không hợp lệ", "Múi giờ", "trùng giờ"):
+        assert words in text, words
+    with pytest.raises(BroadcastError, match="đã có"):
+        st.create_station(session, code="hiep-an", name="X", actor="x")
+    assert session.scalar(select(func.count(Station.id))) == len(stations)
+
+
+def test_create_station_audits_and_asks_for_its_playlists(session: Session) -> None:
+    station = st.create_station(session, code="da-loan", name="Xã Đà Loan", sessions="T2-T7 05:30-06:00",
+                                actor="vanhanh")
+    assert [b.weekdays for b in station.sessions] == ["123456"]
+    assert _regen(session, "station created") == [["da-loan"]]
+    assert session.scalar(select(AuditLog.actor).where(AuditLog.action == "station.create")) == "vanhanh"
+
+
+def test_update_station_asks_for_playlists_only_when_airing_changes(session: Session, stations: list[str]) -> None:
+    station = st.get_station(session, "hiep-an")
+    assert st.update_station(session, station, actor="x", name="Xã Hiệp An mới") == {"name": "Xã Hiệp An mới"}
+    assert _regen(session, "station changed") == []
+    assert st.update_station(session, station, actor="x", active=False) == {"active": False}
+    assert _regen(session, "station changed") == [["hiep-an"]]
+    assert st.update_station(session, station, actor="x", active=False) == {}
+    with pytest.raises(BroadcastError, match="Múi giờ"):
+        st.update_station(session, station, actor="x", timezone="Mars/Base")
+    with pytest.raises(BroadcastError, match="Không sửa được"):
+        st.update_station(session, station, actor="x", code="moi")
+
+
+def test_connection_state_tells_never_from_lost(session: Session, stations: list[str]) -> None:
+    from datetime import UTC, datetime
+
+    station = st.get_station(session, "hiep-an")
+    now = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    assert st.connection_state(station, 60, now) == "never"
+    station.last_heartbeat_at = now - timedelta(seconds=100)
+    assert st.connection_state(station, 60, now) == "online"
+    station.last_heartbeat_at = now - timedelta(hours=2)
+    assert st.connection_state(station, 60, now) == "lost"

@@ -153,3 +153,38 @@ def test_relays_are_validated(panel: Panel) -> None:
     post(c, f"/stations/relays/{relay.id}/delete")
     with panel.session() as s:
         assert s.scalar(select(Relay)) is None
+
+
+def test_never_connected_is_not_lost_and_the_page_counts_who_is_online(panel: Panel) -> None:
+    with panel.session() as s:
+        st = s.scalar(select(Station).where(Station.code == "ta-nang"))
+        assert st is not None
+        st.last_heartbeat_at = datetime.now(UTC) - timedelta(seconds=30)
+    page = panel.client("operator").get("/stations/").get_data(as_text=True)
+    row_lien = page[page.index("Thị trấn Liên Nghĩa"):page.index("Thị trấn Liên Nghĩa") + 900]
+    assert "Chưa kết nối" in row_lien and "Mất kết nối" not in row_lien and 'badge never' in row_lien
+    assert "1/2 trực tuyến" in page
+    assert 'data-label="Kết nối"' in page and "table class=\"stations responsive\"" in page
+    sid = station_id(panel, "lien-nghia")
+    assert "Chưa kết nối" in panel.client("operator").get(f"/stations/{sid}").get_data(as_text=True)
+
+
+def test_a_relay_that_does_not_answer_is_saved_with_a_warning_and_a_listen_link(panel: Panel) -> None:
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens there now
+    c = panel.client("operator")
+    url = f"http://127.0.0.1:{port}/vov1"
+    r = post(c, "/stations/relays", {"name": "VOV1", "stream_url": url, "start_time": "06:00",
+                                     "duration_min": "15", "weekdays": ["1"]})
+    assert r.status_code == 302
+    page = c.get(r.location)
+    text = page.get_data(as_text=True)
+    assert 'class="flash warn"' in text and "Không kết nối được" in text and "Đã lưu" in text
+    assert f'<audio controls preload="none" src="{url}"' in text and "Nghe thử" in text
+    assert f"media-src 'self' http://127.0.0.1:{port};" in page.headers["Content-Security-Policy"]
+    with panel.session() as db:
+        assert db.scalar(select(Relay.stream_url)) == url

@@ -1,0 +1,52 @@
+"""Operators' changes to one station's day: pin or drop a bulletin (a PlaylistOverride), or
+regenerate the day as planned.
+
+Each regenerates that station's playlist for that day at once, in the caller's transaction (the
+operator sees the new timeline as soon as the page reloads), and is audited.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from broadcast.changes import audit
+from broadcast.errors import BroadcastError
+from broadcast.generate import generate_playlists
+from broadcast.models import Bulletin, PlaylistOverride, Station
+from loa.config import Settings
+
+#: pin: play it that day even if the plan left it out; drop: leave it out; clear: back to the plan.
+ACTIONS = ("pin", "drop", "clear")
+
+
+def set_override(
+    session: Session, settings: Settings, station: Station, day: date, bulletin: Bulletin, action: str,
+    *, actor: str,
+) -> None:
+    """Pin, drop or clear one bulletin for one station and day, then regenerate that day."""
+    if action not in ACTIONS:
+        raise BroadcastError("Thao tác '%(action)s' không hợp lệ (pin, drop hoặc clear).", action=action)
+    existing = session.scalar(select(PlaylistOverride).where(
+        PlaylistOverride.station_id == station.id, PlaylistOverride.date == day,
+        PlaylistOverride.bulletin_id == bulletin.id))
+    if action == "clear":
+        if existing is not None:
+            session.delete(existing)
+    elif existing is None:
+        session.add(PlaylistOverride(station_id=station.id, date=day, bulletin_id=bulletin.id, action=action,
+                                     actor=actor))
+    else:
+        existing.action, existing.actor = action, actor
+    session.flush()
+    audit(session, actor, f"schedule.{action}", f"{station.code}/{day.isoformat()}", bulletin_id=bulletin.id,
+          title=bulletin.title)
+    generate_playlists(session, settings, [day], [station.code])
+
+
+def regenerate_day(session: Session, settings: Settings, station: Station, day: date, *, actor: str) -> None:
+    """Plan the station's day again now (e.g. after new audio), and record who asked."""
+    generate_playlists(session, settings, [day], [station.code])
+    audit(session, actor, "schedule.generate", f"{station.code}/{day.isoformat()}")
