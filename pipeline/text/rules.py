@@ -15,6 +15,7 @@ from pipeline.text.tables import (
     ABBREVIATIONS,
     CURRENCIES,
     DOC_TYPES,
+    FOREIGN_ACRONYMS,
     ISSUERS,
     ORGAN_PARTS,
     ROMAN_CONTEXT_WORDS,
@@ -79,7 +80,18 @@ def _issuer(code: str) -> str | None:
     return known
 
 
+#: What follows a document number when the text names its issuer itself: an optional date, then
+#: "của": "24-KH/HU ngày 15/3/2021 của Huyện ủy Đức Trọng".
+_ISSUER_NAMED_AFTER_RE = re.compile(
+    r"[\s,]*(?:(?i:ngày|ban hành ngày)\s+\d{1,2}(?:[/.-]\d{1,2}[/.-]\d{4}|\s+tháng\s+\d{1,2}\s+năm\s+\d{4})"
+    r"[\s,]*)?(?i:của)(?!\w)"
+)
+
+
 def _doc_code(m: re.Match[str]) -> str:
+    """Number, then year, then type and issuer, with comma pauses so that "số một trăm" and "năm
+    hai nghìn không trăm mười chín" are heard apart. The issuer is left out when the text names it
+    right after ("… ngày 15/3/2021 của Huyện ủy Đức Trọng"), so that it is not said twice."""
     codes = re.split(r"[-/]", m.group("codes"))
     doc_type = DOC_TYPES.get(codes[0])
     issuer_codes = codes[1:] if doc_type else codes
@@ -87,17 +99,18 @@ def _doc_code(m: re.Match[str]) -> str:
     if any(i is None for i in issuers) or not (doc_type or any(map(_known_issuer, issuer_codes))):
         return m.group(0)  # "thứ 2 - CN", "tổ 5-Nam": not a document number
     so = m.group("so")
-    parts = [f"{so or 'số'} {num.read_number(int(m.group('num')))}"]
+    text = f"{so or 'số'} {num.read_number(int(m.group('num')))}"
     if m.group("year"):
-        parts.append(f"năm {num.read_number(int(m.group('year')))}")
-    text = " ".join(parts)
+        text += f", năm {num.read_number(int(m.group('year')))},"
+    named_after = _ISSUER_NAMED_AFTER_RE.match(m.string, m.end()) is not None
     # "Kế hoạch số 152/KH-UBND": the type is already said, do not say it twice.
     before = m.string[: m.start()].rstrip()
     if doc_type and not (before.casefold().endswith(doc_type) or before.endswith(codes[0])):
         text += f", {doc_type}"
-    if issuers:
+    if issuers and not named_after:
         text += " của " + " ".join(filter(None, issuers))
-    return text
+    rest = m.string[m.end() :].lstrip()
+    return text.rstrip(",") if not rest or rest[0] in ".,;:!?)" else text
 
 
 # "BTG/TU", "TT/HĐND" in distribution lists: a body of a body.
@@ -122,31 +135,85 @@ def _road(m: re.Match[str]) -> str:
     return f"{_ROADS[m.group(1)]} {num.read_number(int(m.group(2)))}{suffix}"
 
 
+# --- places: P.5, Q.3, KP 3, Km 210+500, and dates that name a street (đường 3/2) ----------------
+
+_WARD_RE = re.compile(
+    r"(?<![\w.])(P|Q|KP)\.\s?(\d{1,2}[A-Z]?)(?![\w/]|[.,]\d)|(?<![\w.])(KP)\s(\d{1,2})(?![\w/]|[.,]\d)"
+)
+_WARDS = {"P": "phường", "Q": "quận", "KP": "khu phố"}
+
+
+def _ward(m: re.Match[str]) -> str:
+    kind, value = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return f"{_WARDS[kind]} {value}"
+
+
+#: "Km 210+500 QL20": a road marker (kilometre 210 plus 500 metres), not a distance after a number.
+_KM_MARKER_RE = re.compile(r"(?<![\w.,/])(?<!\d\s)[Kk]m\s?(\d{1,4})(?:\s?\+\s?(\d{1,3}))?(?![\w/]|[.,]\d)")
+
+
+def _km_marker(m: re.Match[str]) -> str:
+    text = f"ki lô mét {num.read_number(int(m.group(1)))}"
+    if m.group(2):
+        text += f" cộng {num.read_integer_string(m.group(2))}"
+    return text
+
+
+#: "SN 1975" in a list of people is "sinh năm"; "SN 25" in an address is "số nhà".
+_SN_RE = re.compile(r"(?<!\w)SN[.:]?\s*(\d{1,4}[A-Z]?)(?![\w/]|[.,]\d)")
+
+
+def _sn(m: re.Match[str]) -> str:
+    value = m.group(1)
+    if re.fullmatch(r"(?:19|20)\d\d", value):
+        return f"sinh năm {num.read_number(int(value))}"
+    return f"số nhà {value}"
+
+
+#: A date used as a name: "đường 3/2", "phố 19/5", "Quảng trường 27/7", "cầu 30-4".
+_NAMED_DATE_RE = re.compile(
+    r"(?<!\w)(?P<kw>(?i:đường|phố|quảng trường|công viên|cầu|ngã ba|ngã tư|ngã sáu|chợ"
+    r"|sân vận động|khu đô thị|hồ|đập|nông trường|lâm trường|xí nghiệp|nhà máy|công ty)\s+)"
+    r"(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?![\w/-]|[.,]\d)"
+)
+
+
+def _named_date(m: re.Match[str]) -> str:
+    day, month = int(m.group("d")), int(m.group("m"))
+    if not (1 <= day <= 31 and 1 <= month <= 12):
+        return m.group(0)
+    return f"{m.group('kw')}{num.read_number(day)} tháng {num.read_month(month)}"
+
+
 # --- abbreviations -----------------------------------------------------------------------------
 
-_ABBR_RE = re.compile(rf"(?<![\w&])(?:{_alternation(list(ABBREVIATIONS))})(?![\w&])")
+_SPOKEN_ABBREVIATIONS = {**FOREIGN_ACRONYMS, **ABBREVIATIONS}
+_ABBR_RE = re.compile(rf"(?<![\w&])(?:{_alternation(list(_SPOKEN_ABBREVIATIONS))})(?![\w&])")
 
 
 def _abbr(m: re.Match[str]) -> str:
     found = m.group(0)
     # "v.v." closing a sentence also carries its full stop.
     if found.endswith(".") and not m.string[m.end() :].strip():
-        return ABBREVIATIONS[found] + "."
-    return ABBREVIATIONS[found]
+        return _SPOKEN_ABBREVIATIONS[found] + "."
+    return _SPOKEN_ABBREVIATIONS[found]
 
 
 # --- e-mail and web addresses ------------------------------------------------------------------
 
 _ADDRESS_RE = re.compile(
-    r"(?<![\w@.])(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info)\b(?:/[\w./-]*)?)"
+    r"(?<![\w@.])(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info)\b(?:/(?:[\w./-]*[\w/])?)?)"
 )
 _ADDRESS_PART_RE = re.compile(r"[^\W\d_]+|\d+|[@./:-]")
 _ADDRESS_SYMBOLS = {"@": "a còng", ".": "chấm", "/": "gạch chéo", ":": "hai chấm", "-": "gạch ngang"}
 
 
 def _address(m: re.Match[str]) -> str:
+    """Read as an announcer does: "a còng", "chấm"; of a web address only the site is said (a
+    listener cannot note a path from the loudspeaker)."""
     out = []
-    for part in _ADDRESS_PART_RE.findall(re.sub(r"^https?://", "", m.group(0))):
+    site = re.sub(r"^https?://", "", m.group(0)).split("/", 1)[0]
+    for part in _ADDRESS_PART_RE.findall(site):
         if part in _ADDRESS_SYMBOLS:
             out.append(_ADDRESS_SYMBOLS[part])
         elif part.isdigit():
@@ -458,18 +525,31 @@ _MINUS_RE = re.compile(r"(?<![\w.,)])[-−–]\s?(?=\d+(?:,\d+)?\s?(?:°|độ))
 _PRODUCT_RE = re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)")
 _PERCENT_RE = re.compile(rf"({NUMBER})\s*%")
 _CURRENCY_AFTER_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(CURRENCIES))})(?!\w)")
-#: "đồng/hộ/tháng", "phần trăm/năm": so much per household, per month.
-_PER_RE = re.compile(r"(?<!\w)(đồng|phần trăm)((?:\s*/\s*[^\W\d_]+(?!\w))+)")
+#: What may be counted "per" something: money and spoken units on their own (đồng/hộ, ki lô gam/ha
+#: once the unit rule ran), count words only right after a number (6,5 tấn/ha, 2 con/hộ).
+_PER_UNITS = ["đồng", "phần trăm", *(v for k, v in UNITS.items() if "/" not in k and "trên" not in v)]
+_PER_COUNTS = ["tấn", "tạ", "yến", "con", "cây", "quả", "lượt", "suất", "người", "hộ", "chiếc", "liều"]
+_PER_DENOMINATORS = _alternation([k for k in UNITS if "/" not in k and not k.startswith(("°", "º"))])
+#: "đồng/hộ/tháng", "phần trăm/năm", "6,5 tấn/ha": so much per household, per month, per hectare.
+_PER_RE = re.compile(
+    rf"(?<![\w.,])(?P<n>{NUMBER}\s*)?(?P<w>{_alternation(_PER_UNITS + _PER_COUNTS)})"
+    rf"(?P<per>(?:\s*/\s*(?:{_PER_DENOMINATORS}|[^\W\d_]+)(?![\w²³]))+)"
+)
 
 
 def _per(m: re.Match[str]) -> str:
-    """đồng/người/tháng → "đồng một người một tháng"; đồng/kg → "đồng một ki lô gam"."""
-    units = re.split(r"\s*/\s*", m.group(2).strip())[1:]
-    return m.group(1) + "".join(f" một {UNITS.get(u, u)}" for u in units)
+    """đồng/người/tháng → "đồng một người một tháng"; đồng/kg → "đồng một ki lô gam"; tấn/ha →
+    "tấn một héc ta". Announcers say "một" for a rate; only the speed units of UNITS (km/h: "ki
+    lô mét trên giờ") keep "trên"."""
+    n, word = m.group("n") or "", m.group("w")
+    if word in _PER_COUNTS and not n:
+        return m.group(0)  # "người/hộ" in a form's column header: not a rate
+    units = re.split(r"\s*/\s*", m.group("per").strip())[1:]
+    return n + word + "".join(f" một {UNITS.get(u, u)}" for u in units)
 
 
 _CURRENCY_BEFORE_RE = re.compile(rf"([$€])\s*({NUMBER})")
-_UNIT_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(UNITS))})(?![\w/²³])")
+_UNIT_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(UNITS))})(?![\w²³]|/\s*\d)")
 
 
 def _unit(m: re.Match[str]) -> str:
@@ -537,7 +617,17 @@ def _lower_caps(m: re.Match[str]) -> str:
 
 # --- symbols and spacing -------------------------------------------------------------------------
 
-_SYMBOLS: list[tuple[re.Pattern[str], str]] = [
+_TITLES = (
+    "(?:Phó |Tổng |Nguyên )?(?:Bí thư|Chủ tịch|Giám đốc|Trưởng|Chánh|Ủy viên|Thường trực|Đại biểu"
+    "|Thủ tướng|Bộ trưởng|Chủ nhiệm|Chỉ huy trưởng|Hiệu trưởng|Cán bộ|Công chức|Thành viên|Phó)"
+)
+
+
+def _dash_pause(m: re.Match[str]) -> str:
+    return f"{m.group(1) or ''}, "
+
+
+_SYMBOLS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\s*&\s*"), " và "),
     (re.compile(r"\s*[≥]\s*"), " lớn hơn hoặc bằng "),
     (re.compile(r"\s*[≤]\s*"), " nhỏ hơn hoặc bằng "),
@@ -550,6 +640,9 @@ _SYMBOLS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\s*[+]\s*"), " cộng "),
     (re.compile(r"°"), " độ "),
     (re.compile(r"\s+[–—]\s+|\s*[–—]+\s*$|^\s*[–—]+\s*"), ", "),
+    # "Đ/c Nguyễn Văn A - Bí thư Huyện ủy", "Hà Nội - Hải Phòng": a name, then a title or another
+    # name; the dash is a pause. "chính trị - xã hội", "Văn hóa - Thông tin" are one compound.
+    (re.compile(rf"(?<=\w)\s+-\s+(?={_TITLES}(?!\w))|(?<!\w)({_UP}[^\W\d_]*)\s+-\s+(?={_UP})"), _dash_pause),
     (re.compile(r"(?<=\w)\s*[-–/\\|]\s*(?=\w)|\s+-\s+"), " "),
     (re.compile(r"[-–—/\\|_^*@$€₫²³§¤→←↑↓⇒]"), " "),
 ]
@@ -578,7 +671,7 @@ def tidy(text: str) -> str:
 # Cheap searches that tell whether a rule can match at all: most lines of prose have no digit.
 _DIGIT_GATE = re.compile(r"\d")
 _SLASH_GATE = re.compile("/")
-_ABBR_GATE = re.compile(r"[A-ZĐ]|đ/c|v\.v")
+_ABBR_GATE = re.compile(r"[A-ZĐ]|đ/c|v\.v|wifi")
 _ADDRESS_GATE = re.compile(r"@|\.(?:vn|com|net|org|gov|edu|info)\b")
 _ROMAN_GATE = re.compile("[IVX]")
 _CAPS_GATE = re.compile(f"{_UP}{_UP}")
@@ -589,6 +682,10 @@ RULES: list[Rule] = [
     (_DOC_RE, _doc_code, _DIGIT_GATE),
     (_ORGAN_RE, _organ, _SLASH_GATE),
     (_ROAD_RE, _road, _DIGIT_GATE),
+    (_WARD_RE, _ward, _DIGIT_GATE),
+    (_KM_MARKER_RE, _km_marker, _DIGIT_GATE),
+    (_SN_RE, _sn, _DIGIT_GATE),
+    (_NAMED_DATE_RE, _named_date, _DIGIT_GATE),
     (_ABBR_RE, _abbr, _ABBR_GATE),
     (_ADDRESS_RE, _address, _ADDRESS_GATE),
     (_HOTLINE_RE, lambda m: _hotline(m), _DIGIT_GATE),
@@ -619,9 +716,9 @@ RULES: list[Rule] = [
     (_RANGE_RE, _range, _DIGIT_GATE),
     (_PERCENT_RE, lambda m: f"{read_numeral(m.group(1))} phần trăm", _DIGIT_GATE),
     (_CURRENCY_AFTER_RE, lambda m: f"{read_numeral(m.group(1))} {CURRENCIES[m.group(2)]}", _DIGIT_GATE),
-    (_PER_RE, _per, _SLASH_GATE),
     (_CURRENCY_BEFORE_RE, lambda m: f"{read_numeral(m.group(2))} {CURRENCIES[m.group(1)]}", _DIGIT_GATE),
     (_UNIT_RE, _unit, _DIGIT_GATE),
+    (_PER_RE, _per, _SLASH_GATE),
     (_SLASH_NUMBERS_RE, lambda m: " trên ", _DIGIT_GATE),
     (_DASH_NUMBERS_RE, lambda m: " gạch ", _DIGIT_GATE),
     (_DOTTED_RE, _dotted, _DIGIT_GATE),

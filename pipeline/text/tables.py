@@ -367,3 +367,47 @@ ROMAN_CONTEXT_WORDS: tuple[str, ...] = (
     "đại hội", "khóa", "khoá", "quý", "thế kỷ", "thế kỉ", "phần", "chương", "mục", "đợt", "giai đoạn",
     "kỳ họp", "loại", "hạng", "tập", "quân khu", "vùng", "cấp độ", "phụ lục", "điều", "khu vực",
 )  # fmt: skip
+
+#: Foreign acronyms as Vietnamese announcers (VOV, VTV, commune stations) say them. Agencies known
+#: by their Vietnamese name are read by that name (WHO: "Tổ chức Y tế Thế giới"); those said as a
+#: word keep the word, written in Vietnamese syllables (ASEAN: "A xê an", UNICEF: "U ni xép");
+#: the rest by their customary letters (HIV: "hát i vê", 4G: "bốn gờ"). Operators override any of
+#: them with the lexicon.
+FOREIGN_ACRONYMS: dict[str, str] = {
+    "WHO": "Tổ chức Y tế Thế giới",
+    "UNICEF": "U ni xép",
+    "UNESCO": "U nét cô",
+    "ASEAN": "A xê an",
+    "APEC": "A pếch",
+    "NATO": "Na tô",
+    "UN": "Liên hợp quốc",
+    "LHQ": "Liên hợp quốc",
+    "EU": "Liên minh châu Âu",
+    "FAO": "Tổ chức Nông Lương Liên hợp quốc",
+    "UNDP": "Chương trình Phát triển Liên hợp quốc",
+    "WTO": "Tổ chức Thương mại Thế giới",
+    "ILO": "Tổ chức Lao động Quốc tế",
+    "IMF": "Quỹ Tiền tệ Quốc tế",
+    "WB": "Ngân hàng Thế giới",
+    "ADB": "Ngân hàng Phát triển châu Á",
+    "GDP": "tổng sản phẩm trong nước",
+    "ODA": "ô đê a",
+    "FDI": "ép đê i",
+    "OCOP": "Ô cốp",
+    "COVID": "Cô vít",
+    "Covid": "Cô vít",
+    "SARS-CoV-2": "Sát Cô vi hai",
+    "HIV/AIDS": "hát i vê ết",
+    "HIV": "hát i vê",
+    "AIDS": "ết",
+    "VNeID": "vê en e ai đi",
+    "WiFi": "oai phai",
+    "Wifi": "oai phai",
+    "wifi": "oai phai",
+    "2G": "hai gờ",
+    "3G": "ba gờ",
+    "4G": "bốn gờ",
+    "5G": "năm gờ",
+    "4G/5G": "bốn gờ, năm gờ",
+    "3G/4G": "ba gờ, bốn gờ",
+}
