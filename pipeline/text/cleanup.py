@@ -38,6 +38,8 @@ _ELLIPSIS_RE = re.compile(r"\s*(?:\.{3,}|…)+\s*(?=(\S?))")
 _DOUBLE_QUOTES_RE = re.compile('["“”„‟«»]')
 _SINGLE_QUOTES_RE = re.compile(r"(?<![^\W\d_])['‘’‚‛]|['‘’‚‛](?![^\W\d_])")
 _PAREN_RE = re.compile(r"\s*[()]\s*")
+#: "(0263) 3843 123": an area code in parentheses belongs to the number after it.
+_AREA_CODE_RE = re.compile(r"\((0\d{2,3})\)\s*(?=\d)")
 _CLOSING_PAREN_AT_END_RE = re.compile(r"\s*\)\s*$")
 
 
@@ -75,6 +77,7 @@ def clean_line(line: str) -> str:
     line = _ELLIPSIS_RE.sub(_ellipsis, line)
     line = _DOUBLE_QUOTES_RE.sub("", line)
     line = _SINGLE_QUOTES_RE.sub("", line)
+    line = _AREA_CODE_RE.sub(r"\1 ", line)
     line = _CLOSING_PAREN_AT_END_RE.sub("", line)
     line = _PAREN_RE.sub(", ", line)
     return line.strip()

@@ -124,6 +124,26 @@ def _organ(m: re.Match[str]) -> str:
     return f"{part} {ISSUERS[m.group('body')]}"
 
 
+#: "TT HĐND, UBND xã" in a list of attendees: the standing committee, not a circular.
+_STANDING_RE = re.compile(r"(?<![\w/])TT\s+(?=(?:HĐND|HU|TU|ĐU|QU|UBND|MTTQ|UBMTTQ)(?!\w))")
+
+# --- licence plates: BKS 49A-123.45 is read digit by digit, as the police read it ---------------
+
+_PLATE_RE = re.compile(
+    r"(?P<kw>(?i:BKS|biển kiểm soát|biển số)(?:\s*(?i:xe|số))?[\s:]*)"
+    r"(?P<p>\d{2}[\s-]?[A-Z]{1,2}\d?)[\s.-]*(?P<n>\d{3}[.]?\d{1,2}|\d{4,5})(?![\w]|[.,]\d)"
+)
+
+
+def _plate(m: re.Match[str]) -> str:
+    kw = m.group("kw")
+    if kw.strip(" :").casefold() == "bks":
+        kw = "biển kiểm soát "
+    series = re.sub(r"\d+", lambda d: f" {num.read_digits(d.group(0))} ", re.sub(r"[\s-]", "", m.group("p")))
+    series = re.sub(r"[A-Z]", lambda c: f" {num.spell(c.group(0))} ", series)
+    return f"{kw}{' '.join(series.split())}, {num.read_digits(m.group('n'))}"
+
+
 # --- roads: QL20, ĐT 725 (here ĐT is a provincial road, not a phone) ---------------------------
 
 _ROADS = {"QL": "quốc lộ", "ĐT": "đường tỉnh", "TL": "tỉnh lộ", "HL": "hương lộ"}
@@ -230,7 +250,7 @@ def _address(m: re.Match[str]) -> str:
 _PHONE_RE = re.compile(r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,3}(?:[ .-]?\d{3,4}){2}(?![\w/]|[.,]\d)")
 _HOTLINE_RE = re.compile(r"(?<![\w.,/])1[89]00[ .]?(?:\d{4}|\d{2}[ .]\d{2}|\d{3}[ .]?\d{3})(?![\w/]|[.,]\d)")
 _PHONE_CONTEXT_RE = re.compile(
-    r"(?i:gọi|liên hệ|liên lạc|tổng đài|đường dây nóng|hotline|điện thoại|số máy|fax|zalo)"
+    r"(?i:gọi|liên hệ|liên lạc|tổng đài|đường dây nóng|hotline|điện thoại|số máy|fax|zalo|tel)"
     r"(?P<gap>[\s:]*(?:(?i:số|theo số|qua số|ngay|ngay số|máy)[\s:]+)?)"
     r"(?P<nums>\d[\d .]*\d(?:(?:,\s*|\s+(?:hoặc|và)\s+)\d[\d .]*\d)*)(?![\w/:-]|[.,]\d)"
 )
@@ -521,14 +541,28 @@ def _range(m: re.Match[str]) -> str:
     return f"{a} đến {b}"
 
 
-_MINUS_RE = re.compile(r"(?<![\w.,)])[-−–]\s?(?=\d+(?:,\d+)?\s?(?:°|độ))")
+_MINUS_RE = re.compile(r"(?<![\w.,)])(?<![\d°C]\s)[-−–]\s?(?=\d+(?:,\d+)?\s?(?:°|độ))")
 _PRODUCT_RE = re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)")
 _PERCENT_RE = re.compile(rf"({NUMBER})\s*%")
 _CURRENCY_AFTER_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(CURRENCIES))})(?!\w)")
 #: What may be counted "per" something: money and spoken units on their own (đồng/hộ, ki lô gam/ha
 #: once the unit rule ran), count words only right after a number (6,5 tấn/ha, 2 con/hộ).
 _PER_UNITS = ["đồng", "phần trăm", *(v for k, v in UNITS.items() if "/" not in k and "trên" not in v)]
-_PER_COUNTS = ["tấn", "tạ", "yến", "con", "cây", "quả", "lượt", "suất", "người", "hộ", "chiếc", "liều"]
+_PER_COUNTS = [
+    "tấn nhân",
+    "tấn",
+    "tạ",
+    "yến",
+    "con",
+    "cây",
+    "quả",
+    "lượt",
+    "suất",
+    "người",
+    "hộ",
+    "chiếc",
+    "liều",
+]
 _PER_DENOMINATORS = _alternation([k for k in UNITS if "/" not in k and not k.startswith(("°", "º"))])
 #: "đồng/hộ/tháng", "phần trăm/năm", "6,5 tấn/ha": so much per household, per month, per hectare.
 _PER_RE = re.compile(
@@ -548,6 +582,14 @@ def _per(m: re.Match[str]) -> str:
     return n + word + "".join(f" một {UNITS.get(u, u)}" for u in units)
 
 
+_NUMBER_WORD = (
+    "(?:không|một|mốt|hai|ba|bốn|tư|năm|lăm|sáu|bảy|tám|chín|mười|mươi|linh|trăm|nghìn|triệu|tỷ|phẩy)"
+)
+_SPOKEN_UNITS = _alternation(sorted({"đồng", "đô la Mỹ", "phần trăm", *UNITS.values()}))
+#: "2.000.000đ - 3.000.000đ": once both amounts are words, the dash between them is "đến".
+_SPOKEN_RANGE_RE = re.compile(
+    rf"(?<!\w)(?P<u>{_SPOKEN_UNITS})\s*[-–]\s*(?=(?:{_NUMBER_WORD} ){{1,12}}(?P=u)(?!\w))"
+)
 _CURRENCY_BEFORE_RE = re.compile(rf"([$€])\s*({NUMBER})")
 _UNIT_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(UNITS))})(?![\w²³]|/\s*\d)")
 
@@ -671,6 +713,7 @@ def tidy(text: str) -> str:
 # Cheap searches that tell whether a rule can match at all: most lines of prose have no digit.
 _DIGIT_GATE = re.compile(r"\d")
 _SLASH_GATE = re.compile("/")
+_DASH_GATE = re.compile("[-–]")
 _ABBR_GATE = re.compile(r"[A-ZĐ]|đ/c|v\.v|wifi")
 _ADDRESS_GATE = re.compile(r"@|\.(?:vn|com|net|org|gov|edu|info)\b")
 _ROMAN_GATE = re.compile("[IVX]")
@@ -681,6 +724,8 @@ _CAPS_GATE = re.compile(f"{_UP}{_UP}")
 RULES: list[Rule] = [
     (_DOC_RE, _doc_code, _DIGIT_GATE),
     (_ORGAN_RE, _organ, _SLASH_GATE),
+    (_STANDING_RE, lambda m: "Thường trực ", _ABBR_GATE),
+    (_PLATE_RE, _plate, _DIGIT_GATE),
     (_ROAD_RE, _road, _DIGIT_GATE),
     (_WARD_RE, _ward, _DIGIT_GATE),
     (_KM_MARKER_RE, _km_marker, _DIGIT_GATE),
@@ -723,6 +768,7 @@ RULES: list[Rule] = [
     (_DASH_NUMBERS_RE, lambda m: " gạch ", _DIGIT_GATE),
     (_DOTTED_RE, _dotted, _DIGIT_GATE),
     (_NUMBER_RE, lambda m: read_numeral(m.group(0)), _DIGIT_GATE),
+    (_SPOKEN_RANGE_RE, lambda m: f"{m.group('u')} đến ", _DASH_GATE),
     (_ANY_DIGITS_RE, lambda m: f" {num.read_integer_string(m.group(0))} ", _DIGIT_GATE),
     (_CAPS_RUN_RE, _lower_caps, _CAPS_GATE),
 ]

@@ -607,7 +607,37 @@ DASHES = [
     ("Phòng Văn hóa - Thông tin huyện", "Phòng Văn hóa Thông tin huyện"),
 ]
 
-ISSUE_731 = ISSUER_NAMED_AFTER + CODE_YEARS + NAMED_DATES + PLACES + PER_UNIT + BORN + FOREIGN
+#: Found running real reports and notices through the normalizer (issue 7.31, "others").
+FOUND_IN_REAL_TEXTS = [
+    (
+        "Tham dự có đ/c Trần Văn Hải - UVBTV Huyện ủy, Phó Chủ tịch UBND huyện.",
+        "Tham dự có đồng chí Trần Văn Hải, Ủy viên Ban Thường vụ Huyện ủy, Phó Chủ tịch Ủy ban nhân dân huyện.",
+    ),
+    (
+        "đ/c Lê Văn E, UVBCH Đảng bộ, PCT UBND xã",
+        "đồng chí Lê Văn E, Ủy viên Ban Chấp hành Đảng bộ, Phó Chủ tịch Ủy ban nhân dân xã",
+    ),
+    (
+        "Thành phần: TT HĐND, UBND xã; các đoàn thể.",
+        "Thành phần: Thường trực Hội đồng nhân dân, Ủy ban nhân dân xã; các đoàn thể.",
+    ),
+    ("mời TT ĐU dự họp", "mời Thường trực Đảng ủy dự họp"),
+    ("Tel: (0263) 3843 123", "Tel: không hai sáu ba, ba tám bốn ba, một hai ba"),
+    ("Điện thoại: (0263) 3658 114", "Điện thoại: không hai sáu ba, ba sáu năm tám, một một bốn"),
+    ("Tiền phạt từ 2.000.000đ - 3.000.000đ", "Tiền phạt từ hai triệu đồng đến ba triệu đồng"),
+    ("Phạt tiền từ 4.000.000 đồng – 6.000.000 đồng", "Phạt tiền từ bốn triệu đồng đến sáu triệu đồng"),
+    ("nhiệt độ 25°C - 30°C", "nhiệt độ hai mươi lăm độ xê đến ba mươi độ xê"),
+    ("tăng 5% - 7%", "tăng năm phần trăm đến bảy phần trăm"),
+    ("ban đêm - 3°C", "ban đêm âm ba độ xê"),
+    ("Xe ô tô BKS 49A-123.45", "Xe ô tô biển kiểm soát bốn chín a, một hai ba bốn năm"),
+    ("xe máy biển số 49-B1 234.56", "xe máy biển số bốn chín bê một, hai ba bốn năm sáu"),
+    ("xe mô tô biển kiểm soát 49B1-23456", "xe mô tô biển kiểm soát bốn chín bê một, hai ba bốn năm sáu"),
+    ("năng suất bình quân 3,8 tấn nhân/ha", "năng suất bình quân ba phẩy tám tấn nhân một héc ta"),
+]
+
+ISSUE_731 = (
+    FOUND_IN_REAL_TEXTS + ISSUER_NAMED_AFTER + CODE_YEARS + NAMED_DATES + PLACES + PER_UNIT + BORN + FOREIGN
+)
 ISSUE_731 += ADDRESSES + DASHES
 
 CASES = NUMBERS + DATES + TIMES + RANGES + QUANTITIES + PHONES + ORDINALS + ROMAN + DOC_CODES
