@@ -15,6 +15,7 @@ _KNOWN = sorted(
 )
 _UNSPEAKABLE_RE = re.compile(
     r"\S*\d\S*"
+    r"|(?:https?://)?[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info)\b\S*"
     rf"|(?<![\w&])(?:{'|'.join(re.escape(k) for k in _KNOWN)})(?![\w&])"
     r"|[%&/\\#@*_=<>^~|°²³§¤$€₫+\[\](){}\"“”«»]"
 )

@@ -54,3 +54,17 @@ def test_lexicon_overrides_a_foreign_acronym(tmp_path: Path) -> None:
 )
 def test_slashes_that_are_not_rates_are_not_read_as_rates(text: str) -> None:
     assert " một " not in f" {normalize(text)} "
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("Xem tại dichvucong.gov.vn nhé", "dichvucong.gov.vn"),
+        ("Truy cập https://ductrong.lamdong.gov.vn/tin-tuc", "https://ductrong.lamdong.gov.vn/tin-tuc"),
+        ("trang www.vov.vn", "www.vov.vn"),
+        ("email ubnd@xa.gov.vn", "@"),
+    ],
+)
+def test_raw_addresses_are_flagged_and_their_reading_is_not(text: str, flagged: str) -> None:
+    assert flagged in find_unspeakable(text)
+    assert find_unspeakable(normalize(text)) == []
