@@ -664,6 +664,9 @@ _TITLES = (
     "|Thủ tướng|Bộ trưởng|Chủ nhiệm|Chỉ huy trưởng|Hiệu trưởng|Cán bộ|Công chức|Thành viên|Phó)"
 )
 
+#: How a person is introduced: "thôn 3 - ông Nguyễn Văn C - cho biết".
+_ADDRESSED = "(?:ông|bà|anh|chị|em|cháu|đồng chí|Ông|Bà|Anh|Chị|Đồng chí)"
+
 
 def _dash_pause(m: re.Match[str]) -> str:
     return f"{m.group(1) or ''}, "
@@ -684,7 +687,12 @@ _SYMBOLS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\s+[–—]\s+|\s*[–—]+\s*$|^\s*[–—]+\s*"), ", "),
     # "Đ/c Nguyễn Văn A - Bí thư Huyện ủy", "Hà Nội - Hải Phòng": a name, then a title or another
     # name; the dash is a pause. "chính trị - xã hội", "Văn hóa - Thông tin" are one compound.
-    (re.compile(rf"(?<=\w)\s+-\s+(?={_TITLES}(?!\w))|(?<!\w)({_UP}[^\W\d_]*)\s+-\s+(?={_UP})"), _dash_pause),
+    (
+        re.compile(
+            rf"(?<=\w)\s+-\s+(?={_TITLES}(?!\w)|{_ADDRESSED}\s+{_UP})|(?<!\w)({_UP}[^\W\d_]*)\s+-\s+(?=\w)"
+        ),
+        _dash_pause,
+    ),
     (re.compile(r"(?<=\w)\s*[-–/\\|]\s*(?=\w)|\s+-\s+"), " "),
     (re.compile(r"[-–—/\\|_^*@$€₫²³§¤→←↑↓⇒]"), " "),
 ]

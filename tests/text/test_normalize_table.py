@@ -605,6 +605,11 @@ DASHES = [
     ("Nông dân Nguyễn Văn B - Tổ trưởng tổ hợp tác", "Nông dân Nguyễn Văn B, Tổ trưởng tổ hợp tác"),
     ("tuyến Hà Nội - Hải Phòng", "tuyến Hà Nội, Hải Phòng"),
     ("Phòng Văn hóa - Thông tin huyện", "Phòng Văn hóa Thông tin huyện"),
+    (
+        "Chi hội trưởng Chi hội Nông dân thôn 3 - ông Nguyễn Văn C - cho biết",
+        "Chi hội trưởng Chi hội Nông dân thôn ba, ông Nguyễn Văn C, cho biết",
+    ),
+    ("Đà Lạt - thành phố ngàn hoa", "Đà Lạt, thành phố ngàn hoa"),
 ]
 
 #: Found running real reports and notices through the normalizer (issue 7.31, "others").
@@ -633,6 +638,14 @@ FOUND_IN_REAL_TEXTS = [
     ("xe máy biển số 49-B1 234.56", "xe máy biển số bốn chín bê một, hai ba bốn năm sáu"),
     ("xe mô tô biển kiểm soát 49B1-23456", "xe mô tô biển kiểm soát bốn chín bê một, hai ba bốn năm sáu"),
     ("năng suất bình quân 3,8 tấn nhân/ha", "năng suất bình quân ba phẩy tám tấn nhân một héc ta"),
+    ("Số tiền: 1.500.000 đ (Một triệu năm trăm nghìn đồng).", "Số tiền: một triệu năm trăm nghìn đồng."),
+    (
+        "Tổng cộng: 25.000.000 đồng (Bằng chữ: Hai mươi lăm triệu đồng chẵn)",
+        "Tổng cộng: hai mươi lăm triệu đồng",
+    ),
+    ("Văn phòng HĐND-UBND xã", "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân xã"),
+    ("mực nước dưới BĐ1", "mực nước dưới báo động một"),
+    ("lũ lên mức BĐ3", "lũ lên mức báo động ba"),
 ]
 
 ISSUE_731 = (
