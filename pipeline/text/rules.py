@@ -84,7 +84,7 @@ def _issuer(code: str) -> str | None:
 #: "của": "24-KH/HU ngày 15/3/2021 của Huyện ủy Đức Trọng".
 _ISSUER_NAMED_AFTER_RE = re.compile(
     r"[\s,]*(?:(?i:ngày|ban hành ngày)\s+\d{1,2}(?:[/.-]\d{1,2}[/.-]\d{4}|\s+tháng\s+\d{1,2}\s+năm\s+\d{4})"
-    r"[\s,]*)?(?i:của)(?!\w)"
+    r"[\s,]*)?(?i:của)\s+(?=[A-ZĐ])"
 )
 
 
@@ -194,7 +194,7 @@ def _sn(m: re.Match[str]) -> str:
 _NAMED_DATE_RE = re.compile(
     r"(?<!\w)(?P<kw>(?i:đường|phố|quảng trường|công viên|cầu|ngã ba|ngã tư|ngã sáu|chợ"
     r"|sân vận động|khu đô thị|hồ|đập|nông trường|lâm trường|xí nghiệp|nhà máy|công ty)\s+)"
-    r"(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?![\w/-]|[.,]\d)"
+    r"(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?![\w/-]|[.,]\d|\s*(?:km|m|ha)\b)"
 )
 
 
@@ -358,6 +358,19 @@ def _month_year(m: re.Match[str]) -> str:
     if not 1 <= value <= 12 or (not kw and before == "số"):
         return m.group(0)
     return f"{kw or 'tháng'} {num.read_month(value)} năm {year}"
+
+
+#: "1/5 km", "3/4 ha": a fraction of a unit, never a date.
+_FRACTION_UNIT_RE = re.compile(
+    rf"(?<![\w./,-])(\d{{1,2}})/(\d{{1,2}})\s*({_alternation([u for u in UNITS if u.isalpha()])})(?!\w|/)"
+)
+
+
+def _fraction_unit(m: re.Match[str]) -> str:
+    a, b = int(m.group(1)), int(m.group(2))
+    if not 0 < a < b:
+        return m.group(0)
+    return f"{num.read_number(a)} phần {num.read_number(b)} {UNITS[m.group(3)]}"
 
 
 _DAY_MONTH_RE = re.compile(r"(?<![\w./,-])(\d{1,2})/(\d{1,2})(?![\w/-]|[.,]\d)")
@@ -755,6 +768,7 @@ RULES: list[Rule] = [
     (_MONTH_YEAR_RE, _month_year, _DIGIT_GATE),
     (_DASH_DAY_MONTH_RE, _dash_day_month, _DIGIT_GATE),
     (_DAY_MONTH_RANGE_RE, _day_month_range, _DIGIT_GATE),
+    (_FRACTION_UNIT_RE, _fraction_unit, _DIGIT_GATE),
     (_DAY_MONTH_RE, _day_month, _DIGIT_GATE),
     (_TIME_RANGE_DASH_RE, lambda m: f"{m.group(1)} đến ", _DIGIT_GATE),
     (_TIME_RE, _time, _DIGIT_GATE),

@@ -479,6 +479,8 @@ ISSUER_NAMED_AFTER = [
         "theo 15-BC/ĐU ngày 3/4/2025 của Đảng ủy xã",
         "theo số mười lăm, báo cáo ngày ba tháng tư năm hai nghìn không trăm hai mươi lăm của Đảng ủy xã",
     ),
+    # "của" before a lower-case word is not the issuer: the code keeps its issuer
+    ("Theo Kế hoạch 24-KH/HU của mình", "Theo Kế hoạch số hai mươi tư của Huyện ủy của mình"),
     (
         "Thực hiện Kế hoạch số 152/KH-UBND ngày 20/11/2026 của UBND xã về công tác tiêm chủng",
         "Thực hiện Kế hoạch số một trăm năm mươi hai ngày hai mươi tháng mười một năm hai nghìn không trăm "
@@ -520,6 +522,8 @@ NAMED_DATES = [
     ("Quảng trường 27/7", "Quảng trường hai mươi bảy tháng bảy"),
     ("Nhà văn hóa thôn, đường 2/9", "Nhà văn hóa thôn, đường hai tháng chín"),
     ("cầu 2-9", "cầu hai tháng chín"),
+    ("quãng đường 1/5 km", "quãng đường một phần năm ki lô mét"),
+    ("khoảng 3/4 ha lúa", "khoảng ba phần bốn héc ta lúa"),
     ("Đường 3/2, P.5, TP. Đà Lạt", "Đường ba tháng hai, phường năm, thành phố Đà Lạt"),
 ]
 
@@ -643,6 +647,8 @@ FOUND_IN_REAL_TEXTS = [
         "Tổng cộng: 25.000.000 đồng (Bằng chữ: Hai mươi lăm triệu đồng chẵn)",
         "Tổng cộng: hai mươi lăm triệu đồng",
     ),
+    ("Công ty TNHH MTV Cà phê Lâm Đồng", "Công ty trách nhiệm hữu hạn một thành viên Cà phê Lâm Đồng"),
+    ("Công ty CP Điện lực", "Công ty cổ phần Điện lực"),
     ("Văn phòng HĐND-UBND xã", "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân xã"),
     ("mực nước dưới BĐ1", "mực nước dưới báo động một"),
     ("lũ lên mức BĐ3", "lũ lên mức báo động ba"),
