@@ -34,6 +34,11 @@ def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
 
 
+def _first_letters(words: list[str]) -> str:
+    """The first letters of ``words``, for a lookahead that lets a scan skip most positions."""
+    return re.escape("".join(sorted({w[0] for w in words})))
+
+
 def read_numeral(text: str) -> str:
     """A written number as matched by NUMBER."""
     if "," in text:
@@ -191,24 +196,32 @@ def _sn(m: re.Match[str]) -> str:
 
 
 #: A date used as a name: "đường 3/2", "phố 19/5", "Quảng trường 27/7", "cầu 30-4".
+#: (The place word is checked in the function: a regex that starts with a number scans faster.)
 _NAMED_DATE_RE = re.compile(
-    r"(?<!\w)(?P<kw>(?i:đường|phố|quảng trường|công viên|cầu|ngã ba|ngã tư|ngã sáu|chợ"
-    r"|sân vận động|khu đô thị|hồ|đập|nông trường|lâm trường|xí nghiệp|nhà máy|công ty)\s+)"
-    r"(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?![\w/-]|[.,]\d|\s*(?:km|m|ha)\b)"
+    r"(?<![\w./,-])(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?![\w/-]|[.,]\d|\s*(?:km|m|ha)\b)"
+)
+_NAMED_DATE_PLACE_RE = re.compile(
+    r"(?<!\w)(?i:đường|phố|quảng trường|công viên|cầu|ngã ba|ngã tư|ngã sáu|chợ|sân vận động"
+    r"|khu đô thị|hồ|đập|nông trường|lâm trường|xí nghiệp|nhà máy|công ty)\s+$"
 )
 
 
 def _named_date(m: re.Match[str]) -> str:
     day, month = int(m.group("d")), int(m.group("m"))
-    if not (1 <= day <= 31 and 1 <= month <= 12):
+    before = m.string[max(0, m.start() - 20) : m.start()]
+    if not (1 <= day <= 31 and 1 <= month <= 12) or not _NAMED_DATE_PLACE_RE.search(before):
         return m.group(0)
-    return f"{m.group('kw')}{num.read_number(day)} tháng {num.read_month(month)}"
+    return f"{num.read_number(day)} tháng {num.read_month(month)}"
 
 
 # --- abbreviations -----------------------------------------------------------------------------
 
 _SPOKEN_ABBREVIATIONS = {**FOREIGN_ACRONYMS, **ABBREVIATIONS}
-_ABBR_RE = re.compile(rf"(?<![\w&])(?:{_alternation(list(_SPOKEN_ABBREVIATIONS))})(?![\w&])")
+#: The lookahead on first letters lets the scan skip most positions before trying the alternation.
+_ABBR_FIRST = re.escape("".join(sorted({k[0] for k in _SPOKEN_ABBREVIATIONS})))
+_ABBR_RE = re.compile(
+    rf"(?=[{_ABBR_FIRST}])(?<![\w&])(?:{_alternation(list(_SPOKEN_ABBREVIATIONS))})(?![\w&])"
+)
 
 
 def _abbr(m: re.Match[str]) -> str:
@@ -250,12 +263,12 @@ def _address(m: re.Match[str]) -> str:
 _PHONE_RE = re.compile(r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,3}(?:[ .-]?\d{3,4}){2}(?![\w/]|[.,]\d)")
 _HOTLINE_RE = re.compile(r"(?<![\w.,/])1[89]00[ .]?(?:\d{4}|\d{2}[ .]\d{2}|\d{3}[ .]?\d{3})(?![\w/]|[.,]\d)")
 _PHONE_CONTEXT_RE = re.compile(
-    r"(?i:gọi|liên hệ|liên lạc|tổng đài|đường dây nóng|hotline|điện thoại|số máy|fax|zalo|tel)"
+    r"(?=(?i:[glthđszf]))(?i:gọi|liên hệ|liên lạc|tổng đài|đường dây nóng|hotline|điện thoại|số máy|fax|zalo|tel)"
     r"(?P<gap>[\s:]*(?:(?i:số|theo số|qua số|ngay|ngay số|máy)[\s:]+)?)"
     r"(?P<nums>\d[\d .]*\d(?:(?:,\s*|\s+(?:hoặc|và)\s+)\d[\d .]*\d)*)(?![\w/:-]|[.,]\d)"
 )
 _EMERGENCY_RE = re.compile(
-    r"(?P<kw>(?i:cấp cứu|cứu thương|cứu hỏa|cứu hoả|chữa cháy|cứu nạn|công an|khẩn cấp)\s*(?:[:\-]\s*)?(?i:số\s+)?)"
+    r"(?=(?i:[cck]))(?P<kw>(?i:cấp cứu|cứu thương|cứu hỏa|cứu hoả|chữa cháy|cứu nạn|công an|khẩn cấp)\s*(?:[:\-]\s*)?(?i:số\s+)?)"
     r"(?P<n>11[1-7])(?![\w/:-]|[.,]\d)"
 )
 #: "113 (Công an), 114 (Cứu hỏa)": the service named after the number.
@@ -489,6 +502,7 @@ def _letter_heading(m: re.Match[str]) -> str:
 
 
 _ROMAN_CONTEXT_RE = re.compile(
+    rf"(?=(?i:[{_first_letters([*ROMAN_CONTEXT_WORDS, 'thứ'])}]))"
     rf"(?<!\w)(?P<kw>(?i:{_alternation(list(ROMAN_CONTEXT_WORDS))})|(?i:thứ))\s+(?P<r>{_ROMAN})(?!\w|-\w)"
 )
 
@@ -681,8 +695,16 @@ _TITLES = (
 _ADDRESSED = "(?:ông|bà|anh|chị|em|cháu|đồng chí|Ông|Bà|Anh|Chị|Đồng chí)"
 
 
+_PAUSE_AFTER_DASH_RE = re.compile(rf"{_TITLES}(?!\w)|{_ADDRESSED}\s+{_UP}")
+_NAME_BEFORE_DASH_RE = re.compile(rf"(?<!\w){_UP}[^\W\d_]*$")
+
+
 def _dash_pause(m: re.Match[str]) -> str:
-    return f"{m.group(1) or ''}, "
+    """A comma after a name, before a title or an introduced person; else left for the compound rule."""
+    before = m.string[max(0, m.start() - 30) : m.start()]
+    if _PAUSE_AFTER_DASH_RE.match(m.string, m.end()) or _NAME_BEFORE_DASH_RE.search(before):
+        return ", "
+    return m.group(0)
 
 
 _SYMBOLS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
@@ -700,12 +722,7 @@ _SYMBOLS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\s+[–—]\s+|\s*[–—]+\s*$|^\s*[–—]+\s*"), ", "),
     # "Đ/c Nguyễn Văn A - Bí thư Huyện ủy", "Hà Nội - Hải Phòng": a name, then a title or another
     # name; the dash is a pause. "chính trị - xã hội", "Văn hóa - Thông tin" are one compound.
-    (
-        re.compile(
-            rf"(?<=\w)\s+-\s+(?={_TITLES}(?!\w)|{_ADDRESSED}\s+{_UP})|(?<!\w)({_UP}[^\W\d_]*)\s+-\s+(?=\w)"
-        ),
-        _dash_pause,
-    ),
+    (re.compile(r"(?<=\w)\s+-\s+(?=\w)"), _dash_pause),
     (re.compile(r"(?<=\w)\s*[-–/\\|]\s*(?=\w)|\s+-\s+"), " "),
     (re.compile(r"[-–—/\\|_^*@$€₫²³§¤→←↑↓⇒]"), " "),
 ]
@@ -734,7 +751,7 @@ def tidy(text: str) -> str:
 # Cheap searches that tell whether a rule can match at all: most lines of prose have no digit.
 _DIGIT_GATE = re.compile(r"\d")
 _SLASH_GATE = re.compile("/")
-_DASH_GATE = re.compile("[-–]")
+_SPACED_DASH_GATE = re.compile(r"\s[-–]\s")
 _ABBR_GATE = re.compile(r"[A-ZĐ]|đ/c|v\.v|wifi")
 _ADDRESS_GATE = re.compile(r"@|\.(?:vn|com|net|org|gov|edu|info)\b")
 _ROMAN_GATE = re.compile("[IVX]")
@@ -745,12 +762,12 @@ _CAPS_GATE = re.compile(f"{_UP}{_UP}")
 RULES: list[Rule] = [
     (_DOC_RE, _doc_code, _DIGIT_GATE),
     (_ORGAN_RE, _organ, _SLASH_GATE),
-    (_STANDING_RE, lambda m: "Thường trực ", _ABBR_GATE),
-    (_PLATE_RE, _plate, _DIGIT_GATE),
+    (_STANDING_RE, lambda m: "Thường trực ", re.compile("TT ")),
+    (_PLATE_RE, _plate, re.compile("(?i:bks|biển)")),
     (_ROAD_RE, _road, _DIGIT_GATE),
-    (_WARD_RE, _ward, _DIGIT_GATE),
-    (_KM_MARKER_RE, _km_marker, _DIGIT_GATE),
-    (_SN_RE, _sn, _DIGIT_GATE),
+    (_WARD_RE, _ward, re.compile(r"[PQ]\.|KP")),
+    (_KM_MARKER_RE, _km_marker, re.compile("[Kk]m")),
+    (_SN_RE, _sn, re.compile("SN")),
     (_NAMED_DATE_RE, _named_date, _DIGIT_GATE),
     (_ABBR_RE, _abbr, _ABBR_GATE),
     (_ADDRESS_RE, _address, _ADDRESS_GATE),
@@ -790,7 +807,7 @@ RULES: list[Rule] = [
     (_DASH_NUMBERS_RE, lambda m: " gạch ", _DIGIT_GATE),
     (_DOTTED_RE, _dotted, _DIGIT_GATE),
     (_NUMBER_RE, lambda m: read_numeral(m.group(0)), _DIGIT_GATE),
-    (_SPOKEN_RANGE_RE, lambda m: f"{m.group('u')} đến ", _DASH_GATE),
+    (_SPOKEN_RANGE_RE, lambda m: f"{m.group('u')} đến ", _SPACED_DASH_GATE),
     (_ANY_DIGITS_RE, lambda m: f" {num.read_integer_string(m.group(0))} ", _DIGIT_GATE),
     (_CAPS_RUN_RE, _lower_caps, _CAPS_GATE),
 ]
