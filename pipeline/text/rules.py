@@ -392,7 +392,8 @@ _DASH_DAY_MONTH_RE = re.compile(r"(?<!\w)((?i:ngày|mùng|mồng)\s+)(\d{1,2})-(
 
 _NUMBER_BEFORE_RE = re.compile(r"(?i:số|nhà|trụ|lô|hẻm|ngõ|ngách|kiệt|phòng|tổ|khu|km)\s*$")
 _DATE_BEFORE_RE = re.compile(
-    r"(?i:ngày|hôm|mùng|mồng|sáng|trưa|chiều|tối|đêm|từ|đến|tới|và|trước|sau|hạn|vào|nhật|thứ \w+)[\s,:]*$"
+    r"(?i:ngày|hôm|mùng|mồng|sáng|trưa|chiều|tối|đêm|từ|đến|tới|và|trước|sau|hạn|vào|nhật|thứ \w+"
+    r"|quốc khánh|lễ|dịp|kỷ niệm|mừng|tết)[\s,:]*$"
 )
 
 
@@ -617,6 +618,16 @@ _SPOKEN_UNITS = _alternation(sorted({"đồng", "đô la Mỹ", "phần trăm", 
 _SPOKEN_RANGE_RE = re.compile(
     rf"(?<!\w)(?P<u>{_SPOKEN_UNITS})\s*[-–]\s*(?=(?:{_NUMBER_WORD} ){{1,12}}(?P=u)(?!\w))"
 )
+#: "12,5 tr.đ", "2 tỷ đ", "500 nghìn đ": amounts written short in tables and reports.
+_SHORT_MONEY_RE = re.compile(rf"({NUMBER})\s*(?:(tr)\.?\s?|(triệu|tỷ|nghìn|ngàn)\s*)đ(?!\w)")
+
+
+def _short_money(m: re.Match[str]) -> str:
+    return f"{read_numeral(m.group(1))} {'triệu' if m.group(2) else m.group(3)} đồng"
+
+
+#: "120 hộ/450 khẩu": two counts side by side, read with a pause.
+_COUNT_SLASH_RE = re.compile(r"(?<=[^\W\d_])\s*/\s*(?=\d)")
 _CURRENCY_BEFORE_RE = re.compile(rf"([$€])\s*({NUMBER})")
 _UNIT_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(UNITS))})(?![\w²³]|/\s*\d)")
 
@@ -699,10 +710,16 @@ _PAUSE_AFTER_DASH_RE = re.compile(rf"{_TITLES}(?!\w)|{_ADDRESSED}\s+{_UP}")
 _NAME_BEFORE_DASH_RE = re.compile(rf"(?<!\w){_UP}[^\W\d_]*$")
 
 
+_NUMBER_WORD_BEFORE_RE = re.compile(rf"(?<!\w){_NUMBER_WORD}$")
+
+
 def _dash_pause(m: re.Match[str]) -> str:
-    """A comma after a name, before a title or an introduced person; else left for the compound rule."""
+    """A comma after a name, before a title or an introduced person, or between a number and a
+    capitalised name ("ngày 20/11 - Ngày Nhà giáo"); else left for the compound rule."""
     before = m.string[max(0, m.start() - 30) : m.start()]
     if _PAUSE_AFTER_DASH_RE.match(m.string, m.end()) or _NAME_BEFORE_DASH_RE.search(before):
+        return ", "
+    if m.string[m.end()].isupper() and _NUMBER_WORD_BEFORE_RE.search(before):
         return ", "
     return m.group(0)
 
@@ -799,11 +816,13 @@ RULES: list[Rule] = [
     (_MINUS_RE, lambda m: "âm ", _DIGIT_GATE),
     (_RANGE_RE, _range, _DIGIT_GATE),
     (_PERCENT_RE, lambda m: f"{read_numeral(m.group(1))} phần trăm", _DIGIT_GATE),
+    (_SHORT_MONEY_RE, _short_money, _DIGIT_GATE),
     (_CURRENCY_AFTER_RE, lambda m: f"{read_numeral(m.group(1))} {CURRENCIES[m.group(2)]}", _DIGIT_GATE),
     (_CURRENCY_BEFORE_RE, lambda m: f"{read_numeral(m.group(2))} {CURRENCIES[m.group(1)]}", _DIGIT_GATE),
     (_UNIT_RE, _unit, _DIGIT_GATE),
     (_PER_RE, _per, _SLASH_GATE),
     (_SLASH_NUMBERS_RE, lambda m: " trên ", _DIGIT_GATE),
+    (_COUNT_SLASH_RE, lambda m: ", ", _DIGIT_GATE),
     (_DASH_NUMBERS_RE, lambda m: " gạch ", _DIGIT_GATE),
     (_DOTTED_RE, _dotted, _DIGIT_GATE),
     (_NUMBER_RE, lambda m: read_numeral(m.group(0)), _DIGIT_GATE),

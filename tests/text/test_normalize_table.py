@@ -651,6 +651,24 @@ FOUND_IN_REAL_TEXTS = [
     ("Công ty CP Điện lực", "Công ty cổ phần Điện lực"),
     ("Văn phòng HĐND-UBND xã", "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân xã"),
     ("mực nước dưới BĐ1", "mực nước dưới báo động một"),
+    (
+        "Lưu lượng về hồ 1.200 m3/s, xả 800 m3/s.",
+        "Lưu lượng về hồ một nghìn hai trăm mét khối trên giây, xả tám trăm mét khối trên giây.",
+    ),
+    (
+        "Tổng kinh phí 12,5 tr.đ, trong đó ngân sách 2 tỷ đ.",
+        "Tổng kinh phí mười hai phẩy năm triệu đồng, trong đó ngân sách hai tỷ đồng.",
+    ),
+    ("hỗ trợ 500 nghìn đ mỗi hộ", "hỗ trợ năm trăm nghìn đồng mỗi hộ"),
+    (
+        "BS. Nguyễn Văn A, TS. Lê B, ThS. Trần C, PGS.TS Phạm D",
+        "bác sĩ Nguyễn Văn A, tiến sĩ Lê B, thạc sĩ Trần C, phó giáo sư, tiến sĩ Phạm D",
+    ),
+    ("Có 85 GV tham gia.", "Có tám mươi lăm giáo viên tham gia."),
+    ("Thôn 1 có 120 hộ/450 khẩu.", "Thôn một có một trăm hai mươi hộ, bốn trăm năm mươi khẩu."),
+    ("Ngày 20/11 - Ngày Nhà giáo Việt Nam", "Ngày hai mươi tháng mười một, Ngày Nhà giáo Việt Nam"),
+    ("và Quốc khánh 2/9", "và Quốc khánh ngày hai tháng chín"),
+    ("chào mừng kỷ niệm 30/4 và 1/5", "chào mừng kỷ niệm ngày ba mươi tháng tư và ngày một tháng năm"),
     ("lũ lên mức BĐ3", "lũ lên mức báo động ba"),
 ]
 
