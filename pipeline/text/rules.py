@@ -89,7 +89,7 @@ def _issuer(code: str) -> str | None:
 #: "của": "24-KH/HU ngày 15/3/2021 của Huyện ủy Đức Trọng".
 _ISSUER_NAMED_AFTER_RE = re.compile(
     r"[\s,]*(?:(?i:ngày|ban hành ngày)\s+\d{1,2}(?:[/.-]\d{1,2}[/.-]\d{4}|\s+tháng\s+\d{1,2}\s+năm\s+\d{4})"
-    r"[\s,]*)?(?i:của)\s+(?=[A-ZĐ])"
+    "[\\s,]*)?(?i:của)\\s+(?=[A-ZĐ\U000f0000-\U000ffffd])"  # or a lexicon entry's placeholder
 )
 
 

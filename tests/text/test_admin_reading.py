@@ -68,3 +68,13 @@ def test_slashes_that_are_not_rates_are_not_read_as_rates(text: str) -> None:
 def test_raw_addresses_are_flagged_and_their_reading_is_not(text: str, flagged: str) -> None:
     assert flagged in find_unspeakable(text)
     assert find_unspeakable(normalize(text)) == []
+
+
+def test_issuer_written_as_a_lexicon_entry_is_still_said_once(tmp_path: Path) -> None:
+    path = tmp_path / "lex.toml"
+    path.write_text('[words]\n"HU Đức Trọng" = "Huyện ủy Đức Trọng"\n', encoding="utf-8")
+    spoken = normalize("Kế hoạch số 24-KH/HU ngày 15/3/2021 của HU Đức Trọng", load_lexicon(path))
+    assert spoken == (
+        "Kế hoạch số hai mươi tư ngày mười lăm tháng ba năm hai nghìn không trăm hai mươi mốt "
+        "của Huyện ủy Đức Trọng"
+    )
