@@ -38,6 +38,16 @@ _ELLIPSIS_RE = re.compile(r"\s*(?:\.{3,}|…)+\s*(?=(\S?))")
 _DOUBLE_QUOTES_RE = re.compile('["“”„‟«»]')
 _SINGLE_QUOTES_RE = re.compile(r"(?<![^\W\d_])['‘’‚‛]|['‘’‚‛](?![^\W\d_])")
 _PAREN_RE = re.compile(r"\s*[()]\s*")
+_AMOUNT_WORD = (
+    "(?i:không|một|mốt|hai|ba|bốn|tư|năm|lăm|sáu|bảy|tám|chín|mười|mươi|linh|lẻ|trăm|nghìn|ngàn|triệu|tỷ)"
+)
+#: "1.500.000 đ (Một triệu năm trăm nghìn đồng)", "(Bằng chữ: …)": the amount again in words, which
+#: the reader does not say a second time.
+_AMOUNT_IN_WORDS_RE = re.compile(
+    rf"\s*\(\s*(?i:bằng chữ\s*:?\s*)?(?:{_AMOUNT_WORD}[\s,]+)+(?i:đồng(?:\s+chẵn)?)\s*\.?\s*\)"
+)
+#: "(0263) 3843 123": an area code in parentheses belongs to the number after it.
+_AREA_CODE_RE = re.compile(r"\((0\d{2,3})\)\s*(?=\d)")
 _CLOSING_PAREN_AT_END_RE = re.compile(r"\s*\)\s*$")
 
 
@@ -75,6 +85,8 @@ def clean_line(line: str) -> str:
     line = _ELLIPSIS_RE.sub(_ellipsis, line)
     line = _DOUBLE_QUOTES_RE.sub("", line)
     line = _SINGLE_QUOTES_RE.sub("", line)
+    line = _AREA_CODE_RE.sub(r"\1 ", line)
+    line = _AMOUNT_IN_WORDS_RE.sub("", line)
     line = _CLOSING_PAREN_AT_END_RE.sub("", line)
     line = _PAREN_RE.sub(", ", line)
     return line.strip()

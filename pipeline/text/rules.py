@@ -15,6 +15,7 @@ from pipeline.text.tables import (
     ABBREVIATIONS,
     CURRENCIES,
     DOC_TYPES,
+    FOREIGN_ACRONYMS,
     ISSUERS,
     ORGAN_PARTS,
     ROMAN_CONTEXT_WORDS,
@@ -31,6 +32,11 @@ _UP = f"[{re.escape(_UPPER)}]"
 
 def _alternation(words: list[str]) -> str:
     return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+def _first_letters(words: list[str]) -> str:
+    """The first letters of ``words``, for a lookahead that lets a scan skip most positions."""
+    return re.escape("".join(sorted({w[0] for w in words})))
 
 
 def read_numeral(text: str) -> str:
@@ -79,7 +85,18 @@ def _issuer(code: str) -> str | None:
     return known
 
 
+#: What follows a document number when the text names its issuer itself: an optional date, then
+#: "của": "24-KH/HU ngày 15/3/2021 của Huyện ủy Đức Trọng".
+_ISSUER_NAMED_AFTER_RE = re.compile(
+    r"[\s,]*(?:(?i:ngày|ban hành ngày)\s+\d{1,2}(?:[/.-]\d{1,2}[/.-]\d{4}|\s+tháng\s+\d{1,2}\s+năm\s+\d{4})"
+    "[\\s,]*)?(?i:của)\\s+(?=[A-ZĐ\U000f0000-\U000ffffd])"  # or a lexicon entry's placeholder
+)
+
+
 def _doc_code(m: re.Match[str]) -> str:
+    """Number, then year, then type and issuer, with comma pauses so that "số một trăm" and "năm
+    hai nghìn không trăm mười chín" are heard apart. The issuer is left out when the text names it
+    right after ("… ngày 15/3/2021 của Huyện ủy Đức Trọng"), so that it is not said twice."""
     codes = re.split(r"[-/]", m.group("codes"))
     doc_type = DOC_TYPES.get(codes[0])
     issuer_codes = codes[1:] if doc_type else codes
@@ -87,17 +104,18 @@ def _doc_code(m: re.Match[str]) -> str:
     if any(i is None for i in issuers) or not (doc_type or any(map(_known_issuer, issuer_codes))):
         return m.group(0)  # "thứ 2 - CN", "tổ 5-Nam": not a document number
     so = m.group("so")
-    parts = [f"{so or 'số'} {num.read_number(int(m.group('num')))}"]
+    text = f"{so or 'số'} {num.read_number(int(m.group('num')))}"
     if m.group("year"):
-        parts.append(f"năm {num.read_number(int(m.group('year')))}")
-    text = " ".join(parts)
+        text += f", năm {num.read_number(int(m.group('year')))},"
+    named_after = _ISSUER_NAMED_AFTER_RE.match(m.string, m.end()) is not None
     # "Kế hoạch số 152/KH-UBND": the type is already said, do not say it twice.
     before = m.string[: m.start()].rstrip()
     if doc_type and not (before.casefold().endswith(doc_type) or before.endswith(codes[0])):
         text += f", {doc_type}"
-    if issuers:
+    if issuers and not named_after:
         text += " của " + " ".join(filter(None, issuers))
-    return text
+    rest = m.string[m.end() :].lstrip()
+    return text.rstrip(",") if not rest or rest[0] in ".,;:!?)" else text
 
 
 # "BTG/TU", "TT/HĐND" in distribution lists: a body of a body.
@@ -111,6 +129,26 @@ def _organ(m: re.Match[str]) -> str:
     return f"{part} {ISSUERS[m.group('body')]}"
 
 
+#: "TT HĐND, UBND xã" in a list of attendees: the standing committee, not a circular.
+_STANDING_RE = re.compile(r"(?<![\w/])TT\s+(?=(?:HĐND|HU|TU|ĐU|QU|UBND|MTTQ|UBMTTQ)(?!\w))")
+
+# --- licence plates: BKS 49A-123.45 is read digit by digit, as the police read it ---------------
+
+_PLATE_RE = re.compile(
+    r"(?P<kw>(?i:BKS|biển kiểm soát|biển số)(?:\s*(?i:xe|số))?[\s:]*)"
+    r"(?P<p>\d{2}[\s-]?[A-Z]{1,2}\d?)[\s.-]*(?P<n>\d{3}[.]?\d{1,2}|\d{4,5})(?![\w]|[.,]\d)"
+)
+
+
+def _plate(m: re.Match[str]) -> str:
+    kw = m.group("kw")
+    if kw.strip(" :").casefold() == "bks":
+        kw = "biển kiểm soát "
+    series = re.sub(r"\d+", lambda d: f" {num.read_digits(d.group(0))} ", re.sub(r"[\s-]", "", m.group("p")))
+    series = re.sub(r"[A-Z]", lambda c: f" {num.spell(c.group(0))} ", series)
+    return f"{kw}{' '.join(series.split())}, {num.read_digits(m.group('n'))}"
+
+
 # --- roads: QL20, ĐT 725 (here ĐT is a provincial road, not a phone) ---------------------------
 
 _ROADS = {"QL": "quốc lộ", "ĐT": "đường tỉnh", "TL": "tỉnh lộ", "HL": "hương lộ"}
@@ -122,31 +160,93 @@ def _road(m: re.Match[str]) -> str:
     return f"{_ROADS[m.group(1)]} {num.read_number(int(m.group(2)))}{suffix}"
 
 
+# --- places: P.5, Q.3, KP 3, Km 210+500, and dates that name a street (đường 3/2) ----------------
+
+_WARD_RE = re.compile(
+    r"(?<![\w.])(P|Q|KP)\.\s?(\d{1,2}[A-Z]?)(?![\w/]|[.,]\d)|(?<![\w.])(KP)\s(\d{1,2})(?![\w/]|[.,]\d)"
+)
+_WARDS = {"P": "phường", "Q": "quận", "KP": "khu phố"}
+
+
+def _ward(m: re.Match[str]) -> str:
+    kind, value = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return f"{_WARDS[kind]} {value}"
+
+
+#: "Km 210+500 QL20": a road marker (kilometre 210 plus 500 metres), not a distance after a number.
+_KM_MARKER_RE = re.compile(r"(?<![\w.,/])(?<!\d\s)[Kk]m\s?(\d{1,4})(?:\s?\+\s?(\d{1,3}))?(?![\w/]|[.,]\d)")
+
+
+def _km_marker(m: re.Match[str]) -> str:
+    text = f"ki lô mét {num.read_number(int(m.group(1)))}"
+    if m.group(2):
+        text += f" cộng {num.read_integer_string(m.group(2))}"
+    return text
+
+
+#: "SN 1975" in a list of people is "sinh năm"; "SN 25" in an address is "số nhà".
+_SN_RE = re.compile(r"(?<!\w)SN[.:]?\s*(\d{1,4}[A-Z]?)(?![\w/]|[.,]\d)")
+
+
+def _sn(m: re.Match[str]) -> str:
+    value = m.group(1)
+    if re.fullmatch(r"(?:19|20)\d\d", value):
+        return f"sinh năm {num.read_number(int(value))}"
+    return f"số nhà {value}"
+
+
+#: A date used as a name: "đường 3/2", "phố 19/5", "Quảng trường 27/7", "cầu 30-4".
+#: (The place word is checked in the function: a regex that starts with a number scans faster.)
+_NAMED_DATE_RE = re.compile(
+    r"(?<![\w./,-])(?P<d>\d{1,2})[/-](?P<m>\d{1,2})(?![\w/-]|[.,]\d|\s*(?:km|m|ha)\b)"
+)
+_NAMED_DATE_PLACE_RE = re.compile(
+    r"(?<!\w)(?i:đường|phố|quảng trường|công viên|cầu|ngã ba|ngã tư|ngã sáu|chợ|sân vận động"
+    r"|khu đô thị|hồ|đập|nông trường|lâm trường|xí nghiệp|nhà máy|công ty)\s+$"
+)
+
+
+def _named_date(m: re.Match[str]) -> str:
+    day, month = int(m.group("d")), int(m.group("m"))
+    before = m.string[max(0, m.start() - 20) : m.start()]
+    if not (1 <= day <= 31 and 1 <= month <= 12) or not _NAMED_DATE_PLACE_RE.search(before):
+        return m.group(0)
+    return f"{num.read_number(day)} tháng {num.read_month(month)}"
+
+
 # --- abbreviations -----------------------------------------------------------------------------
 
-_ABBR_RE = re.compile(rf"(?<![\w&])(?:{_alternation(list(ABBREVIATIONS))})(?![\w&])")
+_SPOKEN_ABBREVIATIONS = {**FOREIGN_ACRONYMS, **ABBREVIATIONS}
+#: The lookahead on first letters lets the scan skip most positions before trying the alternation.
+_ABBR_FIRST = re.escape("".join(sorted({k[0] for k in _SPOKEN_ABBREVIATIONS})))
+_ABBR_RE = re.compile(
+    rf"(?=[{_ABBR_FIRST}])(?<![\w&])(?:{_alternation(list(_SPOKEN_ABBREVIATIONS))})(?![\w&])"
+)
 
 
 def _abbr(m: re.Match[str]) -> str:
     found = m.group(0)
     # "v.v." closing a sentence also carries its full stop.
     if found.endswith(".") and not m.string[m.end() :].strip():
-        return ABBREVIATIONS[found] + "."
-    return ABBREVIATIONS[found]
+        return _SPOKEN_ABBREVIATIONS[found] + "."
+    return _SPOKEN_ABBREVIATIONS[found]
 
 
 # --- e-mail and web addresses ------------------------------------------------------------------
 
 _ADDRESS_RE = re.compile(
-    r"(?<![\w@.])(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info)\b(?:/[\w./-]*)?)"
+    r"(?<![\w@.])(?:[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://)?(?:www\.)?[\w-]+(?:\.[\w-]+)*\.(?:vn|com|net|org|gov|edu|info)\b(?:/(?:[\w./-]*[\w/])?)?)"
 )
 _ADDRESS_PART_RE = re.compile(r"[^\W\d_]+|\d+|[@./:-]")
 _ADDRESS_SYMBOLS = {"@": "a còng", ".": "chấm", "/": "gạch chéo", ":": "hai chấm", "-": "gạch ngang"}
 
 
 def _address(m: re.Match[str]) -> str:
+    """Read as an announcer does: "a còng", "chấm"; of a web address only the site is said (a
+    listener cannot note a path from the loudspeaker)."""
     out = []
-    for part in _ADDRESS_PART_RE.findall(re.sub(r"^https?://", "", m.group(0))):
+    site = re.sub(r"^https?://", "", m.group(0)).split("/", 1)[0]
+    for part in _ADDRESS_PART_RE.findall(site):
         if part in _ADDRESS_SYMBOLS:
             out.append(_ADDRESS_SYMBOLS[part])
         elif part.isdigit():
@@ -163,12 +263,12 @@ def _address(m: re.Match[str]) -> str:
 _PHONE_RE = re.compile(r"(?<![\w.,/])(?:\+84[ .]?|0)\d{2,3}(?:[ .-]?\d{3,4}){2}(?![\w/]|[.,]\d)")
 _HOTLINE_RE = re.compile(r"(?<![\w.,/])1[89]00[ .]?(?:\d{4}|\d{2}[ .]\d{2}|\d{3}[ .]?\d{3})(?![\w/]|[.,]\d)")
 _PHONE_CONTEXT_RE = re.compile(
-    r"(?i:gọi|liên hệ|liên lạc|tổng đài|đường dây nóng|hotline|điện thoại|số máy|fax|zalo)"
+    r"(?=(?i:[glthđszf]))(?i:gọi|liên hệ|liên lạc|tổng đài|đường dây nóng|hotline|điện thoại|số máy|fax|zalo|tel)"
     r"(?P<gap>[\s:]*(?:(?i:số|theo số|qua số|ngay|ngay số|máy)[\s:]+)?)"
     r"(?P<nums>\d[\d .]*\d(?:(?:,\s*|\s+(?:hoặc|và)\s+)\d[\d .]*\d)*)(?![\w/:-]|[.,]\d)"
 )
 _EMERGENCY_RE = re.compile(
-    r"(?P<kw>(?i:cấp cứu|cứu thương|cứu hỏa|cứu hoả|chữa cháy|cứu nạn|công an|khẩn cấp)\s*(?:[:\-]\s*)?(?i:số\s+)?)"
+    r"(?=(?i:[cck]))(?P<kw>(?i:cấp cứu|cứu thương|cứu hỏa|cứu hoả|chữa cháy|cứu nạn|công an|khẩn cấp)\s*(?:[:\-]\s*)?(?i:số\s+)?)"
     r"(?P<n>11[1-7])(?![\w/:-]|[.,]\d)"
 )
 #: "113 (Công an), 114 (Cứu hỏa)": the service named after the number.
@@ -273,13 +373,27 @@ def _month_year(m: re.Match[str]) -> str:
     return f"{kw or 'tháng'} {num.read_month(value)} năm {year}"
 
 
+#: "1/5 km", "3/4 ha": a fraction of a unit, never a date.
+_FRACTION_UNIT_RE = re.compile(
+    rf"(?<![\w./,-])(\d{{1,2}})/(\d{{1,2}})\s*({_alternation([u for u in UNITS if u.isalpha()])})(?!\w|/)"
+)
+
+
+def _fraction_unit(m: re.Match[str]) -> str:
+    a, b = int(m.group(1)), int(m.group(2))
+    if not 0 < a < b:
+        return m.group(0)
+    return f"{num.read_number(a)} phần {num.read_number(b)} {UNITS[m.group(3)]}"
+
+
 _DAY_MONTH_RE = re.compile(r"(?<![\w./,-])(\d{1,2})/(\d{1,2})(?![\w/-]|[.,]\d)")
 _DASH_DAY_MONTH_RE = re.compile(r"(?<!\w)((?i:ngày|mùng|mồng)\s+)(\d{1,2})-(\d{1,2})(?![\w/-]|[.,]\d)")
 
 
 _NUMBER_BEFORE_RE = re.compile(r"(?i:số|nhà|trụ|lô|hẻm|ngõ|ngách|kiệt|phòng|tổ|khu|km)\s*$")
 _DATE_BEFORE_RE = re.compile(
-    r"(?i:ngày|hôm|mùng|mồng|sáng|trưa|chiều|tối|đêm|từ|đến|tới|và|trước|sau|hạn|vào|nhật|thứ \w+)[\s,:]*$"
+    r"(?i:ngày|hôm|mùng|mồng|sáng|trưa|chiều|tối|đêm|từ|đến|tới|và|trước|sau|hạn|vào|nhật|thứ \w+"
+    r"|quốc khánh|lễ|dịp|kỷ niệm|mừng|tết)[\s,:]*$"
 )
 
 
@@ -389,6 +503,7 @@ def _letter_heading(m: re.Match[str]) -> str:
 
 
 _ROMAN_CONTEXT_RE = re.compile(
+    rf"(?=(?i:[{_first_letters([*ROMAN_CONTEXT_WORDS, 'thứ'])}]))"
     rf"(?<!\w)(?P<kw>(?i:{_alternation(list(ROMAN_CONTEXT_WORDS))})|(?i:thứ))\s+(?P<r>{_ROMAN})(?!\w|-\w)"
 )
 
@@ -454,22 +569,67 @@ def _range(m: re.Match[str]) -> str:
     return f"{a} đến {b}"
 
 
-_MINUS_RE = re.compile(r"(?<![\w.,)])[-−–]\s?(?=\d+(?:,\d+)?\s?(?:°|độ))")
+_MINUS_RE = re.compile(r"(?<![\w.,)])(?<![\d°C]\s)[-−–]\s?(?=\d+(?:,\d+)?\s?(?:°|độ))")
 _PRODUCT_RE = re.compile(r"(?<=\d)\s*[x×]\s*(?=\d)")
 _PERCENT_RE = re.compile(rf"({NUMBER})\s*%")
 _CURRENCY_AFTER_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(CURRENCIES))})(?!\w)")
-#: "đồng/hộ/tháng", "phần trăm/năm": so much per household, per month.
-_PER_RE = re.compile(r"(?<!\w)(đồng|phần trăm)((?:\s*/\s*[^\W\d_]+(?!\w))+)")
+#: What may be counted "per" something: money and spoken units on their own (đồng/hộ, ki lô gam/ha
+#: once the unit rule ran), count words only right after a number (6,5 tấn/ha, 2 con/hộ).
+_PER_UNITS = ["đồng", "phần trăm", *(v for k, v in UNITS.items() if "/" not in k and "trên" not in v)]
+_PER_COUNTS = [
+    "tấn nhân",
+    "tấn",
+    "tạ",
+    "yến",
+    "con",
+    "cây",
+    "quả",
+    "lượt",
+    "suất",
+    "người",
+    "hộ",
+    "chiếc",
+    "liều",
+]
+_PER_DENOMINATORS = _alternation([k for k in UNITS if "/" not in k and not k.startswith(("°", "º"))])
+#: "đồng/hộ/tháng", "phần trăm/năm", "6,5 tấn/ha": so much per household, per month, per hectare.
+_PER_RE = re.compile(
+    rf"(?<![\w.,])(?P<n>{NUMBER}\s*)?(?P<w>{_alternation(_PER_UNITS + _PER_COUNTS)})"
+    rf"(?P<per>(?:\s*/\s*(?:{_PER_DENOMINATORS}|[^\W\d_]+)(?![\w²³]))+)"
+)
 
 
 def _per(m: re.Match[str]) -> str:
-    """đồng/người/tháng → "đồng một người một tháng"; đồng/kg → "đồng một ki lô gam"."""
-    units = re.split(r"\s*/\s*", m.group(2).strip())[1:]
-    return m.group(1) + "".join(f" một {UNITS.get(u, u)}" for u in units)
+    """đồng/người/tháng → "đồng một người một tháng"; đồng/kg → "đồng một ki lô gam"; tấn/ha →
+    "tấn một héc ta". Announcers say "một" for a rate; only the speed units of UNITS (km/h: "ki
+    lô mét trên giờ") keep "trên"."""
+    n, word = m.group("n") or "", m.group("w")
+    if word in _PER_COUNTS and not n:
+        return m.group(0)  # "người/hộ" in a form's column header: not a rate
+    units = re.split(r"\s*/\s*", m.group("per").strip())[1:]
+    return n + word + "".join(f" một {UNITS.get(u, u)}" for u in units)
 
 
+_NUMBER_WORD = (
+    "(?:không|một|mốt|hai|ba|bốn|tư|năm|lăm|sáu|bảy|tám|chín|mười|mươi|linh|trăm|nghìn|triệu|tỷ|phẩy)"
+)
+_SPOKEN_UNITS = _alternation(sorted({"đồng", "đô la Mỹ", "phần trăm", *UNITS.values()}))
+#: "2.000.000đ - 3.000.000đ": once both amounts are words, the dash between them is "đến".
+_SPOKEN_RANGE_RE = re.compile(
+    rf"(?<!\w)(?P<u>{_SPOKEN_UNITS})\s*[-–]\s*(?=(?:{_NUMBER_WORD} ){{1,12}}(?P=u)(?!\w))"
+)
+#: "12,5 tr.đ", "2 tỷ đ", "500 nghìn đ": amounts written short in tables and reports.
+_SHORT_MONEY_RE = re.compile(rf"({NUMBER})\s*(?:(tr)\.?\s?|(triệu|tỷ|nghìn|ngàn)\s*)đ(?!\w)")
+
+
+def _short_money(m: re.Match[str]) -> str:
+    return f"{read_numeral(m.group(1))} {'triệu' if m.group(2) else m.group(3)} đồng"
+
+
+#: "120 hộ/450 khẩu": two counts side by side, read with a pause.
+_COUNT_SLASH_RE = re.compile(r"(?<=[^\W\d_])\s*/\s*(?=\d)")
 _CURRENCY_BEFORE_RE = re.compile(rf"([$€])\s*({NUMBER})")
-_UNIT_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(UNITS))})(?![\w/²³])")
+_UNIT_RE = re.compile(rf"({NUMBER})\s*({_alternation(list(UNITS))})(?![\w²³]|/\s*\d)")
 
 
 def _unit(m: re.Match[str]) -> str:
@@ -537,7 +697,34 @@ def _lower_caps(m: re.Match[str]) -> str:
 
 # --- symbols and spacing -------------------------------------------------------------------------
 
-_SYMBOLS: list[tuple[re.Pattern[str], str]] = [
+_TITLES = (
+    "(?:Phó |Tổng |Nguyên )?(?:Bí thư|Chủ tịch|Giám đốc|Trưởng|Chánh|Ủy viên|Thường trực|Đại biểu"
+    "|Thủ tướng|Bộ trưởng|Chủ nhiệm|Chỉ huy trưởng|Hiệu trưởng|Cán bộ|Công chức|Thành viên|Phó)"
+)
+
+#: How a person is introduced: "thôn 3 - ông Nguyễn Văn C - cho biết".
+_ADDRESSED = "(?:ông|bà|anh|chị|em|cháu|đồng chí|Ông|Bà|Anh|Chị|Đồng chí)"
+
+
+_PAUSE_AFTER_DASH_RE = re.compile(rf"{_TITLES}(?!\w)|{_ADDRESSED}\s+{_UP}")
+_NAME_BEFORE_DASH_RE = re.compile(rf"(?<!\w){_UP}[^\W\d_]*$")
+
+
+_NUMBER_WORD_BEFORE_RE = re.compile(rf"(?<!\w){_NUMBER_WORD}$")
+
+
+def _dash_pause(m: re.Match[str]) -> str:
+    """A comma after a name, before a title or an introduced person, or between a number and a
+    capitalised name ("ngày 20/11 - Ngày Nhà giáo"); else left for the compound rule."""
+    before = m.string[max(0, m.start() - 30) : m.start()]
+    if _PAUSE_AFTER_DASH_RE.match(m.string, m.end()) or _NAME_BEFORE_DASH_RE.search(before):
+        return ", "
+    if m.string[m.end()].isupper() and _NUMBER_WORD_BEFORE_RE.search(before):
+        return ", "
+    return m.group(0)
+
+
+_SYMBOLS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\s*&\s*"), " và "),
     (re.compile(r"\s*[≥]\s*"), " lớn hơn hoặc bằng "),
     (re.compile(r"\s*[≤]\s*"), " nhỏ hơn hoặc bằng "),
@@ -550,6 +737,9 @@ _SYMBOLS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"\s*[+]\s*"), " cộng "),
     (re.compile(r"°"), " độ "),
     (re.compile(r"\s+[–—]\s+|\s*[–—]+\s*$|^\s*[–—]+\s*"), ", "),
+    # "Đ/c Nguyễn Văn A - Bí thư Huyện ủy", "Hà Nội - Hải Phòng": a name, then a title or another
+    # name; the dash is a pause. "chính trị - xã hội", "Văn hóa - Thông tin" are one compound.
+    (re.compile(r"(?<=\w)\s+-\s+(?=\w)"), _dash_pause),
     (re.compile(r"(?<=\w)\s*[-–/\\|]\s*(?=\w)|\s+-\s+"), " "),
     (re.compile(r"[-–—/\\|_^*@$€₫²³§¤→←↑↓⇒]"), " "),
 ]
@@ -578,7 +768,8 @@ def tidy(text: str) -> str:
 # Cheap searches that tell whether a rule can match at all: most lines of prose have no digit.
 _DIGIT_GATE = re.compile(r"\d")
 _SLASH_GATE = re.compile("/")
-_ABBR_GATE = re.compile(r"[A-ZĐ]|đ/c|v\.v")
+_SPACED_DASH_GATE = re.compile(r"\s[-–]\s")
+_ABBR_GATE = re.compile(r"[A-ZĐ]|đ/c|v\.v|wifi")
 _ADDRESS_GATE = re.compile(r"@|\.(?:vn|com|net|org|gov|edu|info)\b")
 _ROMAN_GATE = re.compile("[IVX]")
 _CAPS_GATE = re.compile(f"{_UP}{_UP}")
@@ -588,7 +779,13 @@ _CAPS_GATE = re.compile(f"{_UP}{_UP}")
 RULES: list[Rule] = [
     (_DOC_RE, _doc_code, _DIGIT_GATE),
     (_ORGAN_RE, _organ, _SLASH_GATE),
+    (_STANDING_RE, lambda m: "Thường trực ", re.compile("TT ")),
+    (_PLATE_RE, _plate, re.compile("(?i:bks|biển)")),
     (_ROAD_RE, _road, _DIGIT_GATE),
+    (_WARD_RE, _ward, re.compile(r"[PQ]\.|KP")),
+    (_KM_MARKER_RE, _km_marker, re.compile("[Kk]m")),
+    (_SN_RE, _sn, re.compile("SN")),
+    (_NAMED_DATE_RE, _named_date, _DIGIT_GATE),
     (_ABBR_RE, _abbr, _ABBR_GATE),
     (_ADDRESS_RE, _address, _ADDRESS_GATE),
     (_HOTLINE_RE, lambda m: _hotline(m), _DIGIT_GATE),
@@ -605,6 +802,7 @@ RULES: list[Rule] = [
     (_MONTH_YEAR_RE, _month_year, _DIGIT_GATE),
     (_DASH_DAY_MONTH_RE, _dash_day_month, _DIGIT_GATE),
     (_DAY_MONTH_RANGE_RE, _day_month_range, _DIGIT_GATE),
+    (_FRACTION_UNIT_RE, _fraction_unit, _DIGIT_GATE),
     (_DAY_MONTH_RE, _day_month, _DIGIT_GATE),
     (_TIME_RANGE_DASH_RE, lambda m: f"{m.group(1)} đến ", _DIGIT_GATE),
     (_TIME_RE, _time, _DIGIT_GATE),
@@ -618,14 +816,17 @@ RULES: list[Rule] = [
     (_MINUS_RE, lambda m: "âm ", _DIGIT_GATE),
     (_RANGE_RE, _range, _DIGIT_GATE),
     (_PERCENT_RE, lambda m: f"{read_numeral(m.group(1))} phần trăm", _DIGIT_GATE),
+    (_SHORT_MONEY_RE, _short_money, _DIGIT_GATE),
     (_CURRENCY_AFTER_RE, lambda m: f"{read_numeral(m.group(1))} {CURRENCIES[m.group(2)]}", _DIGIT_GATE),
-    (_PER_RE, _per, _SLASH_GATE),
     (_CURRENCY_BEFORE_RE, lambda m: f"{read_numeral(m.group(2))} {CURRENCIES[m.group(1)]}", _DIGIT_GATE),
     (_UNIT_RE, _unit, _DIGIT_GATE),
+    (_PER_RE, _per, _SLASH_GATE),
     (_SLASH_NUMBERS_RE, lambda m: " trên ", _DIGIT_GATE),
+    (_COUNT_SLASH_RE, lambda m: ", ", _DIGIT_GATE),
     (_DASH_NUMBERS_RE, lambda m: " gạch ", _DIGIT_GATE),
     (_DOTTED_RE, _dotted, _DIGIT_GATE),
     (_NUMBER_RE, lambda m: read_numeral(m.group(0)), _DIGIT_GATE),
+    (_SPOKEN_RANGE_RE, lambda m: f"{m.group('u')} đến ", _SPACED_DASH_GATE),
     (_ANY_DIGITS_RE, lambda m: f" {num.read_integer_string(m.group(0))} ", _DIGIT_GATE),
     (_CAPS_RUN_RE, _lower_caps, _CAPS_GATE),
 ]

@@ -228,13 +228,14 @@ DOC_CODES = [
     ("Số 24 -KH/HU", "Số hai mươi tư, kế hoạch của Huyện ủy"),
     ("05-CT/TW", "số năm, chỉ thị của Trung ương"),
     ("135/QĐ-TTg", "số một trăm ba mươi lăm, quyết định của Thủ tướng Chính phủ"),
-    ("68/2014/QH13", "số sáu mươi tám năm hai nghìn không trăm mười bốn của Quốc hội khóa mười ba"),
+    # issue 7.31: number and year are said apart ("số một trăm, năm hai nghìn…"), not run together
+    ("68/2014/QH13", "số sáu mươi tám, năm hai nghìn không trăm mười bốn, của Quốc hội khóa mười ba"),
     (
         "39/2020/TT-BTTTT",
-        "số ba mươi chín năm hai nghìn không trăm hai mươi, thông tư của Bộ Thông tin và Truyền thông",
+        "số ba mươi chín, năm hai nghìn không trăm hai mươi, thông tư của Bộ Thông tin và Truyền thông",
     ),
     ("Quyết định số 135/QĐ-TTg", "Quyết định số một trăm ba mươi lăm của Thủ tướng Chính phủ"),
-    ("Nghị định 100/2019/NĐ-CP", "Nghị định số một trăm năm hai nghìn không trăm mười chín của Chính phủ"),
+    ("Nghị định 100/2019/NĐ-CP", "Nghị định số một trăm, năm hai nghìn không trăm mười chín, của Chính phủ"),
     ("Chỉ thị số 05-CT/TW", "Chỉ thị số năm của Trung ương"),
     ("Công văn 123/UBND-VX", "Công văn số một trăm hai mươi ba của Ủy ban nhân dân khối văn xã"),
     ("Nghị quyết số 12-NQ/TU", "Nghị quyết số mười hai của Tỉnh ủy"),
@@ -292,8 +293,9 @@ CAPITALS = [
     ("KẾ HOẠCH", "Kế hoạch"),
     ("THÔNG BÁO CỦA UBND XÃ VỀ VIỆC HỌP", "Thông báo của Ủy ban nhân dân xã về việc họp"),
     ("PHÓ BÍ THƯ", "Phó bí thư"),
-    ("Tuyên truyền về HIV/AIDS", "Tuyên truyền về HIV AIDS"),
-    ("Chương trình của WHO", "Chương trình của WHO"),
+    # issue 7.31: foreign acronyms are read through FOREIGN_ACRONYMS, no longer passed through
+    ("Tuyên truyền về HIV/AIDS", "Tuyên truyền về hát i vê ết"),
+    ("Chương trình của WHO", "Chương trình của Tổ chức Y tế Thế giới"),
 ]
 
 CLEANUP = [
@@ -351,9 +353,9 @@ MORE = [
     ("Năm học 2025-2026", "Năm học hai nghìn không trăm hai mươi lăm đến hai nghìn không trăm hai mươi sáu"),
     (
         "Luật số 31/2024/QH15",
-        "Luật số ba mươi mốt năm hai nghìn không trăm hai mươi tư của Quốc hội khóa mười lăm",
+        "Luật số ba mươi mốt, năm hai nghìn không trăm hai mươi tư, của Quốc hội khóa mười lăm",
     ),
-    ("Thông tư 01/2021/TT-BNV", "Thông tư số một năm hai nghìn không trăm hai mươi mốt của Bộ Nội vụ"),
+    ("Thông tư 01/2021/TT-BNV", "Thông tư số một, năm hai nghìn không trăm hai mươi mốt, của Bộ Nội vụ"),
     ("Số 12/XYZ-UBND", "Số mười hai của ích xì i dài dét Ủy ban nhân dân"),
     ("Mức phạt từ 4-6 triệu đồng", "Mức phạt từ bốn đến sáu triệu đồng"),
     ("Độ ẩm 85-90%", "Độ ẩm tám mươi lăm đến chín mươi phần trăm"),
@@ -440,8 +442,243 @@ SENTENCES = [
     ),
 ]
 
+
+# --- issue 7.31: reading administrative text ---------------------------------------------------
+
+#: The issuer named right after the code (after an optional date) is not said a second time.
+ISSUER_NAMED_AFTER = [
+    (
+        "Kế hoạch số 24-KH/HU ngày 15/3/2021 của Huyện ủy Đức Trọng",
+        "Kế hoạch số hai mươi tư ngày mười lăm tháng ba năm hai nghìn không trăm hai mươi mốt "
+        "của Huyện ủy Đức Trọng",
+    ),
+    (
+        "Quyết định số 135/QĐ-TTg ngày 20/1/2020 của Thủ tướng Chính phủ",
+        "Quyết định số một trăm ba mươi lăm ngày hai mươi tháng một năm hai nghìn không trăm hai mươi "
+        "của Thủ tướng Chính phủ",
+    ),
+    (
+        "Quyết định 1234/QĐ-UBND của UBND tỉnh",
+        "Quyết định số một nghìn hai trăm ba mươi tư của Ủy ban nhân dân tỉnh",
+    ),
+    (
+        "Căn cứ Quyết định số 1234/QĐ-UBND ngày 15 tháng 3 năm 2025 của UBND huyện Đức Trọng;",
+        "Căn cứ Quyết định số một nghìn hai trăm ba mươi tư ngày mười lăm tháng ba năm hai nghìn không trăm "
+        "hai mươi lăm của Ủy ban nhân dân huyện Đức Trọng;",
+    ),
+    (
+        "Thực hiện Hướng dẫn số 3-HD/BTGTU, ngày 2/3/2021, của Ban Tuyên giáo Tỉnh ủy",
+        "Thực hiện Hướng dẫn số ba, ngày hai tháng ba năm hai nghìn không trăm hai mươi mốt, "
+        "của Ban Tuyên giáo Tỉnh ủy",
+    ),
+    (
+        "theo Công văn số 456/UBND-VX của UBND huyện về việc tiêm chủng",
+        "theo Công văn số bốn trăm năm mươi sáu của Ủy ban nhân dân huyện về việc tiêm chủng",
+    ),
+    (
+        "theo 15-BC/ĐU ngày 3/4/2025 của Đảng ủy xã",
+        "theo số mười lăm, báo cáo ngày ba tháng tư năm hai nghìn không trăm hai mươi lăm của Đảng ủy xã",
+    ),
+    # "của" before a lower-case word is not the issuer: the code keeps its issuer
+    ("Theo Kế hoạch 24-KH/HU của mình", "Theo Kế hoạch số hai mươi tư của Huyện ủy của mình"),
+    (
+        "Thực hiện Kế hoạch số 152/KH-UBND ngày 20/11/2026 của UBND xã về công tác tiêm chủng",
+        "Thực hiện Kế hoạch số một trăm năm mươi hai ngày hai mươi tháng mười một năm hai nghìn không trăm "
+        "hai mươi sáu của Ủy ban nhân dân xã về công tác tiêm chủng",
+    ),
+]
+
+#: Number and year of a code are said apart, with a pause a listener hears.
+CODE_YEARS = [
+    (
+        "Căn cứ Nghị định số 100/2019/NĐ-CP ngày 30/12/2019 của Chính phủ",
+        "Căn cứ Nghị định số một trăm, năm hai nghìn không trăm mười chín, ngày ba mươi tháng mười hai "
+        "năm hai nghìn không trăm mười chín của Chính phủ",
+    ),
+    (
+        "Căn cứ Luật số 68/2014/QH13 ngày 26/11/2014 của Quốc hội",
+        "Căn cứ Luật số sáu mươi tám, năm hai nghìn không trăm mười bốn, ngày hai mươi sáu tháng mười một "
+        "năm hai nghìn không trăm mười bốn của Quốc hội",
+    ),
+    (
+        "Thông tư 39/2020/TT-BTTTT quy định",
+        "Thông tư số ba mươi chín, năm hai nghìn không trăm hai mươi, của Bộ Thông tin và Truyền thông quy định",
+    ),
+    (
+        "Luật 31/2024/QH15 về đất đai",
+        "Luật số ba mươi mốt, năm hai nghìn không trăm hai mươi tư, của Quốc hội khóa mười lăm về đất đai",
+    ),
+    (
+        "Căn cứ Nghị định số 100/2019/NĐ-CP;",
+        "Căn cứ Nghị định số một trăm, năm hai nghìn không trăm mười chín, của Chính phủ;",
+    ),
+]
+
+#: A date that names a street, a square, a bridge: no "ngày".
+NAMED_DATES = [
+    ("đường 3/2", "đường ba tháng hai"),
+    ("số 25 đường 30/4", "số hai mươi lăm đường ba mươi tháng tư"),
+    ("phố 19/5", "phố mười chín tháng năm"),
+    ("Quảng trường 27/7", "Quảng trường hai mươi bảy tháng bảy"),
+    ("Nhà văn hóa thôn, đường 2/9", "Nhà văn hóa thôn, đường hai tháng chín"),
+    ("cầu 2-9", "cầu hai tháng chín"),
+    ("quãng đường 1/5 km", "quãng đường một phần năm ki lô mét"),
+    ("khoảng 3/4 ha lúa", "khoảng ba phần bốn héc ta lúa"),
+    ("Đường 3/2, P.5, TP. Đà Lạt", "Đường ba tháng hai, phường năm, thành phố Đà Lạt"),
+]
+
+#: Wards, districts, quarters and kilometre posts.
+PLACES = [
+    ("P.5", "phường năm"),
+    ("P.5, Q.3", "phường năm, quận ba"),
+    ("Q.1, TP.HCM", "quận một, Thành phố Hồ Chí Minh"),
+    ("KP.3, KP 4", "khu phố ba, khu phố bốn"),
+    ("Km 210 Quốc lộ 20", "ki lô mét hai trăm mười Quốc lộ hai mươi"),
+    ("tại Km 210+500 QL20", "tại ki lô mét hai trăm mười cộng năm trăm quốc lộ hai mươi"),
+    ("Km 12+300 ĐT 725", "ki lô mét mười hai cộng ba trăm đường tỉnh bảy trăm hai mươi lăm"),
+    ("sạt lở tại km15", "sạt lở tại ki lô mét mười lăm"),
+    ("dài 120 km", "dài một trăm hai mươi ki lô mét"),
+]
+
+#: "X/Y" after a quantity is a rate: "X một Y". Speed units keep the table's "trên" (km/h).
+PER_UNIT = [
+    ("năng suất 6,5 tấn/ha", "năng suất sáu phẩy năm tấn một héc ta"),
+    ("đạt 60 tạ/ha", "đạt sáu mươi tạ một héc ta"),
+    ("bón 25 kg/ha", "bón hai mươi lăm ki lô gam một héc ta"),
+    ("Phân bón 15 kg/sào", "Phân bón mười lăm ki lô gam một sào"),
+    ("Cà phê giá 120.000 đồng/kg", "Cà phê giá một trăm hai mươi nghìn đồng một ki lô gam"),
+    ("mật độ 300 người/km2", "mật độ ba trăm người một ki lô mét vuông"),
+    ("nuôi 2 con/hộ", "nuôi hai con một hộ"),
+    ("sản lượng 5.000 tấn/năm", "sản lượng năm nghìn tấn một năm"),
+    ("Tỷ lệ người/hộ", "Tỷ lệ người hộ"),
+    ("gió 1,5 m/s và 60 km/h", "gió một phẩy năm mét trên giây và sáu mươi ki lô mét trên giờ"),
+]
+
+#: "SN" with a year is "sinh năm"; with a house number, "số nhà".
+BORN = [
+    ("SN 1975", "sinh năm một nghìn chín trăm bảy mươi lăm"),
+    (
+        "Đỗ Văn Bình, SN 1985, trú thôn 3",
+        "Đỗ Văn Bình, sinh năm một nghìn chín trăm tám mươi lăm, trú thôn ba",
+    ),
+    ("Bà Lê Thị C (SN 1960)", "Bà Lê Thị C, sinh năm một nghìn chín trăm sáu mươi"),
+    ("cháu Nguyễn Văn D, SN: 2012", "cháu Nguyễn Văn D, sinh năm hai nghìn không trăm mười hai"),
+    ("SN 25 đường Thống Nhất", "số nhà hai mươi lăm đường Thống Nhất"),
+]
+
+#: Foreign acronyms as announcers say them (tables.FOREIGN_ACRONYMS).
+FOREIGN = [
+    ("khuyến cáo của WHO", "khuyến cáo của Tổ chức Y tế Thế giới"),
+    ("Quỹ UNICEF tài trợ", "Quỹ U ni xép tài trợ"),
+    ("Hội nghị Cấp cao ASEAN lần thứ 43", "Hội nghị Cấp cao A xê an lần thứ bốn mươi ba"),
+    ("phòng chống dịch COVID", "phòng chống dịch Cô vít"),
+    ("ngày Thế giới phòng chống AIDS", "ngày Thế giới phòng chống ết"),
+    ("người nhiễm HIV", "người nhiễm hát i vê"),
+    (
+        "dự án của FAO và UNDP",
+        "dự án của Tổ chức Nông Lương Liên hợp quốc và Chương trình Phát triển Liên hợp quốc",
+    ),
+    ("gia nhập WTO, Diễn đàn APEC", "gia nhập Tổ chức Thương mại Thế giới, Diễn đàn A pếch"),
+    ("GDP tăng 6,5%", "tổng sản phẩm trong nước tăng sáu phẩy năm phần trăm"),
+    ("sản phẩm OCOP 3 sao", "sản phẩm Ô cốp ba sao"),
+    ("phủ sóng 4G/5G", "phủ sóng bốn gờ, năm gờ"),
+    ("mạng 5G", "mạng năm gờ"),
+    ("cài đặt ứng dụng VNeID", "cài đặt ứng dụng vê en e ai đi"),
+]
+
+#: E-mail and web addresses: "a còng", "chấm"; of a web address only the site.
+ADDRESSES = [
+    (
+        "Liên hệ email: tuyengiao@lamdong.gov.vn",
+        "Liên hệ email: tuyengiao a còng lamdong chấm gov chấm vê en nờ",
+    ),
+    ("website www.ductrong.gov.vn.", "website vê kép vê kép vê kép chấm ductrong chấm gov chấm vê en nờ."),
+    ("Xem tại https://dichvucong.gov.vn/p/home.html.", "Xem tại dichvucong chấm gov chấm vê en nờ."),
+    ("Truy cập http://ductrong.lamdong.gov.vn/", "Truy cập ductrong chấm lamdong chấm gov chấm vê en nờ"),
+    ("Gửi về b@vov.vn", "Gửi về bê a còng vov chấm vê en nờ"),
+]
+
+#: The dash between a name and a title (or another name) is a pause; in a compound it is not.
+DASHES = [
+    ("Đ/c A - Bí thư", "đồng chí A, Bí thư"),
+    (
+        "Đ/c Nguyễn Văn A - Bí thư Huyện ủy - Chủ tịch UBND huyện",
+        "đồng chí Nguyễn Văn A, Bí thư Huyện ủy, Chủ tịch Ủy ban nhân dân huyện",
+    ),
+    ("Bà Lê Thị B - Phó Chủ tịch HĐND xã", "Bà Lê Thị B, Phó Chủ tịch Hội đồng nhân dân xã"),
+    ("Nông dân Nguyễn Văn B - Tổ trưởng tổ hợp tác", "Nông dân Nguyễn Văn B, Tổ trưởng tổ hợp tác"),
+    ("tuyến Hà Nội - Hải Phòng", "tuyến Hà Nội, Hải Phòng"),
+    ("Phòng Văn hóa - Thông tin huyện", "Phòng Văn hóa Thông tin huyện"),
+    (
+        "Chi hội trưởng Chi hội Nông dân thôn 3 - ông Nguyễn Văn C - cho biết",
+        "Chi hội trưởng Chi hội Nông dân thôn ba, ông Nguyễn Văn C, cho biết",
+    ),
+    ("Đà Lạt - thành phố ngàn hoa", "Đà Lạt, thành phố ngàn hoa"),
+]
+
+#: Found running real reports and notices through the normalizer (issue 7.31, "others").
+FOUND_IN_REAL_TEXTS = [
+    (
+        "Tham dự có đ/c Trần Văn Hải - UVBTV Huyện ủy, Phó Chủ tịch UBND huyện.",
+        "Tham dự có đồng chí Trần Văn Hải, Ủy viên Ban Thường vụ Huyện ủy, Phó Chủ tịch Ủy ban nhân dân huyện.",
+    ),
+    (
+        "đ/c Lê Văn E, UVBCH Đảng bộ, PCT UBND xã",
+        "đồng chí Lê Văn E, Ủy viên Ban Chấp hành Đảng bộ, Phó Chủ tịch Ủy ban nhân dân xã",
+    ),
+    (
+        "Thành phần: TT HĐND, UBND xã; các đoàn thể.",
+        "Thành phần: Thường trực Hội đồng nhân dân, Ủy ban nhân dân xã; các đoàn thể.",
+    ),
+    ("mời TT ĐU dự họp", "mời Thường trực Đảng ủy dự họp"),
+    ("Tel: (0263) 3843 123", "Tel: không hai sáu ba, ba tám bốn ba, một hai ba"),
+    ("Điện thoại: (0263) 3658 114", "Điện thoại: không hai sáu ba, ba sáu năm tám, một một bốn"),
+    ("Tiền phạt từ 2.000.000đ - 3.000.000đ", "Tiền phạt từ hai triệu đồng đến ba triệu đồng"),
+    ("Phạt tiền từ 4.000.000 đồng – 6.000.000 đồng", "Phạt tiền từ bốn triệu đồng đến sáu triệu đồng"),
+    ("nhiệt độ 25°C - 30°C", "nhiệt độ hai mươi lăm độ xê đến ba mươi độ xê"),
+    ("tăng 5% - 7%", "tăng năm phần trăm đến bảy phần trăm"),
+    ("ban đêm - 3°C", "ban đêm âm ba độ xê"),
+    ("Xe ô tô BKS 49A-123.45", "Xe ô tô biển kiểm soát bốn chín a, một hai ba bốn năm"),
+    ("xe máy biển số 49-B1 234.56", "xe máy biển số bốn chín bê một, hai ba bốn năm sáu"),
+    ("xe mô tô biển kiểm soát 49B1-23456", "xe mô tô biển kiểm soát bốn chín bê một, hai ba bốn năm sáu"),
+    ("năng suất bình quân 3,8 tấn nhân/ha", "năng suất bình quân ba phẩy tám tấn nhân một héc ta"),
+    ("Số tiền: 1.500.000 đ (Một triệu năm trăm nghìn đồng).", "Số tiền: một triệu năm trăm nghìn đồng."),
+    (
+        "Tổng cộng: 25.000.000 đồng (Bằng chữ: Hai mươi lăm triệu đồng chẵn)",
+        "Tổng cộng: hai mươi lăm triệu đồng",
+    ),
+    ("Công ty TNHH MTV Cà phê Lâm Đồng", "Công ty trách nhiệm hữu hạn một thành viên Cà phê Lâm Đồng"),
+    ("Công ty CP Điện lực", "Công ty cổ phần Điện lực"),
+    ("Văn phòng HĐND-UBND xã", "Văn phòng Hội đồng nhân dân và Ủy ban nhân dân xã"),
+    ("mực nước dưới BĐ1", "mực nước dưới báo động một"),
+    (
+        "Lưu lượng về hồ 1.200 m3/s, xả 800 m3/s.",
+        "Lưu lượng về hồ một nghìn hai trăm mét khối trên giây, xả tám trăm mét khối trên giây.",
+    ),
+    (
+        "Tổng kinh phí 12,5 tr.đ, trong đó ngân sách 2 tỷ đ.",
+        "Tổng kinh phí mười hai phẩy năm triệu đồng, trong đó ngân sách hai tỷ đồng.",
+    ),
+    ("hỗ trợ 500 nghìn đ mỗi hộ", "hỗ trợ năm trăm nghìn đồng mỗi hộ"),
+    (
+        "BS. Nguyễn Văn A, TS. Lê B, ThS. Trần C, PGS.TS Phạm D",
+        "bác sĩ Nguyễn Văn A, tiến sĩ Lê B, thạc sĩ Trần C, phó giáo sư, tiến sĩ Phạm D",
+    ),
+    ("Có 85 GV tham gia.", "Có tám mươi lăm giáo viên tham gia."),
+    ("Thôn 1 có 120 hộ/450 khẩu.", "Thôn một có một trăm hai mươi hộ, bốn trăm năm mươi khẩu."),
+    ("Ngày 20/11 - Ngày Nhà giáo Việt Nam", "Ngày hai mươi tháng mười một, Ngày Nhà giáo Việt Nam"),
+    ("và Quốc khánh 2/9", "và Quốc khánh ngày hai tháng chín"),
+    ("chào mừng kỷ niệm 30/4 và 1/5", "chào mừng kỷ niệm ngày ba mươi tháng tư và ngày một tháng năm"),
+    ("lũ lên mức BĐ3", "lũ lên mức báo động ba"),
+]
+
+ISSUE_731 = (
+    FOUND_IN_REAL_TEXTS + ISSUER_NAMED_AFTER + CODE_YEARS + NAMED_DATES + PLACES + PER_UNIT + BORN + FOREIGN
+)
+ISSUE_731 += ADDRESSES + DASHES
+
 CASES = NUMBERS + DATES + TIMES + RANGES + QUANTITIES + PHONES + ORDINALS + ROMAN + DOC_CODES
-CASES += ABBREVIATIONS + CAPITALS + CLEANUP + MORE + OTHER + SENTENCES
+CASES += ABBREVIATIONS + CAPITALS + CLEANUP + MORE + OTHER + SENTENCES + ISSUE_731
 
 
 def test_the_table_is_large() -> None:
@@ -456,7 +693,7 @@ def test_normalize(text: str, spoken: str) -> None:
 
 @pytest.mark.parametrize(("text", "spoken"), CASES, ids=[c[0][:40] for c in CASES])
 def test_expected_forms_are_speakable(text: str, spoken: str) -> None:
-    # Latin acronyms that are not Vietnamese (CD, WHO, HIV) are allowed through; nothing else is.
+    # Latin acronyms that are not Vietnamese (CD, MC) are allowed through; nothing else is.
     assert find_unspeakable(spoken) == []
 
 
