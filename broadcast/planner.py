@@ -8,8 +8,9 @@ The rules, in the order they are applied:
 * relays (tiếp sóng) sit at their fixed times; bulletins flow around them, never over them;
 * a bulletin airs only on days inside its validity window and never past the end of its
   session (session start + ``max_minutes``);
-* its plays per day are spread over the day's sessions, earliest sessions taking the remainder
-  (3 plays, 2 sessions: 2 + 1); a play that does not fit is carried to the next session, and
+* its plays per day are spread over the day's sessions, evening included: an even share each,
+  and the remainder on sessions evenly spaced over the day (2 plays, 3 sessions: first and last;
+  3 plays, 2 sessions: 2 + 1); a play that does not fit is carried to the next session, and
   what the last session cannot take is reported with the reason;
 * within a session: emergency (khẩn cấp), then priority (ưu tiên), then normal; ties by
   operator pin, then ``valid_from``, then id; the same bulletin is not played twice in a row
@@ -22,7 +23,8 @@ Mid-day replanning keeps the past: ``kept`` items (from the version already on a
 before ``not_before`` / ``now`` stay exactly as they were and count towards plays per day, session
 by session, so replanning unchanged inputs gives the same plan. With ``now`` (an emergency), every
 emergency bulletin that still has plays left starts at ``now``, ahead of everything else still to
-come (its plays count against the sessions after it); a relay it runs into joins late.
+come (its plays count against the sessions after it); a relay it runs into joins late. In that
+block the emergencies confirmed since they last aired go first, newest confirmed first.
 
 Times are handled as integer milliseconds since the epoch, so arithmetic is exact and wall-clock
 times are converted through the station's timezone once (correct across DST changes too).
@@ -626,7 +628,13 @@ def _shares(plays: int, n_sessions: int) -> tuple[int, ...]:
     if n_sessions <= 0:
         return ()
     base, extra = divmod(plays, n_sessions)
-    out = [base + (1 if k < extra else 0) for k in range(n_sessions)]
+    out = [base] * n_sessions
+    if extra == 1:
+        out[0] += 1
+    elif extra > 1:
+        step = (n_sessions - 1) / (extra - 1)
+        for k in range(extra):
+            out[int(k * step + 0.5)] += 1
     return tuple(out)
 
 
