@@ -94,3 +94,33 @@ def test_n_plays_land_in_n_distinct_sessions_spanning_the_day(day) -> None:
     idx = sorted(labels.index(u) for u in used)
     gaps = [b - a for a, b in zip(idx, idx[1:], strict=False)]
     assert not gaps or max(gaps) - min(gaps) <= 1
+
+
+def test_generation_puts_the_emergency_confirmed_last_first(db, rows, settings) -> None:
+    # issue 7.1 through the generator: the confirmation time comes from the "approved" transition
+    from broadcast.generate import generate_playlists, latest_playlist
+    from broadcast.models import BulletinTransition
+
+    def approved(b, when: datetime) -> None:
+        db.add(
+            BulletinTransition(
+                bulletin_id=b.id, from_status="pending", to_status="approved", actor="r", at=when
+            )
+        )
+
+    rows.station("A", sessions=[(5, 30, 30), (17, 0, 30)])
+    storm = rows.bulletin("BÃO", 81, priority="emergency", plays=3)
+    approved(storm, at(4, 4).astimezone(UTC))
+    db.commit()
+    generate_playlists(db, settings, [DAY], emergency=True, now=at(4, 5))
+    db.commit()
+    fire = rows.bulletin("CHÁY RỪNG", 60, priority="emergency", plays=3)
+    approved(fire, at(4, 11, 26).astimezone(UTC))
+    db.commit()
+    now = at(4, 11, 26)
+    generate_playlists(db, settings, [DAY], emergency=True, now=now)
+    db.commit()
+    items = latest_playlist(db, "A", DAY).manifest["items"]
+    new = [it for it in items if datetime.fromisoformat(it["start"]) >= now]
+    assert [it["title"] for it in new[:2]] == ["CHÁY RỪNG", "BÃO"]
+    assert datetime.fromisoformat(new[0]["start"]) == now
