@@ -417,7 +417,10 @@ def _block_order(
 def _place_relays(run: _Run, relays: Iterable[RelayInput], block_end: int) -> None:
     """4. Relays at their fixed times (joining late after an emergency block). Only fixed things
     are "busy": new items always start after everything placed before them."""
-    for s, e, r in _fixed_relays(relays, run.day, run.tz_name, run.floor, block_end, run.unplaced):
+    kept_ids = frozenset(
+        it.relay_id for _, _, it in run.items if it.kind == "relay" and it.relay_id is not None
+    )
+    for s, e, r in _fixed_relays(relays, run.day, run.tz_name, run.floor, block_end, run.unplaced, kept_ids):
         item = PlannedItem(
             start=run.to_dt(s),
             duration_s=(e - s) / 1000,
@@ -722,22 +725,27 @@ def _fixed_relays(
     floor: int,
     block_end: int,
     unplaced: list[Unplaced],
+    kept_ids: frozenset[int] = frozenset(),
 ) -> list[tuple[int, int, RelayInput]]:
     """(start ms, end ms, relay) of the day's relays still to come, joining late after an
-    emergency block; one that overlaps an earlier relay goes to ``unplaced``."""
+    emergency block; one that overlaps an earlier relay (``kept_ids``: those kept from the version
+    on air) goes to ``unplaced``, as it did when the day was first planned."""
     fixed: list[tuple[int, int, RelayInput]] = []
+    past: list[tuple[int, int, RelayInput]] = []
     for r in sorted(relays, key=lambda r: (r.start, r.id)):
         if not r.applies(day) or r.duration_min <= 0:
             continue
         s = _local_ms(day, r.start, tz_name)
         e = s + r.duration_min * 60_000
-        if s < floor:
-            continue  # already in the past; what aired is in `kept`
+        if s < floor:  # already in the past; what aired is in `kept`
+            if r.id in kept_ids:
+                past.append((s, e, r))
+            continue
         s = max(s, block_end)
         if s >= e:
             unplaced.append(Unplaced(r.name, "Tiếp sóng bị thay bởi bản tin khẩn cấp.", relay_id=r.id))
             continue
-        clash = next((f for f in fixed if f[0] < e and s < f[1]), None)
+        clash = next((f for f in (*past, *fixed) if f[0] < e and s < f[1]), None)
         if clash is not None:
             unplaced.append(Unplaced(r.name, f"Trùng giờ với tiếp sóng «{clash[2].name}».", relay_id=r.id))
             continue

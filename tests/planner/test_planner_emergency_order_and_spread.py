@@ -124,3 +124,15 @@ def test_generation_puts_the_emergency_confirmed_last_first(db, rows, settings) 
     new = [it for it in items if datetime.fromisoformat(it["start"]) >= now]
     assert [it["title"] for it in new[:2]] == ["CHÁY RỪNG", "BÃO"]
     assert datetime.fromisoformat(new[0]["start"]) == now
+
+
+def test_replan_keeps_refusing_a_relay_that_clashes_with_one_already_on_air():
+    # found by test_replanning_after_an_emergency_changes_nothing: VOV 1 (04:01) overlaps VOV 0
+    # (04:00-04:02); once VOV 0 is in the past, a replan at 04:01 must not let VOV 1 in.
+    from tests.planner.builders import relay
+
+    relays = [relay(1, 4, 0, 2), relay(2, 4, 1, 1)]
+    first = plan_day(STATION, DAY, [], [], relays)
+    assert [it.relay_id for it in first.items] == [1] and first.unplaced[0].relay_id == 2
+    again = plan_day(STATION, DAY, [], [], relays, not_before=at(4, 1), kept=first.items)
+    assert again == first
