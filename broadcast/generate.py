@@ -36,6 +36,7 @@ from broadcast.models import (
     BroadcastSession,
     Bulletin,
     BulletinStatus,
+    BulletinTransition,
     MediaFile,
     Playlist,
     PlaylistItem,
@@ -235,7 +236,13 @@ def _bulletin_input(r: Any) -> BulletinInput:
     not_ready = "" if media else _not_ready(r.render_status, r.render_error)
     if r.status != BulletinStatus.APPROVED:
         media, not_ready = None, f"Bản tin chưa được duyệt (trạng thái: {r.status}), không thể ghim."
-    return BulletinInput(r.id, r.title, priority, r.valid_from, r.valid_to, r.plays_per_day, media, not_ready)
+    # Emergency order: the one confirmed last airs first (issue 7.1); SQLite gives naive UTC.
+    confirmed = r.confirmed_at if priority == "emergency" else None
+    if confirmed is not None and confirmed.tzinfo is None:
+        confirmed = confirmed.replace(tzinfo=UTC)
+    return BulletinInput(
+        r.id, r.title, priority, r.valid_from, r.valid_to, r.plays_per_day, media, not_ready, confirmed
+    )
 
 
 def _bulletin_cols() -> Any:
@@ -254,6 +261,10 @@ def _bulletin_cols() -> Any:
         MediaFile.sha256,
         MediaFile.size,
         MediaFile.duration_s,
+        select(func.max(BulletinTransition.at))
+        .where(BulletinTransition.bulletin_id == Bulletin.id, BulletinTransition.to_status == "approved")
+        .scalar_subquery()
+        .label("confirmed_at"),
     ).outerjoin(MediaFile, MediaFile.sha256 == Bulletin.media_sha256)
 
 

@@ -76,15 +76,16 @@ def test_relay_only_on_its_weekdays():
     assert plan.items == ()
 
 
-def test_plays_spread_over_sessions_earliest_take_the_remainder():
+def test_plays_spread_over_sessions_evening_included():
+    # issue 7.2: the remainder goes to sessions evenly spaced over the day, not the earliest ones
     sessions = [session(1, 6, 0, 30), session(2, 11, 0, 30), session(3, 17, 0, 30)]
     plan = plan_day(
         STATION, DAY, sessions, [bulletin(1, plays=2), bulletin(2, plays=4), bulletin(3, plays=1)], []
     )
     per = {s: bulletins_of(plan.items, s) for s in ("06:00", "11:00", "17:00")}
     assert sorted(per["06:00"]) == [1, 2, 2, 3]
-    assert sorted(per["11:00"]) == [1, 2]
-    assert per["17:00"] == [2]
+    assert sorted(per["11:00"]) == [2]
+    assert sorted(per["17:00"]) == [1, 2]
     assert plan.unplaced == ()
 
 
@@ -191,9 +192,9 @@ def test_jingle_opens_and_closes_each_session_that_airs_a_bulletin():
         ("jingle", "06:00"),
         ("bulletin", "06:00"),
         ("jingle", "06:00"),
-        ("jingle", "11:00"),
-        ("bulletin", "11:00"),
-        ("jingle", "11:00"),
+        ("jingle", "17:00"),
+        ("bulletin", "17:00"),
+        ("jingle", "17:00"),
     ]
     assert plan.items[0].start == at(6, 0) and plan.items[1].start == at(6, 0, 5)
     assert plan.items[2].start == at(6, 1, 5)
