@@ -24,6 +24,8 @@ def _walk(blocks: list[Function | Class], prefix: str) -> Iterator[tuple[str, in
         name = f"{prefix}.{b.name}" if prefix else b.name
         if isinstance(b, Class):
             yield from _walk(b.methods, name)
+        elif not prefix and b.is_method:
+            continue  # radon lists methods at the top too; they come with their class
         else:
             yield name, b.complexity
             yield from _walk(b.closures, name)
