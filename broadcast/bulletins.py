@@ -203,9 +203,9 @@ def _check_source(body: str, recording: Path | None) -> None:
     settings = _settings()
     try:
         if recording is None:
-            check_text(body, settings)
+            check_text(body, settings.max_text_chars)
         else:
-            validate_recording(recording, settings)
+            validate_recording(recording, settings.max_recording_s)
     except PipelineError as exc:
         raise BroadcastError(str(exc)) from exc
 

@@ -18,6 +18,7 @@ from broadcast.bulletins import request_regen
 from broadcast.errors import RenderFailed
 from broadcast.models import Bulletin, MediaFile
 from loa.config import Settings
+from loa.params import render_params
 from pipeline.render import RenderRequest, RenderResult, render
 from pipeline.types import PipelineError
 
@@ -88,7 +89,7 @@ def render_bulletin(
     bulletin.render_status, bulletin.render_error = "running", ""
     previous = bulletin.media_sha256
     try:
-        res = render(req, settings, on_progress=on_progress)
+        res = render(req, render_params(settings), on_progress=on_progress)
     except PipelineError as exc:
         msg = f"Không tạo được âm thanh cho bản tin #{bulletin.id}: {exc}"
         log.warning("%s", msg)

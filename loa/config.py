@@ -19,12 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.params import ConfigError  # noqa: F401  (defined there, so that pipeline/ can raise it)
+
 #: Where shipped assets (jingles, sample scripts) live in the source tree.
 PROJECT_MEDIA_DIR = Path(__file__).resolve().parent.parent / "media"
-
-
-class ConfigError(ValueError):
-    """A setting has a value that cannot be used."""
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from loa.config import Settings
+from loa.config import ConfigError, Settings
+from loa.params import render_params
 from pipeline.store import atomic_path
 from pipeline.types import PipelineError
 
 if TYPE_CHECKING:
+    from pipeline.params import RenderParams
     from pipeline.render import RenderRequest, RenderResult
 
 AUDIO_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".flac", ".wma", ".amr", ".3gp", ".webm"}
@@ -31,11 +33,11 @@ def read_script(path: str) -> str:
         ) from exc
 
 
-def render_with_progress(req: RenderRequest, settings: Settings, show: bool) -> RenderResult:
+def render_with_progress(req: RenderRequest, params: RenderParams, show: bool) -> RenderResult:
     from pipeline.render import render  # heavy imports (numpy, engines) only when rendering
 
     if not show:
-        return render(req, settings)
+        return render(req, params)
     bar: Any
     with click.progressbar(length=1000, label="Đang dựng âm thanh", file=sys.stderr) as bar:
         done = 0
@@ -47,7 +49,7 @@ def render_with_progress(req: RenderRequest, settings: Settings, show: bool) -> 
                 bar.update(step)
                 done += step
 
-        return render(req, settings, on_progress=progress)
+        return render(req, params, on_progress=progress)
 
 
 @click.command("render")
@@ -99,8 +101,8 @@ def render_cmd(
             speech_rate=settings.speech_rate if rate is None else rate,
         )
         show = not no_progress and not as_json and sys.stderr.isatty()
-        result = render_with_progress(req, settings, show)
-    except PipelineError as exc:
+        result = render_with_progress(req, render_params(settings), show)
+    except (PipelineError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from exc
     if output:
         with atomic_path(Path(output)) as tmp:

@@ -22,12 +22,12 @@ from datetime import date as date_cls
 from pathlib import Path
 from typing import Any
 
-from loa.config import Settings
 from pipeline import PIPELINE_VERSION
 from pipeline.audio import decode_file, process_to_mp3, write_tags
+from pipeline.params import RenderParams
 from pipeline.store import MediaStore, file_sha256
 from pipeline.text import optional_lexicon, prepare
-from pipeline.tts import EngineError, build_chain, pauses_from_settings, synthesize_utterances
+from pipeline.tts import EngineError, build_chain, synthesize_utterances
 from pipeline.types import AudioReport, PipelineError
 
 log = logging.getLogger(__name__)
@@ -92,23 +92,21 @@ def _vi_int(n: int) -> str:
     return f"{n:,}".replace(",", ".")
 
 
-def check_text(text: str | None, settings: Settings) -> str:
+def check_text(text: str | None, max_chars: int) -> str:
     """Refuse what cannot become a bulletin, with a message an operator understands."""
     if text is None or not text.strip():
         raise PipelineError("Văn bản trống: không có gì để đọc.")
-    if len(text) > settings.max_text_chars:
-        raise PipelineError(
-            f"Văn bản quá dài: {_vi_int(len(text))} ký tự, tối đa {_vi_int(settings.max_text_chars)} ký tự."
-        )
+    if len(text) > max_chars:
+        raise PipelineError(f"Văn bản quá dài: {_vi_int(len(text))} ký tự, tối đa {_vi_int(max_chars)} ký tự.")
     return text
 
 
-def normalize_preview(text: str, settings: Settings) -> str:
+def normalize_preview(text: str, max_chars: int, lexicon_path: str | Path | None = None) -> str:
     """The "what will be read" text shown beside the original: one line per utterance group."""
-    check_text(text, settings)
+    check_text(text, max_chars)
     out: list[str] = []
     line: list[str] = []
-    for u in prepare(text, optional_lexicon(settings.lexicon_path)):
+    for u in prepare(text, optional_lexicon(lexicon_path)):
         mark = "" if u.text[-1:] in ".!?…,;:" else ("," if u.boundary == "comma" else ".")
         line.append(u.text + mark)
         if u.boundary in ("paragraph", "heading"):
@@ -119,21 +117,13 @@ def normalize_preview(text: str, settings: Settings) -> str:
     return "\n".join(out)
 
 
-def _audio_fingerprint(settings: Settings) -> dict[str, Any]:
-    """The settings that change the processed audio, for the cache key."""
+def _audio_fingerprint(params: RenderParams) -> dict[str, Any]:
+    """The parameters that change the processed audio, for the cache key."""
     jingles = {}
     for name in ("intro_jingle", "outro_jingle"):
-        path = settings.jingle_path(getattr(settings, name))
+        path = getattr(params, name)
         jingles[name] = file_sha256(path) if path else ""
-    return {
-        "sample_rate": settings.sample_rate,
-        "highpass_hz": settings.highpass_hz,
-        "loudness_target_lufs": settings.loudness_target_lufs,
-        "true_peak_ceiling_dbtp": settings.true_peak_ceiling_dbtp,
-        "mp3_bitrate_kbps": settings.mp3_bitrate_kbps,
-        "jingle_gap_ms": settings.jingle_gap_ms,
-        **jingles,
-    }
+    return {**asdict(params.audio), **jingles}
 
 
 def cache_key(parts: dict[str, Any]) -> str:
@@ -208,24 +198,21 @@ def _cached(store: MediaStore, key: str) -> RenderResult | None:
     return _result(hit.sha256, hit.path, hit.relpath, hit.size, hit.meta, cached=True)
 
 
-def _jingles(settings: Settings) -> dict[str, Path | None]:
-    return {
-        "intro": settings.jingle_path(settings.intro_jingle),
-        "outro": settings.jingle_path(settings.outro_jingle),
-    }
+def _jingles(params: RenderParams) -> dict[str, Path | None]:
+    return {"intro": params.intro_jingle, "outro": params.outro_jingle}
 
 
-def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn | None = None) -> RenderResult:
-    text = check_text(req.text, settings)
+def render_text(req: RenderRequest, params: RenderParams, on_progress: ProgressFn | None = None) -> RenderResult:
+    text = check_text(req.text, params.max_text_chars)
     progress = _monotonic(on_progress)
-    utterances = prepare(text, optional_lexicon(settings.lexicon_path))  # raises on text with nothing speakable
+    utterances = prepare(text, optional_lexicon(params.lexicon_path))  # raises on text with nothing speakable
     spoken = "\n".join(f"{u.boundary}\t{u.text}" for u in utterances)
     source_sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    store = MediaStore(settings.media_dir)
-    fingerprint = {"text": spoken, "rate": req.speech_rate, "audio": _audio_fingerprint(settings)}
-    pauses = pauses_from_settings(settings)
+    store = MediaStore(params.media_dir)
+    fingerprint = {"text": spoken, "rate": req.speech_rate, "audio": _audio_fingerprint(params)}
+    pauses = params.pauses
 
-    chain = build_chain(settings)
+    chain = build_chain(params.engines)
     failures: list[str] = []
     for engine in chain.candidates():
         voice = req.voice if req.voice and engine.name == "espeak" else chain.voice_for(engine)
@@ -244,8 +231,8 @@ def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn 
                 blocks,
                 engine.sample_rate(voice),
                 tmp,
-                settings,
-                **_jingles(settings),
+                params.audio,
+                **_jingles(params),
                 on_progress=progress,
             )
             chain.mark_ok(engine)
@@ -263,23 +250,23 @@ def render_text(req: RenderRequest, settings: Settings, on_progress: ProgressFn 
     raise PipelineError("Không có bộ đọc nào dùng được: " + "; ".join(failures or ["chưa cấu hình bộ đọc"]))
 
 
-def render_recording(req: RenderRequest, settings: Settings, on_progress: ProgressFn | None = None) -> RenderResult:
+def render_recording(req: RenderRequest, params: RenderParams, on_progress: ProgressFn | None = None) -> RenderResult:
     assert req.recording is not None
     progress = _monotonic(on_progress)
     source = Path(req.recording)
     if not source.is_file():
         raise PipelineError(f"Không tìm thấy tệp ghi âm: {source}")
     source_sha = file_sha256(source)
-    store = MediaStore(settings.media_dir)
-    key = cache_key({"recording": source_sha, "audio": _audio_fingerprint(settings)})
+    store = MediaStore(params.media_dir)
+    key = cache_key({"recording": source_sha, "audio": _audio_fingerprint(params)})
     hit = _cached(store, key)
     if hit:
         progress(1.0)
         return hit
-    blocks, sr = decode_file(source, settings)
+    blocks, sr = decode_file(source, params.max_recording_s)
     tmp = store.temp_path()
     try:
-        report = process_to_mp3(blocks, sr, tmp, settings, **_jingles(settings), on_progress=progress)
+        report = process_to_mp3(blocks, sr, tmp, params.audio, **_jingles(params), on_progress=progress)
         result = _finish(store, tmp, report, req, key, "recording", source.name, source_sha)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -288,8 +275,10 @@ def render_recording(req: RenderRequest, settings: Settings, on_progress: Progre
     return result
 
 
-def render(req: RenderRequest, settings: Settings, on_progress: ProgressFn | None = None) -> RenderResult:
-    """Render a request into the media store, or return the cached render of identical input."""
+def render(req: RenderRequest, params: RenderParams, on_progress: ProgressFn | None = None) -> RenderResult:
+    """Render a request into the media store, or return the cached render of identical input.
+
+    ``params``: ``loa.params.render_params(settings)`` builds them."""
     if req.recording is not None:
-        return render_recording(req, settings, on_progress)
-    return render_text(req, settings, on_progress)
+        return render_recording(req, params, on_progress)
+    return render_text(req, params, on_progress)

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from loa.config import Settings  # noqa: E402
+from loa.params import audio_params  # noqa: E402
 from pipeline.audio import decode_file, measure_file_ebur128, process_to_mp3  # noqa: E402
 from pipeline.audio.ffmpeg import ffmpeg_exe  # noqa: E402
 
@@ -84,8 +85,8 @@ def timed(fn) -> tuple[object, float, float]:
 
 
 def loa(src: Path, dest: Path, settings: Settings) -> object:
-    blocks, rate = decode_file(src, settings)
-    return process_to_mp3(blocks, rate, dest, settings)
+    blocks, rate = decode_file(src, settings.max_recording_s)
+    return process_to_mp3(blocks, rate, dest, audio_params(settings))
 
 
 def loudnorm(src: Path, dest: Path, settings: Settings, lame_quality: int | None) -> dict[str, str]:
@@ -115,7 +116,7 @@ def long_run(minutes: float) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         seconds = minutes * 60
         report, wall, cpu_s = timed(lambda: process_to_mp3(speech_stream(22_050, seconds, seed=1), 22_050,
-                                                           Path(tmp) / "long.mp3", settings))
+                                                           Path(tmp) / "long.mp3", audio_params(settings)))
         independent = measure_file_ebur128(Path(tmp) / "long.mp3")
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"audio_s": report.duration_s, "wall_s": wall, "cpu_s": cpu_s, "rss_mb": rss_mb,  # type: ignore[attr-defined]

@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 
 from loa import config
+from loa.params import audio_params, engine_params, pauses, render_params
 from pipeline.audio import decode_file, measure_file_ebur128, process_to_mp3
 from pipeline.render import RenderRequest, render
 from pipeline.text import prepare
-from pipeline.tts import build_chain, pauses_from_settings, synthesize_utterances
+from pipeline.tts import build_chain, synthesize_utterances
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_audio import loudnorm  # noqa: E402  (the two-pass recipe, shared with bench_audio)
@@ -51,7 +52,7 @@ def end_to_end(tmp: Path) -> None:
     for sample in SAMPLES:
         s = settings_in(tmp / f"e2e-{sample.stem}", engine_order=("espeak",))
         t0 = time.perf_counter()
-        result = render(RenderRequest(text=sample.read_text("utf-8"), title=sample.stem), s)
+        result = render(RenderRequest(text=sample.read_text("utf-8"), title=sample.stem), render_params(s))
         wall = time.perf_counter() - t0
         total_audio += result.duration_s
         total_wall += wall
@@ -63,13 +64,13 @@ def end_to_end(tmp: Path) -> None:
     s = settings_in(tmp / "e2e-chain")  # default chain: gTTS is tried first and fails offline
     text = SAMPLES[0].read_text("utf-8")
     t0 = time.perf_counter()
-    result = render(RenderRequest(text=text), s)
+    result = render(RenderRequest(text=text), render_params(s))
     first = time.perf_counter() - t0
     t0 = time.perf_counter()
-    second_result = render(RenderRequest(text=SAMPLES[1].read_text("utf-8")), s)  # gTTS now cooling down
+    second_result = render(RenderRequest(text=SAMPLES[1].read_text("utf-8")), render_params(s))  # gTTS now cooling down
     second = time.perf_counter() - t0
     t0 = time.perf_counter()
-    render(RenderRequest(text=text), s)
+    render(RenderRequest(text=text), render_params(s))
     cached = time.perf_counter() - t0
     print(f"default chain offline: first render {first:.2f} s (gTTS fails, engine={result.engine}), "
           f"next render {second:.2f} s for {second_result.duration_s:.0f} s of audio (gTTS on cooldown), cache hit {cached * 1000:.0f} ms")
@@ -77,7 +78,7 @@ def end_to_end(tmp: Path) -> None:
 
 def speech_wav(path: Path, s: config.Settings) -> float:
     """The long sample spoken by espeak-ng, unprocessed, as 16-bit WAV: the stage's common input."""
-    chain = build_chain(s)
+    chain = build_chain(engine_params(s))
     engine = chain.candidates()[0]
     voice = chain.voice_for(engine)
     sr = engine.sample_rate(voice)
@@ -87,7 +88,7 @@ def speech_wav(path: Path, s: config.Settings) -> float:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(sr)
-        for block in synthesize_utterances(utterances, engine, voice, 1.0, pauses_from_settings(s)):
+        for block in synthesize_utterances(utterances, engine, voice, 1.0, pauses(s)):
             w.writeframes((np.clip(block, -1, 1) * 32767).astype("<i2").tobytes())
             frames += len(block)
     return frames / sr
@@ -102,8 +103,8 @@ def stage_vs_loudnorm(tmp: Path) -> None:
 
     ours = tmp / "ours.mp3"
     t0 = time.perf_counter()
-    blocks, sr = decode_file(wav, s)
-    process_to_mp3(blocks, sr, ours, s)
+    blocks, sr = decode_file(wav, s.max_recording_s)
+    process_to_mp3(blocks, sr, ours, audio_params(s))
     t_ours = time.perf_counter() - t0
 
     theirs = tmp / "loudnorm.mp3"

@@ -222,7 +222,7 @@ def save_recording(upload: FileStorage, errors: list[str]) -> Path | None:
     try:
         if not svc.is_audio_file(path):
             raise PipelineError(_("Tệp '%(f)s' không phải tệp âm thanh.", f=upload.filename))
-        validate_recording(path, db.settings())
+        validate_recording(path, db.settings().max_recording_s)
     except PipelineError as exc:
         errors.append(_("Tệp ghi âm không dùng được: %(e)s", e=str(exc)))
         shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -403,7 +403,7 @@ def normalize() -> Any:
     if not isinstance(text, str):
         return jsonify({"error": _("Thiếu văn bản."), "code": "bad_request"}), 400
     try:
-        return jsonify({"normalized": normalize_preview(text, db.settings())})
+        return jsonify({"normalized": normalize_preview(text, db.settings().max_text_chars, db.settings().lexicon_path)})
     except PipelineError as exc:
         return jsonify({"error": str(exc), "code": "invalid_text"}), 400
 
@@ -482,6 +482,6 @@ def job_status(job_id: str) -> Any:
 def normalized_filter(text: str) -> str:
     """The "what will be read" text for a page; the pipeline's reason if it cannot be read."""
     try:
-        return normalize_preview(text, db.settings())
+        return normalize_preview(text, db.settings().max_text_chars, db.settings().lexicon_path)
     except PipelineError as exc:
         return str(exc)

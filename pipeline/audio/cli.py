@@ -11,24 +11,22 @@ from pathlib import Path
 import click
 
 from loa.config import ConfigError, Settings
+from loa.params import audio_params
 from pipeline.audio.chain import process_to_mp3
 from pipeline.audio.decode import decode_file
 from pipeline.audio.meter import LoudnessMeter
 from pipeline.audio.tags import write_tags
+from pipeline.params import AudioParams
 from pipeline.store import atomic_path, file_sha256
 from pipeline.types import AudioReport, PipelineError
 
 
-def import_recording(src: Path, dest: Path, settings: Settings, title: str | None = None) -> AudioReport:
+def import_recording(src: Path, dest: Path, audio: AudioParams, max_seconds: float, *, title: str | None = None,
+                     intro: Path | None = None, outro: Path | None = None) -> AudioReport:
     """Recording -> processed, tagged MP3 at ``dest``, written atomically (temp file + os.replace)."""
-    try:
-        intro = settings.jingle_path(settings.intro_jingle)
-        outro = settings.jingle_path(settings.outro_jingle)
-    except ConfigError as exc:
-        raise PipelineError(f"Không tìm thấy nhạc hiệu: {exc}") from exc
-    blocks, rate = decode_file(src, settings)
+    blocks, rate = decode_file(src, max_seconds)
     with atomic_path(dest, suffix=".part.mp3") as tmp:
-        report = process_to_mp3(blocks, rate, tmp, settings, intro=intro, outro=outro)
+        report = process_to_mp3(blocks, rate, tmp, audio, intro=intro, outro=outro)
         write_tags(tmp, {
             "title": title or src.stem,
             "date": dt.date.today().isoformat(),
@@ -63,7 +61,13 @@ def import_cmd(settings: Settings, src: Path, dest: Path, title: str | None, as_
     (default -1.5 dBTP), optional intro/outro jingles, ID3v2.4 tags.
     """
     try:
-        report = import_recording(src, dest, settings, title)
+        intro = settings.jingle_path(settings.intro_jingle)
+        outro = settings.jingle_path(settings.outro_jingle)
+    except ConfigError as exc:
+        raise click.ClickException(f"Không tìm thấy nhạc hiệu: {exc}") from exc
+    try:
+        report = import_recording(src, dest, audio_params(settings), settings.max_recording_s, title=title,
+                                  intro=intro, outro=outro)
     except PipelineError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
@@ -83,7 +87,7 @@ def measure_cmd(settings: Settings, path: Path, as_json: bool) -> None:
     Uses Loa's own BS.1770-4 / EBU R 128 meter on the decoded audio.
     """
     try:
-        blocks, rate = decode_file(path, settings)
+        blocks, rate = decode_file(path, settings.max_recording_s)
         meter: LoudnessMeter | None = None
         for block in blocks:
             if meter is None:

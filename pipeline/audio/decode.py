@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from loa.config import Settings
 from pipeline.audio.ffmpeg import Probe, StreamTooLong, decode_pcm, probe
 from pipeline.types import PipelineError
 
@@ -53,8 +52,10 @@ def wav_is_truncated(path: Path) -> bool:
         return True  # header promises chunks the file does not contain
 
 
-def validate_recording(path: Path, settings: Settings) -> Probe:
-    """Cheap checks before decoding. Raises PipelineError with an operator-facing message."""
+def validate_recording(path: Path, max_seconds: float) -> Probe:
+    """Cheap checks before decoding. Raises PipelineError with an operator-facing message.
+
+    Returns the probe, which ``decode_file(..., info=)`` accepts so one probe serves both."""
     if not path.is_file():
         raise PipelineError(f"Không tìm thấy tệp âm thanh: {path.name}")
     if path.stat().st_size == 0:
@@ -62,30 +63,36 @@ def validate_recording(path: Path, settings: Settings) -> Probe:
     if wav_is_truncated(path):
         raise PipelineError("Tệp WAV bị cắt cụt: phần dữ liệu ngắn hơn khai báo trong phần đầu tệp.")
     info = probe(path)
-    if info.duration_s is not None and info.duration_s > settings.max_recording_s:
+    if info.duration_s is not None and info.duration_s > max_seconds:
         raise PipelineError(f"Bản ghi quá dài: {_minutes(info.duration_s)} phút, "
-                            f"tối đa {_minutes(settings.max_recording_s)} phút.")
+                            f"tối đa {_minutes(max_seconds)} phút.")
     if info.duration_s is not None and info.duration_s <= 0:
         raise PipelineError("Tệp âm thanh không có nội dung (độ dài 0 giây).")
     return info
 
 
-def decode_file(path: Path, settings: Settings) -> tuple[Iterator[npt.NDArray[np.float32]], int]:
-    """Validate ``path`` and return (float32 blocks at the file's own rate, that rate)."""
+def decode_file(path: Path, max_seconds: float, info: Probe | None = None,
+                ) -> tuple[Iterator[npt.NDArray[np.float32]], int]:
+    """Validate ``path`` and return (float32 blocks at the file's own rate, that rate).
+
+    ``info``: what ``validate_recording`` returned for this file just before, so it is not probed
+    a second time (ffprobe is a process start, the slowest of the cheap checks).
+    """
     path = Path(path)
-    info = validate_recording(path, settings)
-    return _checked_blocks(path, info, settings), info.sample_rate
+    if info is None:
+        info = validate_recording(path, max_seconds)
+    return _checked_blocks(path, info, max_seconds), info.sample_rate
 
 
-def _checked_blocks(path: Path, info: Probe, settings: Settings) -> Iterator[npt.NDArray[np.float32]]:
-    max_frames = int(settings.max_recording_s * info.sample_rate) + info.sample_rate
+def _checked_blocks(path: Path, info: Probe, max_seconds: float) -> Iterator[npt.NDArray[np.float32]]:
+    max_frames = int(max_seconds * info.sample_rate) + info.sample_rate
     frames = 0
     try:
         for block in decode_pcm(path, info, max_frames):
             frames += len(block)
             yield block
     except StreamTooLong:
-        raise PipelineError(f"Bản ghi quá dài: tối đa {_minutes(settings.max_recording_s)} phút.") from None
+        raise PipelineError(f"Bản ghi quá dài: tối đa {_minutes(max_seconds)} phút.") from None
     decoded_s = frames / info.sample_rate
     if frames == 0:
         raise PipelineError("Tệp âm thanh không có nội dung: không giải mã được mẫu nào.")

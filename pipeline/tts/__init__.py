@@ -6,7 +6,7 @@ from pipeline.tts.chain import EngineChain, EngineStatus, build_chain, make_engi
 from pipeline.tts.espeak_engine import EspeakEngine
 from pipeline.tts.gtts_engine import GttsEngine
 from pipeline.tts.piper_engine import PiperEngine
-from pipeline.tts.stream import pauses_from_settings, synthesize_utterances
+from pipeline.tts.stream import synthesize_utterances
 
 __all__ = [
     "Availability",
@@ -20,6 +20,5 @@ __all__ = [
     "VoiceInfo",
     "build_chain",
     "make_engine",
-    "pauses_from_settings",
     "synthesize_utterances",
 ]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from loa.config import ConfigError, Settings
+from pipeline.params import ConfigError, EngineParams
 from pipeline.store import atomic_write_bytes
 from pipeline.tts.base import Availability, Engine
 from pipeline.tts.espeak_engine import EspeakEngine
@@ -24,18 +24,17 @@ from pipeline.tts.piper_engine import PiperEngine
 log = logging.getLogger(__name__)
 
 ENGINE_NAMES = ("piper", "gtts", "espeak")
-STATE_FILE = "tts-engine-state.json"
 
 
-def make_engine(name: str, settings: Settings) -> tuple[Engine, str]:
-    """One engine from settings, with the voice the chain uses for it."""
+def make_engine(name: str, params: EngineParams) -> tuple[Engine, str]:
+    """One engine from its parameters, with the voice the chain uses for it."""
     if name == "piper":
-        piper = PiperEngine(model=settings.piper_voice)
+        piper = PiperEngine(model=params.piper_voice)
         return piper, piper.voice_id
     if name == "gtts":
-        return GttsEngine(timeout_s=settings.gtts_timeout_s, retries=settings.gtts_retries), "vi"
+        return GttsEngine(timeout_s=params.gtts_timeout_s, retries=params.gtts_retries), "vi"
     if name == "espeak":
-        return EspeakEngine(default_voice=settings.espeak_voice), settings.espeak_voice
+        return EspeakEngine(default_voice=params.espeak_voice), params.espeak_voice
     raise ConfigError(f"engine_order: unknown engine {name!r} (known: {', '.join(ENGINE_NAMES)})")
 
 
@@ -137,26 +136,15 @@ class EngineChain:
         return self._voices[engine.name]
 
 
-def build_chain(
-    settings: Settings,
-    *,
-    state_path: Path | None = None,
-    clock: Callable[[], float] = time.time,
-) -> EngineChain:
-    """The chain ``settings.engine_order`` describes; cooldowns kept in ``state_path``
-    (default: ``<data_dir>/tts-engine-state.json``)."""
-    if not settings.engine_order:
+def build_chain(params: EngineParams, *, clock: Callable[[], float] = time.time) -> EngineChain:
+    """The chain ``params.engine_order`` describes; cooldowns kept in ``params.state_path``."""
+    if not params.engine_order:
         raise ConfigError("engine_order: no speech engine listed")
     seen: set[str] = set()
     engines = []
-    for name in settings.engine_order:
+    for name in params.engine_order:
         if name in seen:
             raise ConfigError(f"engine_order: {name!r} listed twice")
         seen.add(name)
-        engines.append(make_engine(name, settings))
-    return EngineChain(
-        engines,
-        cooldown_s=settings.engine_cooldown_s,
-        state_path=state_path if state_path is not None else settings.data_dir / STATE_FILE,
-        clock=clock,
-    )
+        engines.append(make_engine(name, params))
+    return EngineChain(engines, cooldown_s=params.cooldown_s, state_path=params.state_path, clock=clock)

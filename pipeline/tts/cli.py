@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from loa.config import ConfigError, Settings
+from loa.params import engine_params
 from pipeline.tts.base import EngineError
 from pipeline.tts.chain import EngineChain, EngineStatus, build_chain
 
@@ -94,7 +95,7 @@ def voices_command(settings: Settings, probe: bool, as_json: bool) -> None:
     engine for real and clears or sets that cooldown. Exits 1 when no engine is usable.
     """
     try:
-        chain = build_chain(settings)
+        chain = build_chain(engine_params(settings))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     offered = {e.name for e in chain.candidates()}

@@ -11,19 +11,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from loa.config import Settings
 from pipeline.tts.base import Engine, EngineError
 from pipeline.types import Utterance
-
-
-def pauses_from_settings(settings: Settings) -> dict[str, int]:
-    """Milliseconds of silence after each kind of utterance boundary."""
-    return {
-        "comma": settings.pause_comma_ms,
-        "sentence": settings.pause_sentence_ms,
-        "paragraph": settings.pause_paragraph_ms,
-        "heading": settings.pause_heading_ms,
-    }
 
 
 def synthesize_utterances(

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from loa.config import PROJECT_MEDIA_DIR, Settings
+from loa.params import audio_params
 from pipeline.audio import decode_file, measure_file_ebur128, process_to_mp3
 from pipeline.types import PipelineError
 from tests.audio.helpers import read_wav
@@ -29,9 +30,9 @@ def check_delivery(mp3: Path, settings: Settings, report) -> None:
 
 @pytest.mark.parametrize("wav", SPEECH_FILES, ids=lambda p: p.name)
 def test_real_speech_meets_loudness_and_true_peak(wav: Path, tmp_path: Path, settings: Settings) -> None:
-    blocks, rate = decode_file(wav, settings)
+    blocks, rate = decode_file(wav, settings.max_recording_s)
     dest = tmp_path / "out.mp3"
-    report = process_to_mp3(blocks, rate, dest, settings)
+    report = process_to_mp3(blocks, rate, dest, audio_params(settings))
     check_delivery(dest, settings, report)
     x, fs = read_wav(wav)
     assert report.duration_s <= len(x) / fs + 0.1
@@ -60,7 +61,7 @@ def test_synthetic_tts_blocks(rate: int, target: float, ceiling: float, tmp_path
     x = tts_like(rate, 12.0)
     x = np.concatenate([np.zeros(rate, np.float32), x, np.zeros(2 * rate, np.float32)])  # 1 s + 2 s of silence
     dest = tmp_path / "tts.mp3"
-    report = process_to_mp3(np.array_split(x, 37), rate, dest, settings)
+    report = process_to_mp3(np.array_split(x, 37), rate, dest, audio_params(settings))
     independent = measure_file_ebur128(dest)
     assert abs(independent.integrated - target) <= 0.5
     assert independent.true_peak_dbtp <= ceiling + 0.5
@@ -77,7 +78,7 @@ def test_unreachable_target_is_reported_not_forced(tmp_path: Path, settings: Set
     phase = 2 * np.pi * np.cumsum(140 + 30 * np.sin(2 * np.pi * 0.3 * t)) / rate
     buzz = sum(np.sin(k * phase) / k for k in range(1, 25)) * np.clip(np.sin(2 * np.pi * 4 * t), 0, None) ** 2
     dest = tmp_path / "buzz.mp3"
-    report = process_to_mp3([(0.05 * buzz).astype(np.float32)], rate, dest, settings)
+    report = process_to_mp3([(0.05 * buzz).astype(np.float32)], rate, dest, audio_params(settings))
     independent = measure_file_ebur128(dest)
     assert independent.true_peak_dbtp <= -1.0
     assert independent.integrated < -17.0
@@ -94,15 +95,15 @@ def test_full_scale_clicks_are_limited(tmp_path: Path, settings: Settings) -> No
     tone[rate // 14 :: rate // 7] = -1.0
     stereo = np.stack([tone, 0.8 * tone], axis=1).astype(np.float32)
     dest = tmp_path / "clicks.mp3"
-    report = process_to_mp3([stereo[i : i + 10_000] for i in range(0, len(stereo), 10_000)], rate, dest, settings)
+    report = process_to_mp3([stereo[i : i + 10_000] for i in range(0, len(stereo), 10_000)], rate, dest, audio_params(settings))
     check_delivery(dest, settings, report)
     assert any("limiter" in note for note in report.notes)
 
 
 def test_result_does_not_depend_on_block_size(tmp_path: Path, settings: Settings) -> None:
     x = tts_like(22_050, 8.0, seed=3)
-    a = process_to_mp3([x], 22_050, tmp_path / "a.mp3", settings)
-    b = process_to_mp3(np.array_split(x, 101), 22_050, tmp_path / "b.mp3", settings)
+    a = process_to_mp3([x], 22_050, tmp_path / "a.mp3", audio_params(settings))
+    b = process_to_mp3(np.array_split(x, 101), 22_050, tmp_path / "b.mp3", audio_params(settings))
     assert a.integrated_lufs == pytest.approx(b.integrated_lufs, abs=0.05)
     assert a.true_peak_dbtp == pytest.approx(b.true_peak_dbtp, abs=0.1)
     assert a.duration_s == pytest.approx(b.duration_s, abs=0.01)
@@ -113,8 +114,8 @@ def test_jingles_frame_the_speech(tmp_path: Path, settings: Settings) -> None:
     intro = settings.jingle_path("intro-chime.ogg")
     outro = settings.jingle_path("outro-chime.ogg")
     x = tts_like(22_050, 6.0)
-    plain = process_to_mp3([x], 22_050, tmp_path / "plain.mp3", settings)
-    framed = process_to_mp3([x], 22_050, tmp_path / "framed.mp3", settings, intro=intro, outro=outro)
+    plain = process_to_mp3([x], 22_050, tmp_path / "plain.mp3", audio_params(settings))
+    framed = process_to_mp3([x], 22_050, tmp_path / "framed.mp3", audio_params(settings), intro=intro, outro=outro)
     assert intro is not None and intro.parent == PROJECT_MEDIA_DIR / "jingles"
     # 2.6 s chime + 0.5 s gap on each side.
     assert framed.duration_s - plain.duration_s == pytest.approx(2 * (2.6 + 0.5), abs=0.1)
@@ -126,7 +127,7 @@ def test_jingles_frame_the_speech(tmp_path: Path, settings: Settings) -> None:
 def test_unusable_input_writes_nothing(bad: np.ndarray, tmp_path: Path, settings: Settings) -> None:
     dest = tmp_path / "out.mp3"
     with pytest.raises(PipelineError):
-        process_to_mp3([bad], 22_050, dest, settings)
+        process_to_mp3([bad], 22_050, dest, audio_params(settings))
     assert list(tmp_path.iterdir()) == []  # no MP3, no temp folder
 
 
@@ -136,13 +137,13 @@ def test_failure_mid_stream_leaves_nothing(tmp_path: Path, settings: Settings) -
         raise PipelineError("Tệp âm thanh bị hỏng")
 
     with pytest.raises(PipelineError):
-        process_to_mp3(blocks(), 16_000, tmp_path / "out.mp3", settings)
+        process_to_mp3(blocks(), 16_000, tmp_path / "out.mp3", audio_params(settings))
     assert list(tmp_path.iterdir()) == []
 
 
 def test_progress_is_reported_in_order(tmp_path: Path, settings: Settings) -> None:
     seen: list[float] = []
-    process_to_mp3([tts_like(16_000, 4.0)], 16_000, tmp_path / "p.mp3", settings, on_progress=seen.append)
+    process_to_mp3([tts_like(16_000, 4.0)], 16_000, tmp_path / "p.mp3", audio_params(settings), on_progress=seen.append)
     assert seen[0] == 0.0 and seen[-1] == 1.0
     assert seen == sorted(seen)
 
@@ -175,6 +176,6 @@ def test_very_short_speech_is_levelled_by_its_plain_mean(tmp_path: Path, setting
     """Under one 400 ms gating block there is no gated loudness; the chain still levels it."""
     t = np.arange(int(0.3 * 22_050)) / 22_050
     x = (0.05 * np.sin(2 * np.pi * 300 * t)).astype(np.float32)
-    report = process_to_mp3([x], 22_050, tmp_path / "short.mp3", settings)
+    report = process_to_mp3([x], 22_050, tmp_path / "short.mp3", audio_params(settings))
     assert math.isfinite(report.integrated_lufs)
     assert report.integrated_lufs == pytest.approx(-16.0, abs=1.0)

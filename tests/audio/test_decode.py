@@ -20,7 +20,7 @@ WAV8 = SPEECH / "vi-speech-08.wav"  # 8 kHz telephone, 2.8 s
 
 
 def decoded(path: Path, settings: Settings) -> tuple[np.ndarray, int]:
-    blocks, rate = decode_file(path, settings)
+    blocks, rate = decode_file(path, settings.max_recording_s)
     return np.concatenate(list(blocks)), rate
 
 
@@ -50,7 +50,7 @@ def test_stereo_comes_as_two_columns(tmp_path: Path, settings: Settings) -> None
 
 def expect_refusal(path: Path, settings: Settings, words: str) -> None:
     with pytest.raises(PipelineError, match=words):
-        blocks, _ = decode_file(path, settings)
+        blocks, _ = decode_file(path, settings.max_recording_s)
         for _ in blocks:
             pass
 
@@ -102,7 +102,7 @@ def test_truncated_m4a(tmp_path: Path, settings: Settings) -> None:
 def test_too_long_is_refused_before_decoding(tmp_path: Path, settings: Settings) -> None:
     short = dataclasses.replace(settings, max_recording_s=5.0)
     with pytest.raises(PipelineError, match="quá dài"):
-        decode_file(WAV16, short)  # raises at once, from the header: no iteration needed
+        decode_file(WAV16, short.max_recording_s)  # raises at once, from the header: no iteration needed
     decoded(WAV8, short)  # 2.8 s is fine
 
 

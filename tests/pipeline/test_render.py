@@ -16,6 +16,7 @@ from mutagen.id3 import ID3
 
 from loa import config
 from loa.cli import cli
+from loa.params import render_params
 from pipeline.audio import measure_file_ebur128
 from pipeline.render import RenderRequest, normalize_preview, render
 from pipeline.types import PipelineError
@@ -40,7 +41,7 @@ def test_offline_render_falls_back_to_espeak_and_is_broadcast_ready(settings: co
     result = render(
         RenderRequest(text=SHORT, title="Lịch cắt điện", issuer="Điện lực Đức Trọng", category="Thông báo",
                       date="2026-11-27"),
-        settings,
+        render_params(settings),
         on_progress=seen.append,
     )
     assert result.engine == "espeak" and not result.cached
@@ -61,38 +62,38 @@ def test_offline_render_falls_back_to_espeak_and_is_broadcast_ready(settings: co
 
 
 def test_unchanged_input_is_a_cache_hit(settings: config.Settings) -> None:
-    first = render(RenderRequest(text=SHORT, title="A"), settings)
-    second = render(RenderRequest(text=SHORT, title="A"), settings)
+    first = render(RenderRequest(text=SHORT, title="A"), render_params(settings))
+    second = render(RenderRequest(text=SHORT, title="A"), render_params(settings))
     assert second.cached and second.sha256 == first.sha256 and second.path == first.path
     assert len(media_files(settings)) == 1
     louder = config.load(env={"LOA_DATA_DIR": str(settings.data_dir)}, engine_order=("espeak",),
                          loudness_target_lufs=-20.0)
-    third = render(RenderRequest(text=SHORT, title="A"), louder)
+    third = render(RenderRequest(text=SHORT, title="A"), render_params(louder))
     assert not third.cached and third.cache_key != first.cache_key
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t  ", None])
 def test_empty_text_is_refused_and_nothing_written(settings: config.Settings, text: str | None) -> None:
     with pytest.raises(PipelineError, match="trống"):
-        render(RenderRequest(text=text), settings)
+        render(RenderRequest(text=text), render_params(settings))
     assert media_files(settings) == []
 
 
 def test_text_over_the_limit_is_refused(settings: config.Settings) -> None:
     small = config.load(env={"LOA_DATA_DIR": str(settings.data_dir)}, max_text_chars=50)
     with pytest.raises(PipelineError, match=r"quá dài: \d+ ký tự, tối đa 50 ký tự"):
-        render(RenderRequest(text=SHORT), small)
+        render(RenderRequest(text=SHORT), render_params(small))
     assert media_files(settings) == []
 
 
 def test_text_with_nothing_speakable_is_refused(settings: config.Settings) -> None:
     with pytest.raises(PipelineError):
-        render(RenderRequest(text="🙂🙂 你好 🙂"), settings)
+        render(RenderRequest(text="🙂🙂 你好 🙂"), render_params(settings))
     assert media_files(settings) == []
 
 
 def test_recording_render_from_8khz_telephone_audio(settings: config.Settings) -> None:
-    result = render(RenderRequest(recording=ROOT / "tests/data/speech-vi/vi-speech-09.wav", title="Ghi âm"), settings)
+    result = render(RenderRequest(recording=ROOT / "tests/data/speech-vi/vi-speech-09.wav", title="Ghi âm"), render_params(settings))
     assert result.engine == "recording"
     measured = measure_file_ebur128(result.path)
     assert abs(measured.integrated - settings.loudness_target_lufs) <= 0.5
@@ -100,7 +101,7 @@ def test_recording_render_from_8khz_telephone_audio(settings: config.Settings) -
 
 
 def test_normalize_preview_has_no_digits() -> None:
-    preview = normalize_preview(NOTICE, config.load())
+    preview = normalize_preview(NOTICE, config.load().max_text_chars)
     assert preview.strip() and not any(ch.isdigit() for ch in preview)
 
 

@@ -9,6 +9,7 @@ import pytest
 from tts_fakes import FakeEngine
 
 from loa.config import ConfigError, Settings
+from loa.params import engine_params, render_params
 from pipeline.tts import EngineChain, EngineError, build_chain
 
 
@@ -36,14 +37,14 @@ def chain_of(
 
 
 def test_default_order_skips_piper_without_a_voice(tmp_path: Path) -> None:
-    chain = build_chain(Settings(data_dir=tmp_path))
+    chain = build_chain(engine_params(Settings(data_dir=tmp_path)))
     assert names(chain.engines) == ["piper", "gtts", "espeak"]
     assert names(chain.candidates()) == ["gtts", "espeak"]
     assert [s.availability.ok for s in chain.status()] == [False, True, True]
 
 
 def test_piper_first_when_a_voice_is_configured(tmp_path: Path, joe_model: Path) -> None:
-    chain = build_chain(Settings(data_dir=tmp_path, piper_voice=str(joe_model), espeak_voice="vi-vn-x-south"))
+    chain = build_chain(engine_params(Settings(data_dir=tmp_path, piper_voice=str(joe_model), espeak_voice="vi-vn-x-south")))
     assert names(chain.candidates()) == ["piper", "gtts", "espeak"]
     piper, gtts, espeak = chain.engines
     assert chain.voice_for(piper) == "en_US-joe-medium"
@@ -53,7 +54,7 @@ def test_piper_first_when_a_voice_is_configured(tmp_path: Path, joe_model: Path)
 
 def test_order_and_settings_come_from_settings(tmp_path: Path) -> None:
     chain = build_chain(
-        Settings(data_dir=tmp_path, engine_order=("espeak", "gtts"), gtts_timeout_s=1.5, gtts_retries=4)
+        engine_params(Settings(data_dir=tmp_path, engine_order=("espeak", "gtts"), gtts_timeout_s=1.5, gtts_retries=4))
     )
     assert names(chain.candidates()) == ["espeak", "gtts"]
     gtts = chain.engines[1]
@@ -70,7 +71,7 @@ def test_order_and_settings_come_from_settings(tmp_path: Path) -> None:
 )
 def test_bad_engine_order(tmp_path: Path, order: tuple[str, ...], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        build_chain(Settings(data_dir=tmp_path, engine_order=order))
+        build_chain(engine_params(Settings(data_dir=tmp_path, engine_order=order)))
 
 
 def test_unavailable_engine_is_skipped() -> None:
@@ -111,12 +112,12 @@ def test_cooldown_is_seen_by_the_next_process(tmp_path: Path) -> None:
 def test_build_chain_keeps_state_in_the_data_folder(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "loa-data", engine_cooldown_s=60)
     clock = Clock()
-    chain = build_chain(settings, clock=clock)
+    chain = build_chain(engine_params(settings), clock=clock)
     chain.mark_failed(chain.engines[1], EngineError("offline"))
     assert (tmp_path / "loa-data" / "tts-engine-state.json").is_file()
-    assert names(build_chain(settings, clock=clock).candidates()) == ["espeak"]
+    assert names(build_chain(engine_params(settings), clock=clock).candidates()) == ["espeak"]
     clock.now += 61
-    assert names(build_chain(settings, clock=clock).candidates()) == ["gtts", "espeak"]
+    assert names(build_chain(engine_params(settings), clock=clock).candidates()) == ["gtts", "espeak"]
 
 
 def test_when_everything_is_cooling_down_all_usable_engines_are_offered() -> None:
@@ -173,5 +174,5 @@ def test_a_mistyped_voice_in_a_render_does_not_cool_the_engine_down(tmp_path: Pa
 
     settings = config.load(data_dir=tmp_path, engine_order=("espeak",))
     with pytest.raises(PipelineError, match="Không có giọng đọc 'xx'"):
-        render(RenderRequest(text="Xin chào bà con.", voice="xx"), settings)
-    assert [s.cooling_until for s in build_chain(settings).status()] == [None]
+        render(RenderRequest(text="Xin chào bà con.", voice="xx"), render_params(settings))
+    assert [s.cooling_until for s in build_chain(engine_params(settings)).status()] == [None]

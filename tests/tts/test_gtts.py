@@ -7,6 +7,7 @@ import pytest
 from tts_fakes import FakeGoogle, assert_speech, google_resolves, rpc_params
 
 from loa.config import Settings
+from loa.params import engine_params
 from pipeline.tts import EngineError, GttsEngine, build_chain
 from pipeline.tts.gtts_engine import SAMPLE_RATE, chunk_bodies, decode_mp3
 from pipeline.types import PipelineError
@@ -115,7 +116,7 @@ def test_bad_rate_is_an_input_error_not_an_engine_failure(fake_google: FakeGoogl
 def test_offline_gtts_fails_and_chain_falls_back_to_espeak(tmp_path: object) -> None:
     """The real thing, no stub: on this offline machine Google is unreachable."""
     settings = Settings(data_dir=tmp_path, gtts_retries=1)  # type: ignore[arg-type]
-    chain = build_chain(settings)
+    chain = build_chain(engine_params(settings))
     used, failures = None, []
     for eng in chain.candidates():
         try:
@@ -130,7 +131,7 @@ def test_offline_gtts_fails_and_chain_falls_back_to_espeak(tmp_path: object) -> 
     assert failures == ["gtts"] and used == "espeak"
     assert_speech(speech.samples, speech.sample_rate, 0.4, 3.0)
     # The next process does not pay for Google again.
-    assert [e.name for e in build_chain(settings).candidates()] == ["espeak"]
+    assert [e.name for e in build_chain(engine_params(settings)).candidates()] == ["espeak"]
 
 
 def test_an_unresolvable_host_fails_at_once_without_retries() -> None:

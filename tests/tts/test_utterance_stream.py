@@ -7,7 +7,8 @@ import pytest
 from tts_fakes import FakeEngine, assert_speech
 
 from loa.config import Settings
-from pipeline.tts import EngineError, EspeakEngine, pauses_from_settings, synthesize_utterances
+from loa.params import pauses
+from pipeline.tts import EngineError, EspeakEngine, synthesize_utterances
 from pipeline.types import Utterance
 
 PAUSES = {"comma": 100, "sentence": 200, "paragraph": 300, "heading": 400}
@@ -67,15 +68,15 @@ def test_sample_rate_change_midway_is_an_engine_error() -> None:
         list(synthesize_utterances([Utterance("x")], Drifting("d", rate=8000), "", 1.0, PAUSES))
 
 
-def test_pauses_from_settings() -> None:
+def test_pauses() -> None:
     s = Settings(pause_comma_ms=1, pause_sentence_ms=2, pause_paragraph_ms=3, pause_heading_ms=4)
-    assert pauses_from_settings(s) == {"comma": 1, "sentence": 2, "paragraph": 3, "heading": 4}
+    assert pauses(s) == {"comma": 1, "sentence": 2, "paragraph": 3, "heading": 4}
 
 
 def test_with_espeak() -> None:
     engine = EspeakEngine()
     utts = [Utterance("Xin chào bà con", "comma"), Utterance("hôm nay trời nắng.", "sentence")]
-    blocks = list(synthesize_utterances(utts, engine, "vi", 1.0, pauses_from_settings(Settings())))
+    blocks = list(synthesize_utterances(utts, engine, "vi", 1.0, pauses(Settings())))
     assert len(blocks) == 4
     assert len(blocks[1]) == round(0.25 * 22050) and len(blocks[3]) == round(0.5 * 22050)
     assert_speech(np.concatenate(blocks), 22050, 1.5, 5.0)

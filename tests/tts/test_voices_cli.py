@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from tts_fakes import google_resolves
 
 from loa.config import Settings
+from loa.params import engine_params
 from pipeline.tts import EngineError, build_chain
 from pipeline.tts.cli import commands, voices_command
 
@@ -37,7 +38,7 @@ def test_text_listing(tmp_path: Path) -> None:
 
 def test_json_listing_shows_cooldown(tmp_path: Path, joe_model: Path) -> None:
     settings = Settings(data_dir=tmp_path, piper_voice=str(joe_model))
-    chain = build_chain(settings)
+    chain = build_chain(engine_params(settings))
     chain.mark_failed(chain.engines[1], EngineError("mất mạng"))
     code, out = run(settings, "--json")
     assert code == 0
@@ -64,7 +65,7 @@ def test_probe_speaks_with_each_engine_and_records_the_outcome(tmp_path: Path, j
     # Offline: Google fails for real, and the failure is remembered for the next render.
     assert not engines["gtts"]["usable"] and not engines["gtts"]["probe"]["ok"]
     assert "Google TTS" in engines["gtts"]["probe"]["error"]
-    assert [e.name for e in build_chain(settings).candidates()] == ["piper", "espeak"]
+    assert [e.name for e in build_chain(engine_params(settings)).candidates()] == ["piper", "espeak"]
     code, out = run(settings, "--probe")
     assert "piper: dùng được" in out and "thử đọc: được (" in out
     assert "gtts: KHÔNG dùng được" in out and "thử đọc: lỗi — Google TTS" in out
@@ -72,7 +73,7 @@ def test_probe_speaks_with_each_engine_and_records_the_outcome(tmp_path: Path, j
 
 def test_a_successful_probe_clears_the_cooldown(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, engine_order=("espeak",))
-    chain = build_chain(settings)
+    chain = build_chain(engine_params(settings))
     chain.mark_failed(chain.engines[0], EngineError("hỏng tạm thời"))
     [listed] = json.loads(run(settings, "--json")[1])["engines"]
     # The only engine: still offered (a render tries it rather than nothing), but shown as cooling.

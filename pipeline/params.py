@@ -1,0 +1,62 @@
+"""The plain values each pipeline stage needs, as small frozen dataclasses.
+
+Stages take these (or single values) instead of the project's ``Settings``, as pydub's effects and
+LibreTime's analyzer steps take their own arguments: ``pipeline/`` then runs, and is tested,
+without ``loa.config``. ``loa.params`` builds them from the settings, in one place at the edge;
+the defaults stay documented in one place too (loa/config.py), so none are repeated here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting (or the parameter built from it) has a value that cannot be used.
+
+    Defined here so that ``pipeline/`` can raise it without importing ``loa.config``, which
+    re-exports it as its own."""
+
+
+@dataclass(frozen=True)
+class AudioParams:
+    """The horn chain: what decides the processed audio (so also part of a render's cache key)."""
+
+    sample_rate: int
+    highpass_hz: float
+    loudness_target_lufs: float
+    true_peak_ceiling_dbtp: float
+    mp3_bitrate_kbps: int
+    jingle_gap_ms: int
+
+
+@dataclass(frozen=True)
+class EngineParams:
+    """The speech engines, in the order renders try them, and how each is set up."""
+
+    engine_order: tuple[str, ...]
+    piper_voice: str
+    espeak_voice: str
+    gtts_timeout_s: float
+    gtts_retries: int
+    cooldown_s: float
+    #: File keeping the engines' cooldowns across processes (None: in memory only).
+    state_path: Path | None = None
+
+
+@dataclass(frozen=True)
+class RenderParams:
+    """Everything a whole render needs: the stages' parameters and where things live."""
+
+    media_dir: Path
+    audio: AudioParams
+    engines: EngineParams
+    #: Milliseconds of silence after each kind of utterance boundary.
+    pauses: Mapping[str, int]
+    lexicon_path: str | Path | None
+    max_text_chars: int
+    max_recording_s: float
+    intro_jingle: Path | None = None
+    outro_jingle: Path | None = None
