@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -279,23 +279,7 @@ def parse_stations_csv(text: str) -> list[StationRow]:
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise CsvErrors([(1, "tệp trống, cần dòng tiêu đề code,name,kind,sessions")]) from None
-    except csv.Error as exc:
-        raise CsvErrors([(1, f"không đọc được dòng tiêu đề ({exc})")]) from None
-    cols = [h.strip().lower() for h in header]
-    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
-    unknown = [c for c in cols if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    if missing or unknown:
-        parts = []
-        if missing:
-            parts.append("thiếu cột " + ", ".join(missing))
-        if unknown:
-            parts.append("cột lạ " + ", ".join(unknown))
-        raise CsvErrors([(1, "; ".join(parts) + " (cần code,name,kind,sessions[,district,timezone])")])
-
+    cols = _csv_columns(reader)
     rows: list[StationRow] = []
     errors: list[tuple[int, str]] = []
     seen: dict[str, int] = {}
@@ -318,51 +302,76 @@ def parse_stations_csv(text: str) -> list[StationRow]:
             )
             continue
         values = {c: v.strip() for c, v in zip(cols, record, strict=True)}
-        reasons = []
-        code = values["code"]
-        if not code:
-            reasons.append("thiếu mã đài (code)")
-        elif not CODE_RE.match(code):
-            reasons.append(f"mã đài '{code}' không hợp lệ (chỉ chữ thường không dấu, số, '-' hoặc '_')")
-        elif code in seen:
-            reasons.append(f"mã đài '{code}' trùng với dòng {seen[code]}")
-        else:
-            seen[code] = start_line
-        if not values["name"]:
-            reasons.append("thiếu tên đài (name)")
-        if values["kind"] not in KINDS:
-            reasons.append(f"loại đài '{values['kind']}' không hợp lệ (dùng {', '.join(KINDS)})")
-        tz = values.get("timezone", "")
-        if tz:
-            try:
-                ZoneInfo(tz)
-            except (ZoneInfoNotFoundError, ValueError):
-                reasons.append(f"múi giờ '{tz}' không tồn tại")
-        sessions: list[SessionSpec] = []
         try:
-            sessions = parse_sessions(values["sessions"])
-            check_overlaps(sessions)
-        except BroadcastError as exc:
-            reasons.append(str(exc).rstrip("."))
-        if reasons:
-            errors.append((start_line, "; ".join(reasons)))
-            continue
-        rows.append(
-            StationRow(
-                line=start_line,
-                code=code,
-                name=values["name"],
-                kind=values["kind"],
-                sessions=sessions,
-                district=values.get("district", ""),
-                timezone=tz,
-            )
-        )
+            rows.append(_station_row(values, start_line, seen))
+        except ValueError as exc:
+            errors.append((start_line, str(exc)))
     if errors:
         raise CsvErrors(errors)
     if not rows:
         raise CsvErrors([(1, "không có đài nào trong tệp")])
     return rows
+
+
+def _csv_columns(reader: Iterator[list[str]]) -> list[str]:
+    """The header's column names, or CsvErrors naming what is missing or unknown."""
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CsvErrors([(1, "tệp trống, cần dòng tiêu đề code,name,kind,sessions")]) from None
+    except csv.Error as exc:
+        raise CsvErrors([(1, f"không đọc được dòng tiêu đề ({exc})")]) from None
+    cols = [h.strip().lower() for h in header]
+    missing = [c for c in REQUIRED_COLUMNS if c not in cols]
+    unknown = [c for c in cols if c not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("thiếu cột " + ", ".join(missing))
+        if unknown:
+            parts.append("cột lạ " + ", ".join(unknown))
+        raise CsvErrors([(1, "; ".join(parts) + " (cần code,name,kind,sessions[,district,timezone])")])
+    return cols
+
+
+def _code_problem(code: str, line: int, seen: dict[str, int]) -> str | None:
+    if not code:
+        return "thiếu mã đài (code)"
+    if not CODE_RE.match(code):
+        return f"mã đài '{code}' không hợp lệ (chỉ chữ thường không dấu, số, '-' hoặc '_')"
+    if code in seen:
+        return f"mã đài '{code}' trùng với dòng {seen[code]}"
+    seen[code] = line
+    return None
+
+
+def _station_row(values: dict[str, str], line: int, seen: dict[str, int]) -> StationRow:
+    """One CSV line as a StationRow; ValueError with every reason it is bad, joined by '; '."""
+    reasons = []
+    code = values["code"]
+    problem = _code_problem(code, line, seen)
+    if problem:
+        reasons.append(problem)
+    if not values["name"]:
+        reasons.append("thiếu tên đài (name)")
+    if values["kind"] not in KINDS:
+        reasons.append(f"loại đài '{values['kind']}' không hợp lệ (dùng {', '.join(KINDS)})")
+    tz = values.get("timezone", "")
+    if tz:
+        try:
+            ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            reasons.append(f"múi giờ '{tz}' không tồn tại")
+    sessions: list[SessionSpec] = []
+    try:
+        sessions = parse_sessions(values["sessions"])
+        check_overlaps(sessions)
+    except BroadcastError as exc:
+        reasons.append(str(exc).rstrip("."))
+    if reasons:
+        raise ValueError("; ".join(reasons))
+    return StationRow(line=line, code=code, name=values["name"], kind=values["kind"], sessions=sessions,
+                      district=values.get("district", ""), timezone=tz)
 
 
 def _key(s: SessionLike) -> tuple[str, time, int, date | None]:
@@ -396,18 +405,7 @@ def import_stations(
     """
     codes = [r.code for r in rows]
     existing = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(codes)))}
-    kept: dict[str, list[BroadcastSession]] = {}
-    for r in rows:  # validate everything before changing anything
-        st = existing.get(r.code)
-        if st is not None:
-            in_csv = {_key(x) for x in r.sessions}
-            kept[r.code] = [x for x in st.sessions if x.on_date is not None and _key(x) not in in_csv]
-            try:
-                check_overlaps([*r.sessions, *(x for x in kept[r.code] if x.active)])
-            except BroadcastError as exc:
-                raise BroadcastError(
-                    "Đài %(code)s (dòng %(line)s): %(reason)s", code=r.code, line=r.line, reason=str(exc)
-                ) from None
+    kept = _kept_one_offs(rows, existing)  # validate everything before changing anything
     result = ImportResult(group=group)
     grp = _group(session, group) if group else None
     for r in rows:
@@ -421,21 +419,8 @@ def import_stations(
             for old in [x for x in st.sessions if x not in kept[r.code]]:
                 st.sessions.remove(old)
             result.updated.append(r.code)
-        if r.district or district:
-            st.district = r.district or district or ""
-        if r.timezone:
-            st.timezone = r.timezone
-        for spec in r.sessions:
-            st.sessions.append(
-                BroadcastSession(
-                    weekdays=spec.weekdays,
-                    start_time=spec.start_time,
-                    max_minutes=spec.max_minutes,
-                    on_date=spec.on_date,
-                    name=spec.name,
-                )
-            )
-            result.sessions += 1
+        _apply_row(st, r, district)
+        result.sessions += len(r.sessions)
         if grp is not None and grp not in st.groups:
             st.groups.append(grp)
     audit(session, actor, "stations.import", group or "", created=result.created, updated=result.updated)
@@ -443,6 +428,36 @@ def import_stations(
     request_regen(session, "stations imported", result.created + result.updated)
     session.flush()
     return result
+
+
+def _kept_one_offs(rows: Sequence[StationRow], existing: dict[str, Station]) -> dict[str, list[BroadcastSession]]:
+    """Each existing station's one-off sessions that the CSV does not restate, checked against it."""
+    kept: dict[str, list[BroadcastSession]] = {}
+    for r in rows:
+        st = existing.get(r.code)
+        if st is None:
+            continue
+        in_csv = {_key(x) for x in r.sessions}
+        kept[r.code] = [x for x in st.sessions if x.on_date is not None and _key(x) not in in_csv]
+        try:
+            check_overlaps([*r.sessions, *(x for x in kept[r.code] if x.active)])
+        except BroadcastError as exc:
+            raise BroadcastError(
+                "Đài %(code)s (dòng %(line)s): %(reason)s", code=r.code, line=r.line, reason=str(exc)
+            ) from None
+    return kept
+
+
+def _apply_row(st: Station, r: StationRow, district: str | None) -> None:
+    if r.district or district:
+        st.district = r.district or district or ""
+    if r.timezone:
+        st.timezone = r.timezone
+    for spec in r.sessions:
+        st.sessions.append(
+            BroadcastSession(weekdays=spec.weekdays, start_time=spec.start_time, max_minutes=spec.max_minutes,
+                             on_date=spec.on_date, name=spec.name)
+        )
 
 
 # --- lookups and sessions --------------------------------------------------------------------
