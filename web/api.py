@@ -134,16 +134,27 @@ def _reader() -> User:
 
 
 def _manifest_reader(code: str) -> None:
-    """The agent token of station ``code``, or a user's API token; Forbidden/PermissionError otherwise."""
+    """The agent token of station ``code``, or a user's API token; Forbidden/PermissionError otherwise.
+
+    A granted (token, station) pair is remembered for ``MANIFEST_TTL_S``, like the manifest itself,
+    so a burst of polls costs no database query; a revoked token stops working within that second.
+    """
     token = _bearer()
     if not token:
         raise Forbidden("Thiếu mã truy cập.")
-    station = db.session().scalar(select(Station).where(Station.token_hash == hash_token(token)))
+    granted: dict[tuple[str, str], float] = current_app.extensions.setdefault("loa_manifest_readers", {})
+    key = (hash_token(token), code)
+    if time.monotonic() - granted.get(key, -MANIFEST_TTL_S) < MANIFEST_TTL_S:
+        return
+    station = db.session().scalar(select(Station).where(Station.token_hash == key[0]))
     if station is not None and verify_token(token, station.token_hash):
         if station.code != code or not station.active:
             raise PermissionError(f"Mã truy cập này không được đọc lịch phát của đài '{code}'.")
-        return
-    _reader()
+    else:
+        _reader()
+    if len(granted) > 50_000:
+        granted.clear()
+    granted[key] = time.monotonic()
 
 
 def _auth_error(fn: Any) -> Response | None:
