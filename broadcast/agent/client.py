@@ -21,7 +21,8 @@ LAYOUTS = ("api", "folder")
 
 
 class UploadRejected(RuntimeError):
-    """The server refused the rows as invalid (HTTP 400): retrying the same rows cannot help."""
+    """The server refused the rows as invalid (HTTP 400) or too large (413): resending the same
+    batch cannot help; the agent splits it to find the bad row."""
 
 
 class AuthRejected(RuntimeError):
@@ -117,7 +118,7 @@ class ServerClient:
             raise AuthRejected(
                 f"máy chủ từ chối mã truy cập của đài {self.station} (HTTP {resp.status_code})"
             )
-        if resp.status_code == 400:
+        if resp.status_code in (400, 413):  # 413: too big a batch, split like a bad one
             raise UploadRejected(resp.text[:500])
         resp.raise_for_status()
         body = resp.json()

@@ -142,3 +142,15 @@ def test_a_bad_checksum_is_fetched_again_within_seconds(
     wait_for(lambda: agent.next_download_wait() == 0.05, 3)
     time.sleep(0.1)  # now past the retry time
     assert agent.download_missing().downloaded == [item["sha256"]]
+
+
+def test_a_413_is_split_like_a_bad_batch_not_retried_forever(server: StationServer, cache_dir: Path) -> None:
+    cfg = AgentConfig(server=server.url, station="XA-01", token=server.token, cache_dir=cache_dir)
+    agent = Agent(cfg, ClockPlayer(SystemClock()), clock=SystemClock())
+    for i in range(2):
+        agent.asrun.append({"key": f"k{i}", "date": "2026-11-27", "title": f"t{i}", "status": "played"})
+    server.asrun_status = 413
+    report = agent.upload_asrun()
+    assert report.reachable  # the server answered: it is not "unreachable"
+    assert agent.asrun.pending() == []  # each row alone was still refused: set aside, not resent forever
+    assert len(server.requests_for("/api/v1/asrun")) == 3  # the batch, then each row alone
