@@ -14,11 +14,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broadcast.errors import BroadcastError
@@ -29,6 +30,12 @@ KINDS = ("bulletin", "relay", "jingle")
 _AIRED = (AsRunStatus.PLAYED, AsRunStatus.CUT)
 _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 _TIME_FIELDS = ("planned_start", "planned_end", "actual_start", "actual_end")
+#: Integer columns are 32-bit on PostgreSQL: a bigger number is a bad row, not a database error.
+INT_MAX = 2**31 - 1
+#: Longest ``detail`` kept (the agent writes a sentence; anything longer is not an as-run note).
+DETAIL_MAX = 2000
+#: An upload racing another with the same uids is retried this many times before giving up.
+_INSERT_ATTEMPTS = 3
 
 
 # --- ingestion ------------------------------------------------------------------------------
@@ -45,14 +52,18 @@ def _aware(value: Any, name: str) -> datetime | None:
         raise BroadcastError(f"{name} '{value}' không phải thời gian ISO-8601") from None
     if dt.tzinfo is None:
         raise BroadcastError(f"{name} '{value}' thiếu múi giờ (ví dụ +07:00)")
+    try:  # 9999-12-31T23:59-23:59 parses, but is past year 9999 in UTC
+        dt.astimezone(UTC)
+    except OverflowError:
+        raise BroadcastError("%(name)s '%(value)s' nằm ngoài khoảng thời gian hợp lệ", name=name, value=value) from None
     return dt
 
 
 def _optional_int(value: Any, name: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise BroadcastError(f"{name} phải là số nguyên")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= INT_MAX:
+        raise BroadcastError("%(name)s phải là số nguyên từ 0 đến %(max)s", name=name, max=INT_MAX)
     return value
 
 
@@ -64,15 +75,15 @@ def _parse_row(row: Any) -> dict[str, Any]:
     if not isinstance(uid, str) or not uid.strip() or len(uid) > 64:
         raise BroadcastError("uid phải là chuỗi 1–64 ký tự")
     try:
-        day = date.fromisoformat(row.get("date") or "")
-    except (TypeError, ValueError):
+        day = date.fromisoformat(row["date"])
+    except (KeyError, TypeError, ValueError):
         raise BroadcastError(f"date '{row.get('date')}' không phải ngày YYYY-MM-DD") from None
     kind = row.get("kind", "bulletin")
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise BroadcastError(f"kind '{kind}' không hợp lệ (bulletin, relay hoặc jingle)")
     status = row.get("status")
     try:
-        st = AsRunStatus(str(status))
+        st = AsRunStatus(status if isinstance(status, str) else "")
     except ValueError:
         raise BroadcastError(f"status '{status}' không hợp lệ (played, cut, skipped hoặc failed)") from None
     sha = row.get("sha256")
@@ -81,8 +92,8 @@ def _parse_row(row: Any) -> dict[str, Any]:
     title, detail = row.get("title", ""), row.get("detail", "")
     if not isinstance(title, str) or len(title) > 300:
         raise BroadcastError("title phải là chuỗi tối đa 300 ký tự")
-    if not isinstance(detail, str):
-        raise BroadcastError("detail phải là chuỗi")
+    if not isinstance(detail, str) or len(detail) > DETAIL_MAX:
+        raise BroadcastError("detail phải là chuỗi tối đa %(max)s ký tự", max=DETAIL_MAX)
     times = {name: _aware(row.get(name), name) for name in _TIME_FIELDS}
     if st in _AIRED and times["actual_start"] is None:
         raise BroadcastError(f"dòng '{st.value}' cần actual_start")
@@ -110,9 +121,8 @@ def record_asrun(session: Session, station: Station, rows: list[dict[str, Any]])
     Every row is checked first: one bad row stores nothing and the error lists every bad row.
     A row whose uid is already stored (a retried upload), or repeated in the batch, is a duplicate.
     Two uploads of the same rows at the same moment (a retry racing a request that is still being
-    stored): the second fails with a database error (unique (station, uid)), which is not a
-    BroadcastError, so the API answers 5xx, the agent keeps the rows and retries, and the retry
-    counts them as duplicates.
+    stored): the loser's insert hits the unique (station, uid) constraint; it is rolled back to a
+    savepoint and retried, this time seeing the winner's rows, so it answers with duplicates.
     """
     if not isinstance(rows, list):
         raise BroadcastError("rows phải là một danh sách.")
@@ -150,15 +160,25 @@ def _stored_uids(session: Session, station: Station, uids: list[str]) -> set[str
 
 
 def _insert_new(session: Session, station: Station, parsed: list[dict[str, Any]]) -> int:
-    seen = _stored_uids(session, station, [p["uid"] for p in parsed])
-    new = []
-    for p in parsed:
-        if p["uid"] not in seen:
-            seen.add(p["uid"])
-            new.append(AsRun(station_id=station.id, **p))
-    session.add_all(new)
-    session.flush()
-    return len(new)
+    for attempt in range(1, _INSERT_ATTEMPTS + 1):
+        seen = _stored_uids(session, station, [p["uid"] for p in parsed])
+        new = []
+        for p in parsed:
+            if p["uid"] not in seen:
+                seen.add(p["uid"])
+                new.append(AsRun(station_id=station.id, **p))
+        savepoint = session.begin_nested()
+        try:
+            session.add_all(new)
+            session.flush()
+        except IntegrityError:  # a concurrent upload stored some of these uids first
+            savepoint.rollback()
+            if attempt == _INSERT_ATTEMPTS:
+                raise
+            continue
+        savepoint.commit()
+        return len(new)
+    raise AssertionError("unreachable")
 
 
 # --- report ---------------------------------------------------------------------------------------

@@ -84,6 +84,9 @@ class Settings:
     # --- station agent -------------------------------------------------------------------
     agent_poll_s: float = 30.0
     agent_heartbeat_s: float = 60.0
+    #: Largest JSON request body the API (/api/v1) reads, in bytes; bigger is a 413.
+    #: A batch of 100 as-run rows is about 60 KB.
+    api_max_body_bytes: int = 1024 * 1024
 
     # --- web -----------------------------------------------------------------------------
     host: str = "127.0.0.1"

@@ -35,12 +35,14 @@ log = logging.getLogger("bench_api")
 def seed(data_dir: Path, stations: int, day: date) -> None:
     from broadcast.db import init_db, session_factory, session_scope
     from broadcast.models import BroadcastSession, Playlist, Station
+    from broadcast.security import hash_token
 
     factory = session_factory(init_db(f"sqlite:///{data_dir / 'loa.db'}"))
     with session_scope(factory) as s:
         for i in range(stations):
             code = f"xa-{i:05d}"
-            st = Station(code=code, name=f"Xã số {i}", kind="xa", district="Bench")
+            st = Station(code=code, name=f"Xã số {i}", kind="xa", district="Bench",
+                         token_hash=hash_token(bench_token(code)))
             st.sessions.append(BroadcastSession(weekdays="1234567", start_time=dtime(5, 30), max_minutes=30))
             s.add(st)
             manifest = {
@@ -52,6 +54,11 @@ def seed(data_dir: Path, stations: int, day: date) -> None:
                 "unplaced": [],
             }
             s.add(Playlist(station=st, date=day, version=1, manifest=manifest, etag=f"{i:064x}"))
+
+
+def bench_token(code: str) -> str:
+    """The agent token each bench station's agent sends (manifests need it)."""
+    return f"bench-token-{code}"
 
 
 def free_port() -> int:
@@ -99,7 +106,8 @@ async def agent(port: int, code: str, day: str, stop_at: float, latencies: list[
             if interval:
                 await asyncio.sleep(max(0.0, next_poll - time.monotonic()))
                 next_poll += interval
-            req = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n"
+            req = (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n"
+                   f"Authorization: Bearer {bench_token(code)}\r\n")
             if etag:
                 req += f"If-None-Match: {etag}\r\n"
             t0 = time.perf_counter()

@@ -1,13 +1,19 @@
 """The JSON API for station agents and other systems. Routes and formats are a contract.
 
-Reads are open (manifests and media carry nothing secret and are public on the podcast feed
-anyway); writes need a bearer token: a station's agent token for as-run rows and heartbeats, a
-user's API token for bulletins. Every error is JSON with a Vietnamese message.
+Who may read what (see broadcast/agent/README.md): a station's manifests need that station's agent
+token (or a user's API token), because a manifest says what a station airs and when; the station
+list needs a user's API token. Media stay open: a file is named by its SHA-256, which only a
+manifest (or the public podcast feed, which serves the same files) reveals, and one file is shared
+by many stations, so a per-station check would protect nothing. Writes need a bearer token: a
+station's agent token for as-run rows and heartbeats, a user's API token for bulletins.
+Every error is JSON with a Vietnamese message; bodies are bounded (``api_max_body_bytes``), and
+JSON that is too deep or holds a lone surrogate is a 400, never a 500.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from datetime import UTC, date, datetime
@@ -17,7 +23,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from broadcast import asrun, bulletins, generate, permissions, stations
+from broadcast import asrun, bulletins, generate, heartbeats, permissions, stations
 from broadcast.errors import BroadcastError, Forbidden, NotFound
 from broadcast.models import Station, User
 from broadcast.security import hash_token, verify_token
@@ -30,6 +36,13 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 #: How long a manifest stays in the in-process cache. Agents poll every 30 s; this only
 #: absorbs bursts (a thousand agents at the same second) without a database query each.
 MANIFEST_TTL_S = 1.0
+#: Deepest nesting of arrays/objects accepted in a JSON body (an as-run upload needs 3).
+JSON_MAX_DEPTH = 32
+
+
+@bp.before_request
+def _limit_body() -> None:
+    request.max_content_length = db.settings().api_max_body_bytes
 
 
 def error(status: int, code: str, message: str) -> Response:
@@ -50,7 +63,13 @@ def _http_error(exc: HTTPException) -> Response:
         429: "Quá nhiều yêu cầu, hãy thử lại sau.",
     }
     status = exc.code or 500
-    return error(status, (exc.name or "error").lower().replace(" ", "_"), messages.get(status, "Lỗi máy chủ."))
+    response = error(
+        status, (exc.name or "error").lower().replace(" ", "_"), messages.get(status, "Lỗi máy chủ.")
+    )
+    for name, value in exc.get_headers():
+        if name.lower() == "allow":  # a 405 says which methods the route takes
+            response.headers[name] = value
+    return response
 
 
 @bp.errorhandler(Exception)
@@ -65,15 +84,94 @@ def _bearer() -> str:
     return token.strip() if scheme.lower() == "bearer" else ""
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_json(doc: Any) -> None:
+    """Refuse nesting deeper than JSON_MAX_DEPTH and lone surrogates (they cannot be stored or
+    encoded as UTF-8); iterative, so a hostile document cannot exhaust the stack here."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            if _SURROGATE.search(value):
+                raise BroadcastError("Nội dung JSON chứa ký tự Unicode không hợp lệ.")
+        elif isinstance(value, dict | list):
+            if depth > JSON_MAX_DEPTH:
+                raise BroadcastError(
+                    "Nội dung JSON lồng nhau quá sâu (tối đa %(max)s cấp).", max=JSON_MAX_DEPTH
+                )
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            stack.extend((item, depth + 1) for item in items)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
 def _json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    """The request's JSON object; 400 for anything else, 413 past ``api_max_body_bytes``."""
+    raw = request.get_data(cache=True)
+    try:
+        body = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser's stack
+        raise BroadcastError("Nội dung không phải JSON hợp lệ.") from None
     if not isinstance(body, dict):
         raise BroadcastError("Nội dung phải là một đối tượng JSON.")
+    _check_json(body)
     return body
+
+
+def _reader() -> User:
+    """The active user whose API token this is (any role may read)."""
+    token = _bearer()
+    user = (
+        db.session().scalar(select(User).where(User.api_token_hash == hash_token(token))) if token else None
+    )
+    if user is None or not user.active or not verify_token(token, user.api_token_hash):
+        raise Forbidden("Mã truy cập API không đúng.")
+    return user
+
+
+def _manifest_reader(code: str) -> None:
+    """The agent token of station ``code``, or a user's API token; Forbidden/PermissionError otherwise.
+
+    A granted (token, station) pair is remembered for ``MANIFEST_TTL_S``, like the manifest itself,
+    so a burst of polls costs no database query; a revoked token stops working within that second.
+    """
+    token = _bearer()
+    if not token:
+        raise Forbidden("Thiếu mã truy cập.")
+    granted: dict[tuple[str, str], float] = current_app.extensions.setdefault("loa_manifest_readers", {})
+    key = (hash_token(token), code)
+    if time.monotonic() - granted.get(key, -MANIFEST_TTL_S) < MANIFEST_TTL_S:
+        return
+    station = db.session().scalar(select(Station).where(Station.token_hash == key[0]))
+    if station is not None and verify_token(token, station.token_hash):
+        if station.code != code or not station.active:
+            raise PermissionError(f"Mã truy cập này không được đọc lịch phát của đài '{code}'.")
+    else:
+        _reader()
+    if len(granted) > 50_000:
+        granted.clear()
+    granted[key] = time.monotonic()
+
+
+def _auth_error(fn: Any) -> Response | None:
+    try:
+        fn()
+    except Forbidden as exc:
+        return error(401, "unauthorized", str(exc))
+    except PermissionError as exc:
+        return error(403, "forbidden", str(exc))
+    return None
 
 
 @bp.get("/stations")
 def list_stations() -> Response:
+    refused = _auth_error(_reader)
+    if refused is not None:
+        return refused
     now = datetime.now(UTC)
     rows = db.session().scalars(select(Station).order_by(Station.code))
     return jsonify(
@@ -119,6 +217,9 @@ def _manifests() -> _ManifestCache:
 
 @bp.get("/stations/<code>/playlists/<day>")
 def playlist(code: str, day: str) -> Response:
+    refused = _auth_error(lambda: _manifest_reader(code))
+    if refused is not None:
+        return refused
     try:
         date.fromisoformat(day)
     except ValueError:
@@ -194,7 +295,7 @@ def post_heartbeat() -> Response:
     def run() -> Response:
         body = _json_body()
         station = _station_from_token(body)
-        info: dict[str, Any] = {k: body.get(k) for k in ("time", "agent_version", "cached_until", "playing") if k in body}
+        info = heartbeats.heartbeat_info(body)
         stations.record_heartbeat(db.session(), station, info)
         return jsonify({"ok": True, "server_time": datetime.now(UTC).isoformat()})
 
@@ -203,7 +304,9 @@ def post_heartbeat() -> Response:
 
 def _api_user() -> User:
     token = _bearer()
-    user = db.session().scalar(select(User).where(User.api_token_hash == hash_token(token))) if token else None
+    user = (
+        db.session().scalar(select(User).where(User.api_token_hash == hash_token(token))) if token else None
+    )
     if user is None or not user.active or not verify_token(token, user.api_token_hash):
         raise Forbidden("Mã truy cập API không đúng.")
     if not permissions.allowed(user.role, "bulletins.send"):
@@ -222,10 +325,23 @@ def _day_field(body: dict[str, Any], name: str, default: date | None = None) -> 
 
 
 #: Fields POST /api/v1/bulletins understands; anything else is refused, not silently dropped.
-BULLETIN_FIELDS = frozenset({
-    "title", "body", "category", "issuer", "priority", "valid_from", "valid_to", "plays_per_day",
-    "stations", "group", "voice", "speech_rate", "submit",
-})
+BULLETIN_FIELDS = frozenset(
+    {
+        "title",
+        "body",
+        "category",
+        "issuer",
+        "priority",
+        "valid_from",
+        "valid_to",
+        "plays_per_day",
+        "stations",
+        "group",
+        "voice",
+        "speech_rate",
+        "submit",
+    }
+)
 
 
 @bp.post("/bulletins")

@@ -11,10 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from broadcast.db import init_db, session_factory
 from loa import config
@@ -89,7 +89,10 @@ def _register_errors(app: Flask) -> None:
         code = exc.code or 500
         if code not in ERRORS:
             code = 500 if code >= 500 else 400
-        return _error_response(code)
+        response = make_response(_error_response(code))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:  # a 405 must say what is allowed
+            response.headers["Allow"] = ", ".join(sorted(exc.valid_methods))
+        return response
 
     def csrf_error(_exc: CSRFError) -> Any:
         return _error_response(400, str(CSRF_MESSAGE))

@@ -12,8 +12,24 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 def _errors(*codes: int) -> dict[str, Any]:
-    text = {400: "Invalid input", 401: "Missing or wrong token", 403: "Not allowed", 404: "Not found"}
+    text = {
+        400: "Invalid input (bad JSON, JSON nested over 32 levels or holding a lone surrogate, a bad field)",
+        401: "Missing or wrong token",
+        403: "Not allowed",
+        404: "Not found",
+        413: "Body larger than api_max_body_bytes (1 MiB by default)",
+    }
     return {str(c): _json(_ERROR, text[c]) for c in codes}
+
+
+#: Every route answers another method with 405 and an ``Allow`` header naming the methods it takes.
+_405 = {
+    "405": {
+        "description": "Method not allowed",
+        "headers": {"Allow": {"required": True, "schema": {"type": "string"}}},
+        "content": {"application/json": {"schema": _ERROR}},
+    }
+}
 
 
 _MANIFEST_ITEM = {
@@ -33,21 +49,30 @@ _MANIFEST_ITEM = {
 
 _ASRUN_ROW = {
     "type": "object",
-    "required": ["uid", "status"],
+    "required": ["uid", "date", "status"],
+    "description": "One row; a bad row refuses the whole batch with a 400 naming it (the agent then "
+    "splits the batch to set the bad row aside). Times are ISO-8601 with an offset, and must lie within "
+    "years 1–9999 once converted to UTC; a played or cut row needs actual_start; an end is not "
+    "before its start.",
     "properties": {
-        "uid": {"type": "string", "maxLength": 64, "description": "The agent's idempotency key"},
-        "date": {"type": "string", "format": "date"},
-        "version": {"type": "integer"},
-        "kind": {"type": "string"},
-        "title": {"type": "string"},
-        "sha256": {"type": ["string", "null"]},
-        "bulletin_id": {"type": ["integer", "null"]},
-        "planned_start": {"type": "string", "format": "date-time"},
-        "planned_end": {"type": "string", "format": "date-time"},
+        "uid": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 64,
+            "description": "The agent's idempotency key",
+        },
+        "date": {"type": "string", "format": "date", "description": "The playlist's day (YYYY-MM-DD)"},
+        "version": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
+        "kind": {"enum": ["bulletin", "relay", "jingle"], "default": "bulletin"},
+        "title": {"type": "string", "maxLength": 300},
+        "sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
+        "bulletin_id": {"type": ["integer", "null"], "minimum": 0, "maximum": 2**31 - 1},
+        "planned_start": {"type": ["string", "null"], "format": "date-time"},
+        "planned_end": {"type": ["string", "null"], "format": "date-time"},
         "actual_start": {"type": ["string", "null"], "format": "date-time"},
         "actual_end": {"type": ["string", "null"], "format": "date-time"},
         "status": {"enum": ["played", "cut", "skipped", "failed"]},
-        "detail": {"type": "string"},
+        "detail": {"type": "string", "maxLength": 2000},
     },
 }
 
@@ -60,7 +85,10 @@ def openapi_document() -> dict[str, Any]:
             "title": "Loa station API",
             "version": "1",
             "description": "Playlists and media for commune station agents; as-run logs, heartbeats and "
-            "bulletin submission. Errors are JSON objects with a Vietnamese message.",
+            "bulletin submission. Errors are JSON objects with a Vietnamese message. Tokens: a "
+            "station's manifests need that station's agent token (or a user's API token); the station "
+            "list needs a user's API token; media are open (content-addressed, shared by stations and "
+            "the public podcast feed). Request bodies are limited to api_max_body_bytes (413).",
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -95,22 +123,35 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             "/api/v1/stations": {
                 "get": {
-                    "summary": "All stations with their online state",
-                    "responses": {"200": _json({"type": "array", "items": {"type": "object"}}, "Stations")},
+                    "summary": "All stations with their online state (a user's API token)",
+                    "security": bearer,
+                    "responses": {
+                        "200": _json({"type": "array", "items": {"type": "object"}}, "Stations"),
+                        **_errors(401),
+                        **_405,
+                    },
                 }
             },
             "/api/v1/stations/{code}/playlists/{date}": {
                 "get": {
-                    "summary": "The latest playlist manifest of a station for a date",
+                    "summary": "The latest playlist manifest of a station for a date (that station's "
+                    "agent token, or a user's API token)",
+                    "security": bearer,
                     "parameters": [
                         {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
-                        {"name": "date", "in": "path", "required": True, "schema": {"type": "string", "format": "date"}},
+                        {
+                            "name": "date",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "format": "date"},
+                        },
                         {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
                     ],
                     "responses": {
                         "200": _json({"$ref": "#/components/schemas/Manifest"}, "The manifest; ETag set"),
                         "304": {"description": "Unchanged since the ETag given"},
-                        **_errors(400, 404),
+                        **_errors(400, 401, 403, 404),
+                        **_405,
                     },
                 }
             },
@@ -118,8 +159,12 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "A media file by its SHA-256; supports Range and ETag, cacheable for a year",
                     "parameters": [
-                        {"name": "sha256", "in": "path", "required": True,
-                         "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"}},
+                        {
+                            "name": "sha256",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                        },
                         {"name": "Range", "in": "header", "schema": {"type": "string"}},
                     ],
                     "responses": {
@@ -127,6 +172,8 @@ def openapi_document() -> dict[str, Any]:
                         "206": {"description": "Part of the file", "content": {"audio/mpeg": {}}},
                         "304": {"description": "Unchanged"},
                         "404": {"description": "No such file"},
+                        "416": {"description": "Range not satisfiable"},
+                        **_405,
                     },
                 }
             },
@@ -136,19 +183,35 @@ def openapi_document() -> dict[str, Any]:
                     "security": bearer,
                     "requestBody": {
                         "required": True,
-                        "content": {"application/json": {"schema": {
-                            "type": "object",
-                            "required": ["rows"],
-                            "properties": {
-                                "station": {"type": "string"},
-                                "rows": {"type": "array", "items": {"$ref": "#/components/schemas/AsRunRow"}},
-                            },
-                        }}},
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["rows"],
+                                    "properties": {
+                                        "station": {"type": "string"},
+                                        "rows": {
+                                            "type": "array",
+                                            "items": {"$ref": "#/components/schemas/AsRunRow"},
+                                        },
+                                    },
+                                }
+                            }
+                        },
                     },
                     "responses": {
-                        "200": _json({"type": "object", "properties": {
-                            "accepted": {"type": "integer"}, "duplicates": {"type": "integer"}}}, "Stored"),
-                        **_errors(400, 401, 403),
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "accepted": {"type": "integer"},
+                                    "duplicates": {"type": "integer"},
+                                },
+                            },
+                            "Stored",
+                        ),
+                        **_errors(400, 401, 403, 413),
+                        **_405,
                     },
                 }
             },
@@ -156,20 +219,42 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Tell the server this station's agent is alive",
                     "security": bearer,
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                        "type": "object",
-                        "properties": {
-                            "station": {"type": "string"},
-                            "time": {"type": "string", "format": "date-time"},
-                            "agent_version": {"type": "string"},
-                            "cached_until": {"type": ["string", "null"], "format": "date"},
-                            "playing": {"type": ["string", "null"]},
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "station": {"type": "string"},
+                                        "time": {
+                                            "type": ["string", "null"],
+                                            "format": "date-time",
+                                            "maxLength": 64,
+                                            "description": "The agent's clock; checked: ISO-8601 with an offset",
+                                        },
+                                        "agent_version": {"type": ["string", "null"], "maxLength": 64},
+                                        "cached_until": {
+                                            "type": ["string", "null"],
+                                            "format": "date",
+                                            "maxLength": 64,
+                                        },
+                                        "playing": {"type": ["string", "null"], "maxLength": 300},
+                                    },
+                                }
+                            }
                         },
-                    }}}},
+                    },
                     "responses": {
-                        "200": _json({"type": "object", "properties": {
-                            "ok": {"type": "boolean"}, "server_time": {"type": "string"}}}, "Recorded"),
-                        **_errors(400, 401, 403),
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {"ok": {"type": "boolean"}, "server_time": {"type": "string"}},
+                            },
+                            "Recorded",
+                        ),
+                        **_errors(400, 401, 403, 413),
+                        **_405,
                     },
                 }
             },
@@ -177,32 +262,48 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Submit a bulletin from another system (a user's API token)",
                     "security": bearer,
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                        "type": "object",
-                        "required": ["title", "body"],
-                        "properties": {
-                            "title": {"type": "string"},
-                            "body": {"type": "string"},
-                            "category": {"type": "string"},
-                            "issuer": {"type": "string"},
-                            "priority": {"enum": ["normal", "priority", "emergency"]},
-                            "valid_from": {"type": "string", "format": "date"},
-                            "valid_to": {"type": "string", "format": "date"},
-                            "plays_per_day": {"type": "integer", "minimum": 1},
-                            "stations": {"type": "array", "items": {"type": "string"}},
-                            "group": {"type": "string"},
-                            "submit": {"type": "boolean", "default": True},
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["title", "body"],
+                                    "properties": {
+                                        "title": {"type": "string"},
+                                        "body": {"type": "string"},
+                                        "category": {"type": "string"},
+                                        "issuer": {"type": "string"},
+                                        "priority": {"enum": ["normal", "priority", "emergency"]},
+                                        "valid_from": {"type": "string", "format": "date"},
+                                        "valid_to": {"type": "string", "format": "date"},
+                                        "plays_per_day": {"type": "integer", "minimum": 1},
+                                        "stations": {"type": "array", "items": {"type": "string"}},
+                                        "group": {"type": "string"},
+                                        "submit": {"type": "boolean", "default": True},
+                                    },
+                                }
+                            }
                         },
-                    }}}},
+                    },
                     "responses": {
-                        "201": _json({"type": "object", "properties": {
-                            "id": {"type": "integer"}, "status": {"type": "string"}}}, "Created"),
-                        **_errors(400, 401, 403, 404),
+                        "201": _json(
+                            {
+                                "type": "object",
+                                "properties": {"id": {"type": "integer"}, "status": {"type": "string"}},
+                            },
+                            "Created",
+                        ),
+                        **_errors(400, 401, 403, 404, 413),
+                        **_405,
                     },
                 }
             },
             "/api/v1/openapi.json": {
-                "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3.1"}}}
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3.1"}, **_405},
+                }
             },
         },
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -46,6 +47,8 @@ UPLOAD_BATCH = 100
 RELAY_ATTEMPTS = 3
 #: Acknowledged as-run rows are kept locally this many days.
 ASRUN_KEEP_DAYS = 7
+#: Detail of the "cut" row made on start for an item that was on air when the agent was killed.
+KILLED_DETAIL = "chương trình bị dừng đột ngột khi đang phát; giờ kết thúc là ước tính"
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,14 @@ class AgentConfig:
     heartbeat_s: float = 60.0
     #: Manifests older than this many days (and media only they use) are pruned.
     keep_days: int = 2
-    #: A file that failed its checksum is not fetched again before this many seconds.
-    retry_after_s: float = 300.0
+    #: A file that failed its checksum is fetched again after this many seconds, then after twice
+    #: as long each time it fails again (2, 4, 8 … s), never waiting more than ``retry_max_s``.
+    retry_after_s: float = 2.0
+    retry_max_s: float = 120.0
+    #: On shutdown, unsent as-run rows get this many seconds to reach the server.
+    shutdown_upload_s: float = 5.0
+    #: While an item airs, a progress mark is written this often (the approximate end after a kill).
+    progress_s: float = 5.0
     http_timeout_s: float = 20.0
     relay_connect_timeout_s: float = 15.0
     rules: Rules = field(default_factory=Rules)
@@ -90,6 +99,11 @@ class SyncReport:
         self.heartbeat = self.heartbeat or other.heartbeat
 
 
+def retry_delay(failures: int, first_s: float, max_s: float) -> float:
+    """Seconds before fetching a file again after its ``failures``-th bad checksum: doubling, capped."""
+    return float(min(max_s, first_s * 2 ** min(max(failures, 1) - 1, 30)))
+
+
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
@@ -104,6 +118,8 @@ class Agent:
         self.clock: Clock = clock or SystemClock()
         self.cache = Cache(config.cache_dir)
         self.asrun = AsRunLog(config.cache_dir)
+        for row in self.asrun.reconcile(KILLED_DETAIL):
+            log.warning("'%s' bị cắt khi máy dừng đột ngột (đã ghi nhật ký)", row.get("title"))
         self.client = ServerClient(
             config.server, config.station, config.token, layout=config.layout,
             report_server=config.report_server, http=http, timeout=config.http_timeout_s,
@@ -114,8 +130,10 @@ class Agent:
         self._available = self.cache.available()
         self._done = self.asrun.done_keys()
         self._retry_at: dict[str, datetime] = {}
+        self._failures: dict[str, int] = {}
         self._relay_attempts: dict[str, int] = {}
         self._current: Entry | None = None
+        self._airing: str | None = None
         self._interrupted_by: Entry | None = None
         self._interrupt = threading.Event()
         self._wake = threading.Event()
@@ -238,8 +256,10 @@ class Agent:
                     self.client.http, url, sha, entry.item.size, timeout=self.config.http_timeout_s
                 )
             except ChecksumMismatch as exc:
-                log.error("'%s': %s", entry.item.title, exc)
-                self._retry_at[sha] = now + timedelta(seconds=self.config.retry_after_s)
+                failures = self._failures[sha] = self._failures.get(sha, 0) + 1
+                delay = retry_delay(failures, self.config.retry_after_s, self.config.retry_max_s)
+                log.error("'%s': %s; thử lại sau %.0f giây", entry.item.title, exc, delay)
+                self._retry_at[sha] = now + timedelta(seconds=delay)
                 report.errors.append(str(exc))
                 continue
             except (requests.RequestException, DownloadError, OSError) as exc:
@@ -250,19 +270,23 @@ class Agent:
                     break
                 continue
             self._retry_at.pop(sha, None)
+            self._failures.pop(sha, None)
             with self._lock:
                 self._available.add(sha)
             report.downloaded.append(sha)
             self._after_change()
         return report
 
-    def upload_asrun(self) -> SyncReport:
-        """Send rows the server has not acknowledged; the server dedups by uid, so a retry is harmless."""
+    def upload_asrun(self, deadline: float | None = None) -> SyncReport:
+        """Send rows the server has not acknowledged; the server dedups by uid, so a retry is harmless.
+        With ``deadline`` (time.monotonic()), no batch is started after it."""
         report = SyncReport()
         if not self.client.can_report:
             return report
         pending = self.asrun.pending()
         for start in range(0, len(pending), UPLOAD_BATCH):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
             batch = pending[start : start + UPLOAD_BATCH]
             try:
                 report.uploaded += self._upload(batch)
@@ -384,9 +408,14 @@ class Agent:
         self._check_interrupt()  # an emergency may have arrived while we were deciding
         started = self.clock.now()
         log.info("phát '%s' (%s)", entry.item.title, entry.item.kind)
+        self._airing = self.asrun.started(self._row(entry, "started", started, None, ""))
+        on_air = threading.Event()
+        marks = threading.Thread(target=self._mark_progress, args=(self._airing, on_air), daemon=True)
+        marks.start()
         try:
             outcome, problem = self._render(entry, seconds)
         finally:
+            on_air.set()
             with self._lock:
                 self._current = None
         ended = self.clock.now()
@@ -408,6 +437,13 @@ class Agent:
                     self._done.add(entry.key)
         else:
             self._record(entry, "failed", started, ended, f"lỗi thiết bị phát: {outcome.error}")
+
+    def _mark_progress(self, airing: str, done: threading.Event) -> None:
+        while not done.wait(self.config.progress_s):
+            try:
+                self.asrun.progress(airing, self.clock.now())
+            except OSError:  # a full disk must not stop playout; the end is then less precise
+                log.exception("không ghi được dấu tiến trình phát")
 
     def _render(self, entry: Entry, seconds: float) -> tuple[PlayOutcome | None, str]:
         """Hand the entry's audio to the player. (None, why) when the source could not be opened."""
@@ -444,28 +480,36 @@ class Agent:
             log.exception("lỗi thiết bị phát")
             return PlayOutcome(False, 0, str(exc) or type(exc).__name__)
 
+    def _row(
+        self, entry: Entry, status: str, started: datetime | None, ended: datetime | None, detail: str
+    ) -> dict[str, Any]:
+        it = entry.item
+        return {
+            "key": entry.key,
+            "station": self.config.station,
+            "date": entry.day.isoformat(),
+            "version": entry.version,
+            "kind": it.kind,
+            "title": it.title,
+            "sha256": it.sha256,
+            "bulletin_id": it.bulletin_id,
+            "planned_start": _iso(entry.planned_start),
+            "planned_end": _iso(entry.planned_end),
+            "actual_start": _iso(started),
+            "actual_end": _iso(ended),
+            "status": status,
+            "detail": detail,
+        }
+
     def _record(
         self, entry: Entry, status: str, started: datetime | None, ended: datetime | None, detail: str
     ) -> None:
         it = entry.item
-        self.asrun.append(
-            {
-                "key": entry.key,
-                "station": self.config.station,
-                "date": entry.day.isoformat(),
-                "version": entry.version,
-                "kind": it.kind,
-                "title": it.title,
-                "sha256": it.sha256,
-                "bulletin_id": it.bulletin_id,
-                "planned_start": _iso(entry.planned_start),
-                "planned_end": _iso(entry.planned_end),
-                "actual_start": _iso(started),
-                "actual_end": _iso(ended),
-                "status": status,
-                "detail": detail,
-            }
-        )
+        row = self._row(entry, status, started, ended, detail)
+        if started is not None and self._airing is not None:
+            row["airing"] = self._airing  # closes the "started" mark written when it went on air
+            self._airing = None
+        self.asrun.append(row)
         if status in FINAL_STATUSES:
             with self._lock:
                 self._done.add(entry.key)
@@ -490,6 +534,14 @@ class Agent:
                 log.exception("lỗi khi đồng bộ")
             self._stop.wait(self.config.poll_s)
 
+    def next_download_wait(self) -> float:
+        """Seconds the download loop may sleep: until the next poll, or the next checksum retry."""
+        wait = self.config.poll_s
+        if self._retry_at:
+            due = min(self._retry_at.values())
+            wait = min(wait, max(0.05, (due - self.clock.now()).total_seconds()))
+        return wait
+
     def _download_loop(self) -> None:
         while not self._stop.is_set():
             self._downloads_wanted.clear()
@@ -497,7 +549,7 @@ class Agent:
                 self.download_missing()
             except Exception:
                 log.exception("lỗi khi tải tệp")
-            self._downloads_wanted.wait(self.config.poll_s)
+            self._downloads_wanted.wait(self.next_download_wait())
 
     def run(self) -> None:
         """Sync and air until ``stop()`` (Ctrl+C in the CLI)."""
@@ -518,6 +570,21 @@ class Agent:
             self.stop()
             for t in threads:
                 t.join(timeout=5.0)
+            self._upload_on_shutdown()
+
+    def _upload_on_shutdown(self) -> None:
+        """Send what is pending (the row of the item just cut, one that ended seconds ago) before
+        exiting, within ``shutdown_upload_s``; what does not make it goes on the next start."""
+        budget = self.config.shutdown_upload_s
+        if budget <= 0 or not self.asrun.pending():
+            return
+        self.client.timeout = min(self.client.timeout, budget)
+        try:
+            report = self.upload_asrun(deadline=time.monotonic() + budget)
+        except Exception:  # exiting anyway: the rows stay in the local log
+            log.exception("không gửi được nhật ký phát khi tắt")
+            return
+        log.info("đã gửi %d dòng nhật ký phát trước khi tắt", report.uploaded)
 
     def stop(self) -> None:
         self._stop.set()

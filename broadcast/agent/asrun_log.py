@@ -4,6 +4,11 @@ Append-only JSON lines, flushed and fsynced per row; each row gets its ``uid`` o
 an upload retried after a lost answer carries the same uid and the server drops the duplicate.
 Acknowledged uids go to a second append-only file. A row torn by a crash mid-write is an unparseable
 last line: it is ignored (the row was never complete, so it was never acknowledged either).
+
+An item going on air is written first to ``asrun-onair.jsonl`` (a "started" line, fsynced, then a
+progress line every few seconds). Its final row names that airing. A SIGKILL or power cut leaves a
+started airing without a final row: the next start turns it into a "cut" row with the real start
+and, as its approximate end, the last progress mark (``reconcile``).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import os
 import threading
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +60,7 @@ class AsRunLog:
         self.rows_path = folder / "asrun.jsonl"
         self.acked_path = folder / "asrun-acked.txt"
         self.rejected_path = folder / "asrun-rejected.txt"
+        self.onair_path = folder / "asrun-onair.jsonl"
         self._lock = threading.Lock()
 
     def append(self, row: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +68,45 @@ class AsRunLog:
         with self._lock:
             _append_line(self.rows_path, json.dumps(row, ensure_ascii=False, sort_keys=True))
         return row
+
+    def started(self, row: dict[str, Any]) -> str:
+        """Record (fsynced) that ``row``'s item went on air; returns the airing id its final row names."""
+        airing = uuid.uuid4().hex
+        with self._lock:
+            _append_line(self.onair_path, json.dumps({**row, "airing": airing}, ensure_ascii=False))
+        return airing
+
+    def progress(self, airing: str, at: datetime) -> None:
+        """The airing is still on air at ``at`` (the approximate end if the machine dies now)."""
+        with self._lock:
+            _append_line(self.onair_path, json.dumps({"airing": airing, "at": at.isoformat()}))
+
+    def reconcile(self, detail: str) -> list[dict[str, Any]]:
+        """Turn every airing that started but never got a final row (a kill) into a "cut" row."""
+        closed = {r.get("airing") for r in self.rows() if r.get("airing")}
+        started: dict[str, dict[str, Any]] = {}
+        last_seen: dict[str, str] = {}
+        for line in _read_lines(self.onair_path):
+            try:
+                mark = json.loads(line)
+            except ValueError:
+                continue  # torn by the crash
+            if not isinstance(mark, dict) or not isinstance(mark.get("airing"), str):
+                continue
+            if "at" in mark:
+                last_seen[mark["airing"]] = str(mark["at"])
+            else:
+                started[mark["airing"]] = mark
+        added = []
+        for airing, mark in started.items():
+            if airing in closed:
+                continue
+            added.append(self.append({**mark, "status": "cut", "detail": detail,
+                                      "actual_end": _approximate_end(mark, last_seen.get(airing))}))  # fmt: skip
+        with self._lock:
+            if self.onair_path.exists():
+                atomic_write(self.onair_path, b"")
+        return added
 
     def rows(self) -> list[dict[str, Any]]:
         out = []
@@ -120,3 +165,17 @@ class AsRunLog:
                     lines = sorted(self._uids(path) & kept_uids)
                     atomic_write(path, "".join(u + "\n" for u in lines).encode("utf-8"))
             return len(rows) - len(keep)
+
+
+def _approximate_end(mark: dict[str, Any], last_seen: str | None) -> str | None:
+    """The last progress mark, never before the start nor after the planned length."""
+    try:
+        start = datetime.fromisoformat(str(mark["actual_start"]))
+        end = datetime.fromisoformat(last_seen) if last_seen else start
+        planned = mark.get("planned_start"), mark.get("planned_end")
+        if planned[0] and planned[1]:
+            length = datetime.fromisoformat(planned[1]) - datetime.fromisoformat(planned[0])
+            end = min(end, start + length)
+        return max(end, start).isoformat()
+    except (KeyError, TypeError, ValueError):
+        return mark.get("actual_start")

@@ -21,7 +21,8 @@ LAYOUTS = ("api", "folder")
 
 
 class UploadRejected(RuntimeError):
-    """The server refused the rows as invalid (HTTP 400): retrying the same rows cannot help."""
+    """The server refused the rows as invalid (HTTP 400) or too large (413): resending the same
+    batch cannot help; the agent splits it to find the bad row."""
 
 
 class AuthRejected(RuntimeError):
@@ -74,7 +75,9 @@ class ServerClient:
         """Conditional GET; raises ``requests.RequestException`` when the server cannot be reached."""
         url = self.manifest_url(day)
         headers = {"If-None-Match": etag} if etag else {}
-        resp = self.http.get(url, headers=headers, timeout=self.timeout)
+        if self.layout == "api" and self.token:  # a folder's web server is not told the token
+            headers["Authorization"] = f"Bearer {self.token}"
+        resp = self._request("GET", url, headers=headers)
         if resp.status_code == 304:
             return ManifestResponse("unchanged", url, etag=etag)
         if resp.status_code == 404:
@@ -82,23 +85,40 @@ class ServerClient:
         resp.raise_for_status()
         return ManifestResponse("new", url, resp.content, resp.headers.get("ETag"))
 
+    def _request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One request; a connection error is retried once on a fresh connection before it counts.
+
+        A kept-alive connection the server (or a NAT box) closed while idle fails on first use;
+        that says nothing about the server, so the pool is dropped and the request sent again.
+        Timeouts are not retried: a slow server stays slow. Every route is idempotent (GETs, and
+        as-run uploads dedup by uid), so sending twice is harmless.
+        """
+        try:
+            return self.http.request(method, url, timeout=self.timeout, **kwargs)
+        except requests.ConnectionError as exc:
+            if isinstance(exc, requests.Timeout):
+                raise
+            log.info("kết nối tới máy chủ bị đóng (%s); thử lại trên kết nối mới", exc)
+            self.http.close()  # drop every pooled keep-alive connection
+            return self.http.request(method, url, timeout=self.timeout, **kwargs)
+
     @property
     def can_report(self) -> bool:
         return self.report_server is not None
 
     def _post(self, route: str, payload: dict[str, Any]) -> dict[str, Any]:
         assert self.report_server is not None
-        resp = self.http.post(
+        resp = self._request(
+            "POST",
             urljoin(self.report_server, route),
             json=payload,
             headers={"Authorization": f"Bearer {self.token}"},
-            timeout=self.timeout,
         )
         if resp.status_code in (401, 403):
             raise AuthRejected(
                 f"máy chủ từ chối mã truy cập của đài {self.station} (HTTP {resp.status_code})"
             )
-        if resp.status_code == 400:
+        if resp.status_code in (400, 413):  # 413: too big a batch, split like a bad one
             raise UploadRejected(resp.text[:500])
         resp.raise_for_status()
         body = resp.json()

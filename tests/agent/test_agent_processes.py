@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from broadcast.agent.agent import Agent, AgentConfig
+from broadcast.agent.agent import KILLED_DETAIL, Agent, AgentConfig
 from broadcast.agent.asrun_log import AsRunLog
 from broadcast.agent.cache import file_sha256
 from broadcast.agent.cli import agent_command
@@ -169,6 +169,11 @@ def test_asrun_survives_sigkill_and_is_uploaded_exactly_once(
     server.asrun_status = None  # reports accepted again; the agent restarts
     done = run_loa(*args, "--once")
     assert done.returncode == 0, done.stderr
+    # The item on air when killed (if any) became a "cut" row on restart (issue 7, item 6).
+    after = log.rows()
+    assert after[: len(logged)] == logged
+    assert all(r["status"] == "cut" and r["detail"] == KILLED_DETAIL for r in after[len(logged) :])
+    logged = after
     assert sorted(server.asrun_rows) == sorted(r["uid"] for r in logged)
     posts = len(server.asrun_posts)
     # one more restart (in-process this time: a process start costs seconds) sends nothing

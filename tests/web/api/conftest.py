@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -8,10 +9,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from broadcast import stations
 from broadcast.db import session_factory, session_scope
-from broadcast.models import Playlist, Role, Station, User
+from broadcast.models import Base, Playlist, Role, Station, User
 from broadcast.security import hash_password, hash_token
 from loa import config
 from pipeline.jobs import InlineJobQueue
@@ -50,7 +52,10 @@ def manifest(code: str, version: int = 1) -> dict[str, object]:
 
 @pytest.fixture()
 def env(tmp_path: Path) -> Iterator[Env]:
-    settings = config.load(env={"LOA_DATA_DIR": str(tmp_path / "data")})
+    env = {"LOA_DATA_DIR": str(tmp_path / "data")}
+    if os.environ.get("LOA_TEST_DATABASE_URL"):  # e.g. PostgreSQL, where uploads really race
+        env["LOA_DATABASE_URL"] = os.environ["LOA_TEST_DATABASE_URL"]
+    settings = config.load(env=env)
     app = create_app(settings, jobs=InlineJobQueue())
     app.config["TESTING"] = True
     tokens: dict[str, str] = {}
@@ -67,3 +72,9 @@ def env(tmp_path: Path) -> Iterator[Env]:
                    api_token_hash=hash_token("operator-token-" + "y" * 20)))
         assert s.query(Station).count() == 15
     yield Env(app, app.test_client(), tokens, api_token, settings)
+    if os.environ.get("LOA_TEST_DATABASE_URL"):
+        engine = app.extensions["loa_engine"]
+        Base.metadata.drop_all(engine)
+        with engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()

@@ -31,7 +31,7 @@ def count_asrun(env: Env) -> int:
 
 
 def test_stations_lists_every_station_with_online_state(env: Env) -> None:
-    resp = env.client.get("/api/v1/stations")
+    resp = env.client.get("/api/v1/stations", headers=auth(env.api_token))
     assert resp.status_code == 200
     body = resp.get_json()
     assert len(body) == 15
@@ -42,14 +42,14 @@ def test_stations_lists_every_station_with_online_state(env: Env) -> None:
 
 def test_playlist_has_etag_and_answers_304(env: Env) -> None:
     url = f"/api/v1/stations/hiep-an/playlists/{DAY.isoformat()}"
-    resp = env.client.get(url)
+    resp = env.client.get(url, headers=auth(env.tokens["hiep-an"]))
     assert resp.status_code == 200
     assert resp.get_json() == manifest("hiep-an")
     etag = resp.headers["ETag"]
     assert etag == '"etag-hiep-an-1"'
-    again = env.client.get(url, headers={"If-None-Match": etag})
+    again = env.client.get(url, headers={"If-None-Match": etag, **auth(env.tokens["hiep-an"])})
     assert again.status_code == 304 and again.data == b""
-    assert env.client.get(url, headers={"If-None-Match": '"stale"'}).status_code == 200
+    assert env.client.get(url, headers={"If-None-Match": '"stale"', **auth(env.tokens["hiep-an"])}).status_code == 200
 
 
 def test_playlist_serves_the_latest_version(env: Env) -> None:
@@ -57,16 +57,18 @@ def test_playlist_serves_the_latest_version(env: Env) -> None:
         station = s.scalar(select(Station).where(Station.code == "ta-nang"))
         s.add(Playlist(station=station, date=DAY, version=2, manifest=manifest("ta-nang", 2), etag="etag-2"))
     env.app.extensions.pop("loa_manifest_cache", None)
-    resp = env.client.get(f"/api/v1/stations/ta-nang/playlists/{DAY.isoformat()}")
+    resp = env.client.get(f"/api/v1/stations/ta-nang/playlists/{DAY.isoformat()}", headers=auth(env.tokens["ta-nang"]))
     assert resp.get_json()["version"] == 2 and resp.headers["ETag"] == '"etag-2"'
 
 
 def test_playlist_errors_are_json(env: Env) -> None:
-    missing = env.client.get(f"/api/v1/stations/hiep-an/playlists/{(DAY + timedelta(days=9)).isoformat()}")
+    missing = env.client.get(
+        f"/api/v1/stations/hiep-an/playlists/{(DAY + timedelta(days=9)).isoformat()}", headers=auth(env.tokens["hiep-an"])
+    )
     assert missing.status_code == 404 and "error" in missing.get_json()
-    unknown = env.client.get(f"/api/v1/stations/khong-co/playlists/{DAY.isoformat()}")
+    unknown = env.client.get(f"/api/v1/stations/khong-co/playlists/{DAY.isoformat()}", headers=auth(env.api_token))
     assert unknown.status_code == 404
-    bad = env.client.get("/api/v1/stations/hiep-an/playlists/27-11-2026")
+    bad = env.client.get("/api/v1/stations/hiep-an/playlists/27-11-2026", headers=auth(env.tokens["hiep-an"]))
     assert bad.status_code == 400 and bad.get_json()["code"] == "bad_date"
 
 
@@ -130,7 +132,7 @@ def test_heartbeat_marks_the_station_online(env: Env) -> None:
         headers=auth(env.tokens["ta-nang"]),
     )
     assert resp.status_code == 200 and resp.get_json()["ok"] is True
-    listed = {s["code"]: s for s in env.client.get("/api/v1/stations").get_json()}
+    listed = {s["code"]: s for s in env.client.get("/api/v1/stations", headers=auth(env.api_token)).get_json()}
     assert listed["ta-nang"]["online"] is True and listed["hiep-an"]["online"] is False
     with env.session() as s:
         station = s.scalar(select(Station).where(Station.code == "ta-nang"))
