@@ -9,9 +9,10 @@ All functions work in the caller's transaction and validate before they change a
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +56,27 @@ STATUS_VI = {
     S.ARCHIVED: "đã lưu trữ",
 }
 PRIORITY_VI = {Priority.NORMAL: "thông thường", Priority.PRIORITY: "ưu tiên", Priority.EMERGENCY: "khẩn cấp"}
+#: Statuses the editor may still change (approved ones go back through review via archive + new).
+EDITABLE_STATUSES = frozenset({S.DRAFT, S.REJECTED})
 #: More plays than this per day is surely a typo (the longest day has about 4 sessions).
 MAX_PLAYS_PER_DAY = 20
+#: Length limits of the text fields, shared by the form, the API and the CLI.
+TITLE_MAX = 300
+CATEGORY_MAX = 120
+ISSUER_MAX = 200
+COMMENT_MAX = 2000
+#: Speaking rates accepted (inclusive).
+RATE_MIN, RATE_MAX = 0.5, 2.0
+#: Voices offered: "" lets the engine chain choose; the rest are espeak-ng accents. The panel
+#: translates the labels.
+VOICE_CHOICES = {
+    "": "Mặc định (theo cấu hình)",
+    "vi": "Giọng Bắc (espeak)",
+    "vi-vn-x-central": "Giọng Trung (espeak)",
+    "vi-vn-x-south": "Giọng Nam (espeak)",
+}
+#: How many days a bulletin airs when no end date is given (an emergency: today only).
+DEFAULT_VALID_DAYS = {Priority.NORMAL: 7, Priority.PRIORITY: 7, Priority.EMERGENCY: 1}
 #: Recording types accepted, with the MIME type stored (fixed here: the OS's tables differ).
 AUDIO_TYPES = {
     ".wav": "audio/wav",
@@ -112,10 +132,11 @@ def read_script(path: Path) -> str:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BroadcastError(
-            f"Tệp '{path.name}' không phải văn bản UTF-8: hãy lưu lại với mã hóa UTF-8."
+            "Tệp '%(name)s' không phải văn bản UTF-8: hãy lưu lại với mã hóa UTF-8.", name=path.name
         ) from None
     except OSError as exc:
-        raise BroadcastError(f"Không đọc được tệp '{path}': {exc.strerror}.") from None
+        raise BroadcastError("Không đọc được tệp '%(path)s': %(reason)s.", path=str(path),
+                             reason=exc.strerror) from None
 
 
 def store_upload(session: Session, path: Path, media_dir: Path) -> MediaFile:
@@ -145,35 +166,98 @@ def store_upload(session: Session, path: Path, media_dir: Path) -> MediaFile:
 # --- validation -------------------------------------------------------------------------------
 
 
+#: C0 control characters (and DEL) other than tab and newline: invalid in XML (the public feed)
+#: and meaningless to a reader or a TTS voice.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: str) -> str:
+    """Text as saved: Windows line ends made plain, control characters removed."""
+    return _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
+
+
 def parse_priority(value: str | Priority) -> Priority:
     try:
         return Priority(value)
     except ValueError:
         raise BroadcastError(
-            f"Mức ưu tiên '{value}' không hợp lệ (normal, priority hoặc emergency)."
+            "Mức ưu tiên '%(value)s' không hợp lệ (normal, priority hoặc emergency).", value=value
         ) from None
 
 
+def default_validity(today: date, priority: str | Priority = Priority.NORMAL) -> tuple[date, date]:
+    """The first and last day on air when none are given."""
+    days = DEFAULT_VALID_DAYS.get(parse_priority(priority), 1)
+    return today, today + timedelta(days=days - 1)
+
+
+def check_airs_today(priority: str | Priority, valid_from: date, valid_to: date, today: date) -> None:
+    """An emergency is played at once on today's playlist: dates that leave today out would report
+    "sent" and air nothing."""
+    if parse_priority(priority) == Priority.EMERGENCY and not valid_from <= today <= valid_to:
+        raise BroadcastError(
+            "Tin khẩn cấp được phát ngay, nên thời gian hiệu lực phải gồm hôm nay (%(d)s).",
+            d=f"{today:%d/%m/%Y}",
+        )
+
+
+def check_editable(bulletin: Bulletin) -> None:
+    """The editor changes only drafts and rejected bulletins; the rest are in or past review."""
+    if bulletin.status not in EDITABLE_STATUSES:
+        raise InvalidTransition("Chỉ sửa được bản nháp hoặc bản tin bị từ chối.")
+
+
+def _text(name: str, value: Any, limit: int | None = None) -> str:
+    if not isinstance(value, str):
+        raise BroadcastError("Trường '%(name)s' phải là văn bản.", name=name)
+    value = clean_text(value)
+    if limit is not None and len(value.strip()) > limit:
+        raise BroadcastError("Trường '%(name)s' dài quá %(max)s ký tự.", name=name, max=limit)
+    return value
+
+
 def _check_fields(
-    title: str, valid_from: date, valid_to: date, plays_per_day: int, speech_rate: float
+    title: Any, valid_from: Any, valid_to: Any, plays_per_day: Any, speech_rate: Any
 ) -> None:
-    if not title.strip():
+    if not isinstance(title, str) or not title.strip():
         raise BroadcastError("Tiêu đề trống: hãy đặt tiêu đề cho bản tin.")
-    if len(title.strip()) > 300:
-        raise BroadcastError("Tiêu đề dài quá 300 ký tự.")
+    if len(title.strip()) > TITLE_MAX:
+        raise BroadcastError("Tiêu đề dài quá %(max)s ký tự.", max=TITLE_MAX)
+    if not isinstance(valid_from, date) or not isinstance(valid_to, date):
+        raise BroadcastError("Ngày bắt đầu và ngày kết thúc phải là ngày.")
     if valid_to < valid_from:
         raise BroadcastError(
-            f"Ngày hết hiệu lực ({valid_to:%d/%m/%Y}) trước ngày bắt đầu ({valid_from:%d/%m/%Y})."
+            "Ngày hết hiệu lực (%(to)s) trước ngày bắt đầu (%(frm)s).",
+            to=f"{valid_to:%d/%m/%Y}", frm=f"{valid_from:%d/%m/%Y}",
         )
-    if not 1 <= plays_per_day <= MAX_PLAYS_PER_DAY:
-        raise BroadcastError(f"Số lần phát mỗi ngày phải từ 1 đến {MAX_PLAYS_PER_DAY}.")
-    if not 0.5 <= speech_rate <= 2.0:
+    if isinstance(plays_per_day, bool) or not isinstance(plays_per_day, int) or not (
+        1 <= plays_per_day <= MAX_PLAYS_PER_DAY
+    ):
+        raise BroadcastError("Số lần phát mỗi ngày phải là số nguyên từ 1 đến %(max)s.", max=MAX_PLAYS_PER_DAY)
+    if isinstance(speech_rate, bool) or not isinstance(speech_rate, int | float) or not (
+        RATE_MIN <= speech_rate <= RATE_MAX
+    ):
         raise BroadcastError("Tốc độ đọc phải từ 0,5 đến 2,0.")
+
+
+def _check_voice(voice: Any) -> str:
+    if not isinstance(voice, str) or voice not in VOICE_CHOICES:
+        raise BroadcastError(
+            "Giọng đọc không hợp lệ (chọn một trong: %(choices)s).",
+            choices=", ".join(repr(v) for v in VOICE_CHOICES),
+        )
+    return voice
 
 
 def _resolve_targets(
     session: Session, station_codes: Iterable[str] | None, group: str | None
 ) -> tuple[TargetKind, StationGroup | None, list[Station]]:
+    if station_codes is not None and (
+        isinstance(station_codes, str) or not all(isinstance(c, str) for c in station_codes)
+    ):
+        raise BroadcastError("Danh sách đài phải là danh sách mã đài.")
+    if group is not None and not isinstance(group, str):
+        raise BroadcastError("Nhóm đài phải là tên nhóm.")
     codes = [c for c in (station_codes or []) if c.strip()]
     if codes and group:
         raise BroadcastError("Chọn hoặc danh sách đài, hoặc một nhóm đài, không chọn cả hai.")
@@ -185,29 +269,42 @@ def _resolve_targets(
 
 
 def _settings() -> Settings:
-    """The configured settings, for callers (CLI, API) that do not pass a media folder."""
+    """The configured settings, for callers (CLI, API) that do not pass their own."""
     from loa import config
 
     return config.load()
 
 
-def _default_media_dir() -> Path:
-    return _settings().media_dir
+def _vi_int(n: int) -> str:
+    return f"{n:,}".replace(",", ".")
 
 
-def _check_source(body: str, recording: Path | None) -> None:
-    """Refuse now what could never be rendered: an over-long script, a file that is not audio."""
+def check_script(body: str, settings: Settings) -> None:
+    """Refuse a script longer than ``max_text_chars`` (Vietnamese thousands: 12.000)."""
+    if len(body) > settings.max_text_chars:
+        raise BroadcastError(
+            "Văn bản quá dài: %(n)s ký tự, tối đa %(max)s ký tự.",
+            n=_vi_int(len(body)), max=_vi_int(settings.max_text_chars),
+        )
+
+
+def _check_source(body: str, recording: Path | None, settings: Settings) -> None:
+    """Refuse now what could never be rendered: an over-long script, a file that is not audio.
+    The one place both are checked (the form, the API and the CLI all come through here)."""
     from pipeline.audio.decode import validate_recording
     from pipeline.render import check_text
 
-    settings = _settings()
-    try:
-        if recording is None:
+    if recording is None:
+        check_script(body, settings)
+        try:
             check_text(body, settings)
-        else:
-            validate_recording(recording, settings)
+        except PipelineError as exc:
+            raise BroadcastError("%(reason)s", reason=str(exc)) from exc
+        return
+    try:
+        validate_recording(recording, settings)
     except PipelineError as exc:
-        raise BroadcastError(str(exc)) from exc
+        raise BroadcastError("Tệp ghi âm không dùng được: %(e)s", e=str(exc)) from exc
 
 
 # --- create / update --------------------------------------------------------------------------
@@ -231,17 +328,24 @@ def create_bulletin(
     speech_rate: float = 1.0,
     actor: str,
     media_dir: Path | None = None,
+    settings: Settings | None = None,
 ) -> Bulletin:
     """A new draft. A recording is copied into the media store (``media_dir``, default: the
     configured one); otherwise ``body`` is the script to render. Targets: the stations named, or a
     group, or (neither) every station."""
     prio = parse_priority(priority)
+    title = _text("title", title, TITLE_MAX)
+    body = _text("body", body)
+    category = _text("category", category, CATEGORY_MAX)
+    issuer = _text("issuer", issuer, ISSUER_MAX)
+    voice = _check_voice(voice)
     _check_fields(title, valid_from, valid_to, plays_per_day, speech_rate)
-    _check_source(body, recording)  # also refuses an empty script
+    settings = settings or _settings()
+    _check_source(body, recording, settings)  # also refuses an empty script
     if not actor.strip():
         raise BroadcastError("Thiếu người thực hiện.")
     kind, grp, stations = _resolve_targets(session, station_codes, group)
-    upload = store_upload(session, recording, media_dir or _default_media_dir()) if recording else None
+    upload = store_upload(session, recording, media_dir or settings.media_dir) if recording else None
     b = Bulletin(
         title=title.strip(),
         body=body,
@@ -269,7 +373,9 @@ def create_bulletin(
     return b
 
 
-def update_bulletin(session: Session, bulletin: Bulletin, *, actor: str, **fields: Any) -> Bulletin:
+def update_bulletin(
+    session: Session, bulletin: Bulletin, *, actor: str, settings: Settings | None = None, **fields: Any
+) -> Bulletin:
     """Change a bulletin that is not archived. Changing the words or voice makes the audio stale
     (render_status back to "none"); changing an approved bulletin asks for new playlists for the
     stations it targeted before and after."""
@@ -277,7 +383,13 @@ def update_bulletin(session: Session, bulletin: Bulletin, *, actor: str, **field
         raise InvalidTransition("Bản tin đã lưu trữ, không sửa được.")
     unknown = set(fields) - _EDITABLE
     if unknown:
-        raise BroadcastError("Không sửa được trường: " + ", ".join(sorted(unknown)) + ".")
+        raise BroadcastError("Không sửa được trường: %(fields)s.", fields=", ".join(sorted(unknown)))
+    limits = {"title": TITLE_MAX, "body": None, "category": CATEGORY_MAX, "issuer": ISSUER_MAX}
+    for name, limit in limits.items():
+        if name in fields:
+            fields[name] = _text(name, fields[name], limit)
+    if "voice" in fields:
+        _check_voice(fields["voice"])
     title = fields.get("title", bulletin.title)
     valid_from = fields.get("valid_from", bulletin.valid_from)
     valid_to = fields.get("valid_to", bulletin.valid_to)
@@ -286,10 +398,11 @@ def update_bulletin(session: Session, bulletin: Bulletin, *, actor: str, **field
     _check_fields(title, valid_from, valid_to, plays, rate)
     prio = parse_priority(fields["priority"]) if "priority" in fields else bulletin.priority
     recording = fields.get("recording")
+    settings = settings or _settings()
     if recording is not None:
-        _check_source("", recording)
+        _check_source("", recording, settings)
     elif "body" in fields and bulletin.source_kind == "text":
-        _check_source(fields["body"], None)  # also refuses an empty script
+        _check_source(fields["body"], None, settings)  # also refuses an empty script
     retarget = "station_codes" in fields or "group" in fields
     if retarget:
         kind, grp, stations = _resolve_targets(session, fields.get("station_codes"), fields.get("group"))
@@ -312,7 +425,7 @@ def update_bulletin(session: Session, bulletin: Bulletin, *, actor: str, **field
             changed[name] = str(value)
             setattr(bulletin, name, value)
     if recording is not None:
-        upload = store_upload(session, recording, fields.get("media_dir") or _default_media_dir())
+        upload = store_upload(session, recording, fields.get("media_dir") or settings.media_dir)
         if upload.sha256 != bulletin.upload_sha256:
             bulletin.upload_sha256, bulletin.source_kind = upload.sha256, "audio"
             changed["recording"] = upload.sha256
@@ -341,8 +454,8 @@ def _move(session: Session, bulletin: Bulletin, action: str, actor: str, comment
     allowed, to = TRANSITIONS[action]
     if bulletin.status not in allowed:
         raise InvalidTransition(
-            f"Bản tin #{bulletin.id} đang ở trạng thái '{STATUS_VI[bulletin.status]}', "
-            f"không thể chuyển sang '{STATUS_VI[to]}'."
+            "Bản tin #%(id)s đang ở trạng thái '%(status)s', không thể chuyển sang '%(to)s'.",
+            id=bulletin.id, status=STATUS_VI[bulletin.status], to=STATUS_VI[to],
         )
     if not actor.strip():
         raise BroadcastError("Thiếu người thực hiện.")
@@ -361,11 +474,22 @@ def _move(session: Session, bulletin: Bulletin, action: str, actor: str, comment
     )
 
 
-def submit(session: Session, bulletin: Bulletin, actor: str, comment: str = "") -> None:
+def submit(
+    session: Session, bulletin: Bulletin, actor: str, comment: str = "", *, today: date | None = None
+) -> None:
+    """Send for review; given ``today``, an emergency that would not air today is refused now."""
+    if today is not None:
+        check_airs_today(bulletin.priority, bulletin.valid_from, bulletin.valid_to, today)
     _move(session, bulletin, "submit", actor, comment)
 
 
-def approve(session: Session, bulletin: Bulletin, actor: str, comment: str = "") -> None:
+def approve(
+    session: Session, bulletin: Bulletin, actor: str, comment: str = "", *, today: date | None = None
+) -> None:
+    """Approve; given ``today`` (the broadcast day, see ``broadcast.clock``), an emergency whose
+    dates leave today out is refused. Every adapter passes it; only fixtures of past days omit it."""
+    if today is not None:
+        check_airs_today(bulletin.priority, bulletin.valid_from, bulletin.valid_to, today)
     _move(session, bulletin, "approve", actor, comment)
     emergency = bulletin.priority == Priority.EMERGENCY
     if emergency:
@@ -421,7 +545,7 @@ def request_regen(session: Session, bulletin: Bulletin, reason: str) -> None:
 def get_bulletin(session: Session, bulletin_id: int) -> Bulletin:
     b = session.get(Bulletin, bulletin_id)
     if b is None:
-        raise NotFound(f"Không có bản tin #{bulletin_id}.")
+        raise NotFound("Không có bản tin #%(id)s.", id=bulletin_id)
     return b
 
 

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast import asrun as asrun_mod
 from broadcast import bulletins as bl
-from broadcast import db
+from broadcast import clock, db
 from broadcast import stations as st
 from broadcast.errors import BroadcastError, RenderFailed
 from broadcast.models import Bulletin, BulletinStatus, Priority, Station, TargetKind
@@ -34,7 +33,7 @@ def _actor_default() -> str:
 
 
 def _today(settings: Settings) -> date:
-    return datetime.now(ZoneInfo(settings.timezone)).date()
+    return clock.today(settings.timezone)
 
 
 def _factory(settings: Settings) -> sessionmaker[Session]:
@@ -345,10 +344,11 @@ def bulletin_add(
             speech_rate=speech_rate,
             actor=actor,
             media_dir=settings.media_dir,
+            settings=settings,
         )
         if do_approve:
-            bl.submit(session, b, actor)
-            bl.approve(session, b, actor)
+            bl.submit(session, b, actor, today=_today(settings))
+            bl.approve(session, b, actor, today=_today(settings))
         bulletin_id, status = b.id, b.status
     click.echo(str(bulletin_id))
     click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[status]}.", err=True)
@@ -408,7 +408,8 @@ def _transition(action: str) -> Callable[..., None]:
     def run(settings: Settings, bulletin_id: int, actor: str, comment: str) -> None:
         with _scope(settings) as session:
             b = bl.get_bulletin(session, bulletin_id)
-            getattr(bl, action)(session, b, actor, comment)
+            kw = {"today": _today(settings)} if action in ("submit", "approve") else {}
+            getattr(bl, action)(session, b, actor, comment, **kw)
             status = b.status
         click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[status]}.")
 
@@ -441,8 +442,8 @@ def bulletin_approve(settings: Settings, bulletin_id: int, actor: str, comment: 
     with _scope(settings) as session:
         b = bl.get_bulletin(session, bulletin_id)
         if b.status == BulletinStatus.DRAFT:
-            bl.submit(session, b, actor)
-        bl.approve(session, b, actor, comment)
+            bl.submit(session, b, actor, today=_today(settings))
+        bl.approve(session, b, actor, comment, today=_today(settings))
         rendered = b.render_status == "done"
     click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[BulletinStatus.APPROVED]}.")
     if not no_render and not rendered:

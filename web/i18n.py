@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask import current_app, session
 from flask_babel import lazy_gettext as _l
+
+from broadcast import clock
 
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
@@ -25,11 +27,7 @@ def select_locale() -> str:
 
 
 def _zone(tz: str | None) -> ZoneInfo:
-    name = tz or current_app.config["LOA_SETTINGS"].timezone
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Ho_Chi_Minh")
+    return clock.zone(tz or current_app.config["LOA_SETTINGS"].timezone)
 
 
 def local(dt: datetime | None, tz: str | None = None) -> datetime | None:
@@ -256,5 +254,5 @@ def sessions_label(sessions: list[Any]) -> str:
 
 
 def today(tz: str | None = None) -> date:
-    """Today's date where the stations are, not on the server's clock zone."""
-    return datetime.now(_zone(tz)).date()
+    """Today's date where the stations are (``broadcast.clock``), not on the server's clock zone."""
+    return clock.today(tz or current_app.config["LOA_SETTINGS"].timezone)
