@@ -10,7 +10,6 @@ All functions work in the caller's transaction and validate before they change a
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterable
 from datetime import date, timedelta
 from pathlib import Path
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcast.errors import BroadcastError, InvalidTransition, NotFound
+from broadcast.media import store_file
 from broadcast.models import (
     AuditLog,
     Bulletin,
@@ -36,7 +36,7 @@ from broadcast.models import (
 )
 from broadcast.stations import get_group, stations_by_codes
 from loa.config import Settings
-from pipeline.store import MediaStore, atomic_path, file_sha256
+from pipeline.store import MIME_TYPES
 from pipeline.types import PipelineError
 
 S = BulletinStatus
@@ -77,20 +77,8 @@ VOICE_CHOICES = {
 }
 #: How many days a bulletin airs when no end date is given (an emergency: today only).
 DEFAULT_VALID_DAYS = {Priority.NORMAL: 7, Priority.PRIORITY: 7, Priority.EMERGENCY: 1}
-#: Recording types accepted, with the MIME type stored (fixed here: the OS's tables differ).
-AUDIO_TYPES = {
-    ".wav": "audio/wav",
-    ".mp3": "audio/mpeg",
-    ".ogg": "audio/ogg",
-    ".oga": "audio/ogg",
-    ".opus": "audio/ogg",
-    ".flac": "audio/flac",
-    ".m4a": "audio/mp4",
-    ".aac": "audio/aac",
-    ".webm": "audio/webm",
-    ".wma": "audio/x-ms-wma",
-}
-AUDIO_EXTENSIONS = set(AUDIO_TYPES)
+#: Recording types accepted (the store's one MIME table).
+AUDIO_EXTENSIONS = set(MIME_TYPES)
 _AUDIO_MAGIC = (b"RIFF", b"ID3", b"OggS", b"fLaC", b"\xff\xfb", b"\xff\xf3", b"\xff\xf2", b"\x1aE\xdf\xa3")
 #: Fields whose change makes the rendered audio stale.
 _AUDIO_FIELDS = {"title", "body", "voice", "speech_rate", "issuer", "category", "recording"}
@@ -142,25 +130,8 @@ def read_script(path: Path) -> str:
 def store_upload(session: Session, path: Path, media_dir: Path) -> MediaFile:
     """Copy an uploaded recording into the content-addressed media store (``<sha[:2]>/<sha><ext>``)."""
     if not path.is_file():
-        raise BroadcastError(f"Không có tệp ghi âm '{path}'.")
-    sha = file_sha256(path)
-    ext = path.suffix.lower() if path.suffix.lower() in AUDIO_EXTENSIONS else ".bin"
-    store = MediaStore(media_dir)
-    dest = store.path_for(sha, ext)
-    if not dest.exists():
-        with atomic_path(dest) as tmp:
-            shutil.copyfile(path, tmp)
-    mf = session.get(MediaFile, sha)
-    if mf is None:
-        mf = MediaFile(
-            sha256=sha,
-            path=store.relpath_for(sha, ext),
-            size=dest.stat().st_size,
-            mime=AUDIO_TYPES.get(ext, "application/octet-stream"),
-            meta={"kind": "upload", "original_name": path.name},
-        )
-        session.add(mf)
-    return mf
+        raise BroadcastError("Không có tệp ghi âm '%(path)s'.", path=str(path))
+    return store_file(session, path, media_dir, meta={"kind": "upload", "original_name": path.name})
 
 
 # --- validation -------------------------------------------------------------------------------

@@ -16,9 +16,11 @@ from sqlalchemy.orm import Session
 
 from broadcast.bulletins import request_regen
 from broadcast.errors import RenderFailed
+from broadcast.media import record_media
 from broadcast.models import Bulletin, MediaFile
 from loa.config import Settings
 from pipeline.render import RenderRequest, RenderResult, render
+from pipeline.store import StoredMedia
 from pipeline.types import PipelineError
 
 log = logging.getLogger(__name__)
@@ -46,7 +48,8 @@ def render_request(bulletin: Bulletin, settings: Settings, session: Session) -> 
     )
 
 
-def upsert_media(session: Session, res: RenderResult) -> MediaFile:
+def upsert_media(session: Session, res: RenderResult, media_dir: Path) -> MediaFile:
+    """The rendered MP3's MediaFile row (the pipeline already put the file in the store)."""
     meta: dict[str, Any] = {
         **res.meta,
         "engine": res.engine,
@@ -55,20 +58,8 @@ def upsert_media(session: Session, res: RenderResult) -> MediaFile:
         "true_peak_dbtp": res.true_peak_dbtp,
         "cache_key": res.cache_key,
     }
-    mf = session.get(MediaFile, res.sha256)
-    if mf is None:
-        mf = MediaFile(
-            sha256=res.sha256,
-            path=res.relpath,
-            size=res.size,
-            duration_s=res.duration_s,
-            mime="audio/mpeg",
-            meta=meta,
-        )
-        session.add(mf)
-    else:
-        mf.path, mf.size, mf.duration_s, mf.meta = res.relpath, res.size, res.duration_s, meta
-    return mf
+    stored = StoredMedia(res.sha256, media_dir / res.relpath, res.relpath, res.size, meta)
+    return record_media(session, stored, duration_s=res.duration_s, meta=meta)
 
 
 def render_bulletin(
@@ -95,7 +86,7 @@ def render_bulletin(
         bulletin.render_status, bulletin.render_error = "failed", msg
         session.flush()
         raise RenderFailed(msg) from exc
-    mf = upsert_media(session, res)
+    mf = upsert_media(session, res, settings.media_dir)
     bulletin.media = mf
     bulletin.media_sha256 = mf.sha256
     bulletin.render_status, bulletin.render_error = "done", ""

@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from broadcast import asrun, bulletins, clock, generate, stations
 from broadcast.errors import BroadcastError, Forbidden, NotFound
-from broadcast.models import Station, User
+from broadcast.models import MediaFile, Station, User
 from broadcast.security import hash_token, verify_token
 from web import db
 from web.media import send_media
@@ -144,7 +144,11 @@ def playlist(code: str, day: str) -> Response:
 
 @bp.get("/media/<sha256>")
 def media(sha256: str) -> Response:
-    return send_media(sha256)
+    """Whatever the MediaFile row says the file is (an .ogg jingle, an uploaded .wav, an MP3)."""
+    row = db.session().get(MediaFile, sha256) if len(sha256) == 64 else None
+    if row is None:
+        return send_media(sha256)
+    return send_media(sha256, row.path, row.mime)
 
 
 def _station_from_token(body: dict[str, Any]) -> Station:
