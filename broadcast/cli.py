@@ -18,7 +18,7 @@ from broadcast import asrun as asrun_mod
 from broadcast import bulletins as bl
 from broadcast import clock, db
 from broadcast import stations as st
-from broadcast.errors import BroadcastError, RenderFailed
+from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, Priority, Station, TargetKind
 from loa.config import Settings
 
@@ -249,24 +249,18 @@ def bulletin_group() -> None:
     """Bulletins (bản tin): add, review (submit, approve, reject), archive, render, list."""
 
 
-def _render(session: Session, settings: Settings, b: Bulletin) -> None:
-    from broadcast.rendering import render_bulletin
-
-    mf = render_bulletin(session, b, settings, on_progress=_progress_printer(f"Tạo âm thanh bản tin #{b.id}"))
-    click.echo(f"Âm thanh: {mf.path} ({mf.duration_s:.1f} giây)", err=True)
-
-
 def _render_and_report(settings: Settings, bulletin_id: int) -> None:
-    """Render in its own transaction, so a failed render is recorded (and the approval kept)."""
-    failure: RenderFailed | None = None
-    with _scope(settings) as session:
-        b = bl.get_bulletin(session, bulletin_id)
-        try:
-            _render(session, settings, b)
-        except RenderFailed as exc:
-            failure = exc
-    if failure is not None:
-        raise click.ClickException(f"{failure} Thử lại: loa bulletin render {bulletin_id}")
+    """Render, then publish (``broadcast.publish``): a failed render is recorded and the approval kept."""
+    from broadcast.publish import render_and_publish
+
+    try:
+        done = render_and_publish(_factory(settings), bulletin_id, settings, publish=False,
+                                  on_progress=_progress_printer(f"Tạo âm thanh bản tin #{bulletin_id}"))
+    except BroadcastError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if done.failure is not None:
+        raise click.ClickException(f"{done.failure} Thử lại: loa bulletin render {bulletin_id}")
+    click.echo(f"Âm thanh: {done.path} ({done.duration_s or 0:.1f} giây)", err=True)
 
 
 @bulletin_group.command("add")

@@ -36,9 +36,9 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from broadcast import bulletins as svc
-from broadcast.errors import BroadcastError, NotFound
+from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, Station, StationGroup
-from broadcast.rendering import render_bulletin
+from broadcast.publish import render_and_publish
 from pipeline.jobs import ProgressFn, UnknownJob
 from pipeline.render import normalize_preview
 from pipeline.types import PipelineError
@@ -406,24 +406,13 @@ def render_job(app: Flask, bulletin_id: int, *, regenerate: bool) -> Callable[[P
     the playlist regeneration requests so stations get new playlists without waiting for the daemon."""
 
     def run(progress: ProgressFn) -> dict[str, Any]:
-        settings = app.config["LOA_SETTINGS"]
-        try:
-            with db.job_session(app) as s:
-                b = s.get(Bulletin, bulletin_id)
-                if b is None:
-                    raise NotFound("Không có bản tin #%(id)s.", id=bulletin_id)
-                try:
-                    mf = render_bulletin(s, b, settings, on_progress=lambda f: progress(0.9 * f))
-                except BroadcastError:
-                    s.commit()  # keep the recorded failure
-                    raise
-                result: dict[str, Any] = {"sha256": mf.sha256, "duration_s": mf.duration_s}
-        finally:
-            if regenerate:
-                # The approval stands even if the audio failed: playlists must show it (as unplaced).
-                playlists = drain(app)
+        done = render_and_publish(db.factory(app), bulletin_id, app.config["LOA_SETTINGS"],
+                                  publish=regenerate, on_progress=lambda f: progress(0.9 * f))
+        if done.failure is not None:
+            raise done.failure
+        result: dict[str, Any] = {"sha256": done.sha256, "duration_s": done.duration_s}
         if regenerate:
-            result["playlists"] = playlists
+            result["playlists"] = done.playlists
         return result
 
     return run
