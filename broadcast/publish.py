@@ -49,6 +49,7 @@ def render_and_publish(
     from broadcast.rendering import render_bulletin
 
     failure: RenderFailed | None = None
+    audio: tuple[str | None, str | None, float | None]
     with session_scope(factory) as s:
         b = get_bulletin(s, bulletin_id)
         title = b.title
