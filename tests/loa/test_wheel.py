@@ -5,6 +5,7 @@ environment (its site-packages appended to the new venv's path), so this works o
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -19,9 +20,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.slow
 def test_loa_demo_runs_from_a_wheel(tmp_path: Path) -> None:
-    dist = tmp_path / "dist"
+    dist, src = tmp_path / "dist", tmp_path / "src"  # built from a copy: the tree gets no build/ folder
+    shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
+        ".venv", ".git", "tests", "build", "dist", "*.egg-info", "loa-data", "__pycache__", ".*_cache"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(dist), str(ROOT)], check=True, cwd=tmp_path, timeout=600)
+                    "-w", str(dist), str(src)], check=True, cwd=tmp_path, timeout=600)
     wheel = next(dist.glob("loa-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "media/samples/stations-duc-trong.csv" in names and "media/jingles/station-id.ogg" in names
@@ -41,7 +44,7 @@ def test_loa_demo_runs_from_a_wheel(tmp_path: Path) -> None:
            "PYTHONPATH": ""}
     where = subprocess.run([str(py), "-c", "import media, loa; print(media.__file__, loa.__file__)"],
                            check=True, capture_output=True, text=True, cwd=tmp_path, env=env).stdout
-    assert str(ROOT) not in where and new_site in where
+    assert str(ROOT) not in where and str(src) not in where and new_site in where
     res = subprocess.run([str(env_dir / "bin" / "loa"), "demo", "--no-serve"], capture_output=True, text=True,
                          cwd=tmp_path, env=env, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
