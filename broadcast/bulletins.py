@@ -48,14 +48,18 @@ TRANSITIONS: dict[str, tuple[frozenset[BulletinStatus], BulletinStatus]] = {
     "reject": (frozenset({S.SUBMITTED}), S.REJECTED),
     "archive": (frozenset({S.DRAFT, S.SUBMITTED, S.APPROVED, S.REJECTED}), S.ARCHIVED),
 }
-STATUS_VI = {
-    S.DRAFT: "bản nháp",
-    S.SUBMITTED: "chờ duyệt",
-    S.APPROVED: "đã duyệt",
-    S.REJECTED: "bị từ chối",
-    S.ARCHIVED: "đã lưu trữ",
+#: The one table of status and priority labels (Vietnamese; the panel translates them, the CLI
+#: prints them; STATUS_VI/PRIORITY_VI are the same words for use inside a sentence).
+STATUS_LABELS = {
+    "draft": "Bản nháp",
+    "submitted": "Chờ duyệt",
+    "approved": "Đã duyệt",
+    "rejected": "Bị từ chối",
+    "archived": "Đã lưu trữ",
 }
-PRIORITY_VI = {Priority.NORMAL: "thông thường", Priority.PRIORITY: "ưu tiên", Priority.EMERGENCY: "khẩn cấp"}
+PRIORITY_LABELS = {"normal": "Thông thường", "priority": "Ưu tiên", "emergency": "Khẩn cấp"}
+STATUS_VI = {st: STATUS_LABELS[st.value].lower() for st in S}
+PRIORITY_VI = {p: PRIORITY_LABELS[p.value].lower() for p in Priority}
 #: Statuses the editor may still change (approved ones go back through review via archive + new).
 EDITABLE_STATUSES = frozenset({S.DRAFT, S.REJECTED})
 #: More plays than this per day is surely a typo (the longest day has about 4 sessions).
@@ -120,7 +124,7 @@ def read_script(path: Path) -> str:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BroadcastError(
-            "Tệp '%(name)s' không phải văn bản UTF-8: hãy lưu lại với mã hóa UTF-8.", name=path.name
+            "Tệp '%(f)s' không phải văn bản UTF-8: hãy lưu lại với mã hoá UTF-8.", f=path.name
         ) from None
     except OSError as exc:
         raise BroadcastError("Không đọc được tệp '%(path)s': %(reason)s.", path=str(path),
@@ -305,7 +309,7 @@ def create_bulletin(
     configured one); otherwise ``body`` is the script to render. Targets: the stations named, or a
     group, or (neither) every station."""
     prio = parse_priority(priority)
-    title = _text("title", title, TITLE_MAX)
+    title = _text("title", title)  # its length: _check_fields, in words an editor reads
     body = _text("body", body)
     category = _text("category", category, CATEGORY_MAX)
     issuer = _text("issuer", issuer, ISSUER_MAX)
@@ -355,7 +359,7 @@ def update_bulletin(
     unknown = set(fields) - _EDITABLE
     if unknown:
         raise BroadcastError("Không sửa được trường: %(fields)s.", fields=", ".join(sorted(unknown)))
-    limits = {"title": TITLE_MAX, "body": None, "category": CATEGORY_MAX, "issuer": ISSUER_MAX}
+    limits = {"title": None, "body": None, "category": CATEGORY_MAX, "issuer": ISSUER_MAX}
     for name, limit in limits.items():
         if name in fields:
             fields[name] = _text(name, fields[name], limit)

@@ -393,7 +393,8 @@ def bulletin_list(settings: Settings, status: str | None, as_json: bool) -> None
     for d in data:
         valid = f"{d['valid_from']}…{d['valid_to']}"
         click.echo(
-            f"{d['id']:>4}  {d['status']:<9} {d['priority']:<9} {valid}  x{d['plays_per_day']:<2} "
+            f"{d['id']:>4}  {bl.STATUS_VI[BulletinStatus(d['status'])]:<10} "
+            f"{bl.PRIORITY_VI[Priority(d['priority'])]:<12} {valid}  x{d['plays_per_day']:<2} "
             f"{d['targets']:<16} {d['render_status']:<7} {d['title']}"
         )
 

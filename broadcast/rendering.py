@@ -34,7 +34,7 @@ def render_request(bulletin: Bulletin, settings: Settings, session: Session) -> 
     if bulletin.source_kind == "audio":
         upload = session.get(MediaFile, bulletin.upload_sha256) if bulletin.upload_sha256 else None
         if upload is None:
-            raise RenderFailed(f"Bản tin #{bulletin.id} không có tệp ghi âm.")
+            raise RenderFailed("Bản tin #%(id)s không có tệp ghi âm.", id=bulletin.id)
         recording = (settings.media_dir / upload.path).resolve()
     return RenderRequest(
         text=None if recording else bulletin.body,
@@ -81,11 +81,11 @@ def render_bulletin(
     try:
         res = render(req, settings, on_progress=on_progress)
     except PipelineError as exc:
-        msg = f"Không tạo được âm thanh cho bản tin #{bulletin.id}: {exc}"
-        log.warning("%s", msg)
-        bulletin.render_status, bulletin.render_error = "failed", msg
+        failure = RenderFailed("Không tạo được âm thanh cho bản tin #%(id)s: %(e)s", id=bulletin.id, e=str(exc))
+        log.warning("%s", failure)
+        bulletin.render_status, bulletin.render_error = "failed", str(failure)
         session.flush()
-        raise RenderFailed(msg) from exc
+        raise failure from exc
     mf = upsert_media(session, res, settings.media_dir)
     bulletin.media = mf
     bulletin.media_sha256 = mf.sha256

@@ -15,6 +15,8 @@ from flask import current_app, session
 from flask_babel import lazy_gettext as _l
 
 from broadcast import clock
+from broadcast.bulletins import PRIORITY_LABELS as PRIORITY_LABELS_VI
+from broadcast.bulletins import STATUS_LABELS as STATUS_LABELS_VI
 
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
@@ -80,18 +82,8 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 # Labels for stored enum values, translated at render time.
-STATUS_LABELS = {
-    "draft": _l("Bản nháp"),
-    "submitted": _l("Chờ duyệt"),
-    "approved": _l("Đã duyệt"),
-    "rejected": _l("Bị từ chối"),
-    "archived": _l("Đã thu hồi"),
-}
-PRIORITY_LABELS = {
-    "normal": _l("Thông thường"),
-    "priority": _l("Ưu tiên"),
-    "emergency": _l("Khẩn cấp"),
-}
+STATUS_LABELS = {value: _l(label) for value, label in STATUS_LABELS_VI.items()}
+PRIORITY_LABELS = {value: _l(label) for value, label in PRIORITY_LABELS_VI.items()}
 ROLE_LABELS = {
     "editor": _l("Biên tập viên"),
     "reviewer": _l("Người duyệt"),

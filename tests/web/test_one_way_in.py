@@ -170,3 +170,27 @@ def test_panel_upload_of_odd_utf16_is_400(panel: Panel) -> None:
              {"action": "load", "script_file": (io.BytesIO(b"\xff\xfea\x00b"), "x.txt")},
              content_type="multipart/form-data")
     assert r.status_code == 400
+
+
+def test_cli_list_and_show_use_the_one_label_table(panel: Panel) -> None:
+    bid = panel.bulletin("approved")
+    code, out = _cli("bulletin", "list")
+    assert code == 0 and "đã duyệt" in out and "thông thường" in out and " approved " not in out
+    code, out = _cli("bulletin", "show", str(bid))
+    assert code == 0 and "đã duyệt, thông thường" in out
+    c = panel.client("editor")
+    post(c, "/lang", {"lang": "en"})
+    assert "Approved" in c.get(f"/bulletins/{bid}").get_data(as_text=True)
+
+
+def test_service_errors_are_translated_in_the_english_panel(panel: Panel) -> None:
+    c = panel.client("editor")
+    post(c, "/lang", {"lang": "en"})
+    r = post(c, "/bulletins/new", {"title": "x" * 301, "body": "Nội dung.", "valid_from": "2026-12-02",
+                                   "valid_to": "2026-12-03", "plays_per_day": "1", "speech_rate": "1.0",
+                                   "target_kind": "all", "voice": ""})
+    page = html.unescape(r.get_data(as_text=True))
+    assert r.status_code == 400 and "The title is longer than 300 characters." in page
+    bid = panel.bulletin("approved")
+    r = c.get(f"/bulletins/{bid}/edit", follow_redirects=True)
+    assert "Chỉ sửa được" not in html.unescape(r.get_data(as_text=True))
