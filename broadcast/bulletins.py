@@ -536,6 +536,16 @@ def target_station_codes(session: Session, bulletin: Bulletin) -> list[str]:
     return sorted(session.scalars(q))
 
 
+def target_station_names(session: Session, bulletin: Bulletin, *, with_codes: bool = False) -> list[str]:
+    """Names of the active stations a bulletin goes to, sorted: what an official reads
+    (``with_codes``: "Xã Tà Năng (ta-nang)", for the emergency confirmation)."""
+    codes = target_station_codes(session, bulletin)
+    if not codes:
+        return []
+    rows = session.execute(select(Station.name, Station.code).where(Station.code.in_(codes))).all()
+    return sorted(f"{name} ({code})" if with_codes else name for name, code in rows)
+
+
 def eligible_bulletins(session: Session, station: Station, day: date) -> list[Bulletin]:
     """Approved bulletins valid on ``day`` that target the station, emergencies first, then
     priority, then normal; oldest first within a level. Includes ones not rendered yet (check

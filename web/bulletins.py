@@ -340,7 +340,7 @@ def detail(bulletin_id: int) -> Any:
     return render_template(
         "bulletin.html",
         b=b,
-        targets=svc.target_station_codes(db.session(), b),
+        targets=svc.target_station_names(db.session(), b, with_codes=True),
         editable=b.status in EDITABLE and can("bulletins.write"),
         job=request.args.get("job", ""),
     )

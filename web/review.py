@@ -52,7 +52,7 @@ def queue() -> str:
 def detail(bulletin_id: int) -> str:
     b = db.get_or_404(Bulletin, bulletin_id)
     return render_template(
-        "review.html", b=b, targets=svc.target_station_codes(db.session(), b), job=request.args.get("job", "")
+        "review.html", b=b, targets=svc.target_station_names(db.session(), b, with_codes=True), job=request.args.get("job", "")
     )
 
 
@@ -106,7 +106,7 @@ def confirm_emergency(bulletin_id: int) -> Any:
     return render_template(
         "emergency_confirm.html",
         b=b,
-        targets=svc.target_station_codes(db.session(), b),
+        targets=svc.target_station_names(db.session(), b, with_codes=True),
         comment=request.args.get("comment", ""),
     )
 

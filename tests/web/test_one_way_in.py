@@ -194,3 +194,14 @@ def test_service_errors_are_translated_in_the_english_panel(panel: Panel) -> Non
     bid = panel.bulletin("approved")
     r = c.get(f"/bulletins/{bid}/edit", follow_redirects=True)
     assert "Chỉ sửa được" not in html.unescape(r.get_data(as_text=True))
+
+
+def test_pages_name_the_target_stations(panel: Panel) -> None:
+    bid = panel.bulletin("submitted", station_codes=["ta-nang", "lien-nghia"])
+    for client, url in ((panel.client("editor"), f"/bulletins/{bid}"), (panel.client("reviewer"), f"/review/{bid}")):
+        page = html.unescape(client.get(url).get_data(as_text=True))
+        assert "Thị trấn Liên Nghĩa (lien-nghia), Xã Tà Năng (ta-nang)" in page and "lien-nghia, ta-nang" not in page
+    urgent = panel.bulletin("submitted", priority="emergency", valid_from=VN_TODAY, valid_to=VN_TODAY,
+                            station_codes=["ta-nang"])
+    page = html.unescape(panel.client("reviewer").get(f"/review/{urgent}/emergency").get_data(as_text=True))
+    assert "Xã Tà Năng (ta-nang) (1)" in page
