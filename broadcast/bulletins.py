@@ -131,11 +131,13 @@ def read_script(path: Path) -> str:
                              reason=exc.strerror) from None
 
 
-def store_upload(session: Session, path: Path, media_dir: Path) -> MediaFile:
-    """Copy an uploaded recording into the content-addressed media store (``<sha[:2]>/<sha><ext>``)."""
+def store_upload(session: Session, path: Path, media_dir: Path, duration_s: float | None = None) -> MediaFile:
+    """Copy an uploaded recording into the content-addressed media store (``<sha[:2]>/<sha><ext>``),
+    with its duration (so the editor hears it, and sees how long it is, right after uploading)."""
     if not path.is_file():
         raise BroadcastError("Không có tệp ghi âm '%(path)s'.", path=str(path))
-    return store_file(session, path, media_dir, meta={"kind": "upload", "original_name": path.name})
+    return store_file(session, path, media_dir, duration_s=duration_s,
+                      meta={"kind": "upload", "original_name": path.name})
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -263,7 +265,7 @@ def check_script(body: str, settings: Settings) -> None:
         )
 
 
-def _check_source(body: str, recording: Path | None, settings: Settings) -> None:
+def _check_source(body: str, recording: Path | None, settings: Settings) -> float | None:
     """Refuse now what could never be rendered: an over-long script, a file that is not audio.
     The one place both are checked (the form, the API and the CLI all come through here)."""
     from pipeline.audio.decode import validate_recording
@@ -275,9 +277,9 @@ def _check_source(body: str, recording: Path | None, settings: Settings) -> None
             check_text(body, settings)
         except PipelineError as exc:
             raise BroadcastError("%(reason)s", reason=str(exc)) from exc
-        return
+        return None
     try:
-        validate_recording(recording, settings)
+        return validate_recording(recording, settings).duration_s
     except PipelineError as exc:
         raise BroadcastError("Tệp ghi âm không dùng được: %(e)s", e=str(exc)) from exc
 
@@ -316,11 +318,11 @@ def create_bulletin(
     voice = _check_voice(voice)
     _check_fields(title, valid_from, valid_to, plays_per_day, speech_rate)
     settings = settings or _settings()
-    _check_source(body, recording, settings)  # also refuses an empty script
+    duration = _check_source(body, recording, settings)  # also refuses an empty script
     if not actor.strip():
         raise BroadcastError("Thiếu người thực hiện.")
     kind, grp, stations = _resolve_targets(session, station_codes, group)
-    upload = store_upload(session, recording, media_dir or settings.media_dir) if recording else None
+    upload = store_upload(session, recording, media_dir or settings.media_dir, duration) if recording else None
     b = Bulletin(
         title=title.strip(),
         body=body,
@@ -374,8 +376,9 @@ def update_bulletin(
     prio = parse_priority(fields["priority"]) if "priority" in fields else bulletin.priority
     recording = fields.get("recording")
     settings = settings or _settings()
+    duration = None
     if recording is not None:
-        _check_source("", recording, settings)
+        duration = _check_source("", recording, settings)
     elif "body" in fields and bulletin.source_kind == "text":
         _check_source(fields["body"], None, settings)  # also refuses an empty script
     retarget = "station_codes" in fields or "group" in fields
@@ -400,7 +403,7 @@ def update_bulletin(
             changed[name] = str(value)
             setattr(bulletin, name, value)
     if recording is not None:
-        upload = store_upload(session, recording, fields.get("media_dir") or settings.media_dir)
+        upload = store_upload(session, recording, fields.get("media_dir") or settings.media_dir, duration)
         if upload.sha256 != bulletin.upload_sha256:
             bulletin.upload_sha256, bulletin.source_kind = upload.sha256, "audio"
             changed["recording"] = upload.sha256

@@ -37,7 +37,7 @@ from werkzeug.utils import secure_filename
 
 from broadcast import bulletins as svc
 from broadcast.errors import BroadcastError
-from broadcast.models import Bulletin, BulletinStatus, Station, StationGroup
+from broadcast.models import Bulletin, BulletinStatus, MediaFile, Station, StationGroup
 from broadcast.publish import render_and_publish
 from pipeline.jobs import ProgressFn, UnknownJob
 from pipeline.render import normalize_preview
@@ -333,6 +333,11 @@ def new() -> Any:
     return _editor_form(None)
 
 
+def uploaded_recording(b: Bulletin) -> MediaFile | None:
+    """The recording a bulletin was made from, to play before any render."""
+    return db.session().get(MediaFile, b.upload_sha256) if b.upload_sha256 else None
+
+
 @bp.get("/<int:bulletin_id>")
 @requires("bulletins.view")
 def detail(bulletin_id: int) -> Any:
@@ -341,6 +346,7 @@ def detail(bulletin_id: int) -> Any:
         "bulletin.html",
         b=b,
         targets=svc.target_station_names(db.session(), b, with_codes=True),
+        upload=uploaded_recording(b),
         editable=b.status in EDITABLE and can("bulletins.write"),
         job=request.args.get("job", ""),
     )

@@ -37,4 +37,9 @@ def send_media(sha256: str, relpath: str | None = None, mime: str = "audio/mpeg"
 
 @bp.get("/<sha256>")
 def media(sha256: str) -> Response:
-    return send_media(sha256)
+    """As its MediaFile row says (an uploaded .wav plays in the editor's page before any render)."""
+    from broadcast.models import MediaFile
+    from web.db import session
+
+    row = session().get(MediaFile, sha256) if _SHA256.fullmatch(sha256) else None
+    return send_media(sha256, row.path, row.mime) if row else send_media(sha256)

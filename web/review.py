@@ -22,7 +22,7 @@ from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, Priority
 from web import db
 from web.auth import actor, requires
-from web.bulletins import form_choices, parse_form, save_recording, start_render
+from web.bulletins import form_choices, parse_form, save_recording, start_render, uploaded_recording
 from web.i18n import today
 
 bp = Blueprint("review", __name__, url_prefix="/review")
@@ -52,7 +52,8 @@ def queue() -> str:
 def detail(bulletin_id: int) -> str:
     b = db.get_or_404(Bulletin, bulletin_id)
     return render_template(
-        "review.html", b=b, targets=svc.target_station_names(db.session(), b, with_codes=True), job=request.args.get("job", "")
+        "review.html", b=b, targets=svc.target_station_names(db.session(), b, with_codes=True),
+        upload=uploaded_recording(b), job=request.args.get("job", "")
     )
 
 
@@ -107,6 +108,7 @@ def confirm_emergency(bulletin_id: int) -> Any:
         "emergency_confirm.html",
         b=b,
         targets=svc.target_station_names(db.session(), b, with_codes=True),
+        upload=uploaded_recording(b),
         comment=request.args.get("comment", ""),
     )
 

@@ -205,3 +205,28 @@ def test_pages_name_the_target_stations(panel: Panel) -> None:
                             station_codes=["ta-nang"])
     page = html.unescape(panel.client("reviewer").get(f"/review/{urgent}/emergency").get_data(as_text=True))
     assert "Xã Tà Năng (ta-nang) (1)" in page
+
+
+def test_an_uploaded_recording_plays_right_after_upload(panel: Panel) -> None:
+    from tests.conftest import SPEECH
+
+    wav = (SPEECH / "vi-speech-01.wav").read_bytes()
+    c = panel.client("editor")
+    r = post(c, "/bulletins/new", {"title": "Ghi âm", "body": "", "valid_from": "2026-12-02",
+                                   "valid_to": "2026-12-03", "plays_per_day": "1", "speech_rate": "1.0",
+                                   "target_kind": "all", "voice": "",
+                                   "recording": (io.BytesIO(wav), "ghi-am.wav")},
+             content_type="multipart/form-data")
+    assert r.status_code == 302, r.get_data(as_text=True)[-2000:]
+    page = c.get(r.location).get_data(as_text=True)
+    with panel.session() as s:
+        b = s.scalar(select(Bulletin).where(Bulletin.title == "Ghi âm"))
+        assert b is not None and b.media_sha256 is None and b.upload_sha256
+        upload = s.get(MediaFile, b.upload_sha256)
+        assert upload is not None and upload.duration_s > 0 and upload.mime == "audio/wav"
+        sha, seconds = upload.sha256, upload.duration_s
+    assert f'src="/media/{sha}"' in page and "Bản ghi đã tải lên" in page
+    minutes, rest = divmod(round(seconds), 60)
+    assert f"{minutes}:{rest:02d}" in page
+    served = c.get(f"/media/{sha}")
+    assert served.status_code == 200 and served.mimetype == "audio/wav" and served.data == wav
