@@ -45,13 +45,13 @@ def _aware(value: Any, name: str) -> datetime | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise BroadcastError(f"{name} phải là chuỗi thời gian ISO-8601")
+        raise BroadcastError("%(name)s phải là chuỗi thời gian ISO-8601", name=name)
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise BroadcastError(f"{name} '{value}' không phải thời gian ISO-8601") from None
+        raise BroadcastError("%(name)s '%(value)s' không phải thời gian ISO-8601", name=name, value=value) from None
     if dt.tzinfo is None:
-        raise BroadcastError(f"{name} '{value}' thiếu múi giờ (ví dụ +07:00)")
+        raise BroadcastError("%(name)s '%(value)s' thiếu múi giờ (ví dụ +07:00)", name=name, value=value)
     try:  # 9999-12-31T23:59-23:59 parses, but is past year 9999 in UTC
         dt.astimezone(UTC)
     except OverflowError:
@@ -77,15 +77,15 @@ def _parse_row(row: Any) -> dict[str, Any]:
     try:
         day = date.fromisoformat(row["date"])
     except (KeyError, TypeError, ValueError):
-        raise BroadcastError(f"date '{row.get('date')}' không phải ngày YYYY-MM-DD") from None
+        raise BroadcastError("date '%(value)s' không phải ngày YYYY-MM-DD", value=row.get("date")) from None
     kind = row.get("kind", "bulletin")
     if not isinstance(kind, str) or kind not in KINDS:
-        raise BroadcastError(f"kind '{kind}' không hợp lệ (bulletin, relay hoặc jingle)")
+        raise BroadcastError("kind '%(value)s' không hợp lệ (bulletin, relay hoặc jingle)", value=kind)
     status = row.get("status")
     try:
         st = AsRunStatus(status if isinstance(status, str) else "")
     except ValueError:
-        raise BroadcastError(f"status '{status}' không hợp lệ (played, cut, skipped hoặc failed)") from None
+        raise BroadcastError("status '%(value)s' không hợp lệ (played, cut, skipped hoặc failed)", value=status) from None
     sha = row.get("sha256")
     if sha is not None and (not isinstance(sha, str) or not _SHA_RE.match(sha)):
         raise BroadcastError("sha256 phải là 64 ký tự hex thường hoặc null")
@@ -96,11 +96,11 @@ def _parse_row(row: Any) -> dict[str, Any]:
         raise BroadcastError("detail phải là chuỗi tối đa %(max)s ký tự", max=DETAIL_MAX)
     times = {name: _aware(row.get(name), name) for name in _TIME_FIELDS}
     if st in _AIRED and times["actual_start"] is None:
-        raise BroadcastError(f"dòng '{st.value}' cần actual_start")
+        raise BroadcastError("dòng '%(status)s' cần actual_start", status=st.value)
     for a, b in (("planned_start", "planned_end"), ("actual_start", "actual_end")):
         ta, tb = times[a], times[b]
         if ta is not None and tb is not None and tb < ta:
-            raise BroadcastError(f"{b} trước {a}")
+            raise BroadcastError("%(b)s trước %(a)s", b=b, a=a)
     return {
         "uid": uid,
         "playlist_date": day,
@@ -241,7 +241,8 @@ def asrun_report(
     by start time, because a regenerated playlist (an emergency) shifts later items.
     """
     if date_to < date_from:
-        raise BroadcastError(f"Ngày cuối ({date_to:%d/%m/%Y}) trước ngày đầu ({date_from:%d/%m/%Y}).")
+        raise BroadcastError("Ngày cuối (%(to)s) trước ngày đầu (%(frm)s).", to=f"{date_to:%d/%m/%Y}",
+                             frm=f"{date_from:%d/%m/%Y}")
     now = now or utcnow()
     if station_code:
         stations = [get_station(session, station_code)]

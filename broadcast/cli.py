@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
@@ -17,11 +16,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast import asrun as asrun_mod
 from broadcast import bulletins as bl
-from broadcast import db, permissions
+from broadcast import clock, db, permissions
 from broadcast import relays as relays_svc
 from broadcast import sessions as sessions_svc
 from broadcast import stations as st
-from broadcast.errors import BroadcastError, RenderFailed
+from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, Priority, Relay, Station, TargetKind
 from loa.config import Settings
 
@@ -36,7 +35,7 @@ def _actor_default() -> str:
 
 
 def _today(settings: Settings) -> date:
-    return datetime.now(ZoneInfo(settings.timezone)).date()
+    return clock.today(settings.timezone)
 
 
 def _factory(settings: Settings) -> sessionmaker[Session]:
@@ -320,24 +319,18 @@ def bulletin_group() -> None:
     """Bulletins (bản tin): add, review (submit, approve, reject), archive, render, list."""
 
 
-def _render(session: Session, settings: Settings, b: Bulletin) -> None:
-    from broadcast.rendering import render_bulletin
-
-    mf = render_bulletin(session, b, settings, on_progress=_progress_printer(f"Tạo âm thanh bản tin #{b.id}"))
-    click.echo(f"Âm thanh: {mf.path} ({mf.duration_s:.1f} giây)", err=True)
-
-
 def _render_and_report(settings: Settings, bulletin_id: int) -> None:
-    """Render in its own transaction, so a failed render is recorded (and the approval kept)."""
-    failure: RenderFailed | None = None
-    with _scope(settings) as session:
-        b = bl.get_bulletin(session, bulletin_id)
-        try:
-            _render(session, settings, b)
-        except RenderFailed as exc:
-            failure = exc
-    if failure is not None:
-        raise click.ClickException(f"{failure} Thử lại: loa bulletin render {bulletin_id}")
+    """Render, then publish (``broadcast.publish``): a failed render is recorded and the approval kept."""
+    from broadcast.publish import render_and_publish
+
+    try:
+        done = render_and_publish(_factory(settings), bulletin_id, settings, publish=False,
+                                  on_progress=_progress_printer(f"Tạo âm thanh bản tin #{bulletin_id}"))
+    except BroadcastError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if done.failure is not None:
+        raise click.ClickException(f"{done.failure} Thử lại: loa bulletin render {bulletin_id}")
+    click.echo(f"Âm thanh: {done.path} ({done.duration_s or 0:.1f} giây)", err=True)
 
 
 @bulletin_group.command("add")
@@ -415,10 +408,11 @@ def bulletin_add(
             speech_rate=speech_rate,
             actor=actor,
             media_dir=settings.media_dir,
+            settings=settings,
         )
         if do_approve:
-            bl.submit(session, b, actor)
-            bl.approve(session, b, actor)
+            bl.submit(session, b, actor, today=_today(settings))
+            bl.approve(session, b, actor, today=_today(settings))
         bulletin_id, status = b.id, b.status
     click.echo(str(bulletin_id))
     click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[status]}.", err=True)
@@ -469,7 +463,8 @@ def bulletin_list(settings: Settings, status: str | None, as_json: bool) -> None
     for d in data:
         valid = f"{d['valid_from']}…{d['valid_to']}"
         click.echo(
-            f"{d['id']:>4}  {d['status']:<9} {d['priority']:<9} {valid}  x{d['plays_per_day']:<2} "
+            f"{d['id']:>4}  {bl.STATUS_VI[BulletinStatus(d['status'])]:<10} "
+            f"{bl.PRIORITY_VI[Priority(d['priority'])]:<12} {valid}  x{d['plays_per_day']:<2} "
             f"{d['targets']:<16} {d['render_status']:<7} {d['title']}"
         )
 
@@ -478,7 +473,8 @@ def _transition(action: str) -> Callable[..., None]:
     def run(settings: Settings, bulletin_id: int, actor: str, comment: str) -> None:
         with _scope(settings) as session:
             b = bl.get_bulletin(session, bulletin_id)
-            getattr(bl, action)(session, b, actor, comment)
+            kw = {"today": _today(settings)} if action in ("submit", "approve") else {}
+            getattr(bl, action)(session, b, actor, comment, **kw)
             status = b.status
         click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[status]}.")
 
@@ -511,8 +507,8 @@ def bulletin_approve(settings: Settings, bulletin_id: int, actor: str, comment: 
     with _scope(settings) as session:
         b = bl.get_bulletin(session, bulletin_id)
         if b.status == BulletinStatus.DRAFT:
-            bl.submit(session, b, actor)
-        bl.approve(session, b, actor, comment)
+            bl.submit(session, b, actor, today=_today(settings))
+        bl.approve(session, b, actor, comment, today=_today(settings))
         rendered = b.render_status == "done"
     click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[BulletinStatus.APPROVED]}.")
     if not no_render and not rendered:

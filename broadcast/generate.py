@@ -402,7 +402,8 @@ def station_jingle(session: Session, settings: Settings) -> JingleInput | None:
         raise BroadcastError(f"Không tìm thấy nhạc hiệu đài: {settings.station_id_jingle}") from exc
     if path is None:
         return None
-    from pipeline.store import MediaStore, file_sha256
+    from broadcast.media import store_file
+    from pipeline.store import file_sha256
 
     sha = file_sha256(path)
     mf = session.get(MediaFile, sha)
@@ -412,30 +413,11 @@ def station_jingle(session: Session, settings: Settings) -> JingleInput | None:
         try:
             info = mutagen.File(path)
         except Exception as exc:  # mutagen raises many kinds of errors on a bad file
-            raise BroadcastError(f"Không đọc được tệp nhạc hiệu {path.name}: {exc}") from exc
+            raise BroadcastError("Không đọc được tệp nhạc hiệu %(name)s: %(e)s", name=path.name, e=str(exc)) from exc
         if info is None or not getattr(info.info, "length", 0):
-            raise BroadcastError(f"Không đọc được thời lượng của tệp nhạc hiệu {path.name}.")
-        store = MediaStore(settings.media_dir)
-        ext = path.suffix.lower() or ".mp3"
-        final = store.path_for(sha, ext)
-        if not final.exists():
-            tmp = store.temp_path(ext)
-            shutil.copyfile(path, tmp)
-            final.parent.mkdir(parents=True, exist_ok=True)
-            tmp.replace(final)
-        mime = {".mp3": "audio/mpeg", ".wav": "audio/wav", ".ogg": "audio/ogg"}.get(
-            ext, "application/octet-stream"
-        )
-        mf = MediaFile(
-            sha256=sha,
-            path=store.relpath_for(sha, ext),
-            size=final.stat().st_size,
-            duration_s=float(info.info.length),
-            mime=mime,
-            meta={"role": "station_id_jingle", "name": path.name},
-        )
-        session.add(mf)
-        session.flush()
+            raise BroadcastError("Không đọc được thời lượng của tệp nhạc hiệu %(name)s.", name=path.name)
+        mf = store_file(session, path, settings.media_dir, duration_s=float(info.info.length),
+                        meta={"role": "station_id_jingle", "name": path.name})
     return JingleInput(MediaRef(sha, mf.size, mf.duration_s, media_url(sha)))
 
 

@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 
 from broadcast.bulletins import request_regen
 from broadcast.errors import RenderFailed
+from broadcast.media import record_media
 from broadcast.models import Bulletin, MediaFile
 from loa.config import Settings
 from loa.params import render_params
 from pipeline.render import RenderRequest, RenderResult, render
+from pipeline.store import StoredMedia
 from pipeline.types import PipelineError
 
 log = logging.getLogger(__name__)
@@ -33,7 +35,7 @@ def render_request(bulletin: Bulletin, settings: Settings, session: Session) -> 
     if bulletin.source_kind == "audio":
         upload = session.get(MediaFile, bulletin.upload_sha256) if bulletin.upload_sha256 else None
         if upload is None:
-            raise RenderFailed(f"Bản tin #{bulletin.id} không có tệp ghi âm.")
+            raise RenderFailed("Bản tin #%(id)s không có tệp ghi âm.", id=bulletin.id)
         recording = (settings.media_dir / upload.path).resolve()
     return RenderRequest(
         text=None if recording else bulletin.body,
@@ -47,7 +49,8 @@ def render_request(bulletin: Bulletin, settings: Settings, session: Session) -> 
     )
 
 
-def upsert_media(session: Session, res: RenderResult) -> MediaFile:
+def upsert_media(session: Session, res: RenderResult, media_dir: Path) -> MediaFile:
+    """The rendered MP3's MediaFile row (the pipeline already put the file in the store)."""
     meta: dict[str, Any] = {
         **res.meta,
         "engine": res.engine,
@@ -56,20 +59,8 @@ def upsert_media(session: Session, res: RenderResult) -> MediaFile:
         "true_peak_dbtp": res.true_peak_dbtp,
         "cache_key": res.cache_key,
     }
-    mf = session.get(MediaFile, res.sha256)
-    if mf is None:
-        mf = MediaFile(
-            sha256=res.sha256,
-            path=res.relpath,
-            size=res.size,
-            duration_s=res.duration_s,
-            mime="audio/mpeg",
-            meta=meta,
-        )
-        session.add(mf)
-    else:
-        mf.path, mf.size, mf.duration_s, mf.meta = res.relpath, res.size, res.duration_s, meta
-    return mf
+    stored = StoredMedia(res.sha256, media_dir / res.relpath, res.relpath, res.size, meta)
+    return record_media(session, stored, duration_s=res.duration_s, meta=meta)
 
 
 def render_bulletin(
@@ -91,12 +82,12 @@ def render_bulletin(
     try:
         res = render(req, render_params(settings), on_progress=on_progress)
     except PipelineError as exc:
-        msg = f"Không tạo được âm thanh cho bản tin #{bulletin.id}: {exc}"
-        log.warning("%s", msg)
-        bulletin.render_status, bulletin.render_error = "failed", msg
+        failure = RenderFailed("Không tạo được âm thanh cho bản tin #%(id)s: %(e)s", id=bulletin.id, e=str(exc))
+        log.warning("%s", failure)
+        bulletin.render_status, bulletin.render_error = "failed", str(failure)
         session.flush()
-        raise RenderFailed(msg) from exc
-    mf = upsert_media(session, res)
+        raise failure from exc
+    mf = upsert_media(session, res, settings.media_dir)
     bulletin.media = mf
     bulletin.media_sha256 = mf.sha256
     bulletin.render_status, bulletin.render_error = "done", ""

@@ -21,8 +21,17 @@ from typing import Any
 
 from pipeline.params import ConfigError  # noqa: F401  (defined there, so that pipeline/ can raise it)
 
-#: Where shipped assets (jingles, sample scripts) live in the source tree.
-PROJECT_MEDIA_DIR = Path(__file__).resolve().parent.parent / "media"
+
+def _assets_dir() -> Path:
+    try:
+        from media import assets_dir
+    except ImportError:  # an editable install made before media/ became a package: the source tree
+        return Path(__file__).resolve().parent.parent / "media"
+    return assets_dir()
+
+
+#: Where shipped assets (jingles, sample scripts) live: the ``media`` package, installed with Loa.
+PROJECT_MEDIA_DIR = _assets_dir()
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,25 @@ from pathlib import Path
 from typing import Any
 
 _CHUNK = 1 << 20
+#: The one table of media types the store knows (fixed here: the OS's tables differ).
+MIME_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".wav": "audio/wav",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".flac": "audio/flac",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".webm": "audio/webm",
+    ".wma": "audio/x-ms-wma",
+}
+UNKNOWN_MIME = "application/octet-stream"
+
+
+def mime_for(ext: str) -> str:
+    """The media type of a file extension (".ogg" → "audio/ogg"); octet-stream if unknown."""
+    return MIME_TYPES.get(ext.lower(), UNKNOWN_MIME)
 #: Temporary files older than this are leftovers of killed renders.
 STALE_TMP_S = 6 * 3600
 
@@ -113,6 +132,18 @@ class MediaStore:
         if not path.is_file() or path.stat().st_size != record.get("size"):
             return None
         return StoredMedia(record["sha256"], path, self.relpath_for(record["sha256"]), record["size"], record["meta"])
+
+    def put_copy(self, src: Path) -> StoredMedia:
+        """Copy ``src`` into the store as ``<sha[:2]>/<sha><ext>`` (its own extension when the
+        store knows the type, else ``.bin``), atomically; a file already there is kept."""
+        ext = src.suffix.lower() if src.suffix.lower() in MIME_TYPES else ".bin"
+        sha = file_sha256(src)
+        final = self.path_for(sha, ext)
+        if not final.exists():
+            with atomic_path(final) as tmp, src.open("rb") as fin, tmp.open("wb") as fout:
+                for chunk in iter(lambda: fin.read(_CHUNK), b""):
+                    fout.write(chunk)
+        return StoredMedia(sha, final, self.relpath_for(sha, ext), final.stat().st_size, {})
 
     def put(self, tmp_file: Path, meta: dict[str, Any], cache_key: str | None = None) -> StoredMedia:
         """Move a finished file into the store (consuming ``tmp_file``) and index it under ``cache_key``."""

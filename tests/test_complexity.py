@@ -23,7 +23,6 @@ LIMIT = 25
 #: (the lead empties this after merging the planner/generate/stations/asrun/bulletins splits).
 ALLOWED: dict[str, int] = {
     "broadcast.asrun:asrun_report": 29,
-    "broadcast.bulletins:update_bulletin": 26,
 }
 
 

@@ -23,9 +23,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from broadcast import asrun, bulletins, generate, heartbeats, permissions, stations
+from broadcast import asrun, bulletins, clock, generate, heartbeats, permissions, stations
 from broadcast.errors import BroadcastError, Forbidden, NotFound
-from broadcast.models import Station, User
+from broadcast.models import MediaFile, Station, User
 from broadcast.security import hash_token, verify_token
 from web import db
 from web.media import send_media
@@ -245,7 +245,11 @@ def playlist(code: str, day: str) -> Response:
 
 @bp.get("/media/<sha256>")
 def media(sha256: str) -> Response:
-    return send_media(sha256)
+    """Whatever the MediaFile row says the file is (an .ogg jingle, an uploaded .wav, an MP3)."""
+    row = db.session().get(MediaFile, sha256) if len(sha256) == 64 else None
+    if row is None:
+        return send_media(sha256)
+    return send_media(sha256, row.path, row.mime)
 
 
 def _station_from_token(body: dict[str, Any]) -> Station:
@@ -314,14 +318,16 @@ def _api_user() -> User:
     return user
 
 
-def _day_field(body: dict[str, Any], name: str, default: date | None = None) -> date:
+def _day_field(body: dict[str, Any], name: str, default: date) -> date:
     value = body.get(name)
-    if value is None and default is not None:
+    if value is None:
         return default
+    if not isinstance(value, str):
+        raise BroadcastError("Trường '%(name)s' phải là ngày dạng YYYY-MM-DD.", name=name)
     try:
-        return date.fromisoformat(str(value))
+        return date.fromisoformat(value)
     except ValueError:
-        raise BroadcastError(f"Trường '{name}' phải là ngày dạng YYYY-MM-DD.") from None
+        raise BroadcastError("Trường '%(name)s' phải là ngày dạng YYYY-MM-DD.", name=name) from None
 
 
 #: Fields POST /api/v1/bulletins understands; anything else is refused, not silently dropped.
@@ -346,43 +352,46 @@ BULLETIN_FIELDS = frozenset(
 
 @bp.post("/bulletins")
 def post_bulletin() -> Response:
+    """JSON → the service's arguments as sent (no coercion): the service refuses wrong types and
+    values with the same words and limits as the form."""
+
     def run() -> Response:
         user = _api_user()
         body = _json_body()
         unknown = sorted(set(body) - BULLETIN_FIELDS)
         if unknown:
-            raise BroadcastError("Trường không hợp lệ: " + ", ".join(unknown) + ".")
-        if body.get("priority") == "emergency" and not permissions.allowed(user.role, "emergency"):
+            raise BroadcastError("Trường không hợp lệ: %(fields)s.", fields=", ".join(unknown))
+        priority = body.get("priority", "normal")
+        if not isinstance(priority, str):
+            raise BroadcastError("Trường '%(name)s' phải là văn bản.", name="priority")
+        if priority == "emergency" and not permissions.allowed(user.role, "emergency"):
             raise PermissionError("Chỉ người duyệt mới được gửi bản tin khẩn cấp.")
-        today = date.today()
-        station_codes = body.get("stations")
-        if station_codes is not None and not (
-            isinstance(station_codes, list) and all(isinstance(c, str) for c in station_codes)
-        ):
-            raise BroadcastError("Trường 'stations' phải là danh sách mã đài.")
-        try:
-            plays = int(body.get("plays_per_day", 1))
-            rate = float(body.get("speech_rate", 1.0))
-        except (TypeError, ValueError):
-            raise BroadcastError("'plays_per_day' và 'speech_rate' phải là số.") from None
+        send = body.get("submit", True)
+        if not isinstance(send, bool):
+            raise BroadcastError("Trường 'submit' phải là true hoặc false.")
+        settings = db.settings()
+        today = clock.today(settings.timezone)
+        start = _day_field(body, "valid_from", today)
+        end = _day_field(body, "valid_to", bulletins.default_validity(start, priority)[1])
         bulletin = bulletins.create_bulletin(
             db.session(),
-            title=str(body.get("title", "")),
-            body=str(body.get("body", "")),
-            category=str(body.get("category", "")),
-            issuer=str(body.get("issuer", "")),
-            priority=str(body.get("priority", "normal")),
-            valid_from=_day_field(body, "valid_from", today),
-            valid_to=_day_field(body, "valid_to", today),
-            plays_per_day=plays,
-            station_codes=station_codes,
+            title=body.get("title", ""),
+            body=body.get("body", ""),
+            category=body.get("category", ""),
+            issuer=body.get("issuer", ""),
+            priority=priority,
+            valid_from=start,
+            valid_to=end,
+            plays_per_day=body.get("plays_per_day", 1),
+            station_codes=body.get("stations"),
             group=body.get("group"),
-            voice=str(body.get("voice", "")),
-            speech_rate=rate,
+            voice=body.get("voice", ""),
+            speech_rate=body.get("speech_rate", 1.0),
             actor=user.username,
+            settings=settings,
         )
-        if body.get("submit", True):
-            bulletins.submit(db.session(), bulletin, user.username)
+        if send:
+            bulletins.submit(db.session(), bulletin, user.username, today=today)
         db.session().flush()
         response = jsonify({"id": bulletin.id, "status": bulletin.status.value})
         response.status_code = 201

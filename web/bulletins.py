@@ -13,7 +13,7 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -38,9 +37,8 @@ from werkzeug.utils import secure_filename
 
 from broadcast import bulletins as svc
 from broadcast.errors import BroadcastError
-from broadcast.models import Bulletin, BulletinStatus, Station, StationGroup
-from broadcast.rendering import render_bulletin
-from pipeline.audio.decode import validate_recording
+from broadcast.models import Bulletin, BulletinStatus, MediaFile, Station, StationGroup
+from broadcast.publish import render_and_publish
 from pipeline.jobs import ProgressFn, UnknownJob
 from pipeline.render import normalize_preview
 from pipeline.types import PipelineError
@@ -53,14 +51,9 @@ log = logging.getLogger(__name__)
 bp = Blueprint("bulletins", __name__, url_prefix="/bulletins")
 
 #: Voices offered in the form: "" lets the engine chain choose; the rest are espeak-ng accents.
-VOICES = {
-    "": _l("Mặc định (theo cấu hình)"),
-    "vi": _l("Giọng Bắc (espeak)"),
-    "vi-vn-x-central": _l("Giọng Trung (espeak)"),
-    "vi-vn-x-south": _l("Giọng Nam (espeak)"),
-}
+VOICES = {code: _l(label) for code, label in svc.VOICE_CHOICES.items()}
 RATES = ("0.8", "0.9", "1.0", "1.1", "1.2")
-EDITABLE = {BulletinStatus.DRAFT, BulletinStatus.REJECTED}
+EDITABLE = svc.EDITABLE_STATUSES
 SCRIPT_SUFFIXES = {".txt", ".docx"}
 
 
@@ -73,15 +66,15 @@ def script_from_upload(filename: str, data: bytes) -> str:
     if suffix == ".docx":
         return _docx_text(data)
     if suffix == ".txt":
-        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            return data.decode("utf-16")
         try:
+            if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+                return data.decode("utf-16")
             return data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise BroadcastError(
-                _("Tệp '%(f)s' không phải văn bản UTF-8: hãy lưu lại với mã hoá UTF-8.", f=filename)
+                "Tệp '%(f)s' không phải văn bản UTF-8: hãy lưu lại với mã hoá UTF-8.", f=filename
             ) from None
-    raise BroadcastError(_("Chỉ nhận tệp văn bản .txt hoặc .docx."))
+    raise BroadcastError("Chỉ nhận tệp văn bản .txt hoặc .docx.")
 
 
 def _docx_text(data: bytes) -> str:
@@ -91,7 +84,7 @@ def _docx_text(data: bytes) -> str:
     try:
         document = docx.Document(io.BytesIO(data))
     except Exception:  # python-docx raises many types for a file that is not a .docx
-        raise BroadcastError(_("Không đọc được tệp .docx: tệp hỏng hoặc không phải tài liệu Word.")) from None
+        raise BroadcastError("Không đọc được tệp .docx: tệp hỏng hoặc không phải tài liệu Word.") from None
     lines: list[str] = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):
@@ -139,8 +132,6 @@ def parse_form(form: Any) -> FormResult:
         errors.append(_("Tốc độ đọc không hợp lệ."))
         rate = 1.0
     voice = form.get("voice", "")
-    if voice not in VOICES:
-        errors.append(_("Giọng đọc không hợp lệ."))
     priority = form.get("priority", "normal")
     if priority == "emergency" and not can("emergency"):
         errors.append(_("Chỉ người duyệt mới gửi được tin khẩn cấp; hãy chọn mức khác."))
@@ -157,12 +148,11 @@ def parse_form(form: Any) -> FormResult:
             errors.append(_("Hãy chọn một nhóm đài."))
     elif target != "all":
         errors.append(_("Đối tượng phát không hợp lệ."))
-    check_length(body, errors)
     res.fields = {
         "title": title,
         "body": body,
-        "category": form.get("category", "").strip()[:120],
-        "issuer": form.get("issuer", "").strip()[:200],
+        "category": form.get("category", "").strip(),
+        "issuer": form.get("issuer", "").strip(),
         "priority": priority,
         "valid_from": valid_from,
         "valid_to": valid_to,
@@ -176,11 +166,12 @@ def parse_form(form: Any) -> FormResult:
 
 
 def check_length(body: str, errors: list[str]) -> None:
-    """Refuse a script longer than max_text_chars when it is saved, not later when it fails to render."""
-    limit = db.settings().max_text_chars
-    if len(body) > limit:
-        errors.append(_("Văn bản quá dài: %(n)s ký tự, tối đa %(max)s ký tự.",
-                        n=format_number(len(body)), max=format_number(limit)))
+    """Refuse a script longer than max_text_chars when it is read into the form (the service
+    refuses it again, with the same words, when it is saved)."""
+    try:
+        svc.check_script(body, db.settings())
+    except BroadcastError as exc:
+        errors.append(exc.translate(_))
 
 
 def form_choices() -> dict[str, Any]:
@@ -200,8 +191,8 @@ def _form_values(b: Bulletin | None) -> dict[str, Any]:
         v["stations"] = request.form.getlist("stations")
         return v
     if b is None:
-        start = today()
-        return {"valid_from": start.isoformat(), "valid_to": (start + timedelta(days=6)).isoformat(),
+        start, end = svc.default_validity(today(), "normal")
+        return {"valid_from": start.isoformat(), "valid_to": end.isoformat(),
                 "plays_per_day": "1", "speech_rate": "1.0", "priority": "normal", "target_kind": "all",
                 "stations": []}
     return {
@@ -220,9 +211,8 @@ def save_recording(upload: FileStorage, errors: list[str]) -> Path | None:
     path = tmp_dir / name
     upload.save(path)
     try:
-        if not svc.is_audio_file(path):
+        if not svc.is_audio_file(path):  # probed (decoded) once, by the service when it is saved
             raise PipelineError(_("Tệp '%(f)s' không phải tệp âm thanh.", f=upload.filename))
-        validate_recording(path, db.settings().max_recording_s)
     except PipelineError as exc:
         errors.append(_("Tệp ghi âm không dùng được: %(e)s", e=str(exc)))
         shutil.rmtree(tmp_dir, ignore_errors=True)
@@ -244,7 +234,7 @@ def _script_upload(form_fields: dict[str, Any], errors: list[str]) -> bool:
     try:
         form_fields["body"] = script_from_upload(upload.filename, upload.read())
     except BroadcastError as exc:
-        errors.append(str(exc))
+        errors.append(exc.translate(_))
     else:
         check_length(form_fields["body"], errors)
     return True
@@ -276,7 +266,7 @@ def _editor_form(b: Bulletin | None) -> Any:
                 b = _store(b, parsed.fields, recording)
             except BroadcastError as exc:
                 db.session().rollback()
-                errors.append(str(exc))
+                errors.append(exc.translate(_))
             finally:
                 if recording is not None:
                     shutil.rmtree(recording.parent, ignore_errors=True)
@@ -295,23 +285,24 @@ def _render_form(b: Bulletin | None, values: dict[str, Any], errors: list[str]) 
 
 
 def _store(b: Bulletin | None, fields: dict[str, Any], recording: Path | None) -> Bulletin:
-    media_dir = db.settings().media_dir
+    settings = db.settings()
     if b is None:
-        b = svc.create_bulletin(db.session(), recording=recording, actor=actor(), media_dir=media_dir, **fields)
+        b = svc.create_bulletin(db.session(), recording=recording, actor=actor(), settings=settings, **fields)
     else:
-        extra: dict[str, Any] = {"recording": recording, "media_dir": media_dir} if recording else {}
-        svc.update_bulletin(db.session(), b, actor=actor(), **fields, **extra)
+        svc.check_editable(b)
+        extra: dict[str, Any] = {"recording": recording} if recording else {}
+        svc.update_bulletin(db.session(), b, actor=actor(), settings=settings, **fields, **extra)
     db.commit()
     return b
 
 
 def _submit(b: Bulletin) -> Any:
     try:
-        svc.submit(db.session(), b, actor())
+        svc.submit(db.session(), b, actor(), today=today())
         db.commit()
     except BroadcastError as exc:
         db.session().rollback()
-        flash(str(exc), "error")
+        flash(exc.translate(_), "error")
         return redirect(url_for("bulletins.detail", bulletin_id=b.id))
     if b.media_sha256 is None:
         start_render(b.id, regenerate=False)  # so the reviewer finds the audio ready to hear
@@ -342,6 +333,11 @@ def new() -> Any:
     return _editor_form(None)
 
 
+def uploaded_recording(b: Bulletin) -> MediaFile | None:
+    """The recording a bulletin was made from, to play before any render."""
+    return db.session().get(MediaFile, b.upload_sha256) if b.upload_sha256 else None
+
+
 @bp.get("/<int:bulletin_id>")
 @requires("bulletins.view")
 def detail(bulletin_id: int) -> Any:
@@ -349,7 +345,8 @@ def detail(bulletin_id: int) -> Any:
     return render_template(
         "bulletin.html",
         b=b,
-        targets=svc.target_station_codes(db.session(), b),
+        targets=svc.target_station_names(db.session(), b, with_codes=True),
+        upload=uploaded_recording(b),
         editable=b.status in EDITABLE and can("bulletins.write"),
         job=request.args.get("job", ""),
     )
@@ -359,8 +356,10 @@ def detail(bulletin_id: int) -> Any:
 @requires("bulletins.write")
 def edit(bulletin_id: int) -> Any:
     b = db.get_or_404(Bulletin, bulletin_id)
-    if b.status not in EDITABLE:
-        flash(_("Chỉ sửa được bản nháp hoặc bản tin bị từ chối."), "error")
+    try:
+        svc.check_editable(b)
+    except BroadcastError as exc:
+        flash(exc.translate(_), "error")
         return redirect(url_for("bulletins.detail", bulletin_id=b.id))
     return _editor_form(b)
 
@@ -384,7 +383,7 @@ def archive(bulletin_id: int) -> Any:
         db.commit()
     except BroadcastError as exc:
         db.session().rollback()
-        flash(str(exc), "error")
+        flash(exc.translate(_), "error")
     else:
         drain_later()
         flash(_("Đã thu hồi bản tin."), "ok")
@@ -413,24 +412,13 @@ def render_job(app: Flask, bulletin_id: int, *, regenerate: bool) -> Callable[[P
     the playlist regeneration requests so stations get new playlists without waiting for the daemon."""
 
     def run(progress: ProgressFn) -> dict[str, Any]:
-        settings = app.config["LOA_SETTINGS"]
-        try:
-            with db.job_session(app) as s:
-                b = s.get(Bulletin, bulletin_id)
-                if b is None:
-                    raise BroadcastError(f"Không có bản tin #{bulletin_id}.")
-                try:
-                    mf = render_bulletin(s, b, settings, on_progress=lambda f: progress(0.9 * f))
-                except BroadcastError:
-                    s.commit()  # keep the recorded failure
-                    raise
-                result: dict[str, Any] = {"sha256": mf.sha256, "duration_s": mf.duration_s}
-        finally:
-            if regenerate:
-                # The approval stands even if the audio failed: playlists must show it (as unplaced).
-                playlists = drain(app)
+        done = render_and_publish(db.factory(app), bulletin_id, app.config["LOA_SETTINGS"],
+                                  publish=regenerate, on_progress=lambda f: progress(0.9 * f))
+        if done.failure is not None:
+            raise done.failure
+        result: dict[str, Any] = {"sha256": done.sha256, "duration_s": done.duration_s}
         if regenerate:
-            result["playlists"] = playlists
+            result["playlists"] = done.playlists
         return result
 
     return run

@@ -44,7 +44,7 @@ def demo_cmd(settings: Settings, then_serve: bool, host: str | None, port: int |
     offline when there is no network), generates tomorrow's playlists and creates one account per
     role, printing the passwords the first time. Running it again keeps what is there.
     """
-    from web.demo import setup_demo
+    from broadcast.demo import setup_demo
 
     try:
         report = setup_demo(settings, progress=lambda msg: click.echo(msg, err=True))

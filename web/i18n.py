@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from flask import current_app, session
 from flask_babel import lazy_gettext as _l
+
+from broadcast import clock
+from broadcast.bulletins import PRIORITY_LABELS as PRIORITY_LABELS_VI
+from broadcast.bulletins import STATUS_LABELS as STATUS_LABELS_VI
 
 LOCALES = ("vi", "en")
 DEFAULT_LOCALE = "vi"
@@ -25,11 +29,7 @@ def select_locale() -> str:
 
 
 def _zone(tz: str | None) -> ZoneInfo:
-    name = tz or current_app.config["LOA_SETTINGS"].timezone
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Ho_Chi_Minh")
+    return clock.zone(tz or current_app.config["LOA_SETTINGS"].timezone)
 
 
 def local(dt: datetime | None, tz: str | None = None) -> datetime | None:
@@ -82,18 +82,8 @@ def fmt_duration(seconds: float | None) -> str:
 
 
 # Labels for stored enum values, translated at render time.
-STATUS_LABELS = {
-    "draft": _l("Bản nháp"),
-    "submitted": _l("Chờ duyệt"),
-    "approved": _l("Đã duyệt"),
-    "rejected": _l("Bị từ chối"),
-    "archived": _l("Đã thu hồi"),
-}
-PRIORITY_LABELS = {
-    "normal": _l("Thông thường"),
-    "priority": _l("Ưu tiên"),
-    "emergency": _l("Khẩn cấp"),
-}
+STATUS_LABELS = {value: _l(label) for value, label in STATUS_LABELS_VI.items()}
+PRIORITY_LABELS = {value: _l(label) for value, label in PRIORITY_LABELS_VI.items()}
 ROLE_LABELS = {
     "editor": _l("Biên tập viên"),
     "reviewer": _l("Người duyệt"),
@@ -256,5 +246,5 @@ def sessions_label(sessions: list[Any]) -> str:
 
 
 def today(tz: str | None = None) -> date:
-    """Today's date where the stations are, not on the server's clock zone."""
-    return datetime.now(_zone(tz)).date()
+    """Today's date where the stations are (``broadcast.clock``), not on the server's clock zone."""
+    return clock.today(tz or current_app.config["LOA_SETTINGS"].timezone)

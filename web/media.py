@@ -20,14 +20,16 @@ _SHA256 = re.compile(r"[0-9a-f]{64}")
 ONE_YEAR = 365 * 24 * 3600
 
 
-def send_media(sha256: str) -> Response:
-    """The stored file for ``sha256`` (404 for anything else), with ETag, Range and caching."""
+def send_media(sha256: str, relpath: str | None = None, mime: str = "audio/mpeg") -> Response:
+    """The stored file for ``sha256`` (404 for anything else), with ETag, Range and caching.
+    ``relpath``/``mime``: where and what the file is, from its MediaFile row (default: an MP3)."""
     if not _SHA256.fullmatch(sha256):
         abort(404)
-    path = MediaStore(settings().media_dir).path_for(sha256)
+    store = MediaStore(settings().media_dir)
+    path = store.root / relpath if relpath else store.path_for(sha256)
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype="audio/mpeg", conditional=True, etag=sha256, max_age=ONE_YEAR)
+    response = send_file(path, mimetype=mime, conditional=True, etag=sha256, max_age=ONE_YEAR)
     response.cache_control.public = True
     response.cache_control.immutable = True
     return response
@@ -35,4 +37,9 @@ def send_media(sha256: str) -> Response:
 
 @bp.get("/<sha256>")
 def media(sha256: str) -> Response:
-    return send_media(sha256)
+    """As its MediaFile row says (an uploaded .wav plays in the editor's page before any render)."""
+    from broadcast.models import MediaFile
+    from web.db import session
+
+    row = session().get(MediaFile, sha256) if _SHA256.fullmatch(sha256) else None
+    return send_media(sha256, row.path, row.mime) if row else send_media(sha256)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import email.utils
 import xml.etree.ElementTree as ET
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime, time
 
 from flask import Blueprint, Response, render_template, request, url_for
 from sqlalchemy import select
 
+from broadcast import clock
 from broadcast.models import Bulletin, BulletinStatus, Priority
 from web import db
 
@@ -27,7 +28,7 @@ def public_bulletins() -> list[Bulletin]:
             Bulletin.status == BulletinStatus.APPROVED,
             Bulletin.priority != Priority.EMERGENCY,
             Bulletin.media_sha256.is_not(None),
-            Bulletin.valid_from <= date.today(),  # not before it has been on the air
+            Bulletin.valid_from <= clock.today(db.settings().timezone),  # not before it has been on the air
         )
         .order_by(Bulletin.valid_from.desc(), Bulletin.id.desc())
         .limit(FEED_SIZE)

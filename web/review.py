@@ -22,19 +22,21 @@ from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, Priority
 from web import db
 from web.auth import actor, requires
-from web.bulletins import form_choices, parse_form, save_recording, start_render
+from web.bulletins import form_choices, parse_form, save_recording, start_render, uploaded_recording
 from web.i18n import today
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
 
 def not_airing_today(valid_from: Any, valid_to: Any) -> str | None:
-    """Why an emergency with these dates cannot go on air now, or None. An emergency is played at
-    once on today's playlist; dates that leave today out would report "sent" and air nothing."""
-    day = today()
-    if valid_from is None or valid_to is None or valid_from <= day <= valid_to:
+    """Why an emergency with these dates cannot go on air now, or None (the rule is the service's)."""
+    if valid_from is None or valid_to is None:
         return None
-    return _("Tin khẩn cấp được phát ngay, nên thời gian hiệu lực phải gồm hôm nay (%(d)s).", d=f"{day:%d/%m/%Y}")
+    try:
+        svc.check_airs_today(Priority.EMERGENCY, valid_from, valid_to, today())
+    except BroadcastError as exc:
+        return exc.translate(_)
+    return None
 
 
 @bp.get("/")
@@ -50,7 +52,8 @@ def queue() -> str:
 def detail(bulletin_id: int) -> str:
     b = db.get_or_404(Bulletin, bulletin_id)
     return render_template(
-        "review.html", b=b, targets=svc.target_station_codes(db.session(), b), job=request.args.get("job", "")
+        "review.html", b=b, targets=svc.target_station_names(db.session(), b, with_codes=True),
+        upload=uploaded_recording(b), job=request.args.get("job", "")
     )
 
 
@@ -65,11 +68,11 @@ def approve(bulletin_id: int) -> Response:
     if b.priority == Priority.EMERGENCY and request.form.get("confirm") != "yes":
         return redirect(url_for("review.confirm_emergency", bulletin_id=b.id, comment=comment or None))
     try:
-        svc.approve(db.session(), b, actor(), comment)
+        svc.approve(db.session(), b, actor(), comment, today=today())
         db.commit()
     except BroadcastError as exc:
         db.session().rollback()
-        flash(str(exc), "error")
+        flash(exc.translate(_), "error")
         return redirect(url_for("review.detail", bulletin_id=b.id))
     job = start_render(b.id, regenerate=True)
     if b.priority == Priority.EMERGENCY:
@@ -88,7 +91,7 @@ def reject(bulletin_id: int) -> Response:
         db.commit()
     except BroadcastError as exc:
         db.session().rollback()
-        flash(str(exc), "error")
+        flash(exc.translate(_), "error")
         return redirect(url_for("review.detail", bulletin_id=b.id))
     flash(_("Đã trả bản tin về cho người viết."), "ok")
     return redirect(url_for("review.queue"))
@@ -104,7 +107,8 @@ def confirm_emergency(bulletin_id: int) -> Any:
     return render_template(
         "emergency_confirm.html",
         b=b,
-        targets=svc.target_station_codes(db.session(), b),
+        targets=svc.target_station_names(db.session(), b, with_codes=True),
+        upload=uploaded_recording(b),
         comment=request.args.get("comment", ""),
     )
 
@@ -114,9 +118,9 @@ def confirm_emergency(bulletin_id: int) -> Any:
 def emergency() -> Any:
     """Write an emergency bulletin. Saving it only prepares it; the confirmation page sends it."""
     errors: list[str] = []
-    start = today()
+    start, end = svc.default_validity(today(), Priority.EMERGENCY)
     values: dict[str, Any] = {
-        "valid_from": start.isoformat(), "valid_to": start.isoformat(), "plays_per_day": "3",
+        "valid_from": start.isoformat(), "valid_to": end.isoformat(), "plays_per_day": "3",
         "target_kind": "all", "stations": [], "speech_rate": "1.0",
     }
     if request.method == "POST":
@@ -134,12 +138,12 @@ def emergency() -> Any:
         if not errors:
             try:
                 b = svc.create_bulletin(db.session(), recording=recording, actor=actor(),
-                                        media_dir=db.settings().media_dir, **fields)
-                svc.submit(db.session(), b, actor(), "khẩn cấp")
+                                        settings=db.settings(), **fields)
+                svc.submit(db.session(), b, actor(), "khẩn cấp", today=today())
                 db.commit()
             except BroadcastError as exc:
                 db.session().rollback()
-                errors.append(str(exc))
+                errors.append(exc.translate(_))
             else:
                 start_render(b.id, regenerate=False)  # audio ready by the time it is confirmed
                 return redirect(url_for("review.confirm_emergency", bulletin_id=b.id))

@@ -9,7 +9,7 @@ import re
 import shutil
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from broadcast import bulletins, stations
+from broadcast import bulletins, clock, stations
 from broadcast.db import init_db, session_scope
 from broadcast.models import Bulletin, Role, User
 from loa import config
@@ -76,7 +76,7 @@ class Panel:
 
     def bulletin(self, status: str = "draft", **fields: Any) -> int:
         """A bulletin created through the services, moved to ``status``."""
-        today = date.today()
+        today = clock.today("Asia/Ho_Chi_Minh")
         args: dict[str, Any] = {
             "title": "Thông báo lịch tiêm chủng",
             "body": "Ngày 27/11/2026, trạm y tế xã tiêm chủng cho trẻ dưới 5 tuổi.",

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import docx
 from panel_support import Panel, make_panel, post
 from sqlalchemy import select
 
+from broadcast import clock
 from broadcast.models import AuditLog, Bulletin, BulletinStatus
 from tests.conftest import SPEECH
 from web.bulletins import script_from_upload
 
-TODAY = date.today()
+TODAY = clock.today("Asia/Ho_Chi_Minh")  # the stations' day, as the panel sees it
 
 
 def form(**over: object) -> dict[str, object]:

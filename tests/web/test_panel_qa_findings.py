@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from panel_support import Panel, make_panel, post
 from sqlalchemy import select
 
-from broadcast import stations
+from broadcast import clock, stations
 from broadcast.models import Bulletin, Station
 from web.i18n import today as local_today
 
-TODAY = date.today()
+TODAY = clock.today("Asia/Ho_Chi_Minh")  # the stations' day, as the panel sees it
 
 
 def form(**over: object) -> dict[str, object]:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from panel_support import PASSWORD, Panel, csrf_token, post
 
+from broadcast import clock
 from broadcast.models import BroadcastSession, Relay, Role, Station, StationGroup, User
 from broadcast.security import hash_password
 from web.i18n import today as local_today
@@ -25,7 +26,7 @@ ADMIN = frozenset({"admin"})
 NOBODY: frozenset[str] = frozenset()
 
 _n = itertools.count(1)
-DAY = date.today() + timedelta(days=1)
+DAY = clock.today("Asia/Ho_Chi_Minh") + timedelta(days=1)  # the stations' tomorrow
 
 
 def bulletin_form(**over: Any) -> dict[str, Any]:

@@ -7,16 +7,16 @@ import io
 import re
 from datetime import UTC, date, datetime, timedelta
 from xml.etree import ElementTree
-from zoneinfo import ZoneInfo
 
 from panel_support import Panel, post
 from sqlalchemy import select
 
+from broadcast import clock
 from broadcast.asrun import record_asrun
 from broadcast.generate import generate_playlists, latest_playlist
 from broadcast.models import AuditLog, Bulletin, MediaFile, PlaylistOverride, Station
 
-DAY = datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date() + timedelta(days=1)  # the stations' tomorrow
+DAY = clock.today("Asia/Ho_Chi_Minh") + timedelta(days=1)  # the stations' tomorrow
 
 
 def approved_with_audio(panel: Panel, title: str, seconds: float, plays: int = 1, **fields: object) -> int:

@@ -3,11 +3,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from datetime import date, timedelta
 
+from broadcast import clock
 from broadcast.models import Bulletin, BulletinStatus, MediaFile, Priority
 
 from .conftest import Env
 
-TODAY = date.today()
+TODAY = clock.today("Asia/Ho_Chi_Minh")  # the stations' day, as the panel sees it
 
 
 def add_bulletin(env: Env, title: str, priority: Priority, status: BulletinStatus, sha: str | None,

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from broadcast import bulletins, generate, rendering, stations
+from broadcast import bulletins, clock, generate, stations
 from broadcast.db import init_db, session_factory, session_scope
 from broadcast.models import Bulletin, Role, Station, User
+from broadcast.publish import render_and_publish
 from broadcast.security import hash_password
 from loa.config import PROJECT_MEDIA_DIR, Settings
 
@@ -65,7 +66,7 @@ def _accounts(session, accounts_file: Path) -> list[str]:  # type: ignore[no-unt
 def setup_demo(settings: Settings, progress: Callable[[str], None] = lambda _m: None,
                today: date | None = None) -> list[str]:
     """Build the demo; returns lines to show the newcomer (accounts, where things are)."""
-    today = today or date.today()
+    today = today or clock.today(settings.timezone)
     factory = session_factory(init_db(settings.db_url))
     accounts_file = settings.data_dir / "demo-accounts.txt"
     lines: list[str] = []
@@ -97,12 +98,11 @@ def setup_demo(settings: Settings, progress: Callable[[str], None] = lambda _m: 
             to_render.append(b.id)
 
     for bulletin_id in to_render:
-        with session_scope(factory) as s:
-            stored = s.get(Bulletin, bulletin_id)
-            assert stored is not None
-            progress(f"Dựng âm thanh: {stored.title}…")
-            media = rendering.render_bulletin(s, stored, settings)
-            lines.append(f"  {stored.title}: {settings.media_dir / media.path}")
+        progress(f"Dựng âm thanh: bản tin #{bulletin_id}…")
+        done = render_and_publish(factory, bulletin_id, settings, publish=False)
+        if done.failure is not None:
+            raise done.failure
+        lines.append(f"  {done.title}: {settings.media_dir / (done.path or '')}")
 
     with session_scope(factory) as s:
         progress("Lập danh sách phát ngày mai…")
