@@ -8,8 +8,9 @@ keeps its version, so agents polling with If-None-Match see nothing new.
 Today is replanned from ``now`` on: what the published version has before ``now`` (and an
 emergency block it has put on air) stays as it was. Rows go into the caller's transaction
 (flushed, not committed; only ``drain_regen_requests`` commits, step by step). Files are written
-as each batch is stored, so a caller that rolls back afterwards leaves files naming a version the
-database does not have; the next generation writes over them.
+as each batch is stored, so a caller that rolls back (or dies) afterwards leaves files naming a
+version the database does not have: the next generation rewrites every file whose version is not
+the committed one, and first sweeps the ``.tmp`` files dead writers left behind.
 """
 
 from __future__ import annotations
@@ -522,6 +523,7 @@ def generate_playlists(
     all_stations = station_codes is None
     jingle = station_jingle(session, settings)
     days = sorted(set(days))
+    sweep_temp_files(out, [s.code for s in stations])
     results: list[GeneratedPlaylist] = []
     total = len(stations) * len(days)
     done = 0
@@ -631,8 +633,9 @@ def _write_files(
     results = []
     for st, manifest, canonical, etag, changed in pending:
         paths = paths_for(out, st.code, day)
-        if not changed and not paths.json.exists():
-            # Unchanged, but not in this folder yet (new --out, or files removed): the stored copy.
+        if not changed and file_version(paths.json) != latest[st.id][1]:
+            # Unchanged, but not in this folder yet (new --out, files removed) or the file names a
+            # version the database never committed (a run killed or rolled back): the stored copy.
             stored = session.scalar(select(Playlist.manifest).where(Playlist.id == latest[st.id][0]))
             manifest = stored if stored is not None else manifest
             canonical = None
@@ -655,6 +658,57 @@ def _write_files(
             )
         )
     return results
+
+
+def file_version(path: Path) -> int | None:
+    """The version a manifest file names, read from its first bytes (``manifest_json`` writes the
+    version first), or None if there is no readable file."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(64)
+    except OSError:
+        return None
+    prefix = b'{"version":'
+    if not head.startswith(prefix):
+        return None
+    digits = head[len(prefix) :].split(b",", 1)[0]
+    return int(digits) if digits.isdigit() else None
+
+
+def sweep_temp_files(out: Path, codes: Iterable[str]) -> int:
+    """Remove ``.tmp`` files a killed writer left in the stations' folders (and ``<out>/media``);
+    returns how many. Live writers use fixed names per process and thread, so only files of dead
+    processes, or of this one, are at stake, and this process writes nothing at this point."""
+    removed = 0
+    folders = [out / "media", *(out / c for c in codes if c and "/" not in c and "\\" not in c)]
+    for folder in folders:
+        try:
+            names = [e.name for e in os.scandir(folder) if e.name.startswith(".") and e.name.endswith(".tmp")]
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for name in names:
+            parts = name.split(".")  # .NAME.PID.THREAD.tmp (files) or .NAME.PID.tmp (media)
+            pid = parts[-3] if len(parts) > 3 and parts[-3].isdigit() else parts[-2]
+            if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+                continue  # another live process is writing it
+            with contextlib.suppress(FileNotFoundError):
+                (folder / name).unlink()
+                removed += 1
+    if removed:
+        log.warning("removed %d temporary files left by an interrupted generation in %s", removed, out)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if os.name != "posix":
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 # --- reading back ----------------------------------------------------------------------------

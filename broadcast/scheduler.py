@@ -30,6 +30,7 @@ import re
 import secrets
 import socket
 import threading
+import time as _time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -42,9 +43,9 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select, update
+from sqlalchemy import Table, inspect, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast.db import session_factory, session_scope
@@ -494,9 +495,11 @@ class SchedulerDaemon:
         return outcome, handled
 
     def build_scheduler(self) -> BackgroundScheduler:
+        store = SQLAlchemyJobStore(engine=self.engine, tablename=JOB_TABLE)
+        ensure_job_table(self.engine, store.jobs_t)
         return BackgroundScheduler(
             jobstores={
-                "default": SQLAlchemyJobStore(engine=self.engine, tablename=JOB_TABLE),
+                "default": store,
                 "memory": MemoryJobStore(),
             },
             # nightly, drain and watch may all run at once: an emergency must not wait for the night.
@@ -553,6 +556,38 @@ class SchedulerDaemon:
             keeper.join()
             _active = None
             log.info("scheduler stopped")
+
+
+def init_db_shared(url: str, attempts: int = 5) -> Engine:
+    """``init_db`` for processes that may start together on a fresh database (two daemons, a
+    daemon and ``loa serve``): the loser of a race to create a table retries and finds it there."""
+    from broadcast.db import init_db
+
+    for attempt in range(attempts):
+        try:
+            return init_db(url)
+        except (OperationalError, ProgrammingError, IntegrityError):
+            if attempt == attempts - 1:
+                raise
+            log.info("database being set up by another process; trying again")
+            _time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def ensure_job_table(engine: Engine, table: Table, attempts: int = 5) -> None:
+    """Create APScheduler's job table unless it exists. Its own ``create(checkfirst=True)`` is a
+    check then a create: two daemons started at once on a fresh database both see no table and the
+    second dies with "table scheduler_jobs already exists". Here losing that race is fine."""
+    for attempt in range(attempts):
+        try:
+            table.create(engine, checkfirst=True)
+            return
+        except (OperationalError, ProgrammingError):
+            if inspect(engine).has_table(table.name):
+                return  # another daemon created it between our check and our create
+            if attempt == attempts - 1:
+                raise
+            _time.sleep(0.1 * (attempt + 1))  # e.g. SQLite "database is locked"
 
 
 def same_trigger(a: Any, b: Any) -> bool:

@@ -82,7 +82,6 @@ def scheduler_command(settings: Settings, once: bool, status: bool, at: str | No
     Several daemons may share one database: each night runs once. Stop with Ctrl-C or SIGTERM.
     """
     from broadcast import scheduler
-    from broadcast.db import init_db
 
     log = logging.getLogger("broadcast.scheduler")
     if log.getEffectiveLevel() > logging.INFO:  # a daemon reports its runs unless told to be quieter
@@ -101,7 +100,7 @@ def scheduler_command(settings: Settings, once: bool, status: bool, at: str | No
         clock = scheduler.Clock.from_env(tz)
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from exc
-    engine = init_db(settings.db_url)
+    engine = scheduler.init_db_shared(settings.db_url)
     if status:
         _print_status(engine, tz)
         return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import click
 
@@ -16,20 +17,53 @@ log = logging.getLogger(__name__)
 @click.option("--host", default=None, help="Address to listen on (default: settings.host, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port (default: settings.port, 8080).")
 @click.option("--threads", type=int, default=None, help="Worker threads (default 8).")
+@click.option("--no-scheduler", "no_scheduler", is_flag=True,
+              help="Không chạy bộ lập lịch trong tiến trình này (đã có `loa scheduler` chạy riêng). / "
+                   "Do not run the scheduler (nightly generation, regeneration queue) in this process.")
 @click.pass_obj
-def serve_cmd(settings: Settings, host: str | None, port: int | None, threads: int | None) -> None:
-    """Serve the operator panel, the public page and the station API with Granian.
+def serve_cmd(settings: Settings, host: str | None, port: int | None, threads: int | None,
+              no_scheduler: bool = False) -> None:
+    """Phục vụ bảng điều khiển, trang công khai và API cho đài. / Serve the operator panel, the
+    public page and the station API with Granian.
 
-    Uses the same data folder (LOA_DATA_DIR) as every other command.
+    Also runs the scheduler's work (nightly generation, the regeneration queue, emergencies) unless
+    --no-scheduler is given; if another scheduler already holds the work, this one stands by and
+    takes over when that one dies. Uses the same data folder (LOA_DATA_DIR) as every other command.
     """
-    from broadcast.db import init_db
-    from web.serve import THREADS, serve
+    from broadcast.scheduler import init_db_shared
+    from web.serve import THREADS, PortInUse, check_port_free, serve
 
-    init_db(settings.db_url)  # migrate once here, not in the server's worker
     host = host or settings.host
     port = port or settings.port
+    try:
+        check_port_free(host, port)
+    except PortInUse as exc:
+        raise click.ClickException(
+            f"Cổng {port} trên {host} đang được một tiến trình khác dùng (có thể Loa đã chạy rồi). "
+            f"Hãy chọn cổng khác, ví dụ: loa serve --port {port + 1}. / "
+            f"Port {port} on {host} is already in use; choose another with --port."
+        ) from exc
+    engine = init_db_shared(settings.db_url)  # migrate once here, not in the server's worker
+    daemon = None if no_scheduler else _start_scheduler(settings, engine)
     click.echo(f"Loa: http://{host}:{port}/  (Ctrl-C để dừng)", err=True)
-    serve(host, port, threads=threads or THREADS)
+    try:
+        serve(host, port, threads=threads or THREADS)
+    finally:
+        if daemon is not None:
+            daemon.stopping.set()
+
+
+def _start_scheduler(settings: Settings, engine: Any) -> Any:
+    """The scheduler daemon in a background thread of the serving process (see broadcast/scheduler.py:
+    claims make it stand by while another daemon works, and take over when that one dies)."""
+    import threading
+
+    from broadcast.scheduler import SchedulerDaemon
+
+    logging.getLogger("apscheduler.executors").setLevel(logging.WARNING)
+    daemon = SchedulerDaemon(settings, engine)
+    threading.Thread(target=daemon.serve, name="loa-scheduler", daemon=True).start()
+    return daemon
 
 
 @click.command("demo")
@@ -56,7 +90,7 @@ def demo_cmd(settings: Settings, then_serve: bool, host: str | None, port: int |
     sys.stdout.flush()
     if then_serve:
         ctx = click.get_current_context()
-        ctx.invoke(serve_cmd, host=host, port=port, threads=None)
+        ctx.invoke(serve_cmd, host=host, port=port, threads=None, no_scheduler=False)
 
 
 commands: list[click.Command] = [serve_cmd, demo_cmd]

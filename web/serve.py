@@ -8,7 +8,9 @@ long tails; Granian's I/O runs in Rust and keeps connections alive (see scripts/
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 
 from granian import Granian
 from granian.constants import Interfaces
@@ -36,3 +38,28 @@ def serve(host: str, port: int, *, threads: int = THREADS) -> None:
         log_level=LogLevels.warning,
         log_access=False,
     ).serve()
+
+
+class PortInUse(OSError):
+    """Another process already listens on the address ``loa serve`` was asked to use."""
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Raise PortInUse if ``host:port`` already has a listener.
+
+    Granian binds with SO_REUSEPORT, so a second ``loa serve`` on a busy port would start silently
+    and share it with the first; a plain bind (no SO_REUSEPORT) here refuses that case first."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        if hasattr(socket, "SO_EXCLUSIVEADDRUSE"):  # Windows: refuse to share the port
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_EXCLUSIVEADDRUSE, 1)
+        else:  # POSIX: a port in TIME_WAIT is fine, a listening one is not
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError as exc:
+            if exc.errno in (errno.EADDRINUSE, getattr(errno, "WSAEADDRINUSE", -1)) or getattr(
+                exc, "winerror", None
+            ) == 10048:
+                raise PortInUse(exc.errno, str(exc)) from exc
+            raise

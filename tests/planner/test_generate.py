@@ -529,3 +529,29 @@ def test_emergency_block_end():
     assert emergency_block_end({**m, "emergency": False}) is None
     assert emergency_block_end({**m, "items": [item("09:00:00", 60, "normal"), item("09:01:00", 30)]}) is None
     assert emergency_block_end({**m, "items": "nonsense"}) is None
+
+
+def test_files_of_a_rolled_back_generation_are_replaced_by_the_committed_version(
+    db: Session, rows: Rows, settings: Settings
+):
+    """Issue 7.8: a run that wrote its files and then died (here: rolled back) must not leave a
+    manifest naming a version the database never committed, nor its temporary files."""
+    rows.station("DT-01")
+    rows.bulletin("A")
+    db.commit()
+    assert run(db, settings)["DT-01"].version == 1
+    rows.bulletin("B", priority="priority")
+    db.flush()
+    generate_playlists(db, settings, [DAY], now=NIGHT)  # writes version 2's files ...
+    db.rollback()  # ... and dies before the commit
+    folder = settings.playlists_dir / "DT-01"
+    assert json.loads((folder / "2026-12-01.json").read_text("utf-8"))["version"] == 2
+    leftover = folder / f".2026-12-01.json.{2**22 + 12345}.1.tmp"  # a dead writer's temporary file
+    leftover.write_bytes(b"{")
+    again = run(db, settings, now=NIGHT + timedelta(minutes=5))["DT-01"]
+    assert again.version == 1 and not again.changed
+    on_disk = json.loads((folder / "2026-12-01.json").read_text("utf-8"))
+    assert on_disk == latest_playlist(db, "DT-01", DAY).manifest and on_disk["version"] == 1
+    assert not leftover.exists()
+    assert "v2" not in (folder / "2026-12-01.m3u8").read_text("utf-8")
+    assert "(phiên bản 1)" in (folder / "2026-12-01.m3u8").read_text("utf-8")
