@@ -19,6 +19,7 @@ from pipeline.store import atomic_write_bytes
 from pipeline.tts.base import Availability, Engine
 from pipeline.tts.espeak_engine import EspeakEngine
 from pipeline.tts.gtts_engine import GttsEngine
+from pipeline.tts.install import resolve_voice
 from pipeline.tts.piper_engine import PiperEngine
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ STATE_FILE = "tts-engine-state.json"
 def make_engine(name: str, settings: Settings) -> tuple[Engine, str]:
     """One engine from settings, with the voice the chain uses for it."""
     if name == "piper":
-        piper = PiperEngine(model=settings.piper_voice)
+        piper = PiperEngine(model=resolve_voice(settings.piper_voice, settings.voices_dir))
         return piper, piper.voice_id
     if name == "gtts":
         return GttsEngine(timeout_s=settings.gtts_timeout_s, retries=settings.gtts_retries), "vi"
