@@ -107,6 +107,14 @@ class Settings:
     voices_base_url: str = "https://huggingface.co/rhasspy/piper-voices/resolve/main"
     #: Seconds without data before a voice download counts as interrupted.
     voices_timeout_s: float = 30.0
+    #: FPT.AI cloud voices (engine ``fpt``, add it to engine_order): key (better from the environment,
+    #: ``LOA_FPT_API_KEY``; never logged), endpoint, voice (banmai, thuminh, leminh, myan, giahuy,
+    #: lannhi, linhsan), seconds per HTTP request, and how long to wait for the MP3 in all.
+    fpt_api_key: str = field(default="", repr=False)
+    fpt_endpoint: str = "https://api.fpt.ai/hmi/tts/v5"
+    fpt_voice: str = "banmai"
+    fpt_timeout_s: float = 10.0
+    fpt_poll_timeout_s: float = 120.0
 
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -154,7 +162,9 @@ def _coerce(value: str, typ: Any, name: str) -> Any:
             return tuple(v.strip() for v in value.split(",") if v.strip())
         return value
     except ValueError as exc:
-        raise ConfigError(f"setting {name}: cannot read {value!r} as {getattr(typ, '__name__', typ)}") from exc
+        raise ConfigError(
+            f"setting {name}: cannot read {value!r} as {getattr(typ, '__name__', typ)}"
+        ) from exc
 
 
 def load(env: dict[str, str] | None = None, **overrides: Any) -> Settings:

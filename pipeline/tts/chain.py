@@ -17,6 +17,7 @@ from typing import Any
 from loa.config import ConfigError, Settings
 from pipeline.store import atomic_write_bytes
 from pipeline.tts.base import Availability, Engine
+from pipeline.tts.cloud.fpt import FptEngine
 from pipeline.tts.espeak_engine import EspeakEngine
 from pipeline.tts.gtts_engine import GttsEngine
 from pipeline.tts.install import resolve_voice
@@ -24,7 +25,7 @@ from pipeline.tts.piper_engine import PiperEngine
 
 log = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("piper", "gtts", "espeak")
+ENGINE_NAMES = ("piper", "gtts", "espeak", "fpt")
 STATE_FILE = "tts-engine-state.json"
 
 
@@ -37,6 +38,12 @@ def make_engine(name: str, settings: Settings) -> tuple[Engine, str]:
         return GttsEngine(timeout_s=settings.gtts_timeout_s, retries=settings.gtts_retries), "vi"
     if name == "espeak":
         return EspeakEngine(default_voice=settings.espeak_voice), settings.espeak_voice
+    if name == "fpt":
+        fpt = FptEngine(
+            api_key=settings.fpt_api_key, endpoint=settings.fpt_endpoint, voice=settings.fpt_voice,
+            timeout_s=settings.fpt_timeout_s, poll_timeout_s=settings.fpt_poll_timeout_s,
+        )  # fmt: skip
+        return fpt, settings.fpt_voice
     raise ConfigError(f"engine_order: unknown engine {name!r} (known: {', '.join(ENGINE_NAMES)})")
 
 

@@ -18,7 +18,12 @@ from pipeline.tts.install import InstallError, install, installed_voices, remove
 from pipeline.tts.piper_engine import read_config
 
 #: Quality tier of each engine's voices, shown by ``loa voices``.
-TIERS = {"piper": "thần kinh / neural", "gtts": "đám mây / cloud", "espeak": "dự phòng / fallback"}
+TIERS = {
+    "piper": "thần kinh / neural",
+    "gtts": "đám mây / cloud",
+    "fpt": "đám mây / cloud",
+    "espeak": "dự phòng / fallback",
+}
 
 PROBE_TEXT = "Xin chào."
 
