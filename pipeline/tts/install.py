@@ -170,7 +170,10 @@ def download(url: str, part: Path, *, size: int = 0, timeout_s: float = 30.0) ->
             return  # already complete; the size check decides
         raise InstallError(f"Máy chủ từ chối tải {url}: HTTP {exc.code}.") from exc
     except (urllib.error.URLError, OSError) as exc:
-        raise InstallError(f"Không tải được {url}: {getattr(exc, 'reason', exc)}.") from exc
+        raise InstallError(
+            f"Không tải được {url}: {getattr(exc, 'reason', exc)}. Kiểm tra mạng, hoặc cài từ tệp "
+            "(USB): loa voices install ĐƯỜNG_DẪN"
+        ) from exc
     with resp:
         if resp.status != 206:
             start = 0  # the server ignored Range: start over

@@ -243,3 +243,9 @@ def test_a_config_that_is_not_a_piper_config_is_refused(joe_model: Path, tmp_pat
     with pytest.raises(inst.InstallError, match="JSON hỏng"):
         inst.install(str(usb), tmp_path / "voices")
     assert nothing_installed(tmp_path / "voices")
+
+
+def test_no_network_says_so_and_points_to_a_local_install(tmp_path: Path) -> None:
+    with pytest.raises(inst.InstallError, match="Kiểm tra mạng, hoặc cài từ tệp"):
+        inst.install("http://127.0.0.1:9/v/x.onnx", tmp_path / "voices", timeout_s=2)
+    assert nothing_installed(tmp_path / "voices")
