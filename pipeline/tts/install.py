@@ -116,7 +116,8 @@ def _check_digest(path: Path, size: int, md5: str, label: str) -> bool:
     if size and actual != size:
         raise InstallError(f"Tệp {label} có {actual} byte, đúng ra phải {size} byte: tệp sai hoặc hỏng.")
     if not md5:
-        log.warning("no known checksum for %s: size checked only", label)
+        if size:
+            log.warning("no known checksum for %s: size checked only", label)
         return False
     h = hashlib.md5(usedforsecurity=False)
     with path.open("rb") as f:
