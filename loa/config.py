@@ -51,7 +51,8 @@ class Settings:
     # --- speech --------------------------------------------------------------------------
     #: Engines tried in order; an engine that is not configured or fails is skipped.
     engine_order: tuple[str, ...] = ("piper", "gtts", "espeak")
-    #: Path to a Piper voice (``vi_VN-vais1000-medium.onnx``, its ``.json`` beside it). Empty: no Piper.
+    #: Path to a Piper voice (``vi_VN-vais1000-medium.onnx``, its ``.json`` beside it), or the name of
+    #: one installed in ``<data_dir>/voices``. Empty: the first installed voice, if any.
     piper_voice: str = ""
     #: espeak-ng voice: ``vi`` (northern), ``vi-vn-x-central`` or ``vi-vn-x-south``.
     espeak_voice: str = "vi"
@@ -112,6 +113,18 @@ class Settings:
     login_limit_per_ip: str = "20/minute"
     #: Seconds a new relay's address is tried before it is saved with a warning; 0: do not try.
     relay_probe_timeout_s: float = 3.0
+    #: Where ``loa voices install NAME`` downloads the catalog's Piper voices from.
+    voices_base_url: str = "https://huggingface.co/rhasspy/piper-voices/resolve/main"
+    #: Seconds without data before a voice download counts as interrupted.
+    voices_timeout_s: float = 30.0
+    #: FPT.AI cloud voices (engine ``fpt``, add it to engine_order): key (better from the environment,
+    #: ``LOA_FPT_API_KEY``; never logged), endpoint, voice (banmai, thuminh, leminh, myan, giahuy,
+    #: lannhi, linhsan), seconds per HTTP request, and how long to wait for the MP3 in all.
+    fpt_api_key: str = field(default="", repr=False)
+    fpt_endpoint: str = "https://api.fpt.ai/hmi/tts/v5"
+    fpt_voice: str = "banmai"
+    fpt_timeout_s: float = 10.0
+    fpt_poll_timeout_s: float = 120.0
 
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
@@ -127,6 +140,11 @@ class Settings:
     @property
     def playlists_dir(self) -> Path:
         return self.data_dir / "playlists"
+
+    @property
+    def voices_dir(self) -> Path:
+        """Installed Piper voices (``loa voices install``); ``piper_voice`` may name one of them."""
+        return self.data_dir / "voices"
 
     def jingle_path(self, name: str) -> Path | None:
         """Resolve a jingle setting to a file, or None when unset."""
@@ -154,7 +172,9 @@ def _coerce(value: str, typ: Any, name: str) -> Any:
             return tuple(v.strip() for v in value.split(",") if v.strip())
         return value
     except ValueError as exc:
-        raise ConfigError(f"setting {name}: cannot read {value!r} as {getattr(typ, '__name__', typ)}") from exc
+        raise ConfigError(
+            f"setting {name}: cannot read {value!r} as {getattr(typ, '__name__', typ)}"
+        ) from exc
 
 
 def load(env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -33,6 +33,12 @@ def engine_params(settings: Settings) -> EngineParams:
         gtts_retries=settings.gtts_retries,
         cooldown_s=settings.engine_cooldown_s,
         state_path=settings.data_dir / ENGINE_STATE_FILE,
+        voices_dir=settings.voices_dir,
+        fpt_api_key=settings.fpt_api_key,
+        fpt_endpoint=settings.fpt_endpoint,
+        fpt_voice=settings.fpt_voice,
+        fpt_timeout_s=settings.fpt_timeout_s,
+        fpt_poll_timeout_s=settings.fpt_poll_timeout_s,
     )
 
 

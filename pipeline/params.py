@@ -9,7 +9,7 @@ the defaults stay documented in one place too (loa/config.py), so none are repea
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -44,6 +44,14 @@ class EngineParams:
     cooldown_s: float
     #: File keeping the engines' cooldowns across processes (None: in memory only).
     state_path: Path | None = None
+    #: Folder of installed voices, where a bare ``piper_voice`` name is looked up (None: a path only).
+    voices_dir: Path | None = None
+    #: FPT.AI cloud voice (engine "fpt"); the key is never logged.
+    fpt_api_key: str = field(default="", repr=False)
+    fpt_endpoint: str = ""
+    fpt_voice: str = ""
+    fpt_timeout_s: float = 0.0
+    fpt_poll_timeout_s: float = 0.0
 
 
 @dataclass(frozen=True)

@@ -17,24 +17,33 @@ from typing import Any
 from pipeline.params import ConfigError, EngineParams
 from pipeline.store import atomic_write_bytes
 from pipeline.tts.base import Availability, Engine
+from pipeline.tts.cloud.fpt import FptEngine
 from pipeline.tts.espeak_engine import EspeakEngine
 from pipeline.tts.gtts_engine import GttsEngine
+from pipeline.tts.install import resolve_voice
 from pipeline.tts.piper_engine import PiperEngine
 
 log = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("piper", "gtts", "espeak")
+ENGINE_NAMES = ("piper", "gtts", "espeak", "fpt")
 
 
 def make_engine(name: str, params: EngineParams) -> tuple[Engine, str]:
     """One engine from its parameters, with the voice the chain uses for it."""
     if name == "piper":
-        piper = PiperEngine(model=params.piper_voice)
+        voice = resolve_voice(params.piper_voice, params.voices_dir) if params.voices_dir else params.piper_voice
+        piper = PiperEngine(model=voice)
         return piper, piper.voice_id
     if name == "gtts":
         return GttsEngine(timeout_s=params.gtts_timeout_s, retries=params.gtts_retries), "vi"
     if name == "espeak":
         return EspeakEngine(default_voice=params.espeak_voice), params.espeak_voice
+    if name == "fpt":
+        fpt = FptEngine(
+            api_key=params.fpt_api_key, endpoint=params.fpt_endpoint, voice=params.fpt_voice,
+            timeout_s=params.fpt_timeout_s, poll_timeout_s=params.fpt_poll_timeout_s,
+        )  # fmt: skip
+        return fpt, params.fpt_voice
     raise ConfigError(f"engine_order: unknown engine {name!r} (known: {', '.join(ENGINE_NAMES)})")
 
 

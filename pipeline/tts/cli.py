@@ -13,7 +13,18 @@ import click
 from loa.config import ConfigError, Settings
 from loa.params import engine_params
 from pipeline.tts.base import EngineError
+from pipeline.tts.catalog import CATALOG
 from pipeline.tts.chain import EngineChain, EngineStatus, build_chain
+from pipeline.tts.install import InstallError, install, installed_voices, remove_voice
+from pipeline.tts.piper_engine import read_config
+
+#: Quality tier of each engine's voices, shown by ``loa voices``.
+TIERS = {
+    "piper": "thần kinh / neural",
+    "gtts": "đám mây / cloud",
+    "fpt": "đám mây / cloud",
+    "espeak": "dự phòng / fallback",
+}
 
 PROBE_TEXT = "Xin chào."
 
@@ -48,6 +59,7 @@ def _report(st: EngineStatus, probe: dict[str, Any] | None, offered: bool) -> di
         voices = []
     return {
         "name": st.engine.name,
+        "tier": TIERS.get(st.engine.name, ""),
         "usable": usable,
         "reason": st.availability.reason,
         "voice": st.voice,
@@ -64,7 +76,7 @@ def _report(st: EngineStatus, probe: dict[str, Any] | None, offered: bool) -> di
 
 def _echo_text(report: dict[str, Any]) -> None:
     state = "dùng được" if report["usable"] else "KHÔNG dùng được"
-    click.echo(f"{report['name']}: {state} — {report['reason']}")
+    click.echo(f"{report['name']}: {state} — {report['reason']} [{report['tier']}]")
     if report["cooling_until"]:
         click.echo(f"  tạm bỏ qua đến {report['cooling_until']} sau lỗi: {report['last_error']}")
     probe = report["probe"]
@@ -81,34 +93,118 @@ def _echo_text(report: dict[str, Any]) -> None:
         click.echo(f"  {mark} {v['id']:<{width}}  {v['name']} [{v['language']}]")
 
 
-@click.command("voices")
-@click.option(
-    "--probe", is_flag=True, help="Actually speak one word with each usable engine (gTTS goes online)."
-)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-@click.pass_obj
-def voices_command(settings: Settings, probe: bool, as_json: bool) -> None:
-    """List the speech engines in the order renders try them (settings.engine_order), their
-    voices (* marks the one in use), and whether each is usable on this machine now and why not.
+def _installed(settings: Settings, in_use: str) -> list[dict[str, Any]]:
+    """The voices in ``<data_dir>/voices``: a voice is usable when its config reads."""
+    out = []
+    for model in installed_voices(settings.voices_dir):
+        try:
+            sample_rate = int(read_config(model)["audio"]["sample_rate"])
+            usable, reason = True, ""
+        except EngineError as exc:
+            sample_rate, usable, reason = 0, False, str(exc)
+        name = model.name.removesuffix(".onnx")
+        out.append(
+            {"name": name, "path": str(model), "sample_rate": sample_rate, "usable": usable,
+             "reason": reason, "in_use": name == in_use, "tier": TIERS["piper"]}
+        )  # fmt: skip
+    return out
 
-    An engine that failed recently is skipped for settings.engine_cooldown_s; --probe tries every
-    engine for real and clears or sets that cooldown. Exits 1 when no engine is usable.
+
+@click.group("voices", invoke_without_command=True)
+@click.option(
+    "--probe",
+    is_flag=True,
+    help="Đọc thử một từ với mỗi bộ đọc dùng được (gTTS cần mạng). / Actually speak one word with each "
+    "usable engine (gTTS goes online).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Kết quả dạng JSON. / Machine-readable output.")
+@click.pass_context
+def voices_command(ctx: click.Context, probe: bool, as_json: bool) -> None:
+    """Liệt kê bộ đọc theo thứ tự thử (engine_order), giọng (* là giọng đang dùng), hạng chất lượng
+    (thần kinh / đám mây / dự phòng), dùng được hay không và vì sao; và các giọng đã cài trong
+    <data_dir>/voices. Thoát mã 1 khi không bộ đọc nào dùng được.
+
+    List the speech engines in the order renders try them (settings.engine_order), their voices
+    (* marks the one in use), their quality tier, whether each is usable now and why not, and the
+    voices installed in <data_dir>/voices. A failed engine is skipped for engine_cooldown_s;
+    --probe tries every engine for real. Exits 1 when no engine is usable.
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    settings: Settings = ctx.obj
     try:
         chain = build_chain(engine_params(settings))
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
     offered = {e.name for e in chain.candidates()}
+    statuses = chain.status()
     reports = [
-        _report(st, _probe(chain, st) if probe else None, st.engine.name in offered) for st in chain.status()
+        _report(st, _probe(chain, st) if probe else None, st.engine.name in offered) for st in statuses
     ]
+    piper_voice = next((st.voice for st in statuses if st.engine.name == "piper"), "")
+    installed = _installed(settings, piper_voice)
     if as_json:
-        click.echo(json.dumps({"engines": reports}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({"engines": reports, "installed": installed}, ensure_ascii=False, indent=2))
     else:
         for report in reports:
             _echo_text(report)
+        click.echo(f"Giọng đã cài trong {settings.voices_dir}: {len(installed) or 'chưa có'}")
+        for v in installed:
+            state = "dùng được" if v["usable"] else "KHÔNG dùng được — " + v["reason"]
+            mark = "*" if v["in_use"] else " "
+            click.echo(f"  {mark} {v['name']}  {v['sample_rate']} Hz  {state}")
     if not any(r["usable"] for r in reports):
         raise click.ClickException("Không có bộ đọc nào dùng được trên máy này.")
+
+
+@voices_command.command("install")
+@click.argument("source")
+@click.option(
+    "--yes", "-y", is_flag=True, help="Chấp nhận giấy phép, không hỏi. / Accept the licence without asking."
+)
+@click.pass_obj
+def install_command(settings: Settings, source: str, yes: bool) -> None:
+    """Cài giọng Piper: tên trong danh mục, địa chỉ http(s) của tệp .onnx (tệp .onnx.json bên
+    cạnh), hoặc tệp/thư mục trên máy (USB). Tải tiếp được khi bị ngắt; kiểm tra kích thước, mã
+    kiểm tra và tệp; dùng được ngay sau khi cài.
+
+    Install a Piper voice: a catalog name, an http(s) URL of its .onnx (.onnx.json beside it), or a
+    local file or folder (USB stick). Downloads resume; size, checksum and files are checked; the
+    voice is usable at once. Catalog: vi_VN-vais1000-medium, vi_VN-25hours_single-low,
+    vi_VN-vivos-x_low.
+    """
+    entry = CATALOG.get(source)
+    if entry is not None:
+        click.echo(f"Giọng {entry.name}: {entry.onnx_size >> 20} MB, {entry.sample_rate} Hz")
+        click.echo(f"Giấy phép bộ dữ liệu / dataset licence: {entry.licence}")
+        if not entry.onnx_md5:
+            click.echo("Chưa có mã kiểm tra (checksum) cho giọng này: chỉ kiểm tra kích thước tệp.")
+        if not yes and not click.confirm("Chấp nhận giấy phép và cài? / Accept the licence and install?"):
+            raise click.ClickException("Chưa chấp nhận giấy phép: không cài gì.")
+    try:
+        done = install(
+            source,
+            settings.voices_dir,
+            base_url=settings.voices_base_url,
+            timeout_s=settings.voices_timeout_s,
+        )
+    except InstallError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for v in done:
+        click.echo(f"Đã cài giọng {v.name} ({v.sample_rate} Hz) vào {v.model}.")
+        click.echo(f'Dùng ngay: piper_voice = "{v.name}"')
+
+
+@voices_command.command("remove")
+@click.argument("name")
+@click.pass_obj
+def remove_command(settings: Settings, name: str) -> None:
+    """Gỡ một giọng đã cài khỏi <data_dir>/voices. / Remove an installed voice."""
+    try:
+        remove_voice(name, settings.voices_dir)
+    except InstallError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Đã gỡ giọng {name}.")
 
 
 commands: list[click.Command] = [voices_command]

@@ -1,0 +1,1 @@
+"""Cloud speech engines: natural Vietnamese voices that need internet and a key."""
