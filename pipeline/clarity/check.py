@@ -60,7 +60,7 @@ def score_transcript(transcript: str, script: str | None, lexicon: Lexicon | Non
 
 def check_clarity(path: Path, script: str | None = None, lexicon: Lexicon | None = None) -> ClarityReport:
     """Decode ``path``, transcribe it and score it. Raises recognizer.RecognizerMissing."""
-    recognizer._pipeline()  # fail fast, before decoding, when the recognizer is not installed
+    recognizer.ensure_available()  # fail fast, before decoding, when the recognizer is not installed
     samples = decode_16k_mono(Path(path))
     transcript = recognizer.transcribe(samples)
     return score_transcript(transcript, script, lexicon, len(samples) / recognizer.SAMPLE_RATE)

@@ -37,6 +37,11 @@ def _pipeline() -> Any:
     return Pipeline.preset("transcribe")
 
 
+def ensure_available() -> None:
+    """Load the recognizer now; raises RecognizerMissing (with the Vietnamese message) when absent."""
+    _pipeline()
+
+
 def available() -> bool:
     """True when the recognizer can be loaded here."""
     try:
