@@ -59,3 +59,21 @@ def test_score_uses_spoken_form_of_the_script() -> None:
 def test_recording_has_transcript_only() -> None:
     report = score_transcript("xin chào bà con", None)
     assert report.score is None and report.wer is None and report.transcript == "xin chào bà con"
+
+
+def test_long_audio_is_cut_into_windows_at_quiet_points() -> None:
+    import numpy as np
+
+    from pipeline.clarity import recognizer
+
+    rate = recognizer.SAMPLE_RATE
+    rng = np.random.default_rng(1)
+    audio = (rng.standard_normal(75 * rate) * 8000).astype(np.int16)
+    audio[int(26.0 * rate):int(26.3 * rate)] = 0  # a pause inside the first cut search range
+    spans = recognizer.windows(len(audio), audio)
+    assert spans[0][0] == 0 and spans[-1][1] == len(audio)
+    assert all(a[1] == b[0] for a, b in zip(spans, spans[1:], strict=False))  # contiguous
+    assert all(end - start <= recognizer.WINDOW_S * rate for start, end in spans)
+    assert 26.0 * rate <= spans[0][1] <= 26.3 * rate  # cut in the pause, not mid-word
+    assert recognizer.windows(10 * rate, audio) == [(0, 10 * rate)]
+    assert recognizer.windows(0, audio[:0]) == []
