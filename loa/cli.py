@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "voices": "pipeline.tts.cli",
     "audio": "pipeline.audio.cli",
     "render": "pipeline.cli",
+    "check": "pipeline.clarity.cli",
     "stations": "broadcast.cli",
     "bulletin": "broadcast.cli",
     "report": "broadcast.cli",

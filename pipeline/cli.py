@@ -63,6 +63,8 @@ def render_with_progress(req: RenderRequest, params: RenderParams, show: bool) -
 @click.option("--rate", type=float, default=None, help="Speaking rate multiplier (default from settings).")
 @click.option("--json", "as_json", is_flag=True, help="Print the render's metadata as JSON.")
 @click.option("--no-progress", is_flag=True, help="Do not draw a progress bar.")
+@click.option("--check", "check", is_flag=True,
+              help="Kiểm tra độ rõ sau khi dựng / run the clarity check after rendering.")
 @click.pass_obj
 def render_cmd(
     settings: Settings,
@@ -76,6 +78,7 @@ def render_cmd(
     rate: float | None,
     as_json: bool,
     no_progress: bool,
+    check: bool = False,
 ) -> None:
     """Render INPUT into a broadcast-ready MP3.
 
@@ -107,8 +110,9 @@ def render_cmd(
     if output:
         with atomic_path(Path(output)) as tmp:
             shutil.copyfile(result.path, tmp)
+    clarity, clarity_text = _clarity(result.path, req.text, settings) if check else ({}, "")
     if as_json:
-        click.echo(json.dumps({**result.to_json(), "output": output}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**result.to_json(), "output": output, **clarity}, ensure_ascii=False, indent=2))
     else:
         where = output or str(result.path)
         state = "có sẵn (cache)" if result.cached else "đã dựng"
@@ -116,6 +120,20 @@ def render_cmd(
             f"{where}: {state}, {result.duration_s:.1f} s, {result.loudness_lufs:.1f} LUFS, "
             f"{result.true_peak_dbtp:.1f} dBTP, giọng {result.engine}/{result.voice}"
         )
+        if check:
+            click.echo(clarity_text, err=clarity.get("clarity") is None)
+
+
+def _clarity(path: Path, script: str | None, settings: Settings) -> tuple[dict[str, Any], str]:
+    """``--check``: the clarity report as JSON fields and as text. A missing recognizer or a
+    failed check is reported there, and the render it follows still succeeds."""
+    from pipeline.clarity.cli import format_report, run_check
+
+    try:
+        report = run_check(path, script, settings)
+    except PipelineError as exc:
+        return {"clarity": None, "clarity_error": str(exc)}, str(exc)
+    return {"clarity": report.to_json()}, format_report(report)
 
 
 commands: list[click.Command] = [render_cmd]
