@@ -572,14 +572,16 @@ def report_asrun(
     """What aired, per station and per bulletin: times aired, minutes aired and misses (planned
     plays that did not air, or were skipped/failed). CSV is UTF-8 with BOM so Excel shows
     Vietnamese correctly."""
+    from broadcast import reports as reports_mod
+
     with _scope(settings) as session:
-        rows = asrun_mod.asrun_report(session, date_from.date(), date_to.date(), station_code)
+        rows = reports_mod.asrun_report(session, date_from.date(), date_to.date(), station_code)
     if fmt == "csv":
-        data = asrun_mod.csv_bytes(rows)
+        data = reports_mod.csv_bytes(rows)
     elif fmt == "json":
-        data = (asrun_mod.report_json(rows, date_from.date(), date_to.date()) + "\n").encode("utf-8")
+        data = (reports_mod.report_json(rows, date_from.date(), date_to.date()) + "\n").encode("utf-8")
     else:
-        text = asrun_mod.report_table(rows) if rows else "Không có dữ liệu phát trong khoảng ngày này."
+        text = reports_mod.report_table(rows) if rows else "Không có dữ liệu phát trong khoảng ngày này."
         data = (text + "\n").encode("utf-8")
     if output:
         from pipeline.store import atomic_write_bytes

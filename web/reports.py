@@ -11,7 +11,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from broadcast.asrun import ReportRow, asrun_report, csv_bytes, station_totals
+from broadcast.reports import ReportRow, asrun_report, csv_bytes, station_totals
 from broadcast.errors import BroadcastError
 from broadcast.models import AuditLog, Bulletin, Station
 from web import db
