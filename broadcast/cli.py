@@ -15,7 +15,6 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcast import asrun as asrun_mod
 from broadcast import bulletins as bl
 from broadcast import db
 from broadcast import stations as st

@@ -133,8 +133,7 @@ def _planned(
         )
         .join(PlaylistItem, PlaylistItem.playlist_id == Playlist.id)
     )
-    for station_id, day, item in session.execute(q):
-        yield station_id, day, item  # noqa: UP028 (rows to plain tuples)
+    yield from session.execute(q)  # type: ignore[misc]
 
 
 def _asruns(
@@ -188,9 +187,7 @@ def _fold_play(a: _Acc, p: _Play) -> None:
         a.failed += 1
 
 
-def _count_asruns(
-    rows: Iterable[tuple[date, AsRun]], acc: dict[_Cell, _Acc], titles: dict[Key, str]
-) -> None:
+def _count_asruns(rows: Iterable[tuple[date, AsRun]], acc: dict[_Cell, _Acc], titles: dict[Key, str]) -> None:
     """Group rows into plays (same day, programme and planned start; a row without a planned start
     is a play of its own), then count each play once."""
     plays: dict[tuple[_Cell, Any], _Play] = defaultdict(_Play)
@@ -291,16 +288,31 @@ def airings(
     ids = {r.bulletin_id for _, r in found if r.bulletin_id is not None}
     titles: dict[int | None, str] = {}
     if ids:
-        titles = {i: t for i, t in session.execute(select(Bulletin.id, Bulletin.title).where(Bulletin.id.in_(ids)))}
+        titles = {
+            i: t for i, t in session.execute(select(Bulletin.id, Bulletin.title).where(Bulletin.id.in_(ids)))
+        }
     out = []
     for day, r in found:
         st = by_id[r.station_id]
         title = titles.get(r.bulletin_id, r.title) if r.bulletin_id is not None else r.title
         out.append(
-            Airing(st.code, st.name, day, r.kind, r.bulletin_id, title, r.status.value,
-                   r.planned_start, r.actual_start, r.actual_end, r.detail)  # fmt: skip
+            Airing(
+                st.code,
+                st.name,
+                day,
+                r.kind,
+                r.bulletin_id,
+                title,
+                r.status.value,
+                r.planned_start,
+                r.actual_start,
+                r.actual_end,
+                r.detail,
+            )  # fmt: skip
         )
-    return sorted(out, key=lambda a: (a.day, a.station_code, a.actual_start or a.planned_start or datetime.min))
+    return sorted(
+        out, key=lambda a: (a.day, a.station_code, a.actual_start or a.planned_start or datetime.min)
+    )
 
 
 def _add(t: ReportRow, r: ReportRow) -> None:

@@ -11,9 +11,9 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from broadcast.reports import ReportRow, asrun_report, csv_bytes, station_totals
 from broadcast.errors import BroadcastError
 from broadcast.models import AuditLog, Bulletin, Station
+from broadcast.reports import ReportRow, asrun_report, csv_bytes, station_totals
 from web import db
 from web.auth import requires
 from web.i18n import today

@@ -28,8 +28,15 @@ def test_an_item_cut_and_aired_again_is_one_planned_one_aired_one_cut(
         st.get_station(session, "hiep-an"),
         [
             row("c1", D1, "05:30", "cut", secs=60, bulletin_id=b.id),
-            row("c2", D1, "05:30", secs=180, bulletin_id=b.id,
-                actual_start=at(D1, "05:33").isoformat(), actual_end=at(D1, "05:36").isoformat()),
+            row(
+                "c2",
+                D1,
+                "05:30",
+                secs=180,
+                bulletin_id=b.id,
+                actual_start=at(D1, "05:33").isoformat(),
+                actual_end=at(D1, "05:36").isoformat(),
+            ),
         ],  # fmt: skip
     )
     session.commit()
@@ -45,7 +52,9 @@ def test_an_item_cut_and_aired_again_is_one_planned_one_aired_one_cut(
 def test_an_item_not_yet_due_is_upcoming_not_a_miss(session: Session, stations: list[str]) -> None:
     b = _bulletin(session, "Thông báo họp dân")
     _playlist(session, "hiep-an", D1, 1, [("05:30", "bulletin", b, 120), ("17:00", "bulletin", b, 120)])
-    asrun.record_asrun(session, st.get_station(session, "hiep-an"), [row("u1", D1, "05:30", secs=120, bulletin_id=b.id)])
+    asrun.record_asrun(
+        session, st.get_station(session, "hiep-an"), [row("u1", D1, "05:30", secs=120, bulletin_id=b.id)]
+    )
     session.commit()
     [r] = reports.asrun_report(session, D1, D1, "hiep-an", now=at(D1, "12:00"))
     assert (r.planned, r.upcoming, r.aired, r.misses) == (1, 1, 1, 0)
@@ -62,8 +71,15 @@ def test_airings_list_each_attempt_with_its_actual_times(session: Session, stati
         st.get_station(session, "hiep-an"),
         [
             row("a1", D1, "05:30", "cut", secs=60, bulletin_id=b.id),
-            row("a2", D1, "05:30", secs=180, bulletin_id=b.id,
-                actual_start=at(D1, "05:33").isoformat(), actual_end=at(D1, "05:36").isoformat()),
+            row(
+                "a2",
+                D1,
+                "05:30",
+                secs=180,
+                bulletin_id=b.id,
+                actual_start=at(D1, "05:33").isoformat(),
+                actual_end=at(D1, "05:36").isoformat(),
+            ),
         ],  # fmt: skip
     )
     session.commit()
@@ -103,5 +119,6 @@ def test_cli_and_panel_use_the_same_rule(session: Session, stations: list[str]) 
 
     assert web.reports.asrun_report is reports.asrun_report and web.reports.csv_bytes is reports.csv_bytes
     assert not hasattr(asrun, "asrun_report")
-    assert "reports_mod.csv_bytes" in open(broadcast.cli.__file__, encoding="utf-8").read()
+    with open(broadcast.cli.__file__, encoding="utf-8") as fh:
+        assert "reports_mod.csv_bytes" in fh.read()
     _ = Bulletin
