@@ -64,8 +64,8 @@ CLICK_VI: dict[str, str] = {
     "{value!r} does not match the format {format}.": "{value!r} không đúng dạng {format}.",
     "{value!r} does not match the formats {formats}.": "{value!r} không đúng các dạng {formats}.",
     "{name} {filename!r} does not exist.": "{name} {filename!r} không tồn tại.",
-    "(required)": "(bắt buộc)",
-    "default:": "mặc định:",
+    "required": "bắt buộc",
+    "default: {default}": "mặc định: {default}",
 }
 
 
