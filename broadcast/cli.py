@@ -14,7 +14,6 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcast import asrun as asrun_mod
 from broadcast import bulletins as bl
 from broadcast import clock, db, permissions
 from broadcast import relays as relays_svc
@@ -606,25 +605,30 @@ def bulletin_render(settings: Settings, bulletin_id: int) -> None:
 
 @click.group("report")
 def report_group() -> None:
-    """Reports for the district."""
+    """Báo cáo cho huyện. / Reports for the district."""
 
 
 @report_group.command("asrun")
 @click.option(
-    "--from", "date_from", type=DATE, metavar="YYYY-MM-DD", required=True, help="First day (YYYY-MM-DD)."
+    "--from", "date_from", type=DATE, metavar="YYYY-MM-DD", required=True, help="Ngày đầu (YYYY-MM-DD). / First day."
 )
 @click.option(
-    "--to", "date_to", type=DATE, metavar="YYYY-MM-DD", required=True, help="Last day (YYYY-MM-DD)."
+    "--to", "date_to", type=DATE, metavar="YYYY-MM-DD", required=True, help="Ngày cuối (YYYY-MM-DD). / Last day."
 )
-@click.option("--station", "station_code", help="Only this station.")
+@click.option("--station", "station_code", help="Chỉ đài này. / Only this station.")
 @click.option(
-    "--format", "fmt", type=click.Choice(["csv", "table", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "table", "json"]),
+    default="table",
+    show_default=True,
+    help="Định dạng: bảng, CSV (Excel) hoặc JSON. / Output format.",
 )
 @click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write to this file instead of standard output.",
+    help="Ghi ra tệp này thay vì màn hình. / Write to this file instead of standard output.",
 )
 @click.pass_obj
 def report_asrun(
@@ -635,17 +639,21 @@ def report_asrun(
     fmt: str,
     output: Path | None,
 ) -> None:
-    """What aired, per station and per bulletin: times aired, minutes aired and misses (planned
-    plays that did not air, or were skipped/failed). CSV is UTF-8 with BOM so Excel shows
-    Vietnamese correctly."""
+    """Những gì đã phát, theo đài và theo bản tin: kế hoạch, chưa đến giờ, đã phát, bị cắt, không
+    phát, bỏ qua, lỗi, số phút (quy tắc đếm: broadcast/reports.py). CSV là UTF-8 có BOM cho Excel.
+
+    English: what aired per station and bulletin, counted by the rule in broadcast/reports.py;
+    CSV is UTF-8 with BOM for Excel."""
+    from broadcast import reports as reports_mod
+
     with _scope(settings) as session:
-        rows = asrun_mod.asrun_report(session, date_from.date(), date_to.date(), station_code)
+        rows = reports_mod.asrun_report(session, date_from.date(), date_to.date(), station_code)
     if fmt == "csv":
-        data = asrun_mod.csv_bytes(rows)
+        data = reports_mod.csv_bytes(rows)
     elif fmt == "json":
-        data = (asrun_mod.report_json(rows, date_from.date(), date_to.date()) + "\n").encode("utf-8")
+        data = (reports_mod.report_json(rows, date_from.date(), date_to.date()) + "\n").encode("utf-8")
     else:
-        text = asrun_mod.report_table(rows) if rows else "Không có dữ liệu phát trong khoảng ngày này."
+        text = reports_mod.report_table(rows) if rows else "Không có dữ liệu phát trong khoảng ngày này."
         data = (text + "\n").encode("utf-8")
     if output:
         from pipeline.store import atomic_write_bytes

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
 
 import click
@@ -32,6 +33,74 @@ COMMANDS: dict[str, str] = {
     "serve": "web.cli",
     "demo": "web.cli",
 }
+
+
+#: Click's own messages in Vietnamese (with the English after a slash where an operator may search
+#: for it). ``LOA_LANG=en`` keeps Click's English.
+CLICK_VI: dict[str, str] = {
+    "Error: {message}": "Lỗi: {message}",
+    "Usage:": "Cách dùng:",
+    "Options": "Tùy chọn",
+    "Commands": "Lệnh",
+    "Show this message and exit.": "Hiện hướng dẫn này rồi thoát. / Show this message and exit.",
+    "Show the version and exit.": "Hiện phiên bản rồi thoát. / Show the version and exit.",
+    "Try '{command} {option}' for help.": "Gõ '{command} {option}' để xem hướng dẫn.",
+    "Missing option": "Thiếu tùy chọn / missing option",
+    "Missing argument": "Thiếu tham số / missing argument",
+    "Missing parameter": "Thiếu tham số / missing parameter",
+    "Missing {param_type}": "Thiếu {param_type}",
+    "No such command {name!r}.": "Không có lệnh {name!r} (no such command).",
+    "No such option: {name}": "Không có tùy chọn: {name} (no such option)",
+    "Invalid value: {message}": "Giá trị không hợp lệ: {message}",
+    "Invalid value for {param_hint}: {message}": "Giá trị không hợp lệ cho {param_hint}: {message}",
+    "Got unexpected extra argument ({args})": "Thừa tham số ({args})",
+    "Got unexpected extra arguments ({args})": "Thừa các tham số ({args})",
+    "Option {name!r} requires an argument.": "Tùy chọn {name!r} cần một giá trị.",
+    "Missing command.": "Thiếu lệnh con.",
+    "Aborted!": "Đã hủy!",
+    "{value!r} is not a valid integer.": "{value!r} không phải số nguyên.",
+    "{value!r} is not a valid float.": "{value!r} không phải số.",
+    "{value!r} is not one of {choices}.": "{value!r} không thuộc {choices}.",
+    "{value!r} is not {choice}.": "{value!r} không phải {choice}.",
+    "{value!r} does not match the format {format}.": "{value!r} không đúng dạng {format}.",
+    "{value!r} does not match the formats {formats}.": "{value!r} không đúng các dạng {formats}.",
+    "{name} {filename!r} does not exist.": "{name} {filename!r} không tồn tại.",
+    "required": "bắt buộc",
+    "default: {default}": "mặc định: {default}",
+}
+
+
+def _vi_gettext(message: str) -> str:
+    return CLICK_VI.get(message, message)
+
+
+def _vi_ngettext(singular: str, plural: str, n: int) -> str:
+    return _vi_gettext(singular if n == 1 else plural)
+
+
+def install_vietnamese(env: dict[str, str] | None = None) -> None:
+    """Make Click speak Vietnamese: it looks up each message through a module-level ``_`` (gettext)."""
+    if (env if env is not None else os.environ).get("LOA_LANG", "vi").lower().startswith("en"):
+        return
+    import click.core
+    import click.decorators
+    import click.exceptions
+    import click.formatting
+    import click.parser
+    import click.types
+
+    for module in (
+        click.core,
+        click.decorators,
+        click.exceptions,
+        click.formatting,
+        click.parser,
+        click.types,
+    ):
+        if hasattr(module, "_"):
+            module._ = _vi_gettext  # type: ignore[attr-defined]
+        if hasattr(module, "ngettext"):
+            module.ngettext = _vi_ngettext  # type: ignore[attr-defined]
 
 
 class LazyGroup(click.Group):
@@ -61,15 +130,20 @@ def _setup_logging(verbose: int) -> None:
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
+@click.option(
+    "-v", "--verbose", count=True, help="Ghi nhật ký chi tiết hơn (-v info, -vv debug). / More log output."
+)
 @click.version_option(__version__, prog_name="loa")
 @click.pass_context
 def cli(ctx: click.Context, verbose: int) -> None:
-    """Loa: turn Vietnamese scripts into broadcast-ready audio and daily playlists
-    for commune loudspeaker stations.
+    """Loa: biến bản tin tiếng Việt thành âm thanh sẵn sàng phát và lịch phát hằng ngày cho
+    đài truyền thanh cơ sở.
 
-    Settings come from defaults, then LOA_DATA_DIR/loa.toml (or $LOA_CONFIG), then
-    LOA_* environment variables. See loa/config.py for every setting.
+    Cấu hình lấy từ mặc định, rồi LOA_DATA_DIR/loa.toml (hoặc $LOA_CONFIG), rồi biến môi trường
+    LOA_*. Xem loa/config.py. LOA_LANG=en: thông báo của Click bằng tiếng Anh.
+
+    English: turn Vietnamese scripts into broadcast-ready audio and daily playlists for commune
+    loudspeaker stations. Settings: defaults, then loa.toml, then LOA_* variables.
     """
     _setup_logging(verbose)
     try:
@@ -79,4 +153,5 @@ def cli(ctx: click.Context, verbose: int) -> None:
 
 
 def main() -> None:
+    install_vietnamese()
     cli(prog_name="loa")

@@ -103,6 +103,9 @@ class Settings:
     port: int = 8080
     #: Public base URL used in manifests and the podcast feed. Empty: derived from the request.
     public_url: str = ""
+    #: Hosts the public page and feed answer to when ``public_url`` is empty (its links then come from
+    #: the request's Host). Empty: the served ``host`` and loopback. Any other Host gets a 400.
+    public_hosts: tuple[str, ...] = ()
     #: Flask secret key. Empty: generated once and kept in ``<data_dir>/secret_key``.
     secret_key: str = ""
     #: Largest accepted upload, in bytes.

@@ -6,8 +6,9 @@ from __future__ import annotations
 import email.utils
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime, time
+from typing import Any
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from sqlalchemy import select
 
 from broadcast import clock
@@ -36,8 +37,47 @@ def public_bulletins() -> list[Bulletin]:
     return list(db.session().scalars(query))
 
 
+#: The public page has inline styles only, no script; the feed is XML. Neither may be framed.
+CSP_PAGE = (
+    "default-src 'none'; style-src 'unsafe-inline'; media-src 'self'; img-src 'self'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
+CSP_FEED = "default-src 'none'; frame-ancestors 'none'"
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+def trusted_hosts() -> set[str]:
+    """Host names the request's Host may carry when ``public_url`` is empty."""
+    s = db.settings()
+    return {h.lower() for h in (s.public_hosts or (s.host, *_LOOPBACK))}
+
+
+def _host_name(host: str) -> str:
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
 def _base_url() -> str:
-    return db.settings().public_url.rstrip("/") or request.host_url.rstrip("/")
+    """public_url if set; else the request's own URL, but only for a trusted Host (links in the feed
+    must not point wherever a forged Host header says)."""
+    public = db.settings().public_url.rstrip("/")
+    if public:
+        return public
+    if _host_name(request.host.lower()) not in trusted_hosts():
+        abort(400)
+    return request.host_url.rstrip("/")
+
+
+@bp.before_request
+def _check_host() -> None:
+    _base_url()
+
+
+@bp.after_request
+def _csp(resp: Any) -> Any:
+    resp.headers["Content-Security-Policy"] = CSP_FEED if request.endpoint == "public.feed" else CSP_PAGE
+    return resp
 
 
 @bp.get("/")

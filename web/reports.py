@@ -4,16 +4,25 @@ minutes aired per commune drawn as SVG on the server (works offline, no chart li
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from broadcast.asrun import ReportRow, asrun_report, csv_bytes, station_totals
 from broadcast.errors import BroadcastError
 from broadcast.models import AuditLog, Bulletin, Station
+from broadcast.reports import (
+    AIRING_LABELS,
+    Airing,
+    ReportRow,
+    airings,
+    asrun_report,
+    csv_bytes,
+    station_totals,
+)
 from web import db
 from web.auth import requires
 from web.i18n import today
@@ -91,15 +100,38 @@ def minutes_chart(rows: list[ReportRow]) -> dict[str, Any]:
             "width": label_w + bar_w + 90, "height": max(row_h, len(bars) * row_h)}
 
 
+#: Longest list of single airings shown on the page.
+MAX_AIRINGS = 2000
+
+
+def _hms(dt: datetime | None, tz: ZoneInfo) -> str:
+    return dt.astimezone(tz).strftime("%H:%M:%S") if dt is not None else ""
+
+
+def airing_rows(items: list[Airing], zones: dict[str, str]) -> list[dict[str, Any]]:
+    """Each airing with its times on the station's clock and its status in words."""
+    out = []
+    for a in items:
+        tz = ZoneInfo(zones.get(a.station_code, "Asia/Ho_Chi_Minh"))
+        out.append({"day": a.day, "station_code": a.station_code, "title": a.title, "detail": a.detail,
+                    "planned": _hms(a.planned_start, tz), "start": _hms(a.actual_start, tz),
+                    "end": _hms(a.actual_end, tz), "status": _(AIRING_LABELS.get(a.status, a.status))})  # fmt: skip
+    return out
+
+
 @bp.get("/")
 @requires("reports")
 def index() -> Any:
     f, errors = _filters()
+    s = db.session()
+    stations = s.scalars(select(Station).order_by(Station.name)).all()
     try:
         rows = _rows(f)
+        found = airings(s, f.date_from, f.date_to, f.station or None, limit=MAX_AIRINGS)
     except BroadcastError as exc:
-        rows, errors = [], [*errors, str(exc)]
-    s = db.session()
+        rows, found, errors = [], [], [*errors, exc.translate(_)]
+    if f.bulletin_id is not None:
+        found = [a for a in found if a.bulletin_id == f.bulletin_id]
     return render_template(
         "reports.html",
         f=f,
@@ -107,7 +139,8 @@ def index() -> Any:
         totals=station_totals(rows),
         chart=minutes_chart(rows),
         errors=errors,
-        stations=s.scalars(select(Station).order_by(Station.name)).all(),
+        airings=airing_rows(found, {st.code: st.timezone for st in stations}),
+        stations=stations,
         bulletins=s.scalars(select(Bulletin).order_by(Bulletin.id.desc()).limit(300)).all(),
     ), (400 if errors else 200)
 

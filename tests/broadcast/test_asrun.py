@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast import asrun
 from broadcast import bulletins as bl
+from broadcast import reports
 from broadcast import stations as st
 from broadcast.errors import BroadcastError, NotFound
 from broadcast.models import AsRun, Bulletin, Playlist, PlaylistItem, Station
@@ -208,7 +209,7 @@ NOW = at(D2, "23:00")
 
 def test_report_numbers(session: Session, dataset: dict[str, Bulletin]) -> None:
     b1, b2, b3 = dataset["b1"], dataset["b2"], dataset["b3"]
-    rows = asrun.asrun_report(session, D1, D3, now=NOW)
+    rows = reports.asrun_report(session, D1, D3, now=NOW)
     got = {
         (r.station_code, r.bulletin_id or r.title): (
             r.planned,
@@ -243,14 +244,14 @@ def test_report_numbers(session: Session, dataset: dict[str, Bulletin]) -> None:
     ]
     assert next(r for r in rows if r.bulletin_id == b3.id).priority == "emergency"
     # once 3 Dec's slot has passed, its plan counts (and is missed)
-    later = asrun.asrun_report(session, D3, D3, "hiep-an", now=at(D3, "12:00"))
+    later = reports.asrun_report(session, D3, D3, "hiep-an", now=at(D3, "12:00"))
     assert [(r.bulletin_id, r.planned, r.misses) for r in later] == [(b1.id, 1, 1)]
 
 
 def test_report_station_filter_totals_and_errors(session: Session, dataset: dict[str, Bulletin]) -> None:
-    rows = asrun.asrun_report(session, D1, D2, "ta-nang", now=NOW)
+    rows = reports.asrun_report(session, D1, D2, "ta-nang", now=NOW)
     assert [(r.station_code, r.misses) for r in rows] == [("ta-nang", 1)]
-    totals = asrun.station_totals(asrun.asrun_report(session, D1, D2, now=NOW))
+    totals = reports.station_totals(reports.asrun_report(session, D1, D2, now=NOW))
     assert [(t.station_code, t.planned, t.aired, t.minutes, t.misses) for t in totals] == [
         ("hiep-an", 6, 5, 23.0, 2),
         ("ta-nang", 1, 0, 0.0, 1),
@@ -258,14 +259,14 @@ def test_report_station_filter_totals_and_errors(session: Session, dataset: dict
     b1 = dataset["b1"]
     district = {
         (t.bulletin_id or t.title): (t.station_code, t.planned, t.aired, t.misses)
-        for t in asrun.programme_totals(asrun.asrun_report(session, D1, D2, now=NOW))
+        for t in reports.programme_totals(reports.asrun_report(session, D1, D2, now=NOW))
     }
     assert district[b1.id] == ("1", 4, 2, 2)  # aired at 1 station of 2; hiep-an missed 1, ta-nang 1
     assert district["Thời sự VOV1"] == ("1", 1, 1, 0)
     with pytest.raises(BroadcastError, match="trước ngày đầu"):
-        asrun.asrun_report(session, D2, D1)
+        reports.asrun_report(session, D2, D1)
     with pytest.raises(NotFound):
-        asrun.asrun_report(session, D1, D2, "nowhere")
+        reports.asrun_report(session, D1, D2, "nowhere")
 
 
 def test_rows_without_playlist_date_are_placed_by_local_time(session: Session, stations: list[str]) -> None:
@@ -275,31 +276,32 @@ def test_rows_without_playlist_date_are_placed_by_local_time(session: Session, s
     r["date"] = "2026-12-01"
     asrun.record_asrun(session, station, [r])
     session.execute(update(AsRun).values(playlist_date=None))
-    rows = asrun.asrun_report(session, D1, D1, "hiep-an", now=NOW)
+    rows = reports.asrun_report(session, D1, D1, "hiep-an", now=NOW)
     assert [(r.aired, r.minutes) for r in rows] == [(1, 3.0)]
-    assert asrun.asrun_report(session, date(2026, 11, 30), date(2026, 11, 30), "hiep-an", now=NOW) == []
+    assert reports.asrun_report(session, date(2026, 11, 30), date(2026, 11, 30), "hiep-an", now=NOW) == []
 
 
 def test_csv_is_excel_friendly(session: Session, dataset: dict[str, Bulletin]) -> None:
-    rows = asrun.asrun_report(session, D1, D2, now=NOW)
-    data = asrun.csv_bytes(rows)
+    rows = reports.asrun_report(session, D1, D2, now=NOW)
+    data = reports.csv_bytes(rows)
     assert data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert table[0][:3] == ["Mã đài", "Tên đài", "Loại"] and table[0][-1] == "Số lần không phát"
     assert len(table) == 1 + len(rows)
-    assert table[1][:5] == ["hiep-an", "Xã Hiệp An", "bulletin", str(dataset["b1"].id), "Lịch cắt điện"]
+    # labels in Vietnamese for the officials who read it (issue 7, item 29)
+    assert table[1][:5] == ["hiep-an", "Xã Hiệp An", "Bản tin", str(dataset["b1"].id), "Lịch cắt điện"]
     assert data.count(b"\r\n") == len(table)
 
 
 def test_json_and_table_formats(session: Session, dataset: dict[str, Bulletin]) -> None:
-    rows = asrun.asrun_report(session, D1, D2, now=NOW)
-    doc = json.loads(asrun.report_json(rows, D1, D2))
+    rows = reports.asrun_report(session, D1, D2, now=NOW)
+    doc = json.loads(reports.report_json(rows, D1, D2))
     assert doc["from"] == "2026-12-01" and len(doc["rows"]) == len(rows)
     assert doc["stations"][1] == {**doc["stations"][1], "station_code": "ta-nang", "misses": 1}
     first = doc["programmes"][0]
     assert (first["bulletin_id"], first["stations_aired"], first["aired"]) == (dataset["b1"].id, 1, 2)
     assert "station_code" not in first
-    text = asrun.report_table(rows)
+    text = reports.report_table(rows)
     lines = text.splitlines()
     assert lines[0].split()[:3] == ["Đài", "Bản", "tin"]
     assert sum("Tổng" in line for line in lines) == 2

@@ -270,8 +270,8 @@ def test_real_loa_process(db_url: str, factory: sessionmaker[Session]) -> None:
     assert done.stdout.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(done.stdout.decode("utf-8-sig"))))
     assert table[0][:2] == ["Mã đài", "Tên đài"]
-    assert table[1][:5] == ["da-quyn", "Xã Đa Quyn", "relay", "", "Thời sự VOV1"]
-    assert table[1][7:10] == ["1", "0", "15.0"]  # aired once, not cut, 15 minutes
+    assert table[1][:5] == ["da-quyn", "Xã Đa Quyn", "Tiếp sóng", "", "Thời sự VOV1"]  # Vietnamese labels (issue 7, 29)
+    assert table[1][8:11] == ["1", "0", "15,0"]  # aired once, not cut, 15 minutes (after "chưa đến giờ")
 
 
 def test_db_revision_writes_the_next_numbered_migration(

@@ -142,7 +142,7 @@ def test_report_filters_and_csv_export(panel: Panel) -> None:
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert "attachment" in r.headers["Content-Disposition"] and "ta-nang" in r.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
-    assert rows[0][0] == "Mã đài" and len(rows) == 2 and rows[1][0] == "ta-nang" and rows[1][9] == "12.0"
+    assert rows[0][0] == "Mã đài" and len(rows) == 2 and rows[1][0] == "ta-nang" and rows[1][10] == "12,0"  # decimal comma (issue 7, 29)
     page = c.get(f"/reports/?from=2026-11-15&to=2026-11-25&bulletin={bid + 1}").get_data(as_text=True)
     assert "Chưa có dữ liệu phát" in page
 
