@@ -12,11 +12,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from broadcast import bulletins, clock, generate, stations
+from broadcast import bulletins, clock, generate, stations, users
 from broadcast.db import init_db, session_factory, session_scope
 from broadcast.models import Bulletin, Role, Station, User
 from broadcast.publish import render_and_publish
-from broadcast.security import hash_password
 from loa.config import PROJECT_MEDIA_DIR, Settings
 
 SAMPLES = PROJECT_MEDIA_DIR / "samples"
@@ -52,8 +51,8 @@ def _accounts(session, accounts_file: Path) -> list[str]:  # type: ignore[no-unt
         if session.scalar(select(User).where(User.username == username)) is not None:
             continue
         password = secrets.token_urlsafe(9)
-        session.add(User(username=username, full_name=f"Tài khoản mẫu ({role.value})",
-                         password_hash=hash_password(password), role=role))
+        users.create_user(session, username=username, role=role, password=password,
+                          full_name=f"Tài khoản mẫu ({role.value})", actor="demo")
         created.append(f"{username} / {password}")
     if created:
         accounts_file.parent.mkdir(parents=True, exist_ok=True)
