@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from broadcast import asrun
+from broadcast import asrun, reports
 from broadcast import bulletins as bl
-from broadcast import reports
 from broadcast import stations as st
 from broadcast.errors import BroadcastError, NotFound
 from broadcast.models import AsRun, Bulletin, Playlist, PlaylistItem, Station
