@@ -90,6 +90,9 @@ class Settings:
     days_ahead: int = 2
     #: Station-ID jingle that opens and closes each session. Empty: none.
     station_id_jingle: str = ""
+    #: The panel warns that no scheduler is running when a regeneration request has waited this
+    #: long (seconds), or when today's nightly run is missing an hour after ``nightly_time``.
+    schedule_stale_after_s: float = 120.0
 
     # --- station agent -------------------------------------------------------------------
     agent_poll_s: float = 30.0

@@ -7,11 +7,11 @@ import importlib
 import logging
 import os
 import secrets
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, make_response, render_template, request
+from flask import Flask, Response, current_app, g, jsonify, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
@@ -145,7 +145,21 @@ def _template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def helpers() -> dict[str, Any]:
-        return {"current_user": auth.current_user(), "locale": i18n.select_locale()}
+        return {"current_user": auth.current_user(), "locale": i18n.select_locale(),
+                "schedule_warnings": _schedule_warnings}
+
+
+def _schedule_warnings() -> list[str]:
+    """The banner's lines: signs that no scheduler keeps the playlists (broadcast.health)."""
+    from flask_babel import gettext
+
+    from broadcast.health import schedule_warnings
+
+    settings = current_app.config["LOA_SETTINGS"]
+    hour, minute = (int(x) for x in settings.nightly_time.split(":"))
+    found = schedule_warnings(db.session(), tz=settings.timezone, nightly_time=time(hour, minute),
+                              stale_after_s=settings.schedule_stale_after_s)
+    return [w.translate(gettext) for w in found]
 
 
 def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None, **overrides: Any) -> Flask:
