@@ -3,7 +3,6 @@ so a bulletin approved from the CLI while it serves reaches the playlists within
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import socket
@@ -16,8 +15,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import requests
 
 from broadcast.db import init_db, session_factory, session_scope
+from broadcast.stations import get_station, issue_agent_token
 from loa.config import Settings
 from tests.scheduler import seed
 from tests.scheduler.test_processes import ROOT
@@ -67,6 +68,7 @@ def test_an_approval_from_the_cli_reaches_the_playlist_while_serving(settings: S
     engine = init_db(settings.db_url)
     with session_scope(session_factory(engine)) as s:
         code = seed.add_stations(s, 1)[0]
+        token = issue_agent_token(s, get_station(s, code))
     engine.dispose()
     port = _free_port()
     server = _loa("serve", "--host", "127.0.0.1", "--port", str(port))
@@ -78,13 +80,18 @@ def test_an_approval_from_the_cli_reaches_the_playlist_while_serving(settings: S
             cwd=ROOT, capture_output=True, text=True, timeout=60,
         )
         assert add.returncode == 0, add.stdout + add.stderr
-        manifest = settings.playlists_dir / code / f"{today.isoformat()}.json"
+        # What the station's agent sees: the API's manifest, with its token (not the file on disk).
+        url = f"http://127.0.0.1:{port}/api/v1/stations/{code}/playlists/{today.isoformat()}"
         deadline = time.monotonic() + 10
         titles: list[str] = []
         while time.monotonic() < deadline and "Tiêm phòng dại" not in titles:
             assert server.poll() is None, server.stdout.read().decode() if server.stdout else ""
-            if manifest.exists():
-                titles = [it["title"] for it in json.loads(manifest.read_text())["items"]]
+            try:
+                got = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+            except requests.ConnectionError:  # still starting
+                got = None
+            if got is not None and got.status_code == 200:
+                titles = [it["title"] for it in got.json()["items"]]
             time.sleep(0.2)
         assert "Tiêm phòng dại" in titles, titles
     finally:
