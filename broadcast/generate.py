@@ -24,6 +24,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
 from zoneinfo import ZoneInfoNotFoundError
@@ -49,6 +50,7 @@ from broadcast.models import (
     bulletin_targets,
     station_group_members,
 )
+from broadcast.on_commit import after_commit
 from broadcast.planner import (
     BulletinInput,
     JingleInput,
@@ -66,6 +68,7 @@ from broadcast.playlist_files import (
     PlaylistPaths,
     build_manifest,
     canonical_json,
+    check_writable,
     folder_manifest,
     items_from_manifest,
     paths_for,
@@ -524,6 +527,7 @@ def generate_playlists(
     jingle = station_jingle(session, settings)
     days = sorted(set(days))
     sweep_temp_files(out, [s.code for s in stations])
+    check_writable(out)  # refuse an unwritable folder now, while nothing is stored
     results: list[GeneratedPlaylist] = []
     total = len(stations) * len(days)
     done = 0
@@ -640,10 +644,14 @@ def _write_files(
             manifest = stored if stored is not None else manifest
             canonical = None
         if changed or canonical is None:
+            # Files only from committed rows: written once the caller commits, dropped on rollback.
+            # Its folder is made now, so a station whose folder cannot be fails in the transaction.
+            paths.json.parent.mkdir(parents=True, exist_ok=True)
             if folder is not None:
-                write_playlist_files(out, folder_manifest(manifest, folder.names_for(session, manifest)))
+                exported = folder_manifest(manifest, folder.names_for(session, manifest))
+                after_commit(session, partial(write_playlist_files, out, exported))
             else:
-                write_playlist_files(out, manifest, canonical)
+                after_commit(session, partial(write_playlist_files, out, manifest, canonical))
         results.append(
             GeneratedPlaylist(
                 station=st.code,

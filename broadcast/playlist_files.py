@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import os
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -244,3 +245,12 @@ def write_playlist_files(
     _atomic_write(str(paths.xspf), render_xspf(manifest))
     _atomic_write(str(paths.json), manifest_json(manifest, canonical))
     return paths
+
+
+def check_writable(out_dir: Path) -> None:
+    """Raise OSError now if playlists cannot be written under ``out_dir``: files are written only
+    after the rows commit, and a folder that refuses them must refuse the whole generation first."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd, probe = tempfile.mkstemp(dir=out_dir, prefix=".loa-write-check-", suffix=".tmp")
+    os.close(fd)
+    os.unlink(probe)

@@ -34,6 +34,7 @@ def main() -> int:
     logging.basicConfig(level=logging.WARNING)
 
     from loa import config
+    from loa.params import render_params
     from pipeline.clarity import check_clarity, recognizer
     from pipeline.render import RenderRequest, render
 
@@ -49,7 +50,7 @@ def main() -> int:
             for script in scripts:
                 text = script.read_text("utf-8-sig")
                 t0 = time.perf_counter()
-                result = render(RenderRequest(text=text, title=script.stem, voice=voice), settings)
+                result = render(RenderRequest(text=text, title=script.stem, voice=voice), render_params(settings))
                 t1 = time.perf_counter()
                 report = check_clarity(result.path, text)
                 t2 = time.perf_counter()

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from loa import config
 from loa.cli import cli
+from loa.params import render_params
 from pipeline.clarity import RecognizerMissing, check_clarity, recognizer
 from pipeline.render import RenderRequest, render
 
@@ -42,7 +43,7 @@ def no_recognizer(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 @needs_asr
 def test_natural_speech_through_the_horn_chain_is_clear(settings: config.Settings) -> None:
-    result = render(RenderRequest(recording=CLIP, title="Bản ghi"), settings)
+    result = render(RenderRequest(recording=CLIP, title="Bản ghi"), render_params(settings))
     report = check_clarity(result.path, CLIP_TEXT)
     assert report.score is not None and report.score >= 0.85, report
     assert 6.0 < report.duration_s < 8.0

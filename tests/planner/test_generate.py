@@ -534,17 +534,21 @@ def test_emergency_block_end():
 def test_files_of_a_rolled_back_generation_are_replaced_by_the_committed_version(
     db: Session, rows: Rows, settings: Settings
 ):
-    """Issue 7.8: a run that wrote its files and then died (here: rolled back) must not leave a
-    manifest naming a version the database never committed, nor its temporary files."""
+    """Issue 7.8: a run that dies before its commit (here: rolled back) writes no file at all, since
+    files are written only from committed rows; and a manifest left naming a version the database
+    never committed (by a run of an older Loa, killed), and temporary files, are replaced."""
     rows.station("DT-01")
     rows.bulletin("A")
     db.commit()
     assert run(db, settings)["DT-01"].version == 1
     rows.bulletin("B", priority="priority")
     db.flush()
-    generate_playlists(db, settings, [DAY], now=NIGHT)  # writes version 2's files ...
+    generate_playlists(db, settings, [DAY], now=NIGHT)  # plans version 2 ...
     db.rollback()  # ... and dies before the commit
     folder = settings.playlists_dir / "DT-01"
+    committed = (folder / "2026-12-01.json").read_bytes()
+    assert json.loads(committed)["version"] == 1  # version 2 never reached the files
+    (folder / "2026-12-01.json").write_bytes(committed.replace(b'"version":1', b'"version":2', 1))
     assert json.loads((folder / "2026-12-01.json").read_text("utf-8"))["version"] == 2
     leftover = folder / f".2026-12-01.json.{2**22 + 12345}.1.tmp"  # a dead writer's temporary file
     leftover.write_bytes(b"{")

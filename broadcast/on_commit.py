@@ -1,0 +1,40 @@
+"""Work that must follow a commit, never precede it: files exported from rows.
+
+A playlist file that names a version the database never committed misleads every agent that reads
+it (a killed `loa playlist generate` left thousands). So exports are queued on the session and run
+only once its outermost transaction has committed; a rollback drops them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+_KEY = "loa.after_commit"
+
+
+def after_commit(session: Session, action: Callable[[], object]) -> None:
+    """Run ``action`` after ``session`` commits (in queue order); drop it if it rolls back."""
+    if not event.contains(session, "after_commit", _run):
+        event.listen(session, "after_commit", _run)
+        event.listen(session, "after_rollback", _drop)
+    session.info.setdefault(_KEY, []).append(action)
+
+
+def _run(session: Session) -> None:
+    queue = session.info.pop(_KEY, [])
+    for action in queue:
+        try:
+            action()
+        except OSError:  # the rows are committed; the next generation rewrites what is missing
+            log.exception("không ghi được tệp sau khi lưu / could not write a file after commit")
+
+
+def _drop(session: Session) -> None:
+    # Fired for the real (outermost) rollback only, not when a savepoint rolls back.
+    session.info.pop(_KEY, None)
