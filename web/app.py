@@ -138,6 +138,7 @@ def _template_helpers(app: Flask) -> None:
         TARGET=i18n.TARGET_LABELS,
         RENDER=i18n.RENDER_LABELS,
         ASRUN=i18n.ASRUN_LABELS,
+        station_today=i18n.today,
         audit_action=i18n.audit_action,
         audit_detail=i18n.audit_detail,
         audit_target=i18n.audit_target,

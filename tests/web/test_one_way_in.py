@@ -16,7 +16,7 @@ from panel_support import Panel, make_panel, post
 from sqlalchemy import func, select
 
 from broadcast import bulletins, clock
-from broadcast.models import Bulletin, BulletinStatus, MediaFile, User
+from broadcast.models import Bulletin, BulletinStatus, MediaFile, Station, User
 from broadcast.security import hash_token
 from loa.cli import cli
 from web.bulletins import script_from_upload
@@ -230,3 +230,13 @@ def test_an_uploaded_recording_plays_right_after_upload(panel: Panel) -> None:
     assert f"{minutes}:{rest:02d}" in page
     served = c.get(f"/media/{sha}")
     assert served.status_code == 200 and served.mimetype == "audio/wav" and served.data == wav
+
+
+def test_the_one_off_session_hint_names_the_stations_today(panel: Panel) -> None:
+    """Issue 7.10: at 18:30 UTC Vietnam is already on 02/12; the hint must not say 01/12."""
+    with panel.session() as s:
+        station = s.scalar(select(Station).where(Station.code == "ta-nang"))
+        assert station is not None
+        sid = station.id
+    page = panel.client("operator").get(f"/stations/{sid}").get_data(as_text=True)
+    assert "“2026-12-02 19:00-19:30”" in page
