@@ -177,7 +177,7 @@ def login() -> Any:
             return redirect(_safe_next(request.args.get("next")) or home_for(user))
         log.warning("failed login for %r from %s", username, get_remote_address())
         error = _("Sai tên đăng nhập hoặc mật khẩu.")
-    return render_template("login.html", error=error), (401 if error else 200)
+    return render_template("auth/login.html", error=error), (401 if error else 200)
 
 
 @bp.route("/setup", methods=["GET", "POST"])
@@ -198,7 +198,7 @@ def setup() -> Any:
             _log_in(user)
             flash(_("Đã tạo tài khoản quản trị."), "ok")
             return redirect(url_for("auth.users"))
-    return render_template("setup.html", errors=errors), (400 if errors else 200)
+    return render_template("auth/setup.html", errors=errors), (400 if errors else 200)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -247,7 +247,7 @@ def users() -> Any:
             flash(_("Đã tạo tài khoản %(u)s.", u=user.username), "ok")
             return redirect(url_for("auth.users"))
     rows = db.session().scalars(select(User).order_by(User.username)).all()
-    return render_template("users.html", users=rows, roles=ROLE_LABELS, errors=errors), (400 if errors else 200)
+    return render_template("auth/users.html", users=rows, roles=ROLE_LABELS, errors=errors), (400 if errors else 200)
 
 
 @bp.route("/users/<int:user_id>", methods=["POST"])

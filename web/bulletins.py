@@ -279,7 +279,7 @@ def _editor_form(b: Bulletin | None) -> Any:
 
 
 def _render_form(b: Bulletin | None, values: dict[str, Any], errors: list[str]) -> Any:
-    return render_template("bulletin_form.html", b=b, v=values, errors=errors, **form_choices()), (
+    return render_template("bulletins/bulletin_form.html", b=b, v=values, errors=errors, **form_choices()), (
         400 if errors else 200
     )
 
@@ -324,7 +324,7 @@ def index() -> Any:
         status = ""
         q = q.where(Bulletin.status != BulletinStatus.ARCHIVED)
     rows = db.session().scalars(q.limit(500)).all()
-    return render_template("bulletins.html", bulletins=rows, status=status)
+    return render_template("bulletins/bulletins.html", bulletins=rows, status=status)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -343,7 +343,7 @@ def uploaded_recording(b: Bulletin) -> MediaFile | None:
 def detail(bulletin_id: int) -> Any:
     b = db.get_or_404(Bulletin, bulletin_id)
     return render_template(
-        "bulletin.html",
+        "bulletins/bulletin.html",
         b=b,
         targets=svc.target_station_names(db.session(), b, with_codes=True),
         upload=uploaded_recording(b),

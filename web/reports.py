@@ -133,7 +133,7 @@ def index() -> Any:
     if f.bulletin_id is not None:
         found = [a for a in found if a.bulletin_id == f.bulletin_id]
     return render_template(
-        "reports.html",
+        "reports/reports.html",
         f=f,
         rows=rows,
         totals=station_totals(rows),
@@ -166,7 +166,7 @@ def chart_svg() -> Response:
     f, errors = _filters()
     if errors:
         abort(400)
-    body = render_template("chart_svg.html", chart=minutes_chart(_rows(f)), standalone=True)
+    body = render_template("reports/chart_svg.html", chart=minutes_chart(_rows(f)), standalone=True)
     return Response(body, mimetype="image/svg+xml")
 
 
@@ -174,4 +174,4 @@ def chart_svg() -> Response:
 @requires("reports")
 def audit_log() -> str:
     rows = db.session().scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(300)).all()
-    return render_template("audit.html", rows=rows)
+    return render_template("reports/audit.html", rows=rows)

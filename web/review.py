@@ -44,7 +44,7 @@ def not_airing_today(valid_from: Any, valid_to: Any) -> str | None:
 def queue() -> str:
     rows = db.session().scalars(select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED)).all()
     rows = sorted(rows, key=lambda b: (b.priority.rank, b.updated_at, b.id))
-    return render_template("review_queue.html", bulletins=rows)
+    return render_template("review/review_queue.html", bulletins=rows)
 
 
 @bp.get("/<int:bulletin_id>")
@@ -52,7 +52,7 @@ def queue() -> str:
 def detail(bulletin_id: int) -> str:
     b = db.get_or_404(Bulletin, bulletin_id)
     return render_template(
-        "review.html", b=b, targets=svc.target_station_names(db.session(), b, with_codes=True),
+        "review/review.html", b=b, targets=svc.target_station_names(db.session(), b, with_codes=True),
         upload=uploaded_recording(b), job=request.args.get("job", "")
     )
 
@@ -105,7 +105,7 @@ def confirm_emergency(bulletin_id: int) -> Any:
     if b.priority != Priority.EMERGENCY or b.status != BulletinStatus.SUBMITTED:
         abort(404)
     return render_template(
-        "emergency_confirm.html",
+        "review/emergency_confirm.html",
         b=b,
         targets=svc.target_station_names(db.session(), b, with_codes=True),
         upload=uploaded_recording(b),
@@ -150,4 +150,4 @@ def emergency() -> Any:
             finally:
                 if recording is not None:
                     shutil.rmtree(recording.parent, ignore_errors=True)
-    return render_template("emergency_form.html", v=values, errors=errors, **form_choices()), (400 if errors else 200)
+    return render_template("review/emergency_form.html", v=values, errors=errors, **form_choices()), (400 if errors else 200)

@@ -118,7 +118,7 @@ def index() -> Any:
     if station is None:
         if stations:
             abort(404)
-        return render_template("schedule.html", stations=[], station=None)
+        return render_template("schedule/schedule.html", stations=[], station=None)
     day = _parse_day(request.args.get("date"), station.timezone)
     playlist = latest_playlist(s, station.code, day)
     manifest = playlist.manifest if playlist else None
@@ -132,7 +132,7 @@ def index() -> Any:
     known = {b.id for b in candidates}
     extra = [b for b in s.scalars(select(Bulletin).where(Bulletin.id.in_(list(overrides)))) if b.id not in known]
     return render_template(
-        "schedule.html",
+        "schedule/schedule.html",
         stations=stations,
         station=station,
         day=day,

@@ -56,7 +56,7 @@ def index() -> str:
     now, beat = utcnow(), db.settings().agent_heartbeat_s
     states = {s.id: svc.connection_state(s, beat, now) for s in rows}
     counts = {state: sum(1 for v in states.values() if v == state) for state in ("online", "lost", "never")}
-    return render_template("stations.html", stations=rows, states=states, counts=counts, kinds=KIND_LABELS)
+    return render_template("stations/stations.html", stations=rows, states=states, counts=counts, kinds=KIND_LABELS)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -77,7 +77,7 @@ def new() -> Any:
             _commit_and_regenerate()
             flash(_("Đã thêm đài %(n)s.", n=st.name), "ok")
             return redirect(url_for("stations.detail", station_id=st.id))
-    return render_template("station_new.html", errors=errors, kinds=KIND_LABELS), (400 if errors else 200)
+    return render_template("stations/station_new.html", errors=errors, kinds=KIND_LABELS), (400 if errors else 200)
 
 
 @bp.get("/<int:station_id>")
@@ -89,7 +89,7 @@ def detail(station_id: int) -> str:
     ).all()
     state = svc.connection_state(st, db.settings().agent_heartbeat_s)
     return render_template(
-        "station.html", st=st, online=state == "online", state=state, kinds=KIND_LABELS, relays=relays,
+        "stations/station.html", st=st, online=state == "online", state=state, kinds=KIND_LABELS, relays=relays,
         spec_of=svc.spec_of,
     )
 
@@ -180,7 +180,7 @@ def import_csv() -> Any:
                 flash(_("Đã nhập %(c)d đài mới, cập nhật %(u)d đài.", c=len(result.created),
                         u=len(result.updated)), "ok")
                 return redirect(url_for("stations.index"))
-    return render_template("station_import.html", errors=errors), (400 if errors else 200)
+    return render_template("stations/station_import.html", errors=errors), (400 if errors else 200)
 
 
 # --- groups ---------------------------------------------------------------------------------------
@@ -201,7 +201,7 @@ def groups() -> Any:
             return redirect(url_for("stations.groups"))
     s = db.session()
     return render_template(
-        "groups.html",
+        "stations/groups.html",
         groups=s.scalars(select(StationGroup).order_by(StationGroup.name)).all(),
         stations=s.scalars(select(Station).order_by(Station.name)).all(),
         errors=errors,
@@ -234,7 +234,7 @@ def _relays_page(errors: list[str], status: int) -> Response:
     s = db.session()
     relays = s.scalars(select(Relay).order_by(Relay.start_time)).all()
     response = make_response(render_template(
-        "relays.html",
+        "stations/relays.html",
         relays=relays,
         stations=s.scalars(select(Station).order_by(Station.name)).all(),
         errors=errors,
