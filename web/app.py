@@ -19,9 +19,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from broadcast.db import init_db, session_factory
 from loa import config
 from loa.config import Settings
-from pipeline.jobs import JobQueue, ThreadJobQueue
 from web import auth, db, i18n
 from web.extensions import babel, csrf, limiter
+from web.jobs import JobQueue, ThreadJobQueue
 
 log = logging.getLogger(__name__)
 

@@ -39,12 +39,12 @@ from broadcast import bulletins as svc
 from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, MediaFile, Station, StationGroup
 from broadcast.publish import render_and_publish
-from pipeline.jobs import ProgressFn, UnknownJob
 from pipeline.render import normalize_preview
 from pipeline.types import PipelineError
 from web import db
 from web.auth import actor, can, requires
 from web.i18n import today
+from web.jobs import ProgressFn, UnknownJob
 
 log = logging.getLogger(__name__)
 

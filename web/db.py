@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast.db import session_scope
 from loa.config import Settings
-from pipeline.jobs import JobQueue
+from web.jobs import JobQueue
 
 T = TypeVar("T")
 

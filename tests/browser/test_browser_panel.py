@@ -28,9 +28,9 @@ from broadcast.asrun import record_asrun
 from broadcast.db import session_scope
 from broadcast.models import Bulletin, BulletinStatus, Role, Station, User
 from loa import config
-from pipeline.jobs import ThreadJobQueue
 from web.app import create_app
 from web.i18n import today
+from web.jobs import ThreadJobQueue
 
 pytestmark = pytest.mark.browser
 

@@ -23,8 +23,8 @@ from broadcast import bulletins, clock, stations
 from broadcast.db import init_db, session_scope
 from broadcast.models import Bulletin, Role, User
 from loa import config
-from pipeline.jobs import InlineJobQueue
 from web.app import create_app
+from web.jobs import InlineJobQueue
 
 PASSWORD = "mat-khau-thu-123"
 ROLES = ("editor", "reviewer", "operator", "admin")

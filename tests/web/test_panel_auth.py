@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from broadcast.models import AuditLog, User
 from loa import config
-from pipeline.jobs import InlineJobQueue
 from web.app import create_app
+from web.jobs import InlineJobQueue
 
 
 def test_root_sends_visitors_to_login(panel: Panel) -> None:

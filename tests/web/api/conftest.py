@@ -16,8 +16,8 @@ from broadcast.db import session_factory, session_scope
 from broadcast.models import Base, Playlist, Role, Station, User
 from broadcast.security import hash_password, hash_token
 from loa import config
-from pipeline.jobs import InlineJobQueue
 from web.app import create_app
+from web.jobs import InlineJobQueue
 
 CSV = Path(__file__).resolve().parents[3] / "media" / "samples" / "stations-duc-trong.csv"
 DAY = date(2026, 11, 27)

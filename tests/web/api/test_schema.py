@@ -16,8 +16,8 @@ from broadcast.db import session_factory, session_scope
 from broadcast.models import Playlist, Role, User
 from broadcast.security import hash_password, hash_token
 from loa import config
-from pipeline.jobs import InlineJobQueue
 from web.app import create_app
+from web.jobs import InlineJobQueue
 from web.openapi import openapi_document
 
 from .conftest import CSV, DAY, manifest

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from pipeline.jobs import InlineJobQueue, ThreadJobQueue, UnknownJob
+from web.jobs import InlineJobQueue, ThreadJobQueue, UnknownJob
 
 
 def test_thread_queue_reports_progress_and_result() -> None:
