@@ -180,7 +180,7 @@ def try_claim(
         )
         won = result.rowcount == 1  # type: ignore[attr-defined]
     if won and row.status == "running":
-        log.warning("took over stale claim %s from %s", name, row.owner)
+        log.warning("nhận lại quyền %s từ %s (đã quá hạn) / took over a stale claim", name, row.owner)
     return won
 
 
@@ -365,10 +365,10 @@ class SchedulerDaemon:
             try:
                 lost = renew_claims(self.factory, list(self._held), self.owner, lease_s=self.options.lease_s)
             except Exception:
-                log.exception("could not renew scheduler claims")
+                log.exception("không gia hạn được quyền của bộ lập lịch / could not renew scheduler claims")
                 return
             if lost:
-                log.error("lost scheduler claims to another daemon: %s", ", ".join(sorted(lost)))
+                log.error("mất quyền vào tay bộ lập lịch khác / lost scheduler claims to another daemon", ", ".join(sorted(lost)))
                 self._lost |= lost
 
     def _keep_leases(self, done: threading.Event) -> None:
@@ -390,21 +390,21 @@ class SchedulerDaemon:
         name = f"nightly:{slot.isoformat()}"
         try:
             if not self._claim(name, self.options.max_attempts):
-                log.debug("nightly %s: already done or running elsewhere (%s)", slot, trigger)
+                log.debug("lập lịch đêm %s: đã chạy rồi hoặc đang chạy ở nơi khác (%s) / nightly: already done or running elsewhere", slot, trigger)
                 return None
         except Exception:
-            log.exception("nightly %s: could not claim the run", slot)
+            log.exception("lập lịch đêm %s: không nhận được lượt chạy / nightly: could not claim the run", slot)
             return None
         outcome = NightlyOutcome(slot=slot, dates=nightly_dates(now.astimezone(self.tz).date(),
                                                                 self.settings.days_ahead))
         run_id: int | None = None
         try:
             if abandon_runs(self.factory, "nightly", slot):
-                log.warning("nightly %s: an earlier run of this night died; running it again", slot)
+                log.warning("lập lịch đêm %s: lượt trước bị dừng giữa chừng, chạy lại / nightly: an earlier run of this night died; running it again", slot)
             outcome.stations = self.active_stations()
             run_id = start_run(self.factory, job="nightly", trigger=trigger, owner=self.owner, slot=slot,
                                dates=outcome.dates, stations=outcome.stations)
-            log.info("nightly %s (%s) started: %d stations, dates %s", slot, trigger, len(outcome.stations),
+            log.info("lập lịch đêm %s (%s) bắt đầu: %d đài, ngày %s / nightly started", slot, trigger, len(outcome.stations),
                      ", ".join(d.isoformat() for d in outcome.dates))
             for code in outcome.stations:
                 if self.stopping.is_set() or not self._still_held(name):
@@ -415,12 +415,12 @@ class SchedulerDaemon:
                         results = self._generate(s, self.settings, outcome.dates, [code], now=self.clock.now())
                     outcome.playlists += _count_written(results)
                 except Exception as exc:  # one bad station must not stop the others
-                    log.exception("nightly %s: station %s failed", slot, code)
+                    log.exception("lập lịch đêm %s: lỗi ở đài %s / nightly: station failed", slot, code)
                     outcome.errors[code] = f"{type(exc).__name__}: {exc}"
             if outcome.status == "ok" and outcome.errors:
                 outcome.status = "error"
         except Exception as exc:
-            log.exception("nightly %s failed", slot)
+            log.exception("lập lịch đêm %s thất bại / nightly failed", slot)
             outcome.status = "error"
             outcome.errors["*"] = f"{type(exc).__name__}: {exc}"
         claim_status = {"ok": "done", "error": "failed", "interrupted": "released"}[outcome.status]
@@ -430,9 +430,9 @@ class SchedulerDaemon:
                 finish_run(self.factory, run_id, status=outcome.status, playlists=outcome.playlists,
                            errors=dict(outcome.errors))
         except Exception:
-            log.exception("nightly %s: could not record the end of the run", slot)
+            log.exception("lập lịch đêm %s: không ghi được kết thúc lượt chạy / nightly: could not record the end of the run", slot)
         log_fn = log.info if outcome.status == "ok" else log.error
-        log_fn("nightly %s (%s) %s: %d new playlist versions, %d station errors", slot, trigger,
+        log_fn("lập lịch đêm %s (%s) %s: %d phiên bản danh sách phát mới, %d đài lỗi / new playlist versions, station errors", slot, trigger,
                outcome.status, outcome.playlists, len(outcome.errors))
         return outcome
 
@@ -454,7 +454,7 @@ class SchedulerDaemon:
             if stations is None or not self._claim(DRAIN_LOCK, None):
                 return 0
         except Exception:
-            log.exception("regen: could not look at the outbox")
+            log.exception("lập lại lịch: không đọc được hàng đợi / regen: could not look at the outbox")
             return 0
         run_id: int | None = None
         status, handled, errors = "ok", 0, None
@@ -467,16 +467,16 @@ class SchedulerDaemon:
             with self._gen_lock, session_scope(self.factory) as s:
                 handled = self._drain_requests(s, self.settings, now=now)
         except Exception as exc:
-            log.exception("regen: draining the outbox failed")
+            log.exception("lập lại lịch: xử lý hàng đợi thất bại / regen: draining the outbox failed")
             status, errors = "error", {"*": f"{type(exc).__name__}: {exc}"}
         try:
             self._release(DRAIN_LOCK, "released")
             if run_id is not None:
                 finish_run(self.factory, run_id, status=status, requests=handled, errors=errors)
         except Exception:
-            log.exception("regen: could not record the end of the run")
+            log.exception("lập lại lịch: không ghi được kết thúc lượt chạy / regen: could not record the end of the run")
         if status == "ok":
-            log.info("regen: %d requests handled for %s", handled, ", ".join(stations))
+            log.info("lập lại lịch: đã xử lý %d yêu cầu cho %s / regen: requests handled", handled, ", ".join(stations))
         return handled
 
     # -- ways to run --
@@ -524,11 +524,11 @@ class SchedulerDaemon:
         for job_id, func, trigger, grace in self.desired_jobs():
             job = scheduler.get_job(job_id, "default")
             if job is not None and same_trigger(job.trigger, trigger) and job.func is func:
-                log.debug("job %s kept, next run %s", job_id, job.next_run_time)
+                log.debug("việc %s giữ nguyên, lần chạy tới %s / job kept", job_id, job.next_run_time)
                 continue
             scheduler.add_job(func, trigger, id=job_id, name=job_id, jobstore="default", replace_existing=True,
                               misfire_grace_time=grace, coalesce=True, max_instances=1)
-            log.info("job %s scheduled: %s", job_id, trigger)
+            log.info("việc %s đã hẹn giờ: %s / job scheduled", job_id, trigger)
 
     def serve(self) -> None:
         """Run until ``stopping`` is set (SIGTERM / Ctrl-C in the CLI); then stop cleanly."""
@@ -544,18 +544,18 @@ class SchedulerDaemon:
             scheduler.add_job(catch_up_job, "date", run_date=datetime.now(self.tz), id="catch-up",
                               jobstore="memory", misfire_grace_time=None)
             scheduler.resume()
-            log.info("scheduler running as %s: nightly at %s %s, drain every %gs", self.owner,
+            log.info("bộ lập lịch chạy (%s): lập lịch đêm lúc %s %s, xử lý hàng đợi mỗi %g giây / scheduler running", self.owner,
                      self.options.nightly_at.strftime("%H:%M"), self.settings.timezone, self.options.drain_every_s)
             while not self.stopping.wait(0.5):
                 pass
-            log.info("scheduler stopping")
+            log.info("bộ lập lịch đang dừng / scheduler stopping")
         finally:
             self.stopping.set()
             scheduler.shutdown(wait=True)
             done.set()
             keeper.join()
             _active = None
-            log.info("scheduler stopped")
+            log.info("bộ lập lịch đã dừng / scheduler stopped")
 
 
 def init_db_shared(url: str, attempts: int = 5) -> Engine:
@@ -569,7 +569,7 @@ def init_db_shared(url: str, attempts: int = 5) -> Engine:
         except (OperationalError, ProgrammingError, IntegrityError):
             if attempt == attempts - 1:
                 raise
-            log.info("database being set up by another process; trying again")
+            log.info("cơ sở dữ liệu đang được tiến trình khác tạo; thử lại / database being set up by another process; trying again")
             _time.sleep(0.2 * (attempt + 1))
     raise AssertionError("unreachable")
 
@@ -606,7 +606,7 @@ _active: SchedulerDaemon | None = None
 
 def _daemon() -> SchedulerDaemon | None:
     if _active is None:
-        log.error("scheduler job fired with no daemon running")
+        log.error("việc hẹn giờ chạy khi không có bộ lập lịch / scheduler job fired with no daemon running")
     return _active
 
 
