@@ -21,6 +21,7 @@ from broadcast import sessions as sessions_svc
 from broadcast import stations as st
 from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, Priority, Relay, Station, TargetKind
+from broadcast.weekdays_vi import sessions_label
 from loa.config import Settings
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
@@ -68,14 +69,15 @@ def _progress_printer(label: str) -> Callable[[float], None]:
 
 @click.group("db")
 def db_group() -> None:
-    """Database schema (Alembic migrations). The database is Settings.db_url: SQLite in the data
+    """Lược đồ cơ sở dữ liệu (Alembic). / Database schema (Alembic migrations). The database is Settings.db_url: SQLite in the data
     folder unless LOA_DATABASE_URL names another (any SQLAlchemy URL)."""
 
 
 @db_group.command("upgrade")
 @click.pass_obj
 def db_upgrade(settings: Settings) -> None:
-    """Create the database, or bring it to the latest schema."""
+    """Tạo cơ sở dữ liệu hoặc nâng lên lược đồ mới nhất. / Create the database, or bring it to the
+    latest schema."""
     engine = db.init_db(settings.db_url)
     click.echo(
         f"Cơ sở dữ liệu ở phiên bản {db.current_revision(engine)}: "
@@ -84,9 +86,9 @@ def db_upgrade(settings: Settings) -> None:
 
 
 @db_group.command("revision")
-@click.option("-m", "--message", required=True, help="What the migration changes.")
+@click.option("-m", "--message", required=True, help="Bản nâng cấp thay đổi gì. / What the migration changes.")
 def db_revision(message: str) -> None:
-    """(Developers) Write the next migration (0002, 0003, …) by comparing broadcast/models.py with
+    """(Lập trình viên) Viết bản nâng cấp kế tiếp. / (Developers) Write the next migration (0002, 0003, …) by comparing broadcast/models.py with
     a fresh database upgraded to the current head. Review the file before committing it."""
     import tempfile
 
@@ -118,11 +120,13 @@ def stations_group() -> None:
 @stations_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--group", help="Also put every imported station in this group (created if new), e.g. the district."
+    "--group", help="Đưa mọi đài vừa nhập vào nhóm này (tạo nếu chưa có), vd. huyện. "
+    "/ Also put every imported station in this group (created if new), e.g. the district."
 )
-@click.option("--district", help="District name stored on each station (a 'district' CSV column wins).")
+@click.option("--district", help="Tên huyện ghi cho mỗi đài (cột 'district' trong CSV được ưu tiên). "
+              "/ District name stored on each station (a 'district' CSV column wins).")
 @click.option(
-    "--actor", default=_actor_default, show_default="OS user", help="Who imports (for the audit log)."
+    "--actor", default=_actor_default, show_default="OS user", help="Người nhập (ghi nhật ký). / Who imports (for the audit log)."
 )
 @click.pass_obj
 def stations_import(
@@ -153,7 +157,7 @@ def stations_import(
 
 
 @stations_group.command("list")
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.option("--json", "as_json", is_flag=True, help="JSON thay cho bảng. / JSON instead of a table.")
 @click.pass_obj
 def stations_list(settings: Settings, as_json: bool) -> None:
     """Liệt kê các đài / List stations with their sessions, groups and last heartbeat."""
@@ -173,6 +177,7 @@ def stations_list(settings: Settings, as_json: bool) -> None:
             }
             for s in stations
         ]
+        labels = [sessions_label(x for x in s.sessions if x.active) for s in stations]
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
@@ -181,14 +186,14 @@ def stations_list(settings: Settings, as_json: bool) -> None:
         return
     w = max(len(str(d["code"])) for d in data)
     n = max(len(str(d["name"])) for d in data)
-    for d in data:
+    for d, days in zip(data, labels, strict=True):
         flag = "" if d["active"] else " (tạm ngừng)"
-        click.echo(f"{d['code']:<{w}}  {d['name']:<{n}}  {d['sessions']}{flag}")
+        click.echo(f"{d['code']:<{w}}  {d['name']:<{n}}  {days}{flag}")
 
 
 @stations_group.command("token")
 @click.argument("code")
-@click.option("--actor", default=_actor_default, show_default="OS user", help="Who issues it (audit log).")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người cấp (nhật ký). / Who issues it (audit log).")
 @click.pass_obj
 def stations_token(settings: Settings, code: str, actor: str) -> None:
     """Cấp mã truy cập mới cho đài CODE / Issue a new agent token for station CODE. It is printed
@@ -214,10 +219,11 @@ def session_group() -> None:
     "on_date",
     type=DATE,
     metavar="YYYY-MM-DD",
-    help="One-off session on this date (WINDOW is then HH:MM-HH:MM).",
+    help="Phiên một lần vào ngày này (WINDOW khi đó là HH:MM-HH:MM). "
+    "/ One-off session on this date (WINDOW is then HH:MM-HH:MM).",
 )
-@click.option("--name", default="", help="A label, e.g. 'Phiên sáng'.")
-@click.option("--actor", default=_actor_default, show_default="OS user", help="Who adds it (audit log).")
+@click.option("--name", default="", help="Nhãn, vd. 'Phiên sáng'. / A label.")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người thêm (nhật ký). / Who adds it (audit log).")
 @click.pass_obj
 def session_add(
     settings: Settings, code: str, window: str, on_date: datetime | None, name: str, actor: str
@@ -265,7 +271,7 @@ def relay_group() -> None:
 @click.option("--minutes", required=True, help="Thời lượng (phút) / Duration in minutes (1-1440).")
 @click.option("--days", default="Mon-Sun", show_default=True, help="Ngày / Days, e.g. Mon-Fri or T2-T6.")
 @click.option("--station", "station_code", help="Chỉ đài này / Only this station (default: every station).")
-@click.option("--actor", default=_actor_default, show_default="OS user", help="Who adds it (audit log).")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người thêm (nhật ký). / Who adds it (audit log).")
 @click.pass_obj
 def relay_add(
     settings: Settings, name: str, url: str, start_time: str, minutes: str, days: str,
@@ -300,7 +306,7 @@ def relay_list(settings: Settings) -> None:
 
 @relay_group.command("delete")
 @click.argument("relay_id", metavar="ID", type=int)
-@click.option("--actor", default=_actor_default, show_default="OS user", help="Who deletes it (audit log).")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người xoá (nhật ký). / Who deletes it (audit log).")
 @click.pass_obj
 def relay_delete(settings: Settings, relay_id: int, actor: str) -> None:
     """Xoá tiếp sóng / Delete relay ID."""
@@ -315,7 +321,8 @@ def relay_delete(settings: Settings, relay_id: int, actor: str) -> None:
 
 @click.group("bulletin")
 def bulletin_group() -> None:
-    """Bulletins (bản tin): add, review (submit, approve, reject), archive, render, list."""
+    """Bản tin: thêm, duyệt (gửi, duyệt, trả lại), lưu trữ, dựng âm thanh, liệt kê. / Bulletins: add,
+    review (submit, approve, reject), archive, render, list."""
 
 
 def _render_and_report(settings: Settings, bulletin_id: int) -> None:
@@ -334,37 +341,39 @@ def _render_and_report(settings: Settings, bulletin_id: int) -> None:
 
 @bulletin_group.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--title", required=True, help="Title, shown in lists and written in the MP3 tags.")
+@click.option("--title", required=True, help="Tiêu đề, hiện trong danh sách và ghi vào thẻ MP3. / Title, shown in lists and in the MP3 tags.")
 @click.option(
-    "--priority", type=click.Choice([p.value for p in Priority]), default="normal", show_default=True
+    "--priority", type=click.Choice([p.value for p in Priority]), default="normal", show_default=True,
+    help="Mức ưu tiên: thường, ưu tiên, khẩn cấp (phát ngay). / Priority (emergency airs at once).",
 )
 @click.option(
     "--from",
     "valid_from",
     type=DATE,
     metavar="YYYY-MM-DD",
-    help="First day on air (YYYY-MM-DD). Default: today.",
+    help="Ngày phát đầu tiên (mặc định: hôm nay). / First day on air. Default: today.",
 )
 @click.option(
     "--to",
     "valid_to",
     type=DATE,
     metavar="YYYY-MM-DD",
-    help="Last day on air (YYYY-MM-DD). Default: the --from day.",
+    help="Ngày phát cuối (mặc định: ngày --from). / Last day on air. Default: the --from day.",
 )
-@click.option("--plays", type=int, default=1, show_default=True, help="Plays per day.")
+@click.option("--plays", type=int, default=1, show_default=True, help="Số lần phát mỗi ngày. / Plays per day.")
 @click.option(
-    "--station", "stations", multiple=True, help="Target station code (repeat, or comma-separated)."
+    "--station", "stations", multiple=True, help="Mã đài nhận (lặp lại hoặc cách nhau bằng dấu phẩy). "
+    "/ Target station code (repeat, or comma-separated)."
 )
-@click.option("--group", help="Target a station group instead.")
+@click.option("--group", help="Gửi cho một nhóm đài. / Target a station group instead.")
 @click.option(
-    "--approve", "do_approve", is_flag=True, help="Submit and approve at once, then render the audio."
+    "--approve", "do_approve", is_flag=True, help="Gửi và duyệt ngay, rồi dựng âm thanh. / Submit and approve at once, then render."
 )
-@click.option("--category", default="", help="E.g. 'Thông báo', 'Phòng chống thiên tai'.")
-@click.option("--issuer", default="", help="Issuing body, e.g. 'UBND huyện Đức Trọng'.")
-@click.option("--voice", default="", help="TTS voice (engine specific); empty: the configured one.")
-@click.option("--rate", "speech_rate", type=float, default=1.0, show_default=True, help="Speaking rate.")
-@click.option("--actor", default=_actor_default, show_default="OS user", help="Who adds (and approves) it.")
+@click.option("--category", default="", help="Chuyên mục, vd. 'Thông báo', 'Phòng chống thiên tai'. / Category.")
+@click.option("--issuer", default="", help="Cơ quan ban hành, vd. 'UBND huyện Đức Trọng'. / Issuing body.")
+@click.option("--voice", default="", help="Giọng đọc (trống: giọng đã cấu hình). / TTS voice; empty: the configured one.")
+@click.option("--rate", "speech_rate", type=float, default=1.0, show_default=True, help="Tốc độ đọc. / Speaking rate.")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người thêm (và duyệt). / Who adds (and approves) it.")
 @click.pass_obj
 def bulletin_add(
     settings: Settings,
@@ -383,7 +392,7 @@ def bulletin_add(
     speech_rate: float,
     actor: str,
 ) -> None:
-    """Add a bulletin from FILE: a .txt script (UTF-8) to be read by the TTS, or an audio recording
+    """Thêm bản tin từ FILE (kịch bản .txt hoặc bản ghi âm); in ra mã số. / Add a bulletin from FILE: a .txt script (UTF-8) to be read by the TTS, or an audio recording
     (.wav, .mp3, .ogg, …). Without --station/--group it goes to every station. Prints its id."""
     start = valid_from.date() if valid_from else _today(settings)
     end = valid_to.date() if valid_to else start
@@ -428,11 +437,11 @@ def _targets(b: Bulletin) -> str:
 
 
 @bulletin_group.command("list")
-@click.option("--status", type=click.Choice([s.value for s in BulletinStatus]), help="Only this status.")
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of a table.")
+@click.option("--status", type=click.Choice([s.value for s in BulletinStatus]), help="Chỉ trạng thái này. / Only this status.")
+@click.option("--json", "as_json", is_flag=True, help="JSON thay cho bảng. / JSON instead of a table.")
 @click.pass_obj
 def bulletin_list(settings: Settings, status: str | None, as_json: bool) -> None:
-    """List bulletins: id, status, priority, validity, plays per day, targets, render status, title."""
+    """Liệt kê bản tin. / List bulletins: id, status, priority, validity, plays per day, targets, render status, title."""
     with _scope(settings) as session:
         q = select(Bulletin).order_by(Bulletin.id)
         if status:
@@ -481,27 +490,28 @@ def _transition(action: str) -> Callable[..., None]:
 
 
 _id_arg = click.argument("bulletin_id", metavar="ID", type=int)
-_actor_opt = click.option("--actor", default=_actor_default, show_default="OS user", help="Who does it.")
+_actor_opt = click.option("--actor", default=_actor_default, show_default="OS user", help="Người thực hiện (nhật ký). / Who does it.")
 
 
 @bulletin_group.command("submit")
 @_id_arg
 @_actor_opt
-@click.option("--comment", default="")
+@click.option("--comment", default="", help="Ghi chú trong lịch sử duyệt. / Comment for the review history.")
 @click.pass_obj
 def bulletin_submit(settings: Settings, bulletin_id: int, actor: str, comment: str) -> None:
-    """Send draft (or rejected) bulletin ID for review."""
+    """Gửi bản tin nháp (hoặc bị trả lại) ID đi duyệt. / Send draft (or rejected) bulletin ID for
+    review."""
     _transition("submit")(settings, bulletin_id, actor, comment)
 
 
 @bulletin_group.command("approve")
 @_id_arg
 @_actor_opt
-@click.option("--comment", default="")
-@click.option("--no-render", is_flag=True, help="Do not render the audio now.")
+@click.option("--comment", default="", help="Ghi chú trong lịch sử duyệt. / Comment for the review history.")
+@click.option("--no-render", is_flag=True, help="Chưa dựng âm thanh bây giờ. / Do not render the audio now.")
 @click.pass_obj
 def bulletin_approve(settings: Settings, bulletin_id: int, actor: str, comment: str, no_render: bool) -> None:
-    """Approve bulletin ID (a draft is submitted first), then render its audio if not done yet.
+    """Duyệt bản tin ID rồi dựng âm thanh. / Approve bulletin ID (a draft is submitted first), then render its audio if not done yet.
     Its stations' playlists are queued for regeneration."""
     with _scope(settings) as session:
         b = bl.get_bulletin(session, bulletin_id)
@@ -517,29 +527,30 @@ def bulletin_approve(settings: Settings, bulletin_id: int, actor: str, comment: 
 @bulletin_group.command("reject")
 @_id_arg
 @_actor_opt
-@click.option("--comment", required=True, help="Why (shown to the editor).")
+@click.option("--comment", required=True, help="Lý do (người soạn sẽ thấy). / Why (shown to the editor).")
 @click.pass_obj
 def bulletin_reject(settings: Settings, bulletin_id: int, actor: str, comment: str) -> None:
-    """Send submitted bulletin ID back to its editor with a reason."""
+    """Trả bản tin ID về người soạn kèm lý do. / Send submitted bulletin ID back to its editor with
+    a reason."""
     _transition("reject")(settings, bulletin_id, actor, comment)
 
 
 @bulletin_group.command("archive")
 @_id_arg
 @_actor_opt
-@click.option("--comment", default="")
+@click.option("--comment", default="", help="Ghi chú trong lịch sử duyệt. / Comment for the review history.")
 @click.pass_obj
 def bulletin_archive(settings: Settings, bulletin_id: int, actor: str, comment: str) -> None:
-    """Withdraw bulletin ID. If it was on air, its stations get new playlists without it."""
+    """Rút bản tin ID (lưu trữ). / Withdraw bulletin ID. If it was on air, its stations get new playlists without it."""
     _transition("archive")(settings, bulletin_id, actor, comment)
 
 
 @bulletin_group.command("show")
 @_id_arg
-@click.option("--json", "as_json", is_flag=True, help="JSON instead of text.")
+@click.option("--json", "as_json", is_flag=True, help="JSON thay cho văn bản. / JSON instead of text.")
 @click.pass_obj
 def bulletin_show(settings: Settings, bulletin_id: int, as_json: bool) -> None:
-    """Show bulletin ID: fields, target stations, audio and the history of its review."""
+    """Xem bản tin ID. / Show bulletin ID: fields, target stations, audio and the history of its review."""
     with _scope(settings) as session:
         b = bl.get_bulletin(session, bulletin_id)
         doc: dict[str, Any] = {
@@ -596,7 +607,7 @@ def bulletin_show(settings: Settings, bulletin_id: int, as_json: bool) -> None:
 @_id_arg
 @click.pass_obj
 def bulletin_render(settings: Settings, bulletin_id: int) -> None:
-    """Render (or re-render) the audio of bulletin ID now; identical input comes from the cache."""
+    """Dựng (lại) âm thanh bản tin ID ngay. / Render (or re-render) the audio of bulletin ID now; identical input comes from the cache."""
     _render_and_report(settings, bulletin_id)
 
 

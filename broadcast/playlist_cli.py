@@ -41,7 +41,8 @@ def _session(settings: Settings) -> Any:
 
 @click.group("playlist")
 def playlist() -> None:
-    """Daily playlists of the stations (danh sách phát): generate and show."""
+    """Danh sách phát hằng ngày của các đài: tạo và xem. / Daily playlists of the stations:
+    generate and show."""
 
 
 @playlist.command("generate")
@@ -51,24 +52,28 @@ def playlist() -> None:
     multiple=True,
     required=True,
     metavar="D",
-    help="Day to plan: YYYY-MM-DD, 'today' or 'tomorrow'. Repeat for several days.",
+    help="Ngày cần lập: YYYY-MM-DD, 'hom-nay' hoặc 'ngay-mai'; lặp lại cho nhiều ngày. "
+    "/ Day to plan: YYYY-MM-DD, 'today' or 'tomorrow'. Repeat for several days.",
 )
-@click.option("--station", "stations", multiple=True, metavar="CODE", help="Only this station (repeatable).")
+@click.option("--station", "stations", multiple=True, metavar="CODE", help="Chỉ đài này (lặp lại được). / Only this station (repeatable).")
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Folder for CODE/YYYY-MM-DD.m3u8/.json/.xspf (default: <data_dir>/playlists).",
+    help="Thư mục ghi CODE/YYYY-MM-DD.m3u8/.json/.xspf (mặc định: <data_dir>/playlists). "
+    "/ Output folder.",
 )
 @click.option(
-    "--emergency", is_flag=True, help="Put today's emergency bulletins on air now, ahead of the rest."
+    "--emergency", is_flag=True, help="Phát ngay tin khẩn cấp hôm nay, trước mọi tin khác. "
+    "/ Put today's emergency bulletins on air now, ahead of the rest."
 )
 @click.option(
     "--folder",
     "plain_folder",
     is_flag=True,
-    help="Make --out a plain folder for agents without the API (agent layout 'folder'): "
+    help="Biến --out thành thư mục tĩnh cho máy đài không dùng API (kèm tệp âm thanh). "
+    "/ Make --out a plain folder for agents without the API (agent layout 'folder'): "
     "media urls relative to the manifests and the media files copied into DIR/media.",
 )
 @click.pass_obj
@@ -80,7 +85,8 @@ def generate(
     emergency: bool,
     plain_folder: bool,
 ) -> None:
-    """Plan the playlists of the given day(s) and write them.
+    """Lập và ghi danh sách phát của (các) ngày đã cho. / Plan the playlists of the given day(s)
+    and write them.
 
     A new version is stored only for playlists whose content changed, so running it twice
     does nothing the second time. Files go to DIR/CODE/YYYY-MM-DD.m3u8, .json and .xspf.
@@ -127,10 +133,11 @@ def generate(
 @playlist.command("show")
 @click.argument("code")
 @click.argument("day", metavar="DATE")
-@click.option("--json", "as_json", is_flag=True, help="Print the manifest as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="In bản kê dạng JSON. / Print the manifest as JSON.")
 @click.pass_obj
 def show(settings: Settings, code: str, day: str, as_json: bool) -> None:
-    """Show the latest playlist of station CODE for DATE (YYYY-MM-DD, today, tomorrow)."""
+    """Xem danh sách phát mới nhất của đài CODE cho ngày DATE. / Show the latest playlist of
+    station CODE for DATE (YYYY-MM-DD, today, tomorrow)."""
     import json
 
     from broadcast.generate import latest_playlist

@@ -55,25 +55,29 @@ def _print_status(engine: Engine, tz: ZoneInfo) -> None:
 
 @click.command("scheduler")
 @click.option("--once", is_flag=True,
-              help="Drain the regeneration queue once and run tonight's generation if it has not run "
+              help="Xử lý hàng đợi một lần, chạy lượt đêm nếu chưa chạy, rồi thoát. "
+                   "/ Drain the regeneration queue once and run tonight's generation if it has not run "
                    "yet, then exit. Exit code 1 if a station failed.")
-@click.option("--status", is_flag=True, help="Show the latest runs (nightly and regeneration) and exit.")
+@click.option("--status", is_flag=True, help="Xem các lượt chạy gần nhất rồi thoát. "
+              "/ Show the latest runs (nightly and regeneration) and exit.")
 @click.option("--at", "at", metavar="HH:MM", default=None,
-              help="Local time of the nightly run (default: setting nightly_time, 00:05).")
+              help="Giờ chạy hằng đêm (mặc định: nightly_time, 00:05). / Local time of the nightly run.")
 @click.option("--drain-every", type=float, default=2.0, show_default=True, metavar="SECONDS",
               envvar="LOA_SCHEDULER_DRAIN_S", show_envvar=True,
-              help="How often approved, changed or withdrawn bulletins (and emergencies) are turned into "
+              help="Bao lâu một lần biến bản tin mới duyệt/sửa/rút thành danh sách phát mới. "
+                   "/ How often approved, changed or withdrawn bulletins (and emergencies) are turned into "
                    "new playlists.")
 @click.option("--watch-every", type=float, default=60.0, show_default=True, metavar="SECONDS",
               envvar="LOA_SCHEDULER_WATCH_S", show_envvar=True,
-              help="How often the daemon checks that tonight's run happened (catch-up after a crash).")
+              help="Bao lâu kiểm tra lượt đêm đã chạy (bù sau sự cố). / How often the daemon checks that tonight's run happened (catch-up after a crash).")
 @click.option("--lease", type=float, default=60.0, show_default=True, metavar="SECONDS",
               envvar="LOA_SCHEDULER_LEASE_S", show_envvar=True,
-              help="A run not heard from for this long is taken over by another daemon.")
+              help="Lượt chạy im lặng quá lâu thì tiến trình khác nhận thay. / A run not heard from for this long is taken over by another daemon.")
 @click.pass_obj
 def scheduler_command(settings: Settings, once: bool, status: bool, at: str | None, drain_every: float,
                       watch_every: float, lease: float) -> None:
-    """Generate playlists automatically.
+    """Tự động lập danh sách phát (hằng đêm và khi bản tin thay đổi). / Generate playlists
+    automatically.
 
     Every night at the nightly time (timezone setting) playlists are generated for every active
     station: today and the next days_ahead days. Jobs are kept in the database, so after a restart a

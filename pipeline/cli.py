@@ -54,17 +54,17 @@ def render_with_progress(req: RenderRequest, params: RenderParams, show: bool) -
 
 @click.command("render")
 @click.argument("input", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Where to write the MP3 (atomically).")
-@click.option("--title", default="", help="Title tag (default: the file name).")
-@click.option("--issuer", default="", help="Issuing body tag, e.g. 'UBND xã Hiệp An'.")
-@click.option("--category", default="", help="Program or category tag.")
-@click.option("--date", "day", default="", help="Date tag, YYYY-MM-DD (default: today).")
-@click.option("--voice", default="", help="espeak-ng voice: vi, vi-vn-x-central, vi-vn-x-south.")
-@click.option("--rate", type=float, default=None, help="Speaking rate multiplier (default from settings).")
-@click.option("--json", "as_json", is_flag=True, help="Print the render's metadata as JSON.")
-@click.option("--no-progress", is_flag=True, help="Do not draw a progress bar.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Nơi ghi MP3 (nguyên khối). / Where to write the MP3 (atomically).")
+@click.option("--title", default="", help="Thẻ tiêu đề (mặc định: tên tệp). / Title tag (default: the file name).")
+@click.option("--issuer", default="", help="Cơ quan ban hành, vd. 'UBND xã Hiệp An'. / Issuing body tag.")
+@click.option("--category", default="", help="Chương trình hoặc chuyên mục. / Program or category tag.")
+@click.option("--date", "day", default="", help="Ngày, YYYY-MM-DD (mặc định: hôm nay). / Date tag (default: today).")
+@click.option("--voice", default="", help="Giọng espeak-ng / espeak-ng voice: vi, vi-vn-x-central, vi-vn-x-south.")
+@click.option("--rate", type=float, default=None, help="Hệ số tốc độ đọc (mặc định theo thiết lập). / Speaking rate multiplier (default from settings).")
+@click.option("--json", "as_json", is_flag=True, help="In thông tin bản dựng dạng JSON. / Print the render's metadata as JSON.")
+@click.option("--no-progress", is_flag=True, help="Không vẽ thanh tiến độ. / Do not draw a progress bar.")
 @click.option("--check", "check", is_flag=True,
-              help="Kiểm tra độ rõ sau khi dựng / run the clarity check after rendering.")
+              help="Kiểm tra độ rõ sau khi dựng. / Run the clarity check after rendering.")
 @click.pass_obj
 def render_cmd(
     settings: Settings,
@@ -80,7 +80,8 @@ def render_cmd(
     no_progress: bool,
     check: bool = False,
 ) -> None:
-    """Render INPUT into a broadcast-ready MP3.
+    """Dựng INPUT (kịch bản văn bản hoặc bản ghi âm) thành MP3 sẵn sàng phát.
+    / Render INPUT into a broadcast-ready MP3.
 
     INPUT is a UTF-8 text script (or - for stdin), or a recording (WAV, MP3, M4A, OGG, FLAC).
     Text is normalized, spoken by the first working engine (Piper, gTTS, espeak-ng), processed

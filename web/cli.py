@@ -14,9 +14,9 @@ log = logging.getLogger(__name__)
 
 
 @click.command("serve")
-@click.option("--host", default=None, help="Address to listen on (default: settings.host, 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default: settings.port, 8080).")
-@click.option("--threads", type=int, default=None, help="Worker threads (default 8).")
+@click.option("--host", default=None, help="Địa chỉ lắng nghe (mặc định: settings.host, 127.0.0.1). / Address to listen on.")
+@click.option("--port", type=int, default=None, help="Cổng (mặc định: settings.port, 8080). / Port.")
+@click.option("--threads", type=int, default=None, help="Số luồng xử lý (mặc định 8). / Worker threads.")
 @click.option("--no-scheduler", "no_scheduler", is_flag=True,
               help="Không chạy bộ lập lịch trong tiến trình này (đã có `loa scheduler` chạy riêng). / "
                    "Do not run the scheduler (nightly generation, regeneration queue) in this process.")
@@ -67,12 +67,13 @@ def _start_scheduler(settings: Settings, engine: Any) -> Any:
 
 
 @click.command("demo")
-@click.option("--serve/--no-serve", "then_serve", default=True, help="Serve the panel afterwards (default).")
-@click.option("--host", default=None, help="Address to listen on (default: settings.host).")
-@click.option("--port", type=int, default=None, help="Port (default: settings.port).")
+@click.option("--serve/--no-serve", "then_serve", default=True, help="Sau đó phục vụ bảng điều khiển (mặc định). / Serve the panel afterwards (default).")
+@click.option("--host", default=None, help="Địa chỉ lắng nghe (mặc định: settings.host). / Address to listen on.")
+@click.option("--port", type=int, default=None, help="Cổng (mặc định: settings.port). / Port.")
 @click.pass_obj
 def demo_cmd(settings: Settings, then_serve: bool, host: str | None, port: int | None) -> None:
-    """Set up demo data, then serve the panel so a newcomer can click through at once.
+    """Tạo dữ liệu mẫu rồi phục vụ bảng điều khiển để người mới bấm thử ngay. / Set up demo data,
+    then serve the panel so a newcomer can click through at once.
 
     Imports the district's stations, adds the sample scripts as approved bulletins (rendered
     offline when there is no network), generates tomorrow's playlists and creates one account per

@@ -219,20 +219,9 @@ EVERY_DAY = _l("Hằng ngày")
 
 def weekdays_label(digits: str) -> str:
     """ISO weekday digits as people write them: "123456" → "T2–T7", "135" → "T2, T4, T6"."""
-    days = sorted({int(d) for d in digits if d in "1234567"})
-    if len(days) == 7:
-        return str(EVERY_DAY)
-    runs: list[list[int]] = []
-    for d in days:
-        if runs and d == runs[-1][-1] + 1:
-            runs[-1].append(d)
-        else:
-            runs.append([d])
-    parts = []
-    for run in runs:
-        names = [str(WEEKDAY_LABELS[str(d)]) for d in run]
-        parts.append(f"{names[0]}–{names[-1]}" if len(run) >= 3 else ", ".join(names))
-    return ", ".join(parts)
+    from broadcast.weekdays_vi import weekdays_label as plain
+
+    return plain(digits, {k: str(v) for k, v in WEEKDAY_LABELS.items()}, str(EVERY_DAY))
 
 
 def sessions_label(sessions: list[Any]) -> str:

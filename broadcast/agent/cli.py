@@ -22,45 +22,52 @@ log = logging.getLogger(__name__)
 @click.option(
     "--server",
     metavar="URL",
-    help="Máy chủ Loa (http://...), hoặc thư mục web chứa lịch phát (--layout folder).",
+    help="Máy chủ Loa (http://...), hoặc thư mục web chứa lịch phát (--layout folder). "
+    "/ Loa server, or a web folder of playlists.",
 )
-@click.option("--station", metavar="CODE", help="Mã đài của máy này.")
+@click.option("--station", metavar="CODE", help="Mã đài của máy này. / This machine's station code.")
 @click.option(
-    "--token", envvar="LOA_AGENT_TOKEN", default="", help="Mã truy cập của đài (hoặc biến LOA_AGENT_TOKEN)."
+    "--token", envvar="LOA_AGENT_TOKEN", default="", help="Mã truy cập của đài (hoặc biến LOA_AGENT_TOKEN). / Station agent token."
 )
 @click.option(
     "--layout",
     type=click.Choice(LAYOUTS),
     default="api",
     show_default=True,
-    help="api: API của Loa; folder: thư mục tĩnh <URL>/<CODE>/<YYYY-MM-DD>.json.",
+    help="api: API của Loa; folder: thư mục tĩnh <URL>/<CODE>/<YYYY-MM-DD>.json. "
+    "/ api: Loa's API; folder: a static folder.",
 )
 @click.option(
     "--report-server",
     metavar="URL",
     default=None,
-    help="Nơi gửi nhật ký phát và tín hiệu hoạt động (mặc định: --server khi --layout api).",
+    help="Nơi gửi nhật ký phát và tín hiệu hoạt động (mặc định: --server khi --layout api). "
+    "/ Where as-run logs and heartbeats go (default: --server with --layout api).",
 )
 @click.option(
     "--cache",
     "cache_dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Thư mục bộ nhớ đệm (mặc định <data_dir>/agent/<CODE>).",
+    help="Thư mục bộ nhớ đệm (mặc định <data_dir>/agent/<CODE>). / Cache folder.",
 )
-@click.option("--once", is_flag=True, help="Đồng bộ một lần (lịch phát, tệp, nhật ký) rồi thoát; không phát.")
-@click.option("--no-play", is_flag=True, help="Chạy lịch như thật nhưng không phát ra loa (để thử).")
+@click.option("--once", is_flag=True, help="Đồng bộ một lần (lịch phát, tệp, nhật ký) rồi thoát; không phát. "
+              "/ Sync once (playlists, files, logs) and exit; play nothing.")
+@click.option("--no-play", is_flag=True, help="Chạy lịch như thật nhưng không phát ra loa (để thử). "
+              "/ Run the schedule but play nothing (for testing).")
 @click.option(
-    "--output-device", metavar="NAME", default=None, help="Tên (hoặc một phần tên) thiết bị phát âm thanh."
+    "--output-device", metavar="NAME", default=None, help="Tên (hoặc một phần tên) thiết bị phát âm thanh. "
+    "/ Name (or part of it) of the audio output device."
 )
-@click.option("--list-devices", is_flag=True, help="Liệt kê các thiết bị phát âm thanh rồi thoát.")
+@click.option("--list-devices", is_flag=True, help="Liệt kê các thiết bị phát âm thanh rồi thoát. / List audio output devices and exit.")
 @click.option(
     "--poll",
     "poll_s",
     type=click.FloatRange(min=0.1),
     metavar="SECONDS",
     default=None,
-    help="Số giây giữa hai lần hỏi lịch phát mới (mặc định agent_poll_s = 30).",
+    help="Số giây giữa hai lần hỏi lịch phát mới (mặc định agent_poll_s = 30). "
+    "/ Seconds between playlist polls.",
 )
 @click.pass_obj
 def agent_command(
@@ -75,6 +82,10 @@ def agent_command(
     ghi nhật ký phát (as-run) trên máy rồi gửi lên máy chủ khi có mạng.
 
     Ví dụ: loa agent --server http://may-chu:8080 --station XA-01 --token ...
+
+    / Runs on the commune station's computer wired to the amplifier: caches today's and
+    tomorrow's playlists and audio, plays on time, cuts in for emergencies, keeps playing offline
+    and reports what aired (as-run) when the network is back.
     """
     if list_devices:
         for name in playback_devices():

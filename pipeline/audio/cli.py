@@ -44,18 +44,21 @@ def _fmt(value: float, unit: str) -> str:
 
 @click.group("audio")
 def audio() -> None:
-    """Process recordings for horn loudspeakers and measure loudness."""
+    """Xử lý bản ghi âm cho loa nén và đo độ lớn. / Process recordings for horn loudspeakers and
+    measure loudness."""
 
 
 @audio.command("import")
 @click.argument("src", type=click.Path(path_type=Path, dir_okay=False))
 @click.option("-o", "--output", "dest", required=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="MP3 file to write (replaced atomically; nothing is written on error).")
-@click.option("--title", help="Title tag (default: the input file name).")
-@click.option("--json", "as_json", is_flag=True, help="Print the audio report as JSON.")
+              help="Tệp MP3 sẽ ghi (thay nguyên khối; lỗi thì không ghi gì). / MP3 file to write "
+              "(replaced atomically; nothing is written on error).")
+@click.option("--title", help="Thẻ tiêu đề (mặc định: tên tệp vào). / Title tag (default: the input file name).")
+@click.option("--json", "as_json", is_flag=True, help="In báo cáo âm thanh dạng JSON. / Print the audio report as JSON.")
 @click.pass_obj
 def import_cmd(settings: Settings, src: Path, dest: Path, title: str | None, as_json: bool) -> None:
-    """Turn a recording (WAV, MP3, M4A, OGG, FLAC, ...) into a broadcast-ready MP3.
+    """Biến bản ghi âm thành MP3 sẵn sàng phát. / Turn a recording (WAV, MP3, M4A, OGG, FLAC, ...)
+    into a broadcast-ready MP3.
 
     High-pass, gentle compression, loudness to the target (default -16 LUFS), true-peak limit
     (default -1.5 dBTP), optional intro/outro jingles, ID3v2.4 tags.
@@ -79,10 +82,11 @@ def import_cmd(settings: Settings, src: Path, dest: Path, title: str | None, as_
 
 @audio.command("measure")
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the measurement as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả đo dạng JSON. / Print the measurement as JSON.")
 @click.pass_obj
 def measure_cmd(settings: Settings, path: Path, as_json: bool) -> None:
-    """Measure a file's loudness: integrated (LUFS), loudness range (LU), true and sample peak.
+    """Đo độ lớn của tệp: tích hợp, dải độ lớn, đỉnh thật và đỉnh mẫu.
+    / Measure a file's loudness: integrated (LUFS), loudness range (LU), true and sample peak.
 
     Uses Loa's own BS.1770-4 / EBU R 128 meter on the decoded audio.
     """
@@ -101,10 +105,10 @@ def measure_cmd(settings: Settings, path: Path, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"path": str(path), **dataclasses.asdict(result)}))
         return
-    click.echo(f"Integrated loudness: {_fmt(result.integrated, 'LUFS')}")
-    click.echo(f"Loudness range:      {_fmt(result.lra, 'LU')}")
-    click.echo(f"True peak:           {_fmt(result.true_peak_dbtp, 'dBTP')}")
-    click.echo(f"Sample peak:         {_fmt(result.sample_peak, 'dBFS')}")
+    click.echo(f"Độ lớn tích hợp / integrated loudness: {_fmt(result.integrated, 'LUFS')}")
+    click.echo(f"Dải độ lớn / loudness range:           {_fmt(result.lra, 'LU')}")
+    click.echo(f"Đỉnh thật / true peak:                 {_fmt(result.true_peak_dbtp, 'dBTP')}")
+    click.echo(f"Đỉnh mẫu / sample peak:                {_fmt(result.sample_peak, 'dBFS')}")
 
 
 commands: list[click.Command] = [audio]

@@ -34,13 +34,13 @@ def run_check(path: Path, script: str | None, settings: Settings) -> ClarityRepo
 @click.command("check")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--text", "text_file", type=click.Path(allow_dash=True, dir_okay=False),
-              help="Tệp kịch bản UTF-8 để so sánh / the script to compare with.")
-@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON / print the result as JSON.")
+              help="Tệp kịch bản UTF-8 để so sánh. / The script to compare with.")
+@click.option("--json", "as_json", is_flag=True, help="In kết quả dạng JSON. / Print the result as JSON.")
 @click.pass_obj
 def check_cmd(settings: Settings, file: str, text_file: str | None, as_json: bool) -> None:
     """Kiểm tra độ rõ của FILE bằng bộ nhận dạng tiếng nói ngoại tuyến.
 
-    Check how intelligible FILE is: an offline Vietnamese recognizer transcribes it; with --text
+    / Check how intelligible FILE is: an offline Vietnamese recognizer transcribes it; with --text
     the score is 1 − WER against the script's spoken form, with the words it missed. Without
     --text (a recording) only the transcript is printed.
     """

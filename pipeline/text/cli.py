@@ -17,7 +17,8 @@ EMPTY = "Văn bản trống: không có gì để đọc."
 
 @click.group("text")
 def text_group() -> None:
-    """Vietnamese text normalization: what the announcer voice will say."""
+    """Chuẩn hoá văn bản tiếng Việt: những gì giọng đọc sẽ nói. / Vietnamese text normalization:
+    what the announcer voice will say."""
 
 
 def _lexicon(ctx: click.Context, path: str | None) -> Lexicon | None:
@@ -35,22 +36,24 @@ def _lexicon(ctx: click.Context, path: str | None) -> Lexicon | None:
     "lexicon_path",
     type=click.Path(dir_okay=False),
     default=None,
-    help="Operator lexicon (.toml or .csv) whose entries win over the built-in rules. "
+    help="Từ điển riêng (.toml hoặc .csv), thắng các quy tắc sẵn có; mặc định: thiết lập lexicon_path. "
+    "/ Operator lexicon (.toml or .csv) whose entries win over the built-in rules. "
     "Default: the lexicon_path setting.",
 )
 @click.option(
     "--utterances",
     is_flag=True,
-    help="Print the utterance split instead, one per line as BOUNDARY<TAB>TEXT "
+    help="In cách chia câu đọc, mỗi dòng RANH_GIỚI<TAB>VĂN_BẢN. / Print the utterance split instead, one per line as BOUNDARY<TAB>TEXT "
     "(boundary: comma, sentence, paragraph or heading).",
 )
 @click.pass_context
 def normalize_command(
     ctx: click.Context, text: tuple[str, ...], lexicon_path: str | None, utterances: bool
 ) -> None:
-    """Print the spoken form of TEXT, one output line for each input line.
+    """In dạng đọc của TEXT, mỗi dòng vào một dòng ra; không có TEXT thì đọc đầu vào chuẩn.
+    / Print the spoken form of TEXT, one output line for each input line.
 
-    With no TEXT, reads standard input. Empty lines stay empty. Example:
+    With no TEXT, reads standard input. Empty lines stay empty. Ví dụ / example:
 
         loa text normalize "Họp lúc 17h30 ngày 15/3/2021 tại UBND xã"
     """

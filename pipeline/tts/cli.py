@@ -168,7 +168,7 @@ def install_command(settings: Settings, source: str, yes: bool) -> None:
     cạnh), hoặc tệp/thư mục trên máy (USB). Tải tiếp được khi bị ngắt; kiểm tra kích thước, mã
     kiểm tra và tệp; dùng được ngay sau khi cài.
 
-    Install a Piper voice: a catalog name, an http(s) URL of its .onnx (.onnx.json beside it), or a
+    / Install a Piper voice: a catalog name, an http(s) URL of its .onnx (.onnx.json beside it), or a
     local file or folder (USB stick). Downloads resume; size, checksum and files are checked; the
     voice is usable at once. Catalog: vi_VN-vais1000-medium, vi_VN-25hours_single-low,
     vi_VN-vivos-x_low.

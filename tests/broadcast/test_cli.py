@@ -45,7 +45,9 @@ def test_stations_import_list_token_sessions(run, factory: sessionmaker[Session]
     assert len(listed) == 15 and listed[0]["groups"] == ["Đức Trọng"]
     nthol = next(s for s in listed if s["code"] == "nthol-ha")
     assert nthol["sessions"] == "Mon-Sun 05:30-06:15; Mon-Sun 17:00-17:45" and not nthol["has_token"]
-    assert "Xã Tà Hine" in run("stations", "list").stdout
+    table = run("stations", "list").stdout
+    assert "Xã Tà Hine" in table
+    assert "Hằng ngày 05:30–06:15; Hằng ngày 17:00–17:45" in table and "Mon-Sun" not in table
 
     res = run("stations", "token", "hiep-an")
     token = res.stdout.strip()
