@@ -113,7 +113,8 @@ def airing_rows(items: list[Airing], zones: dict[str, str]) -> list[dict[str, An
     out = []
     for a in items:
         tz = ZoneInfo(zones.get(a.station_code, "Asia/Ho_Chi_Minh"))
-        out.append({"day": a.day, "station_code": a.station_code, "title": a.title, "detail": a.detail,
+        out.append({"day": a.day, "station_code": a.station_code, "station_name": a.station_name,
+                    "title": a.title, "detail": a.detail,
                     "planned": _hms(a.planned_start, tz), "start": _hms(a.actual_start, tz),
                     "end": _hms(a.actual_end, tz), "status": _(AIRING_LABELS.get(a.status, a.status))})  # fmt: skip
     return out

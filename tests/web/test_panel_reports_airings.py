@@ -29,3 +29,13 @@ def test_panel_csv_defuses_formulas(panel: Panel) -> None:
     r = panel.client("operator").get("/reports/asrun.csv?from=2026-11-15&to=2026-11-25")
     table = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
     assert table[1][4] == "'=cmd|' /C calc'!A0"
+
+
+def test_report_details_name_the_stations(panel: Panel) -> None:
+    """Issue 7.25: an official reads names, not codes, in the details and the list of airings."""
+    bid = panel.bulletin("approved", title="Thông báo họp")
+    asrun_rows(panel, bid)
+    page = panel.client("operator").get("/reports/?from=2026-11-15&to=2026-11-25").get_data(as_text=True)
+    detail = page[page.index("Chi tiết") : page.index("Từng lần phát")]
+    airings = page[page.index("Từng lần phát") :]
+    assert "<td>Xã Tà Năng <span" in detail and "<td>Xã Tà Năng <span" in airings
