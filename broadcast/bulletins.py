@@ -269,14 +269,11 @@ def _check_source(body: str, recording: Path | None, settings: Settings) -> floa
     """Refuse now what could never be rendered: an over-long script, a file that is not audio.
     The one place both are checked (the form, the API and the CLI all come through here)."""
     from pipeline.audio.decode import validate_recording
-    from pipeline.render import check_text
 
     if recording is None:
+        if not body.strip():
+            raise BroadcastError("Văn bản trống: không có gì để đọc.")
         check_script(body, settings)
-        try:
-            check_text(body, settings.max_text_chars)
-        except PipelineError as exc:
-            raise BroadcastError("%(reason)s", reason=str(exc)) from exc
         return None
     try:
         return validate_recording(recording, settings.max_recording_s).duration_s

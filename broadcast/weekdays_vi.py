@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta
-from typing import Protocol
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from broadcast.stations import SessionLike
 
 #: ISO weekday digit → Vietnamese short name (Thứ Hai … Chủ nhật).
 WEEKDAYS_VI: dict[str, str] = {"1": "T2", "2": "T3", "3": "T4", "4": "T5", "5": "T6", "6": "T7", "7": "CN"}
 EVERY_DAY_VI = "Hằng ngày"
-
-
-class _Session(Protocol):
-    @property
-    def weekdays(self) -> str: ...
-    @property
-    def start_time(self) -> time: ...
-    @property
-    def max_minutes(self) -> int: ...
-    @property
-    def on_date(self) -> date | None: ...
 
 
 def weekdays_label(digits: str, names: Mapping[str, str] = WEEKDAYS_VI, every_day: str = EVERY_DAY_VI) -> str:
@@ -43,7 +35,7 @@ def weekdays_label(digits: str, names: Mapping[str, str] = WEEKDAYS_VI, every_da
     return ", ".join(parts)
 
 
-def sessions_label(sessions: Iterable[_Session]) -> str:
+def sessions_label(sessions: Iterable[SessionLike]) -> str:
     """A station's sessions in one line: "T2–T7 05:30–06:00; 01/12/2026 19:00–19:30"."""
     out = []
     for s in sessions:
