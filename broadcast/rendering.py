@@ -23,8 +23,8 @@ from loa.config import Settings
 from loa.params import render_params
 from pipeline.params import RenderParams
 from pipeline.render import RenderRequest, RenderResult, render
-from pipeline.tts.chain import offline_only
 from pipeline.store import StoredMedia
+from pipeline.tts.chain import offline_only
 from pipeline.types import PipelineError
 
 log = logging.getLogger(__name__)

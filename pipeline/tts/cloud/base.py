@@ -91,8 +91,10 @@ class CloudEngine:
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     clock: Callable[[], float] = field(default=time.monotonic, repr=False)
 
-    #: Engine name in ``engine_order``, the vendor as operators know it, the setting of its key.
-    name: ClassVar[str] = ""
+    #: Engine name in ``engine_order`` (each subclass sets its own default).
+    name: str = ""
+
+    #: The vendor as operators know it, the setting of its key.
     label: ClassVar[str] = ""
     key_setting: ClassVar[str] = ""
     #: Characters per request (the service's documented limit) and at least.

@@ -46,7 +46,8 @@ class FptEngine(CloudEngine):
     endpoint: str = DEFAULT_ENDPOINT
     voice: str = "banmai"
 
-    name: ClassVar[str] = "fpt"
+    name: str = "fpt"
+
     label: ClassVar[str] = "FPT.AI"
     key_setting: ClassVar[str] = "fpt_api_key"
     max_chars: ClassVar[int] = MAX_CHARS

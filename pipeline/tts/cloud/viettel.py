@@ -51,7 +51,8 @@ class ViettelEngine(CloudEngine):
     endpoint: str = DEFAULT_ENDPOINT
     voice: str = "hn-quynhanh"
 
-    name: ClassVar[str] = "viettel"
+    name: str = "viettel"
+
     label: ClassVar[str] = "Viettel AI"
     key_setting: ClassVar[str] = "viettel_token"
     max_chars: ClassVar[int] = MAX_CHARS

@@ -54,7 +54,8 @@ class VnptEngine(CloudEngine):
     endpoint: str = DEFAULT_ENDPOINT
     voice: str = "female_north"
 
-    name: ClassVar[str] = "vnpt"
+    name: str = "vnpt"
+
     label: ClassVar[str] = "VNPT SmartVoice"
     key_setting: ClassVar[str] = "vnpt_access_token, vnpt_token_id, vnpt_token_key"
     max_chars: ClassVar[int] = MAX_CHARS

@@ -43,7 +43,8 @@ class ZaloEngine(CloudEngine):
     endpoint: str = DEFAULT_ENDPOINT
     voice: str = "2"
 
-    name: ClassVar[str] = "zalo"
+    name: str = "zalo"
+
     label: ClassVar[str] = "Zalo AI"
     key_setting: ClassVar[str] = "zalo_api_key"
     max_chars: ClassVar[int] = MAX_CHARS
