@@ -7,6 +7,7 @@ import json
 import logging
 import urllib.parse
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +134,18 @@ def test_loa_voices_lists_the_configured_cloud_voices(tmp_path: Path) -> None:
     text = CliRunner().invoke(voices_command, [], obj=settings).output
     assert "Giọng đám mây đã cấu hình: 7" in text and "vnpt:male_south" in text and SECRET not in text
     assert urllib.parse.quote(SECRET) not in text
+
+
+def test_a_bulletins_chosen_voice_speaks_first(mp3_payload: bytes, tmp_path: Path) -> None:
+    with serve(service(mp3_payload)) as fake:
+        settings = replace(cloud_settings(tmp_path, fake.base, "espeak"), engine_order=("espeak", "zalo"))
+        res = render(RenderRequest(text=TEXT, voice="zalo:4"), render_params(settings))
+        assert res.engine == "zalo" and res.voice == "4"
+        assert urllib.parse.parse_qs(fake.requests[0].body.decode())["speaker_id"] == ["4"]
+        south = render(RenderRequest(text=TEXT, voice="espeak:vi-vn-x-south"), render_params(
+            replace(settings, engine_order=("zalo", "espeak"))))  # fmt: skip
+        legacy = render(RenderRequest(text=TEXT, voice="vi-vn-x-central"), render_params(settings))
+        unknown = render(RenderRequest(text=TEXT, voice="vnpt:female_north"), render_params(settings))
+    assert (south.engine, south.voice) == ("espeak", "vi-vn-x-south")
+    assert (legacy.engine, legacy.voice) == ("espeak", "vi-vn-x-central")
+    assert (unknown.engine, unknown.voice) == ("espeak", "vi")  # not in this chain: the usual order
