@@ -104,12 +104,11 @@ def offline_only(params: EngineParams) -> EngineParams:
     """The same parameters with every cloud engine taken out of ``engine_order``.
 
     For renders that must not send their text out (a draft, unless allowed) or must not wait on
-    the network (an emergency). espeak-ng is kept, or added last, so something can always speak.
+    the network (an emergency). When only cloud engines were listed, espeak-ng speaks instead, so
+    that such a render still gets a voice.
     """
     order = tuple(n for n in params.engine_order if n not in CLOUD_ENGINES)
-    if "espeak" not in order:
-        order += ("espeak",)
-    return replace(params, engine_order=order)
+    return replace(params, engine_order=order or ("espeak",))
 
 
 @dataclass(frozen=True)
