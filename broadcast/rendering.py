@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,13 @@ from sqlalchemy.orm import Session
 from broadcast.bulletins import request_regen
 from broadcast.errors import RenderFailed
 from broadcast.media import record_media
-from broadcast.models import Bulletin, MediaFile
+from broadcast.models import Bulletin, BulletinStatus, MediaFile, Priority
 from loa.config import Settings
 from loa.params import render_params
+from pipeline.params import RenderParams
 from pipeline.render import RenderRequest, RenderResult, render
 from pipeline.store import StoredMedia
+from pipeline.tts.chain import offline_only
 from pipeline.types import PipelineError
 
 log = logging.getLogger(__name__)
@@ -47,6 +50,30 @@ def render_request(bulletin: Bulletin, settings: Settings, session: Session) -> 
         voice=bulletin.voice,
         speech_rate=bulletin.speech_rate,
     )
+
+
+#: Statuses whose text is published: every other one (draft, submitted, rejected) is still a draft.
+_PUBLISHED = {BulletinStatus.APPROVED, BulletinStatus.ARCHIVED}
+
+
+def cloud_voices_allowed(bulletin: Bulletin, settings: Settings) -> bool:
+    """Whether this bulletin's render may use a cloud voice (engines that send the text out).
+
+    An emergency never waits on a cloud call: the offline voice speaks at once. A bulletin not yet
+    approved may hold sensitive text, so it goes to the cloud only if ``cloud_voices_for_drafts``.
+    """
+    if bulletin.priority == Priority.EMERGENCY:
+        return False
+    return bulletin.status in _PUBLISHED or settings.cloud_voices_for_drafts
+
+
+def bulletin_render_params(bulletin: Bulletin, settings: Settings) -> RenderParams:
+    """The render parameters for this bulletin: the deployment's, without the cloud engines when
+    :func:`cloud_voices_allowed` says no."""
+    params = render_params(settings)
+    if cloud_voices_allowed(bulletin, settings):
+        return params
+    return replace(params, engines=offline_only(params.engines))
 
 
 def upsert_media(session: Session, res: RenderResult, media_dir: Path) -> MediaFile:
@@ -80,7 +107,7 @@ def render_bulletin(
     bulletin.render_status, bulletin.render_error = "running", ""
     previous = bulletin.media_sha256
     try:
-        res = render(req, render_params(settings), on_progress=on_progress)
+        res = render(req, bulletin_render_params(bulletin, settings), on_progress=on_progress)
     except PipelineError as exc:
         failure = RenderFailed("Không tạo được âm thanh cho bản tin #%(id)s: %(e)s", id=bulletin.id, e=str(exc))
         log.warning("%s", failure)

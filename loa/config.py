@@ -132,6 +132,37 @@ class Settings:
     fpt_timeout_s: float = 10.0
     fpt_poll_timeout_s: float = 120.0
 
+    # --- voices9 ---
+    #: Viettel AI cloud voices (engine ``viettel``): token (better ``LOA_VIETTEL_TOKEN``; never
+    #: logged), endpoint (the older form ``https://viettelgroup.ai/voice/api/tts/v1/rest/syn`` works
+    #: too), voice (hn-quynhanh, hn-phuongtrang, hn-thanhtung, hue-maingoc, hue-baoquoc, hcm-diemmy,
+    #: hcm-minhquan, …).
+    viettel_token: str = field(default="", repr=False)
+    viettel_endpoint: str = "https://viettelai.vn/tts/speech_synthesis"
+    viettel_voice: str = "hn-quynhanh"
+    #: Zalo AI cloud voices (engine ``zalo``): key (``LOA_ZALO_API_KEY``), endpoint, speaker 1–6
+    #: (1 nữ Nam, 2 nữ Bắc, 3 nam Nam, 4 nam Bắc, 5 nữ Bắc 2, 6 nữ Nam 2).
+    zalo_api_key: str = field(default="", repr=False)
+    zalo_endpoint: str = "https://api.zalo.ai/v1/tts/synthesize"
+    zalo_voice: str = "2"
+    #: VNPT SmartVoice (engine ``vnpt``): access token, token id and token key (all three needed;
+    #: ``LOA_VNPT_ACCESS_TOKEN`` …), endpoint, region (female_north, female_north_ngochoa,
+    #: male_north, female_central, male_central, female_south, male_south).
+    vnpt_access_token: str = field(default="", repr=False)
+    vnpt_token_id: str = field(default="", repr=False)
+    vnpt_token_key: str = field(default="", repr=False)
+    vnpt_endpoint: str = "https://api.idg.vnpt.vn/tts-service/v2/standard"
+    vnpt_voice: str = "female_north"
+    #: Viettel, Zalo and VNPT: seconds per HTTP request, retries of a request that timed out or got
+    #: a 429/5xx, and how long to wait for an asynchronous job's audio in all.
+    cloud_timeout_s: float = 10.0
+    cloud_retries: int = 2
+    cloud_poll_timeout_s: float = 120.0
+    #: Send drafts (previews of bulletins not yet approved) to cloud voices too. Off: a draft may
+    #: be sensitive, so it is spoken by the offline voices only. Emergencies never wait for a cloud
+    #: voice, whatever this says.
+    cloud_voices_for_drafts: bool = False
+
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

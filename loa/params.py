@@ -39,6 +39,20 @@ def engine_params(settings: Settings) -> EngineParams:
         fpt_voice=settings.fpt_voice,
         fpt_timeout_s=settings.fpt_timeout_s,
         fpt_poll_timeout_s=settings.fpt_poll_timeout_s,
+        viettel_token=settings.viettel_token,
+        viettel_endpoint=settings.viettel_endpoint,
+        viettel_voice=settings.viettel_voice,
+        zalo_api_key=settings.zalo_api_key,
+        zalo_endpoint=settings.zalo_endpoint,
+        zalo_voice=settings.zalo_voice,
+        vnpt_access_token=settings.vnpt_access_token,
+        vnpt_token_id=settings.vnpt_token_id,
+        vnpt_token_key=settings.vnpt_token_key,
+        vnpt_endpoint=settings.vnpt_endpoint,
+        vnpt_voice=settings.vnpt_voice,
+        cloud_timeout_s=settings.cloud_timeout_s,
+        cloud_retries=settings.cloud_retries,
+        cloud_poll_timeout_s=settings.cloud_poll_timeout_s,
     )
 
 

@@ -52,6 +52,21 @@ class EngineParams:
     fpt_voice: str = ""
     fpt_timeout_s: float = 0.0
     fpt_poll_timeout_s: float = 0.0
+    #: Viettel AI, Zalo AI and VNPT SmartVoice (engines "viettel", "zalo", "vnpt"); keys never logged.
+    viettel_token: str = field(default="", repr=False)
+    viettel_endpoint: str = ""
+    viettel_voice: str = ""
+    zalo_api_key: str = field(default="", repr=False)
+    zalo_endpoint: str = ""
+    zalo_voice: str = ""
+    vnpt_access_token: str = field(default="", repr=False)
+    vnpt_token_id: str = field(default="", repr=False)
+    vnpt_token_key: str = field(default="", repr=False)
+    vnpt_endpoint: str = ""
+    vnpt_voice: str = ""
+    cloud_timeout_s: float = 10.0
+    cloud_retries: int = 2
+    cloud_poll_timeout_s: float = 120.0
 
 
 @dataclass(frozen=True)

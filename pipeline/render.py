@@ -62,6 +62,7 @@ class RenderRequest:
     issuer: str = ""
     category: str = ""
     date: str = ""
+    #: ``engine:voice`` from the voice list (that engine speaks first), or an espeak-ng code.
     voice: str = ""
     speech_rate: float = 1.0
 
@@ -214,8 +215,7 @@ def render_text(req: RenderRequest, params: RenderParams, on_progress: ProgressF
 
     chain = build_chain(params.engines)
     failures: list[str] = []
-    for engine in chain.candidates():
-        voice = req.voice if req.voice and engine.name == "espeak" else chain.voice_for(engine)
+    for engine, voice in chain.plan(req.voice):
         key = cache_key({**fingerprint, "engine": engine.name, "voice": voice})
         hit = _cached(store, key)
         if hit:

@@ -1,5 +1,6 @@
-"""Text to speech: three engines (Piper, gTTS, espeak-ng) behind one small interface, and the
-ordered fallback chain the render uses to pick one of them."""
+"""Text to speech: the engines (Piper, espeak-ng, gTTS, and the cloud voices of FPT.AI, Viettel AI,
+Zalo AI and VNPT SmartVoice in ``cloud/``) behind one small interface, and the ordered fallback
+chain the render uses to pick one of them."""
 
 from pipeline.tts.base import Availability, Engine, EngineError, VoiceInfo
 from pipeline.tts.chain import EngineChain, EngineStatus, build_chain, make_engine

@@ -10,7 +10,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,9 @@ from pipeline.params import ConfigError, EngineParams
 from pipeline.store import atomic_write_bytes
 from pipeline.tts.base import Availability, Engine
 from pipeline.tts.cloud.fpt import FptEngine
+from pipeline.tts.cloud.viettel import ViettelEngine
+from pipeline.tts.cloud.vnpt import VnptEngine
+from pipeline.tts.cloud.zalo import ZaloEngine
 from pipeline.tts.espeak_engine import EspeakEngine
 from pipeline.tts.gtts_engine import GttsEngine
 from pipeline.tts.install import resolve_voice
@@ -25,26 +28,87 @@ from pipeline.tts.piper_engine import PiperEngine
 
 log = logging.getLogger(__name__)
 
-ENGINE_NAMES = ("piper", "gtts", "espeak", "fpt")
+#: Engines that send the text over the internet (to Google, FPT, Viettel, Zalo, VNPT): a draft goes
+#: to them only when the deployment allows it, and an emergency never waits for them.
+CLOUD_ENGINES = frozenset({"gtts", "fpt", "viettel", "zalo", "vnpt"})
+
+
+def _piper(params: EngineParams) -> tuple[Engine, str]:
+    voice = resolve_voice(params.piper_voice, params.voices_dir) if params.voices_dir else params.piper_voice
+    piper = PiperEngine(model=voice)
+    return piper, piper.voice_id
+
+
+def _gtts(params: EngineParams) -> tuple[Engine, str]:
+    return GttsEngine(timeout_s=params.gtts_timeout_s, retries=params.gtts_retries), "vi"
+
+
+def _espeak(params: EngineParams) -> tuple[Engine, str]:
+    return EspeakEngine(default_voice=params.espeak_voice), params.espeak_voice
+
+
+def _cloud_timing(params: EngineParams) -> dict[str, Any]:
+    return {"timeout_s": params.cloud_timeout_s, "retries": params.cloud_retries,
+            "poll_timeout_s": params.cloud_poll_timeout_s}  # fmt: skip
+
+
+def _fpt(params: EngineParams) -> tuple[Engine, str]:
+    fpt = FptEngine(
+        api_key=params.fpt_api_key, endpoint=params.fpt_endpoint, voice=params.fpt_voice,
+        timeout_s=params.fpt_timeout_s, poll_timeout_s=params.fpt_poll_timeout_s,
+    )  # fmt: skip
+    return fpt, fpt.voice
+
+
+def _viettel(params: EngineParams) -> tuple[Engine, str]:
+    engine = ViettelEngine(
+        token=params.viettel_token, endpoint=params.viettel_endpoint, voice=params.viettel_voice,
+        **_cloud_timing(params),
+    )  # fmt: skip
+    return engine, engine.voice
+
+
+def _zalo(params: EngineParams) -> tuple[Engine, str]:
+    engine = ZaloEngine(
+        api_key=params.zalo_api_key, endpoint=params.zalo_endpoint, voice=params.zalo_voice,
+        **_cloud_timing(params),
+    )  # fmt: skip
+    return engine, engine.voice
+
+
+def _vnpt(params: EngineParams) -> tuple[Engine, str]:
+    engine = VnptEngine(
+        access_token=params.vnpt_access_token, token_id=params.vnpt_token_id,
+        token_key=params.vnpt_token_key, endpoint=params.vnpt_endpoint, voice=params.vnpt_voice,
+        **_cloud_timing(params),
+    )  # fmt: skip
+    return engine, engine.voice
+
+
+_FACTORIES: dict[str, Callable[[EngineParams], tuple[Engine, str]]] = {
+    "piper": _piper, "gtts": _gtts, "espeak": _espeak,
+    "fpt": _fpt, "viettel": _viettel, "zalo": _zalo, "vnpt": _vnpt,
+}  # fmt: skip
+ENGINE_NAMES = tuple(_FACTORIES)
 
 
 def make_engine(name: str, params: EngineParams) -> tuple[Engine, str]:
     """One engine from its parameters, with the voice the chain uses for it."""
-    if name == "piper":
-        voice = resolve_voice(params.piper_voice, params.voices_dir) if params.voices_dir else params.piper_voice
-        piper = PiperEngine(model=voice)
-        return piper, piper.voice_id
-    if name == "gtts":
-        return GttsEngine(timeout_s=params.gtts_timeout_s, retries=params.gtts_retries), "vi"
-    if name == "espeak":
-        return EspeakEngine(default_voice=params.espeak_voice), params.espeak_voice
-    if name == "fpt":
-        fpt = FptEngine(
-            api_key=params.fpt_api_key, endpoint=params.fpt_endpoint, voice=params.fpt_voice,
-            timeout_s=params.fpt_timeout_s, poll_timeout_s=params.fpt_poll_timeout_s,
-        )  # fmt: skip
-        return fpt, params.fpt_voice
-    raise ConfigError(f"engine_order: unknown engine {name!r} (known: {', '.join(ENGINE_NAMES)})")
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise ConfigError(f"engine_order: unknown engine {name!r} (known: {', '.join(ENGINE_NAMES)})")
+    return factory(params)
+
+
+def offline_only(params: EngineParams) -> EngineParams:
+    """The same parameters with every cloud engine taken out of ``engine_order``.
+
+    For renders that must not send their text out (a draft, unless allowed) or must not wait on
+    the network (an emergency). When only cloud engines were listed, espeak-ng speaks instead, so
+    that such a render still gets a voice.
+    """
+    order = tuple(n for n in params.engine_order if n not in CLOUD_ENGINES)
+    return replace(params, engine_order=order or ("espeak",))
 
 
 @dataclass(frozen=True)
@@ -107,13 +171,17 @@ class EngineChain:
     def status(self) -> list[EngineStatus]:
         """Every engine in order, with whether it is usable and whether it is cooling down."""
         state, now = self._load(), self.clock()
-        out = []
-        for e in self.engines:
-            entry = state.get(e.name)
-            until = self._cooling(entry, now)
-            error = str(entry.get("error", "")) if until is not None and isinstance(entry, dict) else ""
-            out.append(EngineStatus(e, self._voices[e.name], e.check(), until, error))
-        return out
+        return [self._status(e, state, now) for e in self.engines]
+
+    def status_of(self, engine: Engine) -> EngineStatus:
+        """The status of ``engine`` (in the chain or not: another Piper voice), with its cooldown."""
+        return self._status(engine, self._load(), self.clock())
+
+    def _status(self, e: Engine, state: dict[str, Any], now: float) -> EngineStatus:
+        entry = state.get(e.name)
+        until = self._cooling(entry, now)
+        error = str(entry.get("error", "")) if until is not None and isinstance(entry, dict) else ""
+        return EngineStatus(e, self._voices.get(e.name, ""), e.check(), until, error)
 
     def candidates(self) -> list[Engine]:
         """Engines to try, in order: usable now and not cooling down.
@@ -127,6 +195,18 @@ class EngineChain:
             log.warning("every usable speech engine failed recently; trying them again")
             return [s.engine for s in statuses]
         return ready
+
+    def plan(self, requested: str = "") -> list[tuple[Engine, str]]:
+        """The engines to try for a render, each with its voice, in order.
+
+        ``requested`` is the bulletin's voice: ``engine:voice`` (an id from the voice list,
+        ``fpt:banmai``, ``piper:/…/x.onnx``) puts that engine first with that voice, when it is
+        among the candidates (usable, not cooling down, allowed for this render); the others follow
+        with their own voices. A bare espeak-ng code (``vi-vn-x-south``) sets espeak's voice.
+        """
+        engine_name, _, voice = requested.partition(":") if ":" in requested else ("espeak", "", requested)
+        out = [(e, voice if voice and e.name == engine_name else self.voice_for(e)) for e in self.candidates()]
+        return sorted(out, key=lambda ev: not (voice and ev[0].name == engine_name))
 
     def mark_failed(self, engine: Engine, error: Exception) -> None:
         log.warning("speech engine %s failed, skipped for %.0f s: %s", engine.name, self.cooldown_s, error)

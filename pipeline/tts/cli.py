@@ -15,6 +15,7 @@ from loa.params import engine_params
 from pipeline.tts.base import EngineError
 from pipeline.tts.catalog import CATALOG
 from pipeline.tts.chain import EngineChain, EngineStatus, build_chain
+from pipeline.tts.choices import VoiceChoice, voice_choices
 from pipeline.tts.install import InstallError, install, installed_voices, remove_voice
 from pipeline.tts.piper_engine import read_config
 
@@ -23,10 +24,25 @@ TIERS = {
     "piper": "thần kinh / neural",
     "gtts": "đám mây / cloud",
     "fpt": "đám mây / cloud",
+    "viettel": "đám mây / cloud",
+    "zalo": "đám mây / cloud",
+    "vnpt": "đám mây / cloud",
     "espeak": "dự phòng / fallback",
 }
 
 PROBE_TEXT = "Xin chào."
+
+
+def usable_voices(settings: Settings) -> list[VoiceChoice]:
+    """The voices a bulletin can be spoken with here now: installed Piper voices, configured cloud
+    voices (key set, engine in engine_order, not cooling down after a failure), and espeak-ng's
+    accents, the fallback ("dự phòng"). Ids are ``engine:voice``. For the panel's voice picker."""
+    return [c for c in voice_choices(engine_params(settings)) if c.usable]
+
+
+def _cloud_report(settings: Settings) -> list[dict[str, Any]]:
+    """Every configured cloud voice, usable or not and why (``loa voices``)."""
+    return [asdict(c) for c in voice_choices(engine_params(settings)) if c.tier == "cloud"]
 
 
 def _probe(chain: EngineChain, st: EngineStatus) -> dict[str, Any]:
@@ -143,8 +159,10 @@ def voices_command(ctx: click.Context, probe: bool, as_json: bool) -> None:
     ]
     piper_voice = next((st.voice for st in statuses if st.engine.name == "piper"), "")
     installed = _installed(settings, piper_voice)
+    cloud = _cloud_report(settings)
     if as_json:
-        click.echo(json.dumps({"engines": reports, "installed": installed}, ensure_ascii=False, indent=2))
+        doc = {"engines": reports, "installed": installed, "cloud": cloud}
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=2))
     else:
         for report in reports:
             _echo_text(report)
@@ -153,6 +171,10 @@ def voices_command(ctx: click.Context, probe: bool, as_json: bool) -> None:
             state = "dùng được" if v["usable"] else "KHÔNG dùng được — " + v["reason"]
             mark = "*" if v["in_use"] else " "
             click.echo(f"  {mark} {v['name']}  {v['sample_rate']} Hz  {state}")
+        click.echo(f"Giọng đám mây đã cấu hình: {len(cloud) or 'chưa có'} [{TIERS['fpt']}]")
+        for c in cloud:
+            state = "dùng được" if c["usable"] else "KHÔNG dùng được — " + c["reason"]
+            click.echo(f"    {c['id']}  {c['label']}  {state}")
     if not any(r["usable"] for r in reports):
         raise click.ClickException("Không có bộ đọc nào dùng được trên máy này.")
 

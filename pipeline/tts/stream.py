@@ -2,6 +2,11 @@
 
 A 60-minute bulletin is about 150 MB of float32 at 22 kHz; yielding one block per utterance and
 pause lets the caller write or process it as it comes instead of holding (and re-copying) it all.
+
+A cloud engine (one that declares ``max_chars``, see pipeline/tts/cloud/base.py) gets the
+utterances of a paragraph in one request, up to its limit, with their punctuation: one request
+per sentence would cost a round trip (and, for FPT.AI, a poll of several seconds) each, and the
+service pauses at the punctuation itself. Paragraph and heading pauses are still Loa's.
 """
 
 from __future__ import annotations
@@ -12,7 +17,29 @@ import numpy as np
 import numpy.typing as npt
 
 from pipeline.tts.base import Engine, EngineError
-from pipeline.types import Utterance
+from pipeline.types import Boundary, Utterance
+
+
+def group_for_service(utterances: Sequence[Utterance], limit: int) -> list[tuple[str, Boundary, int]]:
+    """Consecutive utterances joined up to ``limit`` characters, never across a paragraph or a
+    heading: (text, the boundary after it, how many utterances it holds)."""
+    groups: list[tuple[str, Boundary, int]] = []
+    text, count = "", 0
+    prev: Boundary = "sentence"
+    for utt in utterances:
+        mark = "" if utt.text[-1:] in ".!?…,;:" else ("," if utt.boundary == "comma" else ".")
+        part = utt.text + mark
+        if count and len(text) + 1 + len(part) > limit:
+            groups.append((text, prev, count))
+            text, count = "", 0
+        prev = utt.boundary
+        text, count = (f"{text} {part}" if text else part), count + 1
+        if utt.boundary in ("paragraph", "heading"):
+            groups.append((text, utt.boundary, count))
+            text, count = "", 0
+    if count:
+        groups.append((text, utterances[-1].boundary, count))
+    return groups
 
 
 def synthesize_utterances(
@@ -30,15 +57,19 @@ def synthesize_utterances(
     """
     sample_rate = engine.sample_rate(voice)
     total = len(utterances)
-    for done, utt in enumerate(utterances, 1):
-        speech = engine.synthesize(utt.text, voice=voice, rate=rate)
+    limit = getattr(engine, "max_chars", 0)
+    pieces = group_for_service(utterances, limit) if limit else [(u.text, u.boundary, 1) for u in utterances]
+    done = 0
+    for text, boundary, count in pieces:
+        done += count
+        speech = engine.synthesize(text, voice=voice, rate=rate)
         if speech.sample_rate != sample_rate:
             raise EngineError(
                 f"{engine.name} đổi tần số lấy mẫu giữa chừng ({speech.sample_rate} thay vì {sample_rate})."
             )
         if len(speech.samples):
             yield speech.samples
-        silence = round(pauses.get(utt.boundary, 0) * sample_rate / 1000)
+        silence = round(pauses.get(boundary, 0) * sample_rate / 1000)
         if silence > 0:
             yield np.zeros(silence, dtype=np.float32)
         if on_progress is not None:

@@ -15,7 +15,8 @@ import pytest
 from loa.config import Settings
 from loa.params import engine_params
 from pipeline.tts import EngineError, build_chain
-from pipeline.tts.cloud.fpt import MAX_CHARS, FptEngine, fpt_speed, split_text
+from pipeline.tts.cloud.base import split_for_service
+from pipeline.tts.cloud.fpt import MAX_CHARS, FptEngine, fpt_speed
 
 KEY = "secret-key-123"
 
@@ -137,7 +138,7 @@ def test_async_job_that_never_finishes(fake_fpt: FakeFpt) -> None:
 def test_long_text_is_split_at_sentences_within_the_limit(fake_fpt: FakeFpt) -> None:
     sentence = "Bà con chú ý lịch tiêm phòng cho đàn gia súc vào sáng thứ bảy tới. "
     text = sentence * (2 * MAX_CHARS // len(sentence) + 3)
-    pieces = split_text(text)
+    pieces = split_for_service(text, MAX_CHARS)
     assert len(pieces) == 3 and all(len(p) <= MAX_CHARS for p in pieces)
     assert all(p.endswith("tới.") for p in pieces)
     assert " ".join(pieces) == text.strip()

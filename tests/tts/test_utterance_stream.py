@@ -9,6 +9,7 @@ from tts_fakes import FakeEngine, assert_speech
 from loa.config import Settings
 from loa.params import pauses
 from pipeline.tts import EngineError, EspeakEngine, synthesize_utterances
+from pipeline.tts.stream import group_for_service
 from pipeline.types import Utterance
 
 PAUSES = {"comma": 100, "sentence": 200, "paragraph": 300, "heading": 400}
@@ -80,3 +81,27 @@ def test_with_espeak() -> None:
     assert len(blocks) == 4
     assert len(blocks[1]) == round(0.25 * 22050) and len(blocks[3]) == round(0.5 * 22050)
     assert_speech(np.concatenate(blocks), 22050, 1.5, 5.0)
+
+
+def test_a_cloud_engine_gets_a_paragraph_per_request_within_its_limit() -> None:
+    engine = FakeEngine("cloud", rate=8000)
+    engine.max_chars = 30  # type: ignore[attr-defined]
+    utts = [
+        Utterance("Thông báo", "heading"),
+        Utterance("bà con chú ý", "comma"),
+        Utterance("mai mất điện", "sentence"),
+        Utterance("từ bảy giờ sáng", "comma"),
+        Utterance("đến trưa", "paragraph"),
+        Utterance("Xin cảm ơn.", "paragraph"),
+    ]
+    assert group_for_service(utts, 30) == [
+        ("Thông báo.", "heading", 1),
+        ("bà con chú ý, mai mất điện.", "sentence", 2),
+        ("từ bảy giờ sáng, đến trưa.", "paragraph", 2),
+        ("Xin cảm ơn.", "paragraph", 1),
+    ]
+    progress: list[tuple[int, int]] = []
+    blocks = list(synthesize_utterances(utts, engine, "v", 1.0, PAUSES, lambda d, t: progress.append((d, t))))
+    assert engine.calls == [g[0] for g in group_for_service(utts, 30)]
+    assert [len(b) for b in blocks[1::2]] == [3200, 1600, 2400, 2400]  # heading, sentence, paragraph pauses
+    assert progress == [(1, 6), (3, 6), (5, 6), (6, 6)]
