@@ -337,6 +337,30 @@ def _render_and_report(settings: Settings, bulletin_id: int) -> None:
     if done.failure is not None:
         raise click.ClickException(f"{done.failure} Thử lại: loa bulletin render {bulletin_id}")
     click.echo(f"Âm thanh: {done.path} ({done.duration_s or 0:.1f} giây)", err=True)
+    if settings.clarity_check and done.sha256:
+        _check_and_report(settings, done.sha256)
+
+
+def _check_and_report(settings: Settings, sha256: str) -> None:
+    """The clarity check, after the audio and the playlists are out (``broadcast.clarity``)."""
+    from broadcast.clarity import run_check
+
+    click.echo("Đang kiểm tra độ rõ…", err=True)
+    result = run_check(_factory(settings), sha256, settings)
+    if result is not None:
+        click.echo(clarity_line(result), err=True)
+
+
+def clarity_line(c: dict[str, Any]) -> str:
+    """One line on a render's clarity check, in Vietnamese."""
+    if c["status"] == "pending":
+        return "Độ rõ: đang chờ kiểm tra."
+    if c["status"] != "done":
+        return c["error"] or "Độ rõ: không kiểm tra được."
+    if c["score"] is None:
+        return f"Bản nhận dạng ({c['recognizer']}): {c['transcript'] or '(không nghe được từ nào)'}"
+    missed = ", ".join(c["missed"]) or "không có"
+    return f"Độ rõ: {c['score']:.2f} ({c['recognizer']}); từ bị nghe sót: {missed}"
 
 
 @bulletin_group.command("add")
@@ -428,6 +452,13 @@ def bulletin_add(
         _render_and_report(settings, bulletin_id)
 
 
+def _clarity_of(session: Session, b: Bulletin) -> dict[str, Any] | None:
+    from broadcast.clarity import check_for, summary
+
+    check = check_for(session, b)
+    return summary(check) if check is not None else None
+
+
 def _targets(b: Bulletin) -> str:
     if b.target_kind == TargetKind.GROUP:
         return f"nhóm:{b.target_group.name if b.target_group else '?'}"
@@ -509,15 +540,20 @@ def bulletin_submit(settings: Settings, bulletin_id: int, actor: str, comment: s
 @_actor_opt
 @click.option("--comment", default="", help="Ghi chú trong lịch sử duyệt. / Comment for the review history.")
 @click.option("--no-render", is_flag=True, help="Chưa dựng âm thanh bây giờ. / Do not render the audio now.")
+@click.option("--listened", is_flag=True, help="Tôi đã nghe bản đọc này (cần khi độ rõ dưới ngưỡng clarity_threshold). "
+              "/ I listened to this render (needed when its clarity is below clarity_threshold).")
 @click.pass_obj
-def bulletin_approve(settings: Settings, bulletin_id: int, actor: str, comment: str, no_render: bool) -> None:
+def bulletin_approve(
+    settings: Settings, bulletin_id: int, actor: str, comment: str, no_render: bool, listened: bool
+) -> None:
     """Duyệt bản tin ID rồi dựng âm thanh. / Approve bulletin ID (a draft is submitted first), then render its audio if not done yet.
-    Its stations' playlists are queued for regeneration."""
+    Its stations' playlists are queued for regeneration. A render whose clarity check scored below
+    clarity_threshold is approved only with --listened."""
     with _scope(settings) as session:
         b = bl.get_bulletin(session, bulletin_id)
         if b.status == BulletinStatus.DRAFT:
             bl.submit(session, b, actor, today=_today(settings))
-        bl.approve(session, b, actor, comment, today=_today(settings))
+        bl.approve(session, b, actor, comment, today=_today(settings), listened=listened, settings=settings)
         rendered = b.render_status == "done"
     click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[BulletinStatus.APPROVED]}.")
     if not no_render and not rendered:
@@ -571,6 +607,7 @@ def bulletin_show(settings: Settings, bulletin_id: int, as_json: bool) -> None:
             "media": {"sha256": b.media.sha256, "path": b.media.path, "duration_s": b.media.duration_s}
             if b.media
             else None,
+            "clarity": _clarity_of(session, b),
             "created_by": b.created_by,
             "history": [
                 {
@@ -599,6 +636,8 @@ def bulletin_show(settings: Settings, bulletin_id: int, as_json: bool) -> None:
         if media
         else f"  Âm thanh: {doc['render_status']} {doc['render_error']}".rstrip()
     )
+    if doc["clarity"]:
+        click.echo(f"  {clarity_line(doc['clarity'])}")
     for h in doc["history"]:
         click.echo(f"  {h['at']}  {h['actor']}: {h['from']} → {h['to']}  {h['comment']}".rstrip())
 

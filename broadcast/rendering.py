@@ -15,11 +15,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from broadcast.bulletins import request_regen
+from broadcast.clarity import mark_pending
 from broadcast.errors import RenderFailed
 from broadcast.media import record_media
 from broadcast.models import Bulletin, MediaFile
+from broadcast.voices import render_setup
 from loa.config import Settings
-from loa.params import render_params
 from pipeline.render import RenderRequest, RenderResult, render
 from pipeline.store import StoredMedia
 from pipeline.types import PipelineError
@@ -29,8 +30,9 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[[float], None]
 
 
-def render_request(bulletin: Bulletin, settings: Settings, session: Session) -> RenderRequest:
-    """What the pipeline needs to render this bulletin: its script, or its stored recording."""
+def render_request(bulletin: Bulletin, settings: Settings, session: Session, voice: str | None = None) -> RenderRequest:
+    """What the pipeline needs to render this bulletin: its script, or its stored recording.
+    ``voice``: what goes in the request's voice (default: the bulletin's own)."""
     recording: Path | None = None
     if bulletin.source_kind == "audio":
         upload = session.get(MediaFile, bulletin.upload_sha256) if bulletin.upload_sha256 else None
@@ -44,7 +46,7 @@ def render_request(bulletin: Bulletin, settings: Settings, session: Session) -> 
         issuer=bulletin.issuer,
         category=bulletin.category,
         date=bulletin.valid_from.isoformat(),
-        voice=bulletin.voice,
+        voice=bulletin.voice if voice is None else voice,
         speech_rate=bulletin.speech_rate,
     )
 
@@ -72,7 +74,8 @@ def render_bulletin(
     RenderFailed is raised: commit the session anyway so the failure is recorded.
     """
     try:
-        req = render_request(bulletin, settings, session)
+        params, voice = render_setup(session, bulletin, settings)
+        req = render_request(bulletin, settings, session, voice)
     except RenderFailed as exc:
         bulletin.render_status, bulletin.render_error = "failed", str(exc)
         session.flush()
@@ -80,7 +83,7 @@ def render_bulletin(
     bulletin.render_status, bulletin.render_error = "running", ""
     previous = bulletin.media_sha256
     try:
-        res = render(req, render_params(settings), on_progress=on_progress)
+        res = render(req, params, on_progress=on_progress)
     except PipelineError as exc:
         failure = RenderFailed("Không tạo được âm thanh cho bản tin #%(id)s: %(e)s", id=bulletin.id, e=str(exc))
         log.warning("%s", failure)
@@ -92,6 +95,8 @@ def render_bulletin(
     bulletin.media_sha256 = mf.sha256
     bulletin.render_status, bulletin.render_error = "done", ""
     session.flush()
+    if settings.clarity_check:
+        mark_pending(session, mf.sha256, bulletin.source_kind)  # checked in the background
     if previous != mf.sha256:
         # New audio on air: the approved bulletin's stations need playlists that point to it.
         request_regen(session, bulletin, "bulletin rendered")
