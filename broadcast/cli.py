@@ -343,10 +343,15 @@ def _render_and_report(settings: Settings, bulletin_id: int) -> None:
 
 def _check_and_report(settings: Settings, sha256: str) -> None:
     """The clarity check, after the audio and the playlists are out (``broadcast.clarity``)."""
-    from broadcast.clarity import run_check
+    from broadcast.clarity import run_check, summary
+    from broadcast.models import ClarityCheck
 
     click.echo("Đang kiểm tra độ rõ…", err=True)
     result = run_check(_factory(settings), sha256, settings)
+    if result is None:  # checked before (the same audio): say what it found then
+        with _scope(settings) as session:
+            row = session.get(ClarityCheck, sha256)
+            result = summary(row) if row is not None else None
     if result is not None:
         click.echo(clarity_line(result), err=True)
 

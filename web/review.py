@@ -18,7 +18,6 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from broadcast import bulletins as svc
-from broadcast import clarity
 from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, Priority
 from web import db
@@ -26,6 +25,7 @@ from web.auth import actor, requires
 from web.bulletins import (
     clarity_context,
     form_choices,
+    list_checks,
     parse_form,
     save_recording,
     start_render,
@@ -54,7 +54,7 @@ def queue() -> str:
     rows = db.session().scalars(select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED)).all()
     rows = sorted(rows, key=lambda b: (b.priority.rank, b.updated_at, b.id))
     return render_template("review/review_queue.html", bulletins=rows,
-                           checks=clarity.checks_for(db.session(), (b.media_sha256 for b in rows)),
+                           checks=list_checks(rows),
                            threshold=db.settings().clarity_threshold)
 
 

@@ -150,6 +150,13 @@ def test_a_pending_check_is_run_when_its_page_is_shown(tmp_path: Path, heard: He
     assert "Đang kiểm tra độ rõ" in page  # the page was drawn before the job ran
     with panel.session() as s:
         assert s.get(ClarityCheck, sha).status == "done"  # type: ignore[union-attr]
+    with panel.session() as s:
+        row = s.get(ClarityCheck, sha)
+        assert row is not None
+        row.status = "pending"
+    assert "đang kiểm tra độ rõ" in panel.client("editor").get("/bulletins/").get_data(as_text=True)
+    with panel.session() as s:
+        assert s.get(ClarityCheck, sha).status == "done"  # type: ignore[union-attr]  # the list queued it
 
 
 def test_settings_page_lists_voices_sets_the_default_and_never_shows_a_key(cpanel: Panel) -> None:
@@ -222,5 +229,5 @@ def test_end_to_end_the_real_recognizer_scores_an_espeak_render(cpanel: Panel) -
         score = row.score
         assert set(row.missed or []) <= set(BODY.lower().rstrip(".").split())
     page = cpanel.client("reviewer").get(f"/review/{bid}").get_data(as_text=True)
-    assert ("độ rõ %.2f" % score).replace(".", ",") in page
+    assert f"độ rõ {score:.2f}".replace(".", ",") in page
     assert ('name="listened"' in page) == (score < cpanel.settings.clarity_threshold)
