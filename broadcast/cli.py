@@ -400,7 +400,7 @@ def clarity_line(c: dict[str, Any]) -> str:
 )
 @click.option("--category", default="", help="Chuyên mục, vd. 'Thông báo', 'Phòng chống thiên tai'. / Category.")
 @click.option("--issuer", default="", help="Cơ quan ban hành, vd. 'UBND huyện Đức Trọng'. / Issuing body.")
-@click.option("--voice", default="", help="Giọng đọc (trống: giọng đã cấu hình). / TTS voice; empty: the configured one.")
+@click.option("--voice", default="", help="Giọng đọc, dạng bộ-đọc:giọng, vd. piper:vi_VN-vais1000-medium, espeak:vi-vn-x-south (trống: giọng mặc định). / TTS voice as engine:voice; empty: the default one (see loa voices).")
 @click.option("--rate", "speech_rate", type=float, default=1.0, show_default=True, help="Tốc độ đọc. / Speaking rate.")
 @click.option("--actor", default=_actor_default, show_default="OS user", help="Người thêm (và duyệt). / Who adds (and approves) it.")
 @click.pass_obj

@@ -43,7 +43,9 @@ def picker(current: str = "") -> list[dict[str, Any]]:
     for v in listed:
         if v.usable:
             options.append({"id": v.id, "label": voice_label(v), "tier": v.tier})
-    if current and current not in {o["id"] for o in options}:
+    if current in svc.LEGACY_ACCENTS:  # an older bulletin's bare espeak accent
+        options.append({"id": current, "label": f"espeak {current} — {TIER_LABELS['fallback']}", "tier": "fallback"})
+    elif current and current not in {o["id"] for o in options}:
         options.append({"id": current, "label": _("%(v)s (không dùng được ở đây)", v=current), "tier": ""})
     return options
 
@@ -87,6 +89,8 @@ def sample() -> Any:
     store). A voice that cannot speak is a clear message, never a 500."""
     voice = request.args.get("voice", "")
     try:
+        if not voice:  # "the system default": the voice a render would speak with now
+            voice = svc.current_voice(db.session(), db.settings()).id
         path = svc.render_sample(db.settings(), voice)
     except BroadcastError as exc:
         return jsonify({"error": exc.translate(_), "code": "sample_failed"}), 422

@@ -210,6 +210,8 @@ def test_nghe_thu_returns_audio_or_a_clear_message(cpanel: Panel, heard: Heard) 
     assert r.status_code == 422 and "Không đọc thử được" in r.get_json()["error"]
     r = c.get("/settings/voices/sample?voice=../../etc/passwd")
     assert r.status_code == 422 and "Giọng đọc không hợp lệ" in r.get_json()["error"]
+    r = c.get("/settings/voices/sample?voice=")  # the default: the voice a render would use now
+    assert r.status_code == 200 and r.mimetype == "audio/mpeg"
     assert cpanel.anonymous().get("/settings/voices/sample?voice=espeak:vi").status_code == 302
 
 
