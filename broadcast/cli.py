@@ -482,6 +482,10 @@ def bulletin_list(settings: Settings, status: str | None, as_json: bool) -> None
         q = select(Bulletin).order_by(Bulletin.id)
         if status:
             q = q.where(Bulletin.status == BulletinStatus(status))
+        found = list(session.scalars(q))
+        from broadcast.clarity import checks_for
+
+        checks = checks_for(session, (b.media_sha256 for b in found))
         data: list[dict[str, Any]] = [
             {
                 "id": b.id,
@@ -494,9 +498,10 @@ def bulletin_list(settings: Settings, status: str | None, as_json: bool) -> None
                 "render_status": b.render_status,
                 "render_error": b.render_error,
                 "media_sha256": b.media_sha256,
+                "clarity": checks[b.media_sha256].score if b.media_sha256 in checks else None,
                 "title": b.title,
             }
-            for b in session.scalars(q)
+            for b in found
         ]
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))

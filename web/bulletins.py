@@ -441,14 +441,29 @@ def check_later(app: Flask, sha256: str) -> str | None:
     queued.add(sha256)
     settings = app.config["LOA_SETTINGS"]
 
+    q: JobQueue = app.extensions["loa_clarity_jobs"]
+    own_thread = q is not app.extensions["loa_jobs"]
+
     def run(_progress: ProgressFn) -> dict[str, Any] | None:
+        if own_thread:
+            _lower_priority()
         try:
             return clarity.run_check(db.factory(app), sha256, settings)
         finally:
             queued.discard(sha256)
 
-    q: JobQueue = app.extensions["loa_clarity_jobs"]
     return q.submit(run, name=f"clarity {sha256[:12]}")
+
+
+def _lower_priority() -> None:
+    """Nice the clarity queue's own thread (Linux: per thread, inherited by the recognizer's ONNX
+    threads it starts), so renders and emergencies get the CPU first."""
+    import contextlib
+    import os
+    import threading
+
+    with contextlib.suppress(AttributeError, OSError):  # not on this platform, or already lower
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
 
 
 def list_checks(rows: Any) -> dict[str, Any]:

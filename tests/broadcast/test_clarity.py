@@ -7,6 +7,7 @@ scoring, the rows, the audit, the CLI."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -190,6 +191,8 @@ def test_the_cli_obeys_the_same_rule_with_the_same_words(
     assert session.get(Bulletin, b.id).status == BulletinStatus.APPROVED  # type: ignore[union-attr]
     shown = runner.invoke(cli, ["bulletin", "show", str(b.id)])
     assert "Độ rõ: 0.11" in shown.output and "từ bị nghe sót" in shown.output
+    listed = json.loads(runner.invoke(cli, ["bulletin", "list", "--json"]).stdout)
+    assert listed[0]["clarity"] == pytest.approx(1 / 9)
 
 
 def test_the_cli_checks_after_the_render_and_prints_the_score(
