@@ -60,6 +60,17 @@ def mark_pending(session: Session, sha256: str, source_kind: str) -> ClarityChec
     return row
 
 
+def check_again(session: Session, bulletin: Bulletin) -> ClarityCheck:
+    """Queue the check of a bulletin's current audio again, whatever it found before (e.g. the
+    recognizer was installed since, or the lexicon changed the spoken form)."""
+    if not bulletin.media_sha256:
+        raise BroadcastError("Bản tin #%(id)s chưa có âm thanh để kiểm tra độ rõ.", id=bulletin.id)
+    row = mark_pending(session, bulletin.media_sha256, bulletin.source_kind)
+    row.status, row.error = "pending", ""
+    session.flush()
+    return row
+
+
 @dataclass(frozen=True)
 class CheckInput:
     sha256: str

@@ -660,6 +660,23 @@ def bulletin_render(settings: Settings, bulletin_id: int) -> None:
     _render_and_report(settings, bulletin_id)
 
 
+@bulletin_group.command("check")
+@click.argument("bulletin_id", metavar="[ID]", type=int, required=False)
+@click.pass_obj
+def bulletin_check(settings: Settings, bulletin_id: int | None) -> None:
+    """Kiểm tra độ rõ âm thanh của bản tin ID (làm lại), hoặc mọi âm thanh đang chờ kiểm tra. / Check
+    the clarity of bulletin ID's audio again, or (no ID) every render still waiting for its check."""
+    from broadcast.clarity import check_again, run_pending
+
+    if bulletin_id is not None:
+        with _scope(settings) as session:
+            b = bl.get_bulletin(session, bulletin_id)
+            check_again(session, b)
+    done = run_pending(_factory(settings), settings, limit=1000,
+                       on_done=lambda r: click.echo(f"{r['sha256'][:12]}  {clarity_line(r)}"))
+    click.echo(f"Đã kiểm tra {done} tệp âm thanh.", err=True)
+
+
 # --- loa report -------------------------------------------------------------------------------------
 
 

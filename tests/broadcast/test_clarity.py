@@ -208,3 +208,21 @@ def test_the_cli_checks_after_the_render_and_prints_the_score(
     out = CliRunner().invoke(cli, ["bulletin", "render", str(b.id)])
     assert out.exit_code == 0, out.output
     assert "Độ rõ: 1.00" in out.output and heard.calls == 1
+
+
+def test_loa_bulletin_check_runs_the_check_again(
+    session: Session, factory: sessionmaker[Session], stations: list[str], cset: Settings, heard: Heard,
+    db_url: str,
+) -> None:
+    b = _low(session, factory, cset, heard)
+    heard.text = BODY  # the recognizer hears better now
+    out = CliRunner().invoke(cli, ["bulletin", "check", str(b.id)])
+    assert out.exit_code == 0, out.output
+    assert "Độ rõ: 1.00" in out.stdout and "Đã kiểm tra 1 tệp" in out.output
+    session.expire_all()
+    assert session.get(ClarityCheck, b.media_sha256).score == 1.0  # type: ignore[union-attr]
+    draft = bl.create_bulletin(session, title="Nháp", body=BODY, valid_from=date(2026, 12, 1),
+                               valid_to=date(2026, 12, 1), actor="e", settings=cset)
+    session.commit()
+    out = CliRunner().invoke(cli, ["bulletin", "check", str(draft.id)])
+    assert out.exit_code == 1 and "chưa có âm thanh" in out.output
