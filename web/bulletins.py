@@ -477,6 +477,17 @@ def list_checks(rows: Any) -> dict[str, Any]:
     return checks
 
 
+def _spoke(meta: dict[str, Any]) -> dict[str, str]:
+    """The voice a render's metadata names, with the picker's name for it when it has one."""
+    from broadcast.voices import voice_options
+
+    engine, voice = str(meta.get("engine", "")), str(meta.get("voice", ""))
+    if engine == "recording":
+        return {"engine": engine, "voice": "", "name": _("Bản ghi âm")}
+    names = {v.id: v.name for v in voice_options(db.settings())}
+    return {"engine": engine, "voice": voice, "name": names.get(f"{engine}:{voice}", "")}
+
+
 def clarity_context(b: Bulletin) -> dict[str, Any]:
     """What the review and bulletin pages show beside the audio: the check of the current render
     (queued now if it is still waiting and nothing runs it), the voice that spoke, whether it was
@@ -488,7 +499,7 @@ def clarity_context(b: Bulletin) -> dict[str, Any]:
     threshold = db.settings().clarity_threshold
     return {
         "clarity": check,
-        "spoke": {"engine": meta.get("engine", ""), "voice": meta.get("voice", "")} if meta else None,
+        "spoke": _spoke(meta) if meta else None,
         "fallback_voice": meta.get("engine") == "espeak",
         "threshold": threshold,
         "must_listen": clarity.below(check, threshold) and b.priority.value != "emergency",
