@@ -140,6 +140,7 @@ def confirm_emergency(bulletin_id: int) -> Any:
         targets=svc.target_station_names(db.session(), b, with_codes=True),
         upload=uploaded_recording(b),
         comment=request.args.get("comment", ""),
+        **clarity_context(b),
     )
 
 

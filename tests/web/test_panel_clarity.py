@@ -98,6 +98,20 @@ def test_bulletin_detail_shows_the_fallback_warning_and_the_score(cpanel: Panel,
     bid = _rendered(cpanel)
     page = cpanel.client("editor").get(f"/bulletins/{bid}").get_data(as_text=True)
     assert "Giọng dự phòng: người nghe có thể khó hiểu" in page and "badge clarity-ok" in page
+    assert "Vietnamese (Northern)" in page  # the voice that spoke, by its name
+
+
+def test_an_emergency_is_confirmed_without_listened_and_its_page_warns_of_the_fallback(
+    cpanel: Panel, heard: Heard
+) -> None:
+    heard.text = "trạm"
+    bid = _rendered(cpanel, priority="emergency", valid_to=cpanel.get_bulletin(cpanel.bulletin()).valid_from)
+    c = cpanel.client("reviewer")
+    page = c.get(f"/review/{bid}/emergency").get_data(as_text=True)
+    assert "Giọng dự phòng: người nghe có thể khó hiểu" in page and "độ rõ 0,11" in page
+    assert 'name="listened"' not in c.get(f"/review/{bid}").get_data(as_text=True)
+    post(c, f"/review/{bid}/approve", {"confirm": "yes", "comment": ""})
+    assert cpanel.get_bulletin(bid).status == BulletinStatus.APPROVED
 
 
 def test_a_recording_shows_its_transcript_alone(cpanel: Panel, heard: Heard) -> None:
