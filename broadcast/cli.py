@@ -346,8 +346,13 @@ def _check_and_report(settings: Settings, sha256: str) -> None:
     from broadcast.clarity import run_check, summary
     from broadcast.models import ClarityCheck
 
-    click.echo("Đang kiểm tra độ rõ…", err=True)
-    result = run_check(_factory(settings), sha256, settings)
+    click.echo("Đang kiểm tra độ rõ… (âm thanh đã sẵn sàng; Ctrl+C để bỏ qua, bảng điều khiển "
+               "hoặc `loa bulletin check` sẽ kiểm tra sau)", err=True)
+    try:
+        result = run_check(_factory(settings), sha256, settings)
+    except KeyboardInterrupt:
+        click.echo("Đã bỏ qua kiểm tra độ rõ.", err=True)
+        return
     if result is None:  # checked before (the same audio): say what it found then
         with _scope(settings) as session:
             row = session.get(ClarityCheck, sha256)
