@@ -218,12 +218,10 @@ def _check_fields(
 
 
 def _check_voice(voice: Any) -> str:
-    if not isinstance(voice, str) or voice not in VOICE_CHOICES:
-        raise BroadcastError(
-            "Giọng đọc không hợp lệ (chọn một trong: %(choices)s).",
-            choices=", ".join(repr(v) for v in VOICE_CHOICES),
-        )
-    return voice
+    """"", an older espeak accent or ``engine:voice`` (see broadcast.voices)."""
+    from broadcast.voices import check_voice
+
+    return check_voice(voice)
 
 
 def _resolve_targets(
@@ -393,8 +391,7 @@ def _checked_update(
     limits = {"title": None, "body": None, "category": CATEGORY_MAX, "issuer": ISSUER_MAX}
     values = {name: _text(name, fields[name], limit) for name, limit in limits.items() if name in fields}
     if "voice" in fields:
-        _check_voice(fields["voice"])
-        values["voice"] = fields["voice"]
+        values["voice"] = _check_voice(fields["voice"])
     for name in ("title", "valid_from", "valid_to", "plays_per_day", "speech_rate"):
         values[name] = values.get(name, fields.get(name, getattr(bulletin, name)))
     _check_fields(values["title"], values["valid_from"], values["valid_to"], values["plays_per_day"],
@@ -428,7 +425,10 @@ def _retarget(bulletin: Bulletin, kind: TargetKind, grp: StationGroup | None, st
 # --- workflow -----------------------------------------------------------------------------------
 
 
-def _move(session: Session, bulletin: Bulletin, action: str, actor: str, comment: str) -> None:
+def _move(
+    session: Session, bulletin: Bulletin, action: str, actor: str, comment: str,
+    extra: dict[str, Any] | None = None,
+) -> None:
     allowed, to = TRANSITIONS[action]
     if bulletin.status not in allowed:
         raise InvalidTransition(
@@ -448,7 +448,8 @@ def _move(session: Session, bulletin: Bulletin, action: str, actor: str, comment
         actor,
         f"bulletin.{action}",
         bulletin,
-        {"from": frm.value, "to": to.value, "priority": bulletin.priority.value, "comment": comment},
+        {"from": frm.value, "to": to.value, "priority": bulletin.priority.value, "comment": comment,
+         **(extra or {})},
     )
 
 
@@ -462,13 +463,22 @@ def submit(
 
 
 def approve(
-    session: Session, bulletin: Bulletin, actor: str, comment: str = "", *, today: date | None = None
+    session: Session, bulletin: Bulletin, actor: str, comment: str = "", *, today: date | None = None,
+    listened: bool = False, settings: Settings | None = None,
 ) -> None:
     """Approve; given ``today`` (the broadcast day, see ``broadcast.clock``), an emergency whose
-    dates leave today out is refused. Every adapter passes it; only fixtures of past days omit it."""
+    dates leave today out is refused. Every adapter passes it; only fixtures of past days omit it.
+    A render whose clarity check scored below ``clarity_threshold`` needs ``listened`` (the
+    reviewer confirms they heard it); the audit row records the confirmation and the score."""
+    from broadcast.clarity import approval_check
+
     if today is not None:
         check_airs_today(bulletin.priority, bulletin.valid_from, bulletin.valid_to, today)
-    _move(session, bulletin, "approve", actor, comment)
+    if bulletin.status in TRANSITIONS["approve"][0]:
+        extra = approval_check(session, bulletin, listened, settings)
+    else:
+        extra = {}
+    _move(session, bulletin, "approve", actor, comment, extra)
     emergency = bulletin.priority == Priority.EMERGENCY
     if emergency:
         _audit(session, actor, "emergency.approve", bulletin, {"title": bulletin.title})

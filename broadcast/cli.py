@@ -337,6 +337,40 @@ def _render_and_report(settings: Settings, bulletin_id: int) -> None:
     if done.failure is not None:
         raise click.ClickException(f"{done.failure} Thử lại: loa bulletin render {bulletin_id}")
     click.echo(f"Âm thanh: {done.path} ({done.duration_s or 0:.1f} giây)", err=True)
+    if settings.clarity_check and done.sha256:
+        _check_and_report(settings, done.sha256)
+
+
+def _check_and_report(settings: Settings, sha256: str) -> None:
+    """The clarity check, after the audio and the playlists are out (``broadcast.clarity``)."""
+    from broadcast.clarity import run_check, summary
+    from broadcast.models import ClarityCheck
+
+    click.echo("Đang kiểm tra độ rõ… (âm thanh đã sẵn sàng; Ctrl+C để bỏ qua, bảng điều khiển "
+               "hoặc `loa bulletin check` sẽ kiểm tra sau)", err=True)
+    try:
+        result = run_check(_factory(settings), sha256, settings)
+    except KeyboardInterrupt:
+        click.echo("Đã bỏ qua kiểm tra độ rõ.", err=True)
+        return
+    if result is None:  # checked before (the same audio): say what it found then
+        with _scope(settings) as session:
+            row = session.get(ClarityCheck, sha256)
+            result = summary(row) if row is not None else None
+    if result is not None:
+        click.echo(clarity_line(result), err=True)
+
+
+def clarity_line(c: dict[str, Any]) -> str:
+    """One line on a render's clarity check, in Vietnamese."""
+    if c["status"] == "pending":
+        return "Độ rõ: đang chờ kiểm tra."
+    if c["status"] != "done":
+        return c["error"] or "Độ rõ: không kiểm tra được."
+    if c["score"] is None:
+        return f"Bản nhận dạng ({c['recognizer']}): {c['transcript'] or '(không nghe được từ nào)'}"
+    missed = ", ".join(c["missed"]) or "không có"
+    return f"Độ rõ: {c['score']:.2f} ({c['recognizer']}); từ bị nghe sót: {missed}"
 
 
 @bulletin_group.command("add")
@@ -371,7 +405,7 @@ def _render_and_report(settings: Settings, bulletin_id: int) -> None:
 )
 @click.option("--category", default="", help="Chuyên mục, vd. 'Thông báo', 'Phòng chống thiên tai'. / Category.")
 @click.option("--issuer", default="", help="Cơ quan ban hành, vd. 'UBND huyện Đức Trọng'. / Issuing body.")
-@click.option("--voice", default="", help="Giọng đọc (trống: giọng đã cấu hình). / TTS voice; empty: the configured one.")
+@click.option("--voice", default="", help="Giọng đọc, dạng bộ-đọc:giọng, vd. piper:vi_VN-vais1000-medium, espeak:vi-vn-x-south (trống: giọng mặc định). / TTS voice as engine:voice; empty: the default one (see loa voices).")
 @click.option("--rate", "speech_rate", type=float, default=1.0, show_default=True, help="Tốc độ đọc. / Speaking rate.")
 @click.option("--actor", default=_actor_default, show_default="OS user", help="Người thêm (và duyệt). / Who adds (and approves) it.")
 @click.pass_obj
@@ -428,6 +462,13 @@ def bulletin_add(
         _render_and_report(settings, bulletin_id)
 
 
+def _clarity_of(session: Session, b: Bulletin) -> dict[str, Any] | None:
+    from broadcast.clarity import check_for, summary
+
+    check = check_for(session, b)
+    return summary(check) if check is not None else None
+
+
 def _targets(b: Bulletin) -> str:
     if b.target_kind == TargetKind.GROUP:
         return f"nhóm:{b.target_group.name if b.target_group else '?'}"
@@ -446,6 +487,10 @@ def bulletin_list(settings: Settings, status: str | None, as_json: bool) -> None
         q = select(Bulletin).order_by(Bulletin.id)
         if status:
             q = q.where(Bulletin.status == BulletinStatus(status))
+        found = list(session.scalars(q))
+        from broadcast.clarity import checks_for
+
+        checks = checks_for(session, (b.media_sha256 for b in found))
         data: list[dict[str, Any]] = [
             {
                 "id": b.id,
@@ -458,9 +503,10 @@ def bulletin_list(settings: Settings, status: str | None, as_json: bool) -> None
                 "render_status": b.render_status,
                 "render_error": b.render_error,
                 "media_sha256": b.media_sha256,
+                "clarity": checks[b.media_sha256].score if b.media_sha256 in checks else None,
                 "title": b.title,
             }
-            for b in session.scalars(q)
+            for b in found
         ]
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -509,15 +555,20 @@ def bulletin_submit(settings: Settings, bulletin_id: int, actor: str, comment: s
 @_actor_opt
 @click.option("--comment", default="", help="Ghi chú trong lịch sử duyệt. / Comment for the review history.")
 @click.option("--no-render", is_flag=True, help="Chưa dựng âm thanh bây giờ. / Do not render the audio now.")
+@click.option("--listened", is_flag=True, help="Tôi đã nghe bản đọc này (cần khi độ rõ dưới ngưỡng clarity_threshold). "
+              "/ I listened to this render (needed when its clarity is below clarity_threshold).")
 @click.pass_obj
-def bulletin_approve(settings: Settings, bulletin_id: int, actor: str, comment: str, no_render: bool) -> None:
+def bulletin_approve(
+    settings: Settings, bulletin_id: int, actor: str, comment: str, no_render: bool, listened: bool
+) -> None:
     """Duyệt bản tin ID rồi dựng âm thanh. / Approve bulletin ID (a draft is submitted first), then render its audio if not done yet.
-    Its stations' playlists are queued for regeneration."""
+    Its stations' playlists are queued for regeneration. A render whose clarity check scored below
+    clarity_threshold is approved only with --listened."""
     with _scope(settings) as session:
         b = bl.get_bulletin(session, bulletin_id)
         if b.status == BulletinStatus.DRAFT:
             bl.submit(session, b, actor, today=_today(settings))
-        bl.approve(session, b, actor, comment, today=_today(settings))
+        bl.approve(session, b, actor, comment, today=_today(settings), listened=listened, settings=settings)
         rendered = b.render_status == "done"
     click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[BulletinStatus.APPROVED]}.")
     if not no_render and not rendered:
@@ -571,6 +622,7 @@ def bulletin_show(settings: Settings, bulletin_id: int, as_json: bool) -> None:
             "media": {"sha256": b.media.sha256, "path": b.media.path, "duration_s": b.media.duration_s}
             if b.media
             else None,
+            "clarity": _clarity_of(session, b),
             "created_by": b.created_by,
             "history": [
                 {
@@ -599,6 +651,8 @@ def bulletin_show(settings: Settings, bulletin_id: int, as_json: bool) -> None:
         if media
         else f"  Âm thanh: {doc['render_status']} {doc['render_error']}".rstrip()
     )
+    if doc["clarity"]:
+        click.echo(f"  {clarity_line(doc['clarity'])}")
     for h in doc["history"]:
         click.echo(f"  {h['at']}  {h['actor']}: {h['from']} → {h['to']}  {h['comment']}".rstrip())
 
@@ -609,6 +663,23 @@ def bulletin_show(settings: Settings, bulletin_id: int, as_json: bool) -> None:
 def bulletin_render(settings: Settings, bulletin_id: int) -> None:
     """Dựng (lại) âm thanh bản tin ID ngay. / Render (or re-render) the audio of bulletin ID now; identical input comes from the cache."""
     _render_and_report(settings, bulletin_id)
+
+
+@bulletin_group.command("check")
+@click.argument("bulletin_id", metavar="[ID]", type=int, required=False)
+@click.pass_obj
+def bulletin_check(settings: Settings, bulletin_id: int | None) -> None:
+    """Kiểm tra độ rõ âm thanh của bản tin ID (làm lại), hoặc mọi âm thanh đang chờ kiểm tra. / Check
+    the clarity of bulletin ID's audio again, or (no ID) every render still waiting for its check."""
+    from broadcast.clarity import check_again, run_pending
+
+    if bulletin_id is not None:
+        with _scope(settings) as session:
+            b = bl.get_bulletin(session, bulletin_id)
+            check_again(session, b)
+    done = run_pending(_factory(settings), settings, limit=1000,
+                       on_done=lambda r: click.echo(f"{r['sha256'][:12]}  {clarity_line(r)}"))
+    click.echo(f"Đã kiểm tra {done} tệp âm thanh.", err=True)
 
 
 # --- loa report -------------------------------------------------------------------------------------

@@ -416,3 +416,38 @@ class SchedulerRun(Base):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     #: Errors by station code, or the exception of a failed run.
     errors: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+# --- clarity9: clarity checks and deployment settings -------------------------------------------
+
+
+class ClarityCheck(Base):
+    """What an offline recognizer heard in one rendered MP3 (keyed by its sha256, so bulletins
+    sharing audio share the check). ``status``: pending | done | missing (no recognizer here) |
+    failed. ``score`` is 1 − WER against the spoken form; None for a recording (transcript only)."""
+
+    __tablename__ = "clarity_checks"
+    sha256: Mapped[str] = mapped_column(ForeignKey("media_files.sha256", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    #: "text" (scored against the script) or "audio" (a recording: transcript alone).
+    source_kind: Mapped[str] = mapped_column(String(8), default="text")
+    score: Mapped[float | None] = mapped_column(Float, default=None)
+    wer: Mapped[float | None] = mapped_column(Float, default=None)
+    missed: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    transcript: Mapped[str] = mapped_column(Text, default="")
+    #: Which recognizer listened, e.g. "viet-asr 0.1.0.dev11".
+    recognizer: Mapped[str] = mapped_column(String(120), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    checked_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class DeploymentSetting(Base):
+    """A setting an administrator changes in the panel (the default voice); the config file's
+    value is the fallback when no row exists."""
+
+    __tablename__ = "deployment_settings"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

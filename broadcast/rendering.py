@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from broadcast.bulletins import request_regen
+from broadcast.clarity import mark_pending
 from broadcast.errors import RenderFailed
 from broadcast.media import record_media
 from broadcast.models import Bulletin, BulletinStatus, MediaFile, Priority
+from broadcast.voices import render_setup
 from loa.config import Settings
-from loa.params import render_params
 from pipeline.params import RenderParams
 from pipeline.render import RenderRequest, RenderResult, render
 from pipeline.store import StoredMedia
@@ -32,8 +33,9 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[[float], None]
 
 
-def render_request(bulletin: Bulletin, settings: Settings, session: Session) -> RenderRequest:
-    """What the pipeline needs to render this bulletin: its script, or its stored recording."""
+def render_request(bulletin: Bulletin, settings: Settings, session: Session, voice: str | None = None) -> RenderRequest:
+    """What the pipeline needs to render this bulletin: its script, or its stored recording.
+    ``voice``: what goes in the request's voice (default: the bulletin's own)."""
     recording: Path | None = None
     if bulletin.source_kind == "audio":
         upload = session.get(MediaFile, bulletin.upload_sha256) if bulletin.upload_sha256 else None
@@ -47,7 +49,7 @@ def render_request(bulletin: Bulletin, settings: Settings, session: Session) -> 
         issuer=bulletin.issuer,
         category=bulletin.category,
         date=bulletin.valid_from.isoformat(),
-        voice=bulletin.voice,
+        voice=bulletin.voice if voice is None else voice,
         speech_rate=bulletin.speech_rate,
     )
 
@@ -67,13 +69,13 @@ def cloud_voices_allowed(bulletin: Bulletin, settings: Settings) -> bool:
     return bulletin.status in _PUBLISHED or settings.cloud_voices_for_drafts
 
 
-def bulletin_render_params(bulletin: Bulletin, settings: Settings) -> RenderParams:
-    """The render parameters for this bulletin: the deployment's, without the cloud engines when
-    :func:`cloud_voices_allowed` says no."""
-    params = render_params(settings)
+def bulletin_render_params(session: Session, bulletin: Bulletin, settings: Settings) -> tuple[RenderParams, str]:
+    """The render parameters for this bulletin's voice (:func:`broadcast.voices.render_setup`),
+    without the cloud engines when :func:`cloud_voices_allowed` says no; and the request's voice."""
+    params, voice = render_setup(session, bulletin, settings)
     if cloud_voices_allowed(bulletin, settings):
-        return params
-    return replace(params, engines=offline_only(params.engines))
+        return params, voice
+    return replace(params, engines=offline_only(params.engines)), voice
 
 
 def upsert_media(session: Session, res: RenderResult, media_dir: Path) -> MediaFile:
@@ -99,7 +101,8 @@ def render_bulletin(
     RenderFailed is raised: commit the session anyway so the failure is recorded.
     """
     try:
-        req = render_request(bulletin, settings, session)
+        params, voice = bulletin_render_params(session, bulletin, settings)
+        req = render_request(bulletin, settings, session, voice)
     except RenderFailed as exc:
         bulletin.render_status, bulletin.render_error = "failed", str(exc)
         session.flush()
@@ -107,7 +110,7 @@ def render_bulletin(
     bulletin.render_status, bulletin.render_error = "running", ""
     previous = bulletin.media_sha256
     try:
-        res = render(req, bulletin_render_params(bulletin, settings), on_progress=on_progress)
+        res = render(req, params, on_progress=on_progress)
     except PipelineError as exc:
         failure = RenderFailed("Không tạo được âm thanh cho bản tin #%(id)s: %(e)s", id=bulletin.id, e=str(exc))
         log.warning("%s", failure)
@@ -119,6 +122,8 @@ def render_bulletin(
     bulletin.media_sha256 = mf.sha256
     bulletin.render_status, bulletin.render_error = "done", ""
     session.flush()
+    if settings.clarity_check:
+        mark_pending(session, mf.sha256, bulletin.source_kind)  # checked in the background
     if previous != mf.sha256:
         # New audio on air: the approved bulletin's stations need playlists that point to it.
         request_regen(session, bulletin, "bulletin rendered")

@@ -163,6 +163,16 @@ class Settings:
     #: voice, whatever this says.
     cloud_voices_for_drafts: bool = False
 
+    # --- clarity9 ---
+    #: After each render an offline recognizer (``pip install 'loa[clarity]'``) transcribes the
+    #: delivered MP3 and the score (1 − WER against the spoken form) is stored with the render. It
+    #: runs as background work (the panel's own one-thread queue; the CLI after the playlists);
+    #: false: no check.
+    clarity_check: bool = True
+    #: Below this clarity score (0–1) a reviewer must confirm "Tôi đã nghe bản đọc này" to approve
+    #: (``loa bulletin approve --listened``). Natural speech scores about 0.9, espeak-ng about 0.2.
+    clarity_threshold: float = 0.7
+
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -16,4 +16,5 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data = tmp_path / "loa-data"
     monkeypatch.setenv("LOA_DATA_DIR", str(data))
     monkeypatch.delenv("LOA_CONFIG", raising=False)
+    monkeypatch.setenv("LOA_CLARITY_CHECK", "0")  # the recognizer runs only in the tests that ask for it
     return data

@@ -21,13 +21,14 @@ from loa import config
 from loa.config import Settings
 from web import auth, db, i18n
 from web.extensions import babel, csrf, limiter
-from web.jobs import JobQueue, ThreadJobQueue
+from web.jobs import InlineJobQueue, JobQueue, ThreadJobQueue
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
-BLUEPRINTS = ("auth", "bulletins", "review", "stations", "schedule", "media", "reports", "api", "public")
-PANEL_BLUEPRINTS = frozenset({"auth", "bulletins", "review", "stations", "schedule", "reports"})
+BLUEPRINTS = ("auth", "bulletins", "review", "stations", "schedule", "media", "reports", "api", "public",
+              "settings")
+PANEL_BLUEPRINTS = frozenset({"auth", "bulletins", "review", "stations", "schedule", "reports", "settings"})
 
 #: Titles and explanations of the error pages, Vietnamese first.
 ERRORS: dict[int, tuple[Any, Any]] = {
@@ -163,9 +164,11 @@ def _schedule_warnings() -> list[str]:
     return [w.translate(gettext) for w in found]
 
 
-def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None, **overrides: Any) -> Flask:
+def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None,
+               clarity_jobs: JobQueue | None = None, **overrides: Any) -> Flask:
     """Build the panel for one data folder. ``overrides`` are setting names (see loa.config);
-    ``jobs`` replaces the background thread queue (tests pass an inline one)."""
+    ``jobs`` replaces the background thread queue (tests pass an inline one), ``clarity_jobs``
+    the clarity checks' own queue (by default one thread; inline when ``jobs`` is)."""
     settings = settings or config.load(**overrides)
     # Flask resolves a relative file path against the package folder (web/), not the working
     # directory: with the default ./loa-data every media file would be "missing" (HTTP 500).
@@ -192,6 +195,9 @@ def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None
     app.extensions["loa_engine"] = engine
     app.extensions["loa_sessions"] = session_factory(engine)
     app.extensions["loa_jobs"] = jobs or ThreadJobQueue(workers=2)
+    # Clarity checks wait on their own single thread, so a render (an emergency) never waits for one.
+    app.extensions["loa_clarity_jobs"] = clarity_jobs or (
+        InlineJobQueue() if isinstance(jobs, InlineJobQueue) else ThreadJobQueue(workers=1))
 
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, default_timezone=settings.timezone)

@@ -30,12 +30,12 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from broadcast import bulletins as svc
+from broadcast import clarity
 from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, MediaFile, Station, StationGroup
 from broadcast.publish import render_and_publish
@@ -44,14 +44,13 @@ from pipeline.types import PipelineError
 from web import db
 from web.auth import actor, can, requires
 from web.i18n import today
-from web.jobs import ProgressFn, UnknownJob
+from web.jobs import JobQueue, ProgressFn, UnknownJob
+from web.settings import picker
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("bulletins", __name__, url_prefix="/bulletins")
 
-#: Voices offered in the form: "" lets the engine chain choose; the rest are espeak-ng accents.
-VOICES = {code: _l(label) for code, label in svc.VOICE_CHOICES.items()}
 RATES = ("0.8", "0.9", "1.0", "1.1", "1.2")
 EDITABLE = svc.EDITABLE_STATUSES
 SCRIPT_SUFFIXES = {".txt", ".docx"}
@@ -174,12 +173,13 @@ def check_length(body: str, errors: list[str]) -> None:
         errors.append(exc.translate(_))
 
 
-def form_choices() -> dict[str, Any]:
+def form_choices(voice: str = "") -> dict[str, Any]:
+    """The form's lists; ``voice``: the bulletin's own voice, kept in the picker."""
     s = db.session()
     return {
         "stations": s.scalars(select(Station).where(Station.active.is_(True)).order_by(Station.name)).all(),
         "groups": s.scalars(select(StationGroup).order_by(StationGroup.name)).all(),
-        "voices": VOICES,
+        "voices": picker(voice),
         "rates": RATES,
     }
 
@@ -279,7 +279,8 @@ def _editor_form(b: Bulletin | None) -> Any:
 
 
 def _render_form(b: Bulletin | None, values: dict[str, Any], errors: list[str]) -> Any:
-    return render_template("bulletins/bulletin_form.html", b=b, v=values, errors=errors, **form_choices()), (
+    choices = form_choices(str(values.get("voice") or ""))
+    return render_template("bulletins/bulletin_form.html", b=b, v=values, errors=errors, **choices), (
         400 if errors else 200
     )
 
@@ -324,7 +325,8 @@ def index() -> Any:
         status = ""
         q = q.where(Bulletin.status != BulletinStatus.ARCHIVED)
     rows = db.session().scalars(q.limit(500)).all()
-    return render_template("bulletins/bulletins.html", bulletins=rows, status=status)
+    return render_template("bulletins/bulletins.html", bulletins=rows, status=status,
+                           checks=list_checks(rows), threshold=db.settings().clarity_threshold)
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -349,6 +351,7 @@ def detail(bulletin_id: int) -> Any:
         upload=uploaded_recording(b),
         editable=b.status in EDITABLE and can("bulletins.write"),
         job=request.args.get("job", ""),
+        **clarity_context(b),
     )
 
 
@@ -416,12 +419,91 @@ def render_job(app: Flask, bulletin_id: int, *, regenerate: bool) -> Callable[[P
                                   publish=regenerate, on_progress=lambda f: progress(0.9 * f))
         if done.failure is not None:
             raise done.failure
+        if done.sha256 and app.config["LOA_SETTINGS"].clarity_check:
+            check_later(app, done.sha256)  # its own queue: never ahead of the next render
         result: dict[str, Any] = {"sha256": done.sha256, "duration_s": done.duration_s}
         if regenerate:
             result["playlists"] = done.playlists
         return result
 
     return run
+
+
+# --- clarity checks ------------------------------------------------------------------------------
+
+
+def check_later(app: Flask, sha256: str) -> str | None:
+    """Queue the clarity check of a rendered MP3 (``broadcast.clarity.run_check``) on the panel's
+    clarity queue; a file already queued in this process is not queued twice."""
+    queued: set[str] = app.extensions.setdefault("loa_clarity_queued", set())
+    if sha256 in queued:
+        return None
+    queued.add(sha256)
+    settings = app.config["LOA_SETTINGS"]
+
+    q: JobQueue = app.extensions["loa_clarity_jobs"]
+    own_thread = q is not app.extensions["loa_jobs"]
+
+    def run(_progress: ProgressFn) -> dict[str, Any] | None:
+        if own_thread:
+            _lower_priority()
+        try:
+            return clarity.run_check(db.factory(app), sha256, settings)
+        finally:
+            queued.discard(sha256)
+
+    return q.submit(run, name=f"clarity {sha256[:12]}")
+
+
+def _lower_priority() -> None:
+    """Nice the clarity queue's own thread (Linux: per thread, inherited by the recognizer's ONNX
+    threads it starts), so renders and emergencies get the CPU first."""
+    import contextlib
+    import os
+    import threading
+
+    with contextlib.suppress(AttributeError, OSError):  # not on this platform, or already lower
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+
+
+def list_checks(rows: Any) -> dict[str, Any]:
+    """The checks of a list's renders, by sha256; those still waiting are queued (once each), so a
+    render made where no check ran (the demo, the CLI) is checked by the panel alone."""
+    checks = clarity.checks_for(db.session(), (b.media_sha256 for b in rows))
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    for sha, check in checks.items():
+        if check.status == "pending":
+            check_later(app, sha)
+    return checks
+
+
+def _spoke(meta: dict[str, Any]) -> dict[str, str]:
+    """The voice a render's metadata names, with the picker's name for it when it has one."""
+    from broadcast.voices import voice_options
+
+    engine, voice = str(meta.get("engine", "")), str(meta.get("voice", ""))
+    if engine == "recording":
+        return {"engine": engine, "voice": "", "name": _("Bản ghi âm")}
+    names = {v.id: v.name for v in voice_options(db.settings())}
+    return {"engine": engine, "voice": voice, "name": names.get(f"{engine}:{voice}", "")}
+
+
+def clarity_context(b: Bulletin) -> dict[str, Any]:
+    """What the review and bulletin pages show beside the audio: the check of the current render
+    (queued now if it is still waiting and nothing runs it), the voice that spoke, whether it was
+    the espeak-ng fallback, and whether approving needs "Tôi đã nghe bản đọc này"."""
+    check = clarity.check_for(db.session(), b)
+    if check is not None and check.status == "pending":
+        check_later(current_app._get_current_object(), check.sha256)  # type: ignore[attr-defined]
+    meta = (b.media.meta or {}) if b.media is not None else {}
+    threshold = db.settings().clarity_threshold
+    return {
+        "clarity": check,
+        "spoke": _spoke(meta) if meta else None,
+        "fallback_voice": meta.get("engine") == "espeak",
+        "threshold": threshold,
+        "must_listen": clarity.below(check, threshold) and b.priority.value != "emergency",
+    }
 
 
 def drain(app: Flask) -> int:

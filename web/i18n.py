@@ -148,6 +148,8 @@ AUDIT_ACTIONS = {
     "user.active": _l("Khoá / mở tài khoản"),
     "user.password": _l("Đặt lại mật khẩu"),
     "user.api_token": _l("Cấp mã API"),
+    "clarity.check": _l("Kiểm tra độ rõ"),
+    "settings.default_voice": _l("Đổi giọng mặc định"),
 }
 #: Names of the detail fields audit entries carry.
 AUDIT_FIELDS = {
@@ -171,6 +173,11 @@ AUDIT_FIELDS = {
     "removed": _l("bớt"),
     "start": _l("bắt đầu"),
     "bulletin_id": _l("bản tin"),
+    "listened": _l("đã nghe bản đọc"),
+    "clarity": _l("độ rõ"),
+    "score": _l("độ rõ"),
+    "recognizer": _l("bộ nhận dạng"),
+    "status": _l("trạng thái"),
 }
 YES, NO = _l("có"), _l("không")
 

@@ -22,8 +22,17 @@ from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, Priority
 from web import db
 from web.auth import actor, requires
-from web.bulletins import form_choices, parse_form, save_recording, start_render, uploaded_recording
+from web.bulletins import (
+    clarity_context,
+    form_choices,
+    list_checks,
+    parse_form,
+    save_recording,
+    start_render,
+    uploaded_recording,
+)
 from web.i18n import today
+from web.settings import picker
 
 bp = Blueprint("review", __name__, url_prefix="/review")
 
@@ -44,7 +53,9 @@ def not_airing_today(valid_from: Any, valid_to: Any) -> str | None:
 def queue() -> str:
     rows = db.session().scalars(select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED)).all()
     rows = sorted(rows, key=lambda b: (b.priority.rank, b.updated_at, b.id))
-    return render_template("review/review_queue.html", bulletins=rows)
+    return render_template("review/review_queue.html", bulletins=rows,
+                           checks=list_checks(rows),
+                           threshold=db.settings().clarity_threshold)
 
 
 @bp.get("/<int:bulletin_id>")
@@ -53,7 +64,8 @@ def detail(bulletin_id: int) -> str:
     b = db.get_or_404(Bulletin, bulletin_id)
     return render_template(
         "review/review.html", b=b, targets=svc.target_station_names(db.session(), b, with_codes=True),
-        upload=uploaded_recording(b), job=request.args.get("job", "")
+        upload=uploaded_recording(b), job=request.args.get("job", ""), voices=picker(b.voice),
+        **clarity_context(b),
     )
 
 
@@ -68,7 +80,8 @@ def approve(bulletin_id: int) -> Response:
     if b.priority == Priority.EMERGENCY and request.form.get("confirm") != "yes":
         return redirect(url_for("review.confirm_emergency", bulletin_id=b.id, comment=comment or None))
     try:
-        svc.approve(db.session(), b, actor(), comment, today=today())
+        svc.approve(db.session(), b, actor(), comment, today=today(),
+                    listened=request.form.get("listened") == "yes", settings=db.settings())
         db.commit()
     except BroadcastError as exc:
         db.session().rollback()
@@ -80,6 +93,23 @@ def approve(bulletin_id: int) -> Response:
     else:
         flash(_("Đã duyệt bản tin. Đang tạo âm thanh và cập nhật lịch phát."), "ok")
     return redirect(url_for("bulletins.detail", bulletin_id=b.id, job=job))
+
+
+@bp.post("/<int:bulletin_id>/voice")
+@requires("review")
+def set_voice(bulletin_id: int) -> Response:
+    """The reviewer picks another voice: the bulletin is changed (audited) and rendered again."""
+    b = db.get_or_404(Bulletin, bulletin_id)
+    try:
+        svc.update_bulletin(db.session(), b, actor=actor(), settings=db.settings(), voice=request.form.get("voice", ""))
+        db.commit()
+    except BroadcastError as exc:
+        db.session().rollback()
+        flash(exc.translate(_), "error")
+        return redirect(url_for("review.detail", bulletin_id=b.id))
+    job = start_render(b.id, regenerate=False)
+    flash(_("Đã đổi giọng đọc. Đang tạo lại âm thanh."), "ok")
+    return redirect(url_for("review.detail", bulletin_id=b.id, job=job))
 
 
 @bp.post("/<int:bulletin_id>/reject")
@@ -110,6 +140,7 @@ def confirm_emergency(bulletin_id: int) -> Any:
         targets=svc.target_station_names(db.session(), b, with_codes=True),
         upload=uploaded_recording(b),
         comment=request.args.get("comment", ""),
+        **clarity_context(b),
     )
 
 

@@ -74,7 +74,7 @@ def test_offline_renders_keep_a_voice_even_without_espeak_listed(session: Sessio
                                                                   settings: Settings) -> None:  # fmt: skip
     settings = replace(settings, engine_order=("fpt",))
     b = _bulletin(session, approve=False)
-    assert rendering.bulletin_render_params(b, settings).engines.engine_order == ("espeak",)
+    assert rendering.bulletin_render_params(session, b, settings)[0].engines.engine_order == ("espeak",)
     piper_only = replace(settings, engine_order=("piper",))  # no cloud listed: nothing is added
-    assert rendering.bulletin_render_params(b, piper_only).engines.engine_order == ("piper",)
+    assert rendering.bulletin_render_params(session, b, piper_only)[0].engines.engine_order == ("piper",)
     assert Settings().cloud_voices_for_drafts is False

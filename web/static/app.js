@@ -99,3 +99,42 @@ document.addEventListener("DOMContentLoaded", function () {
   setupNormalize();
   setupPreview();
 });
+
+// "nghe thử": ask for the short sample of the chosen voice (rendered once, then cached), then play
+// it; a voice that cannot speak answers with a JSON message, shown beside the button.
+function setupVoiceSamples() {
+  document.querySelectorAll("[data-action='voice-sample']").forEach(function (button) {
+    var box = button.closest(".voice-picker");
+    var audio = box.querySelector("[data-voice-sample]");
+    var status = box.querySelector(".voice-sample-status");
+    button.addEventListener("click", function () {
+      var select = box.querySelector("[data-voice-select]");
+      var voice = button.dataset.voice || (select ? select.value : "");
+      var url = button.dataset.sampleUrl + "?voice=" + encodeURIComponent(voice);
+      status.textContent = "…";
+      status.classList.remove("errors");
+      button.disabled = true;
+      fetch(url, { credentials: "same-origin" })
+        .then(function (res) {
+          if (res.ok) { return { ok: true }; }
+          return res.json().then(function (d) { return { ok: false, error: d.error || res.statusText }; },
+                                 function () { return { ok: false, error: res.statusText }; });
+        })
+        .then(function (r) {
+          button.disabled = false;
+          if (r.ok) {
+            status.textContent = "";
+            audio.src = url;  // rendered once, now a lookup in the media store
+            audio.hidden = false;
+            audio.play();
+          } else {
+            status.textContent = r.error;
+            status.classList.add("errors");
+          }
+        })
+        .catch(function () { button.disabled = false; status.textContent = "?"; });
+    });
+  });
+}
+
+document.addEventListener("DOMContentLoaded", setupVoiceSamples);
