@@ -15,9 +15,9 @@ from loa.params import engine_params
 from pipeline.tts.base import EngineError
 from pipeline.tts.catalog import CATALOG
 from pipeline.tts.chain import EngineChain, EngineStatus, build_chain
-from pipeline.tts.choices import VoiceChoice, voice_choices
 from pipeline.tts.install import InstallError, install, installed_voices, remove_voice
 from pipeline.tts.piper_engine import read_config
+from pipeline.tts.voice_list import VoiceChoice, list_voices
 
 #: Quality tier of each engine's voices, shown by ``loa voices``.
 TIERS = {
@@ -35,14 +35,14 @@ PROBE_TEXT = "Xin chào."
 
 def usable_voices(settings: Settings) -> list[VoiceChoice]:
     """The voices a bulletin can be spoken with here now: installed Piper voices, configured cloud
-    voices (key set, engine in engine_order, not cooling down after a failure), and espeak-ng's
+    voices (key set, not cooling down after a failure), and espeak-ng's
     accents, the fallback ("dự phòng"). Ids are ``engine:voice``. For the panel's voice picker."""
-    return [c for c in voice_choices(engine_params(settings)) if c.usable]
+    return [c for c in list_voices(engine_params(settings)) if c.usable]
 
 
 def _cloud_report(settings: Settings) -> list[dict[str, Any]]:
     """Every configured cloud voice, usable or not and why (``loa voices``)."""
-    return [asdict(c) for c in voice_choices(engine_params(settings)) if c.tier == "cloud"]
+    return [asdict(c) for c in list_voices(engine_params(settings)) if c.tier == "cloud"]
 
 
 def _probe(chain: EngineChain, st: EngineStatus) -> dict[str, Any]:
@@ -174,7 +174,7 @@ def voices_command(ctx: click.Context, probe: bool, as_json: bool) -> None:
         click.echo(f"Giọng đám mây đã cấu hình: {len(cloud) or 'chưa có'} [{TIERS['fpt']}]")
         for c in cloud:
             state = "dùng được" if c["usable"] else "KHÔNG dùng được — " + c["reason"]
-            click.echo(f"    {c['id']}  {c['label']}  {state}")
+            click.echo(f"    {c['id']}  {c['name']}  {state}")
     if not any(r["usable"] for r in reports):
         raise click.ClickException("Không có bộ đọc nào dùng được trên máy này.")
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from pipeline.params import EngineParams
-from pipeline.tts.base import EngineError
+from pipeline.tts.base import Engine, EngineError
+from pipeline.tts.chain import EngineChain, EngineStatus
 from pipeline.tts.install import installed_voices
 
 log = logging.getLogger(__name__)
@@ -67,7 +69,32 @@ def apply_choice(params: EngineParams, choice: str, *, only: bool = False) -> En
     return dataclasses.replace(params, **changes)
 
 
-def _piper_voices(params: EngineParams) -> list[VoiceChoice]:
+def _why_not(st: EngineStatus) -> str:
+    """Why a voice of this engine cannot speak now ("" when it can). An engine missing from
+    ``engine_order`` still can: choosing one of its voices puts it first (:func:`apply_choice`)."""
+    if not st.availability.ok:
+        return st.availability.reason
+    if st.cooling_until is not None:
+        until = datetime.fromtimestamp(st.cooling_until).astimezone().strftime("%H:%M")
+        return f"tạm bỏ qua đến {until} sau lỗi: {st.last_error}"
+    return ""
+
+
+def _engine_voices(st: EngineStatus) -> list[VoiceChoice]:
+    reason, name = _why_not(st), st.engine.name
+    try:
+        voices = st.engine.voices() if st.availability.ok or tier(name) == CLOUD else []
+    except EngineError as exc:
+        log.info("voice list: cannot list the voices of %s: %s", name, exc)
+        voices = []
+    out = []
+    for v in voices:
+        label = f"{v.detail} — {v.name}" if tier(name) == CLOUD and v.detail else v.name
+        out.append(VoiceChoice(f"{name}:{v.id}", name, v.id, label, tier(name), not reason, reason))
+    return out
+
+
+def _piper_voices(params: EngineParams, chain: EngineChain) -> list[VoiceChoice]:
     from pipeline.tts.chain import make_engine
 
     models = installed_voices(params.voices_dir) if params.voices_dir else []
@@ -81,32 +108,42 @@ def _piper_voices(params: EngineParams) -> list[VoiceChoice]:
     out = []
     for voice, setting in entries:
         engine, voice_id = make_engine("piper", dataclasses.replace(params, piper_voice=setting))
-        ok = engine.check()
+        reason = _why_not(chain.status_of(engine))
         out.append(VoiceChoice(f"piper:{voice}", "piper", voice, f"Piper {voice_id or setting}", NEURAL,
-                               ok.ok, "" if ok.ok else ok.reason))
+                               not reason, reason))  # fmt: skip
     return out
+
+
+def _configured(name: str, engine: Any, params: EngineParams) -> bool:
+    """Cloud services count once their key is set; gTTS (no key) once it is in engine_order."""
+    if name in _ONLY_WHEN_ORDERED:
+        return name in params.engine_order
+    secrets = getattr(engine, "secrets", None)
+    return secrets is None or all(secrets())
 
 
 def list_voices(params: EngineParams, engine_names: tuple[str, ...] | None = None) -> list[VoiceChoice]:
     """Installed Piper voices, configured cloud voices, then espeak-ng's accents (the fallback):
-    every voice the picker offers, each with whether it can speak here now and why not.
-    ``engine_names``: the engines to look at (default: every engine the chain knows)."""
+    every voice the picker offers, each with whether it can speak here now and why not (not
+    installed, cooling down after a failure). Cloud services without a key are left out. ``loa voices`` prints this list and
+    the panel's picker offers its usable part. ``engine_names``: the engines to look at (default:
+    every engine the chain knows)."""
     from pipeline.tts.chain import ENGINE_NAMES, make_engine
 
     names = engine_names or ENGINE_NAMES
-    out: list[VoiceChoice] = []
+    engines: list[tuple[Engine, str]] = []
     for name in sorted(names, key=lambda n: (list(_TIERS).index(n) if n in _TIERS else 0.5, n)):
         if name == "piper":
-            out.extend(_piper_voices(params))
-            continue
-        if name in _ONLY_WHEN_ORDERED and name not in params.engine_order:
             continue
         try:
-            engine, _voice = make_engine(name, params)
-            ok = engine.check()
-            voices = engine.voices() if ok.ok else []
+            engine, voice = make_engine(name, params)
         except (EngineError, ValueError) as exc:  # ValueError: ConfigError of a half-set engine
             log.info("voice list: %s unavailable: %s", name, exc)
             continue
-        out.extend(VoiceChoice(f"{name}:{v.id}", name, v.id, v.name, tier(name)) for v in voices)
+        if _configured(name, engine, params):
+            engines.append((engine, voice))
+    chain = EngineChain(engines, cooldown_s=params.cooldown_s, state_path=params.state_path)
+    out = _piper_voices(params, chain) if "piper" in names else []
+    for st in chain.status():
+        out.extend(_engine_voices(st))
     return out

@@ -19,8 +19,8 @@ from loa.config import Settings, load
 from loa.params import engine_params, render_params
 from pipeline.render import RenderRequest, render
 from pipeline.tts.chain import build_chain
-from pipeline.tts.choices import voice_choices
 from pipeline.tts.cli import usable_voices
+from pipeline.tts.voice_list import list_voices as voice_choices
 
 SECRET = "s3cr3t-key-for-every-service"
 TEXT = "Thông báo của Ủy ban nhân dân xã. Lịch tiêm phòng vào sáng thứ bảy."
@@ -107,12 +107,11 @@ def test_voice_lists_say_which_cloud_voices_are_usable_and_why(tmp_path: Path) -
                         viettel_token=SECRET)  # fmt: skip
     choices = {c.id: c for c in voice_choices(engine_params(settings))}
     assert choices["zalo:2"].usable and choices["zalo:2"].tier == "cloud"
-    assert not choices["viettel:hn-quynhanh"].usable
-    assert "engine_order" in choices["viettel:hn-quynhanh"].reason
+    assert choices["viettel:hn-quynhanh"].usable  # not in engine_order: choosing it puts it first
     assert not any(c.startswith(("fpt:", "vnpt:")) for c in choices)  # no key: not offered
-    assert choices["espeak:vi"].tier == "fallback" and "dự phòng" in choices["espeak:vi"].label
+    assert choices["espeak:vi"].tier == "fallback"
     usable = {c.id for c in usable_voices(settings)}
-    assert "zalo:2" in usable and "espeak:vi-vn-x-south" in usable and "viettel:hn-quynhanh" not in usable
+    assert "zalo:2" in usable and "espeak:vi-vn-x-south" in usable and "viettel:hn-quynhanh" in usable
     chain = build_chain(engine_params(settings))
     chain.mark_failed(chain.engines[0], OSError("down"))  # zalo failed a moment ago
     assert "zalo:2" not in {c.id for c in usable_voices(settings)}
@@ -130,7 +129,7 @@ def test_loa_voices_lists_the_configured_cloud_voices(tmp_path: Path) -> None:
     result = CliRunner().invoke(voices_command, ["--json"], obj=settings)
     doc = json.loads(result.output)
     cloud = {c["id"]: c for c in doc["cloud"]}
-    assert "vnpt:female_north" in cloud and not cloud["vnpt:female_north"]["usable"]
+    assert "vnpt:female_north" in cloud and cloud["vnpt:female_north"]["usable"]  # a choice puts it first
     text = CliRunner().invoke(voices_command, [], obj=settings).output
     assert "Giọng đám mây đã cấu hình: 7" in text and "vnpt:male_south" in text and SECRET not in text
     assert urllib.parse.quote(SECRET) not in text
