@@ -148,7 +148,8 @@ def stations_import(
     with _scope(settings) as session:
         permissions.require_actor(session, actor, "stations.manage")
         rows = st.parse_stations_csv(text)
-        res = st.import_stations(session, rows, group=group, district=district, actor=actor)
+        scope = permissions.scope_of(session, permissions.actor_user(session, actor))
+        res = st.import_stations(session, rows, group=group, district=district, actor=actor, scope=scope)
     click.echo(
         f"Đã nhập {len(rows)} đài ({len(res.created)} mới, {len(res.updated)} cập nhật), "
         f"{res.sessions} phiên phát" + (f", nhóm '{group}'" if group else "") + "."
@@ -158,17 +159,25 @@ def stations_import(
 
 @stations_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="JSON thay cho bảng. / JSON instead of a table.")
+@click.option("--unit", help="Chỉ các đài của đơn vị này và cấp dưới. / Only the stations of this unit and below.")
 @click.pass_obj
-def stations_list(settings: Settings, as_json: bool) -> None:
+def stations_list(settings: Settings, as_json: bool, unit: str | None) -> None:
     """Liệt kê các đài / List stations with their sessions, groups and last heartbeat."""
+    from broadcast import units
+
     with _scope(settings) as session:
-        stations = list(session.scalars(select(Station).order_by(Station.code)))
+        if unit:
+            stations = units.stations_under(session, units.get(session, unit))
+        else:
+            stations = list(session.scalars(select(Station).order_by(Station.code)))
+        unit_codes = {u.id: u.code for u in units.all_units(session)}
         data: list[dict[str, Any]] = [
             {
                 "code": s.code,
                 "name": s.name,
                 "kind": s.kind,
                 "district": s.district,
+                "unit": unit_codes.get(s.unit_id or 0, ""),
                 "active": s.active,
                 "groups": sorted(g.name for g in s.groups),
                 "sessions": st.format_sessions(x for x in s.sessions if x.active),
