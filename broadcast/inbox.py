@@ -333,6 +333,12 @@ def set_auto_accept(session: Session, unit: Unit, on: bool, *, actor: str) -> No
     request_regen(session, "inbox default changed", [s.code for s in units.stations_under(session, unit)])
 
 
+def reaches(session: Session, bulletins: Iterable[Bulletin], station: Station) -> list[Bulletin]:
+    """The bulletins whose issuing unit reaches the station (what its schedule may offer)."""
+    tree = _Tree(session)
+    return [b for b in bulletins if b.unit_id is None or tree.reaches(b.unit_id, station.unit_id)]
+
+
 # --- the planner's filter ------------------------------------------------------------------------
 
 

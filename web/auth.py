@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 ADMIN = Role.ADMIN.value
 MIN_PASSWORD = svc.MIN_PASSWORD
@@ -45,6 +46,24 @@ def current_user() -> User | None:
 def can(action: str) -> bool:
     user = current_user()
     return user is not None and permissions.allowed(user.role, action)
+
+
+def scope() -> permissions.Scope:
+    """The units the logged-in user works for (its unit and those below); nobody: none."""
+    if "loa_scope" not in g:
+        user = current_user()
+        g.loa_scope = (permissions.scope_of(db.session(), user) if user is not None
+                       else permissions.Scope(frozenset(), unassigned=False))
+    return cast(permissions.Scope, g.loa_scope)
+
+
+def scoped_or_404(model: type[T], ident: object) -> T:
+    """The row (a station, a bulletin) if it exists and its unit is within the user's scope;
+    else 404, so a commune's staff cannot even learn of another commune's rows."""
+    obj = db.get_or_404(model, ident)
+    if not scope().covers(getattr(obj, "unit_id", None)):
+        abort(404)
+    return obj
 
 
 def actor() -> str:

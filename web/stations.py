@@ -25,7 +25,7 @@ from broadcast.changes import messages
 from broadcast.errors import BroadcastError, NotFound
 from broadcast.models import Relay, Station, StationGroup, utcnow
 from web import db
-from web.auth import actor, requires
+from web.auth import actor, requires, scope, scoped_or_404
 from web.bulletins import drain_later
 
 bp = Blueprint("stations", __name__, url_prefix="/stations")
@@ -52,7 +52,7 @@ def _flash_errors(exc: BroadcastError) -> None:
 @bp.get("/")
 @requires("stations.view")
 def index() -> str:
-    rows = db.session().scalars(select(Station).order_by(Station.name)).all()
+    rows = db.session().scalars(select(Station).where(scope().clause(Station.unit_id)).order_by(Station.name)).all()
     now, beat = utcnow(), db.settings().agent_heartbeat_s
     states = {s.id: svc.connection_state(s, beat, now) for s in rows}
     counts = {state: sum(1 for v in states.values() if v == state) for state in ("online", "lost", "never")}
@@ -83,7 +83,7 @@ def new() -> Any:
 @bp.get("/<int:station_id>")
 @requires("stations.view")
 def detail(station_id: int) -> str:
-    st = db.get_or_404(Station, station_id)
+    st = scoped_or_404(Station, station_id)
     relays = db.session().scalars(
         select(Relay).where((Relay.station_id == st.id) | Relay.station_id.is_(None)).order_by(Relay.start_time)
     ).all()
@@ -97,7 +97,7 @@ def detail(station_id: int) -> str:
 @bp.post("/<int:station_id>")
 @requires("stations.manage")
 def update(station_id: int) -> Any:
-    st = db.get_or_404(Station, station_id)
+    st = scoped_or_404(Station, station_id)
     f = request.form
     try:
         svc.update_station(
@@ -116,7 +116,7 @@ def update(station_id: int) -> Any:
 @bp.post("/<int:station_id>/sessions")
 @requires("stations.manage")
 def add_session(station_id: int) -> Response:
-    st = db.get_or_404(Station, station_id)
+    st = scoped_or_404(Station, station_id)
     try:
         sessions_svc.add_from_spec(db.session(), st, request.form.get("spec", ""),
                                    name=request.form.get("name", ""), actor=actor())
@@ -131,7 +131,7 @@ def add_session(station_id: int) -> Response:
 @bp.post("/<int:station_id>/sessions/<int:session_id>/delete")
 @requires("stations.manage")
 def delete_session(station_id: int, session_id: int) -> Response:
-    st = db.get_or_404(Station, station_id)
+    st = scoped_or_404(Station, station_id)
     try:
         sessions_svc.delete_session(db.session(), st, session_id, actor=actor())
     except NotFound:
@@ -144,7 +144,7 @@ def delete_session(station_id: int, session_id: int) -> Response:
 @bp.post("/<int:station_id>/token")
 @requires("stations.manage")
 def token(station_id: int) -> str:
-    st = db.get_or_404(Station, station_id)
+    st = scoped_or_404(Station, station_id)
     value = svc.issue_agent_token(db.session(), st, actor=actor())
     db.commit()
     return render_template("token_once.html", token=value, subject=f"{st.name} ({st.code})", kind="agent",
@@ -203,7 +203,7 @@ def groups() -> Any:
     return render_template(
         "stations/groups.html",
         groups=s.scalars(select(StationGroup).order_by(StationGroup.name)).all(),
-        stations=s.scalars(select(Station).order_by(Station.name)).all(),
+        stations=s.scalars(select(Station).where(scope().clause(Station.unit_id)).order_by(Station.name)).all(),
         errors=errors,
     ), (400 if errors else 200)
 
@@ -236,7 +236,7 @@ def _relays_page(errors: list[str], status: int) -> Response:
     response = make_response(render_template(
         "stations/relays.html",
         relays=relays,
-        stations=s.scalars(select(Station).order_by(Station.name)).all(),
+        stations=s.scalars(select(Station).where(scope().clause(Station.unit_id)).order_by(Station.name)).all(),
         errors=errors,
         v=request.form if request.method == "POST" else {},
         playable=relays_svc.playable_in_browser,
