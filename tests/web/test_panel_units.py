@@ -132,3 +132,28 @@ def test_inbox_pages_accept_decline_and_the_senders_view(panel: Panel, tree: dic
         assert b_ is not None
         assert {e.unit_code: e.state for e in inbox.status(s, b_)} == {"24823": "accepted", "24826": "declined"}
     assert panel.client("ed-b").get(f"/inbox/sent/{normal}").status_code == 404
+
+
+def test_a_communes_administrator_manages_only_its_staff(panel: Panel, tree: dict[str, int]) -> None:
+    with panel.session() as s:
+        s.add(User(username="admin-a", role=Role.ADMIN, password_hash=PASSWORD_HASH, unit_id=tree["24823"]))
+    c = panel.client("admin-a")
+    page = c.get("/users").get_data(as_text=True)
+    assert "op-a" in page and "op-b" not in page and "Xã Liên Nghĩa" not in page
+    with panel.session() as s:
+        op_b = s.query(User).filter_by(username="op-b").one().id
+        ed_a = s.query(User).filter_by(username="ed-a").one().id
+    assert post(c, f"/users/{op_b}", {"action": "active"}).status_code == 404
+    r = post(c, "/users", {"username": "moi", "role": "editor", "password": "mat-khau-1", "password2": "mat-khau-1",
+                          "unit": "24826"})
+    assert r.status_code == 404
+    assert post(c, "/users", {"username": "moi", "role": "editor", "password": "mat-khau-1",
+                              "password2": "mat-khau-1"}).status_code == 302
+    r = post(c, f"/users/{ed_a}", {"action": "unit", "unit": "24826"}, follow_redirects=True)
+    assert "không làm việc cho đơn vị này" in r.get_data(as_text=True)
+    with panel.session() as s:
+        assert s.query(User).filter_by(username="moi").one().unit_id == tree["24823"]
+        assert s.query(User).filter_by(username="ed-a").one().unit_id == tree["24823"]
+    assert post(panel.client("admin"), f"/users/{ed_a}", {"action": "unit", "unit": "24826"}).status_code == 302
+    with panel.session() as s:
+        assert s.query(User).filter_by(username="ed-a").one().unit_id == tree["24826"]
