@@ -31,7 +31,16 @@ from broadcast import permissions, units
 from broadcast.bulletins import target_station_codes
 from broadcast.changes import audit, request_regen
 from broadcast.errors import BroadcastError
-from broadcast.models import Bulletin, BulletinStatus, InboxDecision, Priority, Station, Unit, utcnow
+from broadcast.models import (
+    Bulletin,
+    BulletinStatus,
+    InboxDecision,
+    Priority,
+    Station,
+    TargetKind,
+    Unit,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from broadcast.planner import BulletinInput
@@ -206,14 +215,14 @@ def inbox(session: Session, unit: Unit, *, today: date | None = None, states: It
     ``today``, only those still valid), newest first; ``states`` keeps only those states."""
     unit = units.current(session, unit)
     tree = _Tree(session)
-    mine = {uid for uid in units.subtree_ids(session, unit.id) if tree.decider(uid) == unit.id}
-    own_codes = set(session.scalars(select(Station.code).where(Station.unit_id.in_(sorted(mine)))))
+    mine = {uid for uid in tree.reach(unit.id) if tree.decider(uid) == unit.id}
+    own = _own_stations(session, sorted(mine))
     q = select(Bulletin).where(
         Bulletin.status == BulletinStatus.APPROVED, Bulletin.unit_id.is_not(None), Bulletin.unit_id.not_in(mine)
     )
     if today is not None:
         q = q.where(Bulletin.valid_to >= today)
-    found = [(b, sorted(own_codes.intersection(target_station_codes(session, b)))) for b in session.scalars(q)]
+    found = [(b, _targets_among(session, tree, b, own)) for b in session.scalars(q)]
     found = [(b, codes) for b, codes in found if codes]
     decisions = _decisions(session, [b.id for b, _ in found])
     wanted = set(states) if states is not None else None
@@ -239,6 +248,36 @@ def sent(session: Session, scope: permissions.Scope, *, today: date | None = Non
 # --- deciding -------------------------------------------------------------------------------
 
 
+def unit_targets(session: Session, bulletin: Bulletin, unit: Unit) -> list[str]:
+    """The unit's own stations (those it decides for) that the bulletin targets from above;
+    empty when the bulletin is the unit's own or does not come to it. Reads only the unit's
+    stations, so a decision costs the same in a province of 20 or of 2,000 clusters."""
+    if bulletin.unit_id is None:
+        return []
+    tree = _Tree(session)
+    mine = sorted(uid for uid in tree.reach(unit.id) if tree.decider(uid) == unit.id)
+    if bulletin.unit_id in mine:
+        return []
+    return _targets_among(session, tree, bulletin, _own_stations(session, mine))
+
+
+def _own_stations(session: Session, unit_ids: Sequence[int]) -> list[tuple[str, int | None]]:
+    q = select(Station.code, Station.unit_id).where(Station.unit_id.in_(sorted(unit_ids)), Station.active.is_(True))
+    return [(r.code, r.unit_id) for r in session.execute(q)]
+
+
+def _targets_among(
+    session: Session, tree: _Tree, bulletin: Bulletin, rows: Sequence[tuple[str, int | None]]
+) -> list[str]:
+    """Which of these stations (code, unit id) the bulletin targets."""
+    if bulletin.unit_id is None:
+        return []
+    if bulletin.target_kind == TargetKind.ALL:
+        return sorted(code for code, unit_id in rows if tree.reaches(bulletin.unit_id, unit_id))
+    targets = set(target_station_codes(session, bulletin))
+    return sorted(code for code, _ in rows if code in targets)
+
+
 def _decidable(session: Session, bulletin: Bulletin, unit: Unit) -> list[str]:
     """The unit's target stations; BroadcastError unless the unit may decide on this bulletin."""
     if unit.merged_into_id is not None:
@@ -248,7 +287,7 @@ def _decidable(session: Session, bulletin: Bulletin, unit: Unit) -> list[str]:
         )
     if bulletin.status != BulletinStatus.APPROVED:
         raise BroadcastError("Bản tin #%(id)s chưa được duyệt, chưa vào hộp thư của xã.", id=bulletin.id)
-    codes = receivers(session, bulletin).get(unit.id)
+    codes = unit_targets(session, bulletin, unit)
     if not codes:
         raise BroadcastError(
             "Bản tin #%(id)s không phải bản tin cấp trên gửi đến %(unit)s.", id=bulletin.id, unit=unit.name

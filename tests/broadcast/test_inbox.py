@@ -18,6 +18,15 @@ TREE = "code,name,kind,parent\n68,Tỉnh Lâm Đồng,tinh,\n24823,Xã Hiệp An
 D1, D2 = date(2026, 12, 1), date(2026, 12, 31)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from argon2 import PasswordHasher
+
+    from broadcast import security
+
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def tree(session: Session) -> dict[str, Unit]:
     units.import_units(session, units.parse_units_csv(TREE), actor="admin")

@@ -22,6 +22,15 @@ STATIONS = ("code,name,kind,sessions,unit\nha-1,Cụm 1 Hiệp An,xa,Mon-Sat 05:
             "lh-1,Cụm 1 Liên Hiệp,xa,Mon-Sat 05:30-06:00,24826\n")
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    from argon2 import PasswordHasher
+
+    from broadcast import security
+
+    monkeypatch.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+
+
 @pytest.fixture
 def run(factory: sessionmaker[Session]):  # type: ignore[no-untyped-def]
     def invoke(*args: str) -> Result:
