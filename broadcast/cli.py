@@ -148,8 +148,10 @@ def stations_import(
     with _scope(settings) as session:
         permissions.require_actor(session, actor, "stations.manage")
         rows = st.parse_stations_csv(text)
-        scope = permissions.scope_of(session, permissions.actor_user(session, actor))
-        res = st.import_stations(session, rows, group=group, district=district, actor=actor, scope=scope)
+        user = permissions.actor_user(session, actor)
+        scope = permissions.scope_of(session, user)
+        res = st.import_stations(session, rows, group=group, district=district, actor=actor, scope=scope,
+                                 default_unit_id=user.unit_id if user else None)
     click.echo(
         f"Đã nhập {len(rows)} đài ({len(res.created)} mới, {len(res.updated)} cập nhật), "
         f"{res.sessions} phiên phát" + (f", nhóm '{group}'" if group else "") + "."
@@ -383,6 +385,9 @@ def _render_and_report(settings: Settings, bulletin_id: int) -> None:
 @click.option("--voice", default="", help="Giọng đọc (trống: giọng đã cấu hình). / TTS voice; empty: the configured one.")
 @click.option("--rate", "speech_rate", type=float, default=1.0, show_default=True, help="Tốc độ đọc. / Speaking rate.")
 @click.option("--actor", default=_actor_default, show_default="OS user", help="Người thêm (và duyệt). / Who adds (and approves) it.")
+@click.option("--unit", default="", help="Mã đơn vị gửi (mặc định: đơn vị của người thêm); chỉ gửi được đến các đài "
+              "của đơn vị đó và cấp dưới. / The issuing unit's code (default: the actor's); it reaches only that "
+              "unit's stations and those below.")
 @click.pass_obj
 def bulletin_add(
     settings: Settings,
@@ -400,6 +405,7 @@ def bulletin_add(
     voice: str,
     speech_rate: float,
     actor: str,
+    unit: str,
 ) -> None:
     """Thêm bản tin từ FILE (kịch bản .txt hoặc bản ghi âm); in ra mã số. / Add a bulletin from FILE: a .txt script (UTF-8) to be read by the TTS, or an audio recording
     (.wav, .mp3, .ogg, …). Without --station/--group it goes to every station. Prints its id."""
@@ -426,6 +432,7 @@ def bulletin_add(
             actor=actor,
             media_dir=settings.media_dir,
             settings=settings,
+            unit=unit,
         )
         if do_approve:
             bl.submit(session, b, actor, today=_today(settings))

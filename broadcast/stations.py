@@ -400,18 +400,19 @@ def import_stations(
     district: str | None = None,
     actor: str = "",
     scope: Scope | None = None,
+    default_unit_id: int | None = None,
 ) -> ImportResult:
     """Create or update stations by code; their sessions become the CSV's.
 
-    A row's ``unit`` puts the station under that unit; a new station without one goes to the top
-    unit. Given ``scope`` (the importing user's), every station and unit must lie within it.
+    A row's ``unit`` puts the station under that unit; a new station without one goes to
+    ``default_unit_id`` (the importer's unit), else the top unit. Given ``scope`` (the importing user's), every station and unit must lie within it.
     One-off sessions added since (not in the CSV) are kept; if one now overlaps a session of the
     CSV, the whole import fails. All in the caller's transaction: an error leaves the database as
     it was.
     """
     codes = [r.code for r in rows]
     existing = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(codes)))}
-    unit_ids = _row_units(session, rows, existing, scope)  # validate everything before changing anything
+    unit_ids = _row_units(session, rows, existing, scope, default_unit_id)  # validate everything before changing anything
     kept = _kept_one_offs(rows, existing)
     result = ImportResult(group=group)
     grp = _group(session, group) if group else None
@@ -440,7 +441,8 @@ def import_stations(
 
 
 def _row_units(
-    session: Session, rows: Sequence[StationRow], existing: dict[str, Station], scope: Scope | None
+    session: Session, rows: Sequence[StationRow], existing: dict[str, Station], scope: Scope | None,
+    default_unit_id: int | None = None,
 ) -> dict[str, int]:
     """Station code → unit id for the rows that name a unit, and new stations (the top unit);
     CsvErrors names every line whose unit is unknown, merged or outside the importer's scope."""
@@ -457,7 +459,8 @@ def _row_units(
         elif unit is not None and unit.merged_into_id is not None:
             errors.append((r.line, f"đơn vị '{r.unit}' đã được sáp nhập, hãy dùng đơn vị nó nhập vào"))
         else:
-            target = unit.id if unit is not None else (old.unit_id if old is not None else units.root(session).id)
+            fallback = old.unit_id if old is not None else (default_unit_id or units.root(session).id)
+            target = unit.id if unit is not None else fallback
             if scope is not None and not (scope.covers(target) and (old is None or scope.covers(old.unit_id))):
                 errors.append((r.line, f"đài '{r.code}' không thuộc đơn vị của người nhập"))
             elif target is not None:

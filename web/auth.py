@@ -260,7 +260,7 @@ def users() -> Any:
             if unit and not scope().covers(getattr(units.find(db.session(), unit), "id", -1)):
                 abort(404)
             user = svc.create_user(db.session(), **_user_fields(request.form), role=request.form.get("role", ""),
-                                   actor=actor(), unit=unit or _own_unit_code())
+                                   actor=actor(), unit=unit or own_unit_code())
         except BroadcastError as exc:
             db.session().rollback()
             errors = messages(exc, _)
@@ -275,7 +275,7 @@ def users() -> Any:
                            unit_names=names), (400 if errors else 200)
 
 
-def _own_unit_code() -> str:
+def own_unit_code() -> str:
     """New accounts default to the creating administrator's unit."""
     me = current_user()
     if me is None or me.unit_id is None:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast import bulletins as bl
 from broadcast import users
-from broadcast.models import Station, Unit
+from broadcast.models import Bulletin, Station, Unit
 from loa.cli import cli
 from tests.broadcast.conftest import count_rows
 
@@ -108,3 +108,16 @@ def test_inbox_commands_over_the_service(run, tmp_path: Path, factory: sessionma
         assert s.scalar(select(Station.unit_id).where(Station.code == "ha-1")) is not None
     res = run("inbox", "list")  # an OS account has no unit of its own
     assert res.exit_code == 1 and "Cần --unit" in res.output
+
+
+def test_bulletin_add_from_a_unit_reaches_only_its_stations(run, tmp_path: Path, factory: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    run("units", "import", _file(tmp_path, "u.csv", TREE))
+    run("stations", "import", _file(tmp_path, "s.csv", STATIONS))
+    script = _file(tmp_path, "tin.txt", "Thông báo của xã Hiệp An.")
+    res = run("bulletin", "add", script, "--title", "Tin xã", "--unit", "24823", "--station", "lh-1")
+    assert res.exit_code == 1 and "Đài lh-1 không thuộc Xã Hiệp An" in res.output
+    res = run("bulletin", "add", script, "--title", "Tin xã", "--unit", "24823")
+    assert res.exit_code == 0, res.output
+    with factory() as s:
+        b = s.scalar(select(Bulletin))
+        assert b is not None and bl.target_station_codes(s, b) == ["ha-1"]

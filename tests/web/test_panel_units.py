@@ -9,7 +9,7 @@ import pytest
 from panel_support import PASSWORD_HASH, Panel, post
 
 from broadcast import bulletins, clock, inbox, units
-from broadcast.models import Bulletin, Role, Station, User
+from broadcast.models import Bulletin, Role, Station, StationGroup, User
 from broadcast.security import hash_token
 
 TREE = "code,name,kind,parent\n68,Tỉnh Lâm Đồng,tinh,\n24823,Xã Tà Năng,xa,68\n24826,Xã Liên Nghĩa,xa,68\n"
@@ -157,3 +157,33 @@ def test_a_communes_administrator_manages_only_its_staff(panel: Panel, tree: dic
     assert post(panel.client("admin"), f"/users/{ed_a}", {"action": "unit", "unit": "24826"}).status_code == 302
     with panel.session() as s:
         assert s.query(User).filter_by(username="ed-a").one().unit_id == tree["24826"]
+
+
+def test_a_commune_operators_new_stations_groups_and_relays_stay_in_its_commune(
+    panel: Panel, tree: dict[str, int]
+) -> None:
+    c = panel.client("op-a")
+    r = post(c, "/stations/new", {"code": "ta-nang-2", "name": "Cụm 2 Tà Năng", "kind": "xa",
+                                  "sessions": "Mon-Sun 05:30-06:00"})
+    assert r.status_code == 302
+    csv = b"code,name,kind,sessions\nta-nang-3,Cum 3,xa,Mon-Sun 05:30-06:00\n"
+    import io
+
+    r = c.post("/stations/import", data={"csrf_token": _token(c), "file": (io.BytesIO(csv), "s.csv")},
+               content_type="multipart/form-data")
+    assert r.status_code == 302, r.get_data(as_text=True)
+    with panel.session() as s:
+        got = {st.code: st.unit_id for st in s.query(Station).filter(Station.code.like("ta-nang-%"))}
+    assert got == {"ta-nang-2": tree["24823"], "ta-nang-3": tree["24823"]}
+    r = post(c, "/stations/relays", {"name": "VOV1", "stream_url": "http://127.0.0.1:9/vov1", "start_time": "06:00",
+                                     "duration_min": "15", "weekdays": ["1"], "station": ""})
+    assert r.status_code == 404  # a relay for every station is not a commune's to add
+    with panel.session() as s:
+        group_id = s.query(StationGroup).one().id  # the sample group holds both communes' stations
+    assert post(c, f"/stations/groups/{group_id}", {"stations": ["ta-nang"]}).status_code == 404
+
+
+def _token(c: object) -> str:
+    from panel_support import csrf_token
+
+    return csrf_token(c)  # type: ignore[arg-type]
