@@ -36,7 +36,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from broadcast import bulletins as svc
-from broadcast import inbox
+from broadcast import inbox, units
 from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, MediaFile, Station, StationGroup
 from broadcast.publish import render_and_publish
@@ -353,6 +353,8 @@ def detail(bulletin_id: int) -> Any:
         targets=svc.target_station_names(db.session(), b, with_codes=True),
         upload=uploaded_recording(b),
         editable=own and b.status in EDITABLE and can("bulletins.write"),
+        own=own,
+        sender_unit=units.get_by_id(db.session(), b.unit_id).name if b.unit_id is not None else "",
         job=request.args.get("job", ""),
     )
 

@@ -187,3 +187,17 @@ def _token(c: object) -> str:
     from panel_support import csrf_token
 
     return csrf_token(c)  # type: ignore[arg-type]
+
+
+def test_the_sending_unit_links_to_each_communes_answer_and_a_merged_commune_stays_visible(
+    panel: Panel, tree: dict[str, int]
+) -> None:
+    sent = _bulletin(panel, "ed-tinh", "Tỉnh: thông báo")
+    page = panel.client("ed-tinh").get(f"/bulletins/{sent}").get_data(as_text=True)
+    assert "Tỉnh Lâm Đồng" in page and f"/inbox/sent/{sent}" in page
+    a_page = panel.client("op-a").get(f"/bulletins/{sent}")  # it came to commune A's inbox
+    assert a_page.status_code == 200 and f"/inbox/sent/{sent}" not in a_page.get_data(as_text=True)
+    with panel.session() as s:
+        units.merge(s, units.get(s, "24823"), units.get(s, "24826"), actor="admin")
+    page = panel.client("op-b").get("/stations/").get_data(as_text=True)
+    assert "Xã Tà Năng" in page and "Thị trấn Liên Nghĩa" in page  # B now runs A's clusters too
