@@ -128,3 +128,54 @@ def test_rename_records_the_old_name(session: Session) -> None:
         units.rename(session, t["24823"], " ", actor="admin")
     assert session.scalar(select(AuditLog.detail).where(AuditLog.action == "unit.rename")) == {
         "before": "Xã Hiệp An", "after": "Xã Hiệp An 2"}
+
+
+def test_scope_of_a_user_is_its_unit_and_below(session: Session) -> None:
+    from broadcast import permissions
+    from broadcast.errors import Forbidden
+    from broadcast.models import Role, User
+
+    t = _tree(session)
+    session.add_all([User(username="xa", role=Role.OPERATOR, password_hash="x", unit_id=t["24823"].id),
+                     User(username="huyen", role=Role.OPERATOR, password_hash="x", unit_id=t["672"].id),
+                     User(username="tinh", role=Role.OPERATOR, password_hash="x", unit_id=t["68"].id)])
+    session.flush()
+    xa = permissions.scope_of(session, permissions.actor_user(session, "xa"))
+    assert xa.covers(t["24823"].id) and not xa.covers(t["24826"].id) and not xa.covers(None)
+    huyen = permissions.scope_of(session, permissions.actor_user(session, "huyen"))
+    assert huyen.covers(t["24826"].id) and not huyen.covers(t["24820"].id) and not huyen.covers(t["68"].id)
+    tinh = permissions.scope_of(session, permissions.actor_user(session, "tinh"))
+    assert all(tinh.covers(u.id) for u in t.values()) and tinh.covers(None)  # the top sees unassigned rows
+    assert permissions.scope_of(session, None).covers(12345)  # an OS account at the CLI
+    session.add_all([Station(code="a", name="A", unit_id=t["24823"].id), Station(code="b", name="B",
+                                                                                  unit_id=t["24826"].id)])
+    session.flush()
+    assert list(session.scalars(select(Station.code).where(xa.clause(Station.unit_id)))) == ["a"]
+    permissions.require_actor(session, "xa", "stations.manage", t["24823"].id)
+    with pytest.raises(Forbidden, match="không làm việc cho đơn vị này"):
+        permissions.require_actor(session, "xa", "stations.manage", t["24826"].id)
+    permissions.require_actor(session, "root", "stations.manage", t["24826"].id)  # an OS account
+    units.merge(session, t["24826"], t["24823"], actor="admin")
+    assert permissions.scope_of(session, permissions.actor_user(session, "xa")).covers(t["24826"].id)
+
+
+def test_stations_csv_unit_column_is_checked_before_anything_changes(session: Session) -> None:
+    from broadcast import permissions
+    from broadcast import stations as st
+
+    t = _tree(session)
+    units.merge(session, t["24826"], t["24823"], actor="admin")
+    rows = st.parse_stations_csv("code,name,kind,sessions,unit\nx1,X1,xa,Mon 05:00-05:30,24826\n"
+                                 "x2,X2,xa,Mon 05:00-05:30,nope\nx3,X3,xa,Mon 05:00-05:30,24820\n")
+    before = count_rows(session)
+    with pytest.raises(CsvErrors) as exc:
+        st.import_stations(session, rows, scope=permissions.Scope(frozenset({t["24823"].id}), unassigned=False))
+    text = str(exc.value)
+    assert "dòng 2: đơn vị '24826' đã được sáp nhập" in text
+    assert "dòng 3: không có đơn vị mã 'nope'" in text
+    assert "dòng 4: đài 'x3' không thuộc đơn vị của người nhập" in text
+    assert count_rows(session) == before
+    ok = st.parse_stations_csv("code,name,kind,sessions,unit\nx1,X1,xa,Mon 05:00-05:30,24823\nx2,X2,xa,Mon 05:00-05:30,\n")
+    st.import_stations(session, ok, default_unit_id=t["24820"].id)
+    assert {s.code: s.unit_id for s in session.scalars(select(Station))} == {"x1": t["24823"].id,
+                                                                              "x2": t["24820"].id}
