@@ -378,16 +378,26 @@ def _keep_old_name(session: Session, unit: Unit, actor: str) -> None:
 # --- rename and merge ------------------------------------------------------------------------
 
 
-def rename(session: Session, unit: Unit, name: str, *, actor: str) -> None:
-    """A new name from now on; reports of the past keep the old one (``name_on``)."""
+def rename(session: Session, unit: Unit, name: str, *, actor: str, code: str | None = None) -> None:
+    """A new name from now on; reports of the past keep the old one (``name_on``). ``code`` also
+    gives the unit its official code (e.g. the upgrade's ``goc`` becoming the province's ``68``)."""
     name = " ".join(name.split())
     if not name or len(name) > MAX_NAME:
         raise BroadcastError("Tên đơn vị không được trống (tối đa 200 ký tự).")
-    if name == unit.name:
+    new_code = unit.code if code is None else code.strip()
+    if new_code != unit.code:
+        if not CODE_RE.match(new_code):
+            raise BroadcastError("Mã đơn vị '%(code)s' không hợp lệ (chỉ chữ thường không dấu, số, '.', '-' hoặc '_').",
+                                 code=new_code)
+        if find(session, new_code) is not None:
+            raise BroadcastError("Mã đơn vị '%(code)s' đã có.", code=new_code)
+    if name == unit.name and new_code == unit.code:
         return
-    _keep_old_name(session, unit, actor)
-    audit(session, actor, "unit.rename", unit.code, before=unit.name, after=name)
-    unit.name = name
+    if name != unit.name:
+        _keep_old_name(session, unit, actor)
+    audit(session, actor, "unit.rename", unit.code, before=unit.name, after=name,
+          **({"code": new_code} if new_code != unit.code else {}))
+    unit.name, unit.code = name, new_code
     session.flush()
 
 

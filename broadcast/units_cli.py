@@ -114,14 +114,16 @@ def units_list(settings: Settings, as_json: bool) -> None:
 @units_group.command("rename")
 @click.argument("code")
 @click.argument("name")
+@click.option("--code", "new_code", help="Mã mới (vd. đổi 'goc' sau khi nâng cấp thành mã tỉnh). "
+              "/ A new code too (e.g. the upgrade's 'goc' becoming the province's official code).")
 @click.option("--actor", **_ACTOR)
 @click.pass_obj
-def units_rename(settings: Settings, code: str, name: str, actor: str) -> None:
+def units_rename(settings: Settings, code: str, name: str, new_code: str | None, actor: str) -> None:
     """Đổi tên đơn vị CODE thành NAME / Rename unit CODE to NAME (reports of the past keep the old name)."""
     with _scope(settings) as session:
         unit = units.get(session, code)
         permissions.require_actor(session, actor, "units.manage", unit.id)
-        units.rename(session, unit, name, actor=actor)
+        units.rename(session, unit, name, actor=actor, code=new_code)
         click.echo(f"Đã đổi tên {unit.code} thành '{unit.name}'.")
 
 

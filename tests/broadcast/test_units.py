@@ -179,3 +179,16 @@ def test_stations_csv_unit_column_is_checked_before_anything_changes(session: Se
     st.import_stations(session, ok, default_unit_id=t["24820"].id)
     assert {s.code: s.unit_id for s in session.scalars(select(Station))} == {"x1": t["24823"].id,
                                                                               "x2": t["24820"].id}
+
+
+def test_the_upgrades_unit_takes_the_provinces_code_and_name(session: Session) -> None:
+    goc = units.root(session)
+    units.rename(session, goc, "Tỉnh Lâm Đồng", code="68", actor="admin")
+    assert units.get(session, "68").id == goc.id and units.find(session, units.ROOT_CODE) is None
+    res = units.import_units(session, units.parse_units_csv("code,name,kind,parent\n24823,Xã Hiệp An,xa,68\n"),
+                             actor="admin")
+    assert res.created == ["24823"] and units.get(session, "24823").parent_id == goc.id
+    with pytest.raises(BroadcastError, match="Mã đơn vị '24823' đã có"):
+        units.rename(session, goc, "Tỉnh Lâm Đồng", code="24823", actor="admin")
+    with pytest.raises(BroadcastError, match="không hợp lệ"):
+        units.rename(session, goc, "Tỉnh Lâm Đồng", code="Mã Sai", actor="admin")
