@@ -121,3 +121,23 @@ def test_bulletin_add_from_a_unit_reaches_only_its_stations(run, tmp_path: Path,
     with factory() as s:
         b = s.scalar(select(Bulletin))
         assert b is not None and bl.target_station_codes(s, b) == ["ha-1"]
+
+
+def test_a_commune_account_acts_only_on_its_commune_at_the_cli(run, tmp_path: Path, factory: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
+    run("units", "import", _file(tmp_path, "u.csv", TREE))
+    run("stations", "import", _file(tmp_path, "s.csv", STATIONS))
+    with factory() as s, s.begin():
+        users.create_user(s, username="lh-vh", role="operator", password="mat-khau-1", actor="t", unit="24826")
+        users.create_user(s, username="lh-qt", role="admin", password="mat-khau-1", actor="t", unit="24826")
+    res = run("stations", "import", _file(tmp_path, "s.csv", STATIONS), "--actor", "lh-vh")
+    assert res.exit_code == 1 and "dòng 2: đài 'ha-1' không thuộc đơn vị của người nhập" in res.output
+    new = _file(tmp_path, "n.csv", "code,name,kind,sessions\nlh-2,Cụm 2,xa,Mon-Sat 05:30-06:00\n")
+    assert run("stations", "import", new, "--actor", "lh-vh").exit_code == 0
+    assert [s["unit"] for s in json.loads(run("stations", "list", "--json", "--unit", "24826").stdout)] == [
+        "24826", "24826"]  # the new cluster went to the importer's commune
+    res = run("units", "rename", "24823", "Tên khác", "--actor", "lh-qt")
+    assert res.exit_code == 1 and "không làm việc cho đơn vị này" in res.output
+    res = run("units", "staff", "lh-vh", "24823", "--actor", "lh-qt")
+    assert res.exit_code == 1 and "không làm việc cho đơn vị này" in res.output
+    res = run("units", "staff", "lh-vh", "24823")  # the server's own account may
+    assert res.exit_code == 0 and "nay thuộc đơn vị Xã Hiệp An" in res.stdout
