@@ -148,7 +148,10 @@ def stations_import(
     with _scope(settings) as session:
         permissions.require_actor(session, actor, "stations.manage")
         rows = st.parse_stations_csv(text)
-        res = st.import_stations(session, rows, group=group, district=district, actor=actor)
+        user = permissions.actor_user(session, actor)
+        scope = permissions.scope_of(session, user)
+        res = st.import_stations(session, rows, group=group, district=district, actor=actor, scope=scope,
+                                 default_unit_id=user.unit_id if user else None)
     click.echo(
         f"Đã nhập {len(rows)} đài ({len(res.created)} mới, {len(res.updated)} cập nhật), "
         f"{res.sessions} phiên phát" + (f", nhóm '{group}'" if group else "") + "."
@@ -158,17 +161,25 @@ def stations_import(
 
 @stations_group.command("list")
 @click.option("--json", "as_json", is_flag=True, help="JSON thay cho bảng. / JSON instead of a table.")
+@click.option("--unit", help="Chỉ các đài của đơn vị này và cấp dưới. / Only the stations of this unit and below.")
 @click.pass_obj
-def stations_list(settings: Settings, as_json: bool) -> None:
+def stations_list(settings: Settings, as_json: bool, unit: str | None) -> None:
     """Liệt kê các đài / List stations with their sessions, groups and last heartbeat."""
+    from broadcast import units
+
     with _scope(settings) as session:
-        stations = list(session.scalars(select(Station).order_by(Station.code)))
+        if unit:
+            stations = units.stations_under(session, units.get(session, unit))
+        else:
+            stations = list(session.scalars(select(Station).order_by(Station.code)))
+        unit_codes = {u.id: u.code for u in units.all_units(session)}
         data: list[dict[str, Any]] = [
             {
                 "code": s.code,
                 "name": s.name,
                 "kind": s.kind,
                 "district": s.district,
+                "unit": unit_codes.get(s.unit_id or 0, ""),
                 "active": s.active,
                 "groups": sorted(g.name for g in s.groups),
                 "sessions": st.format_sessions(x for x in s.sessions if x.active),
@@ -408,6 +419,9 @@ def clarity_line(c: dict[str, Any]) -> str:
 @click.option("--voice", default="", help="Giọng đọc, dạng bộ-đọc:giọng, vd. piper:vi_VN-vais1000-medium, espeak:vi-vn-x-south (trống: giọng mặc định). / TTS voice as engine:voice; empty: the default one (see loa voices).")
 @click.option("--rate", "speech_rate", type=float, default=1.0, show_default=True, help="Tốc độ đọc. / Speaking rate.")
 @click.option("--actor", default=_actor_default, show_default="OS user", help="Người thêm (và duyệt). / Who adds (and approves) it.")
+@click.option("--unit", default="", help="Mã đơn vị gửi (mặc định: đơn vị của người thêm); chỉ gửi được đến các đài "
+              "của đơn vị đó và cấp dưới. / The issuing unit's code (default: the actor's); it reaches only that "
+              "unit's stations and those below.")
 @click.pass_obj
 def bulletin_add(
     settings: Settings,
@@ -425,6 +439,7 @@ def bulletin_add(
     voice: str,
     speech_rate: float,
     actor: str,
+    unit: str,
 ) -> None:
     """Thêm bản tin từ FILE (kịch bản .txt hoặc bản ghi âm); in ra mã số. / Add a bulletin from FILE: a .txt script (UTF-8) to be read by the TTS, or an audio recording
     (.wav, .mp3, .ogg, …). Without --station/--group it goes to every station. Prints its id."""
@@ -451,6 +466,7 @@ def bulletin_add(
             actor=actor,
             media_dir=settings.media_dir,
             settings=settings,
+            unit=unit,
         )
         if do_approve:
             bl.submit(session, b, actor, today=_today(settings))

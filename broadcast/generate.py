@@ -33,6 +33,7 @@ from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from broadcast import inbox
 from broadcast.errors import BroadcastError, NotFound
 from broadcast.models import (
     BroadcastSession,
@@ -328,6 +329,8 @@ def _load_day(session: Session, day: date, stations: list[_Station], all_station
             for r in _by_station(tq, bulletin_targets.c.station_id, ids, session):
                 if r.station_id in wanted:
                     extra[r.station_id].append(by_list[r.bulletin_id])
+    # Units (issue 11): each unit's reach, and a commune's inbox decisions on bulletins from above.
+    shared, extra = inbox.restrict_day(session, shared, extra, [s.id for s in stations])
 
     relays_all: list[RelayInput] = []
     relays_own: dict[int, list[RelayInput]] = defaultdict(list)

@@ -96,6 +96,9 @@ class BulletinInput:
     not_ready: str = ""
     #: When a reviewer last approved it: the emergency confirmed last airs first.
     confirmed_at: datetime | None = None
+    #: Place among bulletins of its level: a commune puts a higher unit's priority bulletin before
+    #: (-1) or after (1) its own (0) (Circular 39; see broadcast/inbox.py).
+    order: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -667,7 +670,7 @@ def _report_unplaced(
         )
 
 
-_Key = tuple[int, int, int, date, int]
+_Key = tuple[int, int, int, int, date, int]
 
 
 def _candidates(
@@ -675,7 +678,7 @@ def _candidates(
 ) -> list[tuple[_Key, BulletinInput, int]]:
     """Bulletins that may air on ``day`` as (sort key, bulletin, plays wanted), sorted in play
     order; the others go to ``unplaced`` with the reason. The key is (rank, pin, newest confirmed
-    emergency first, valid_from, id)."""
+    emergency first, the commune's order, valid_from, id)."""
     pins: set[int] = set()
     drops: set[int] = set()
     for o in overrides:
@@ -697,7 +700,7 @@ def _candidates(
             continue
         rank = RANK.get(b.priority, 2)
         conf = -_ms(b.confirmed_at) if rank == 0 and b.confirmed_at is not None else 0
-        keyed.append(((rank, 0 if b.id in pins else 1, conf, b.valid_from, b.id), b, want))
+        keyed.append(((rank, 0 if b.id in pins else 1, conf, b.order, b.valid_from, b.id), b, want))
     keyed.sort(key=_key_of)
     return keyed
 

@@ -32,6 +32,8 @@ COMMANDS: dict[str, str] = {
     "agent": "broadcast.agent.cli",
     "serve": "web.cli",
     "demo": "web.cli",
+    "units": "broadcast.units_cli",
+    "inbox": "broadcast.units_cli",
 }
 
 

@@ -23,9 +23,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from broadcast import asrun, bulletins, clock, generate, heartbeats, permissions, stations
+from broadcast import asrun, bulletins, clock, generate, heartbeats, inbox, permissions, stations, units
 from broadcast.errors import BroadcastError, Forbidden, NotFound
-from broadcast.models import MediaFile, Station, User
+from broadcast.models import MediaFile, Station, Unit, User
 from broadcast.security import hash_token, verify_token
 from web import db
 from web.media import send_media
@@ -151,7 +151,10 @@ def _manifest_reader(code: str) -> None:
         if station.code != code or not station.active:
             raise PermissionError(f"Mã truy cập này không được đọc lịch phát của đài '{code}'.")
     else:
-        _reader()
+        user = _reader()
+        unit_id = db.session().scalar(select(Station.unit_id).where(Station.code == code))
+        if not permissions.scope_of(db.session(), user).covers(unit_id):
+            raise PermissionError(f"Mã truy cập này không được đọc lịch phát của đài '{code}'.")
     if len(granted) > 50_000:
         granted.clear()
     granted[key] = time.monotonic()
@@ -169,11 +172,13 @@ def _auth_error(fn: Any) -> Response | None:
 
 @bp.get("/stations")
 def list_stations() -> Response:
-    refused = _auth_error(_reader)
+    readers: list[User] = []
+    refused = _auth_error(lambda: readers.append(_reader()))
     if refused is not None:
         return refused
     now = datetime.now(UTC)
-    rows = db.session().scalars(select(Station).order_by(Station.code))
+    scope = permissions.scope_of(db.session(), readers[0])
+    rows = db.session().scalars(select(Station).where(scope.clause(Station.unit_id)).order_by(Station.code))
     return jsonify(
         [
             {
@@ -396,6 +401,92 @@ def post_bulletin() -> Response:
         response = jsonify({"id": bulletin.id, "status": bulletin.status.value})
         response.status_code = 201
         return response
+
+    return _guarded(run)
+
+
+# --- units11: a commune's inbox of bulletins from higher units (Circular 39) -------------------
+
+
+def _inbox_user(action: str) -> User:
+    user = _reader()
+    if not permissions.allowed(user.role, action):
+        raise PermissionError(f"Tài khoản này không có quyền làm việc này ({action}).")
+    return user
+
+
+def _inbox_unit(user: User, code: Any) -> Unit:
+    if code is not None and not isinstance(code, str):
+        raise BroadcastError("Trường 'unit' phải là mã đơn vị.")
+    if code:
+        unit = units.get(db.session(), code)
+    elif user.unit_id is not None:
+        unit = units.get_by_id(db.session(), user.unit_id)
+    else:
+        raise BroadcastError("Cần mã đơn vị (unit).")
+    if not permissions.scope_of(db.session(), user).covers(unit.id):
+        raise PermissionError("Đơn vị này không thuộc phạm vi của tài khoản.")
+    return unit
+
+
+def _entry(e: inbox.Entry) -> dict[str, Any]:
+    return {"bulletin": e.bulletin_id, "title": e.title, "priority": e.priority, "sender": e.sender_code,
+            "unit": e.unit_code, "state": e.state, "position": e.position, "actor": e.actor,
+            "at": e.at.isoformat() if e.at else None, "reason": e.reason, "stations": list(e.stations)}
+
+
+@bp.get("/inbox")
+def get_inbox() -> Response:
+    """The bulletins from higher units that come to a unit (``?unit=CODE``, default the user's)."""
+
+    def run() -> Response:
+        user = _inbox_user("inbox.view")
+        unit = _inbox_unit(user, request.args.get("unit"))
+        entries = inbox.inbox(db.session(), unit, today=clock.today(db.settings().timezone))
+        return jsonify([_entry(e) for e in entries])
+
+    return _guarded(run)
+
+
+@bp.post("/inbox/<int:bulletin_id>")
+def post_inbox_decision(bulletin_id: int) -> Response:
+    """A commune's decision: ``{"decision": "accept"|"decline"|"before"|"after", "reason": …}``."""
+
+    def run() -> Response:
+        user = _inbox_user("inbox.decide")
+        body = _json_body()
+        unknown = sorted(set(body) - {"decision", "reason", "unit"})
+        if unknown:
+            raise BroadcastError("Trường không hợp lệ: %(fields)s.", fields=", ".join(unknown))
+        decision, reason = body.get("decision"), body.get("reason", "")
+        if not isinstance(reason, str):
+            raise BroadcastError("Trường '%(name)s' phải là văn bản.", name="reason")
+        unit = _inbox_unit(user, body.get("unit"))
+        b = bulletins.get_bulletin(db.session(), bulletin_id)
+        if decision == "accept":
+            inbox.accept(db.session(), b, unit, actor=user.username, reason=reason)
+        elif decision == "decline":
+            inbox.decline(db.session(), b, unit, actor=user.username, reason=reason)
+        elif decision in ("before", "after"):
+            inbox.order(db.session(), b, unit, decision, actor=user.username, reason=reason)
+        else:
+            raise BroadcastError("Trường 'decision' phải là accept, decline, before hoặc after.")
+        entry = next(e for e in inbox.status(db.session(), b) if e.unit_id == unit.id)
+        return jsonify(_entry(entry))
+
+    return _guarded(run)
+
+
+@bp.get("/bulletins/<int:bulletin_id>/inbox")
+def get_inbox_status(bulletin_id: int) -> Response:
+    """The sending unit's view: each target commune's answer."""
+
+    def run() -> Response:
+        user = _inbox_user("inbox.sent")
+        b = bulletins.get_bulletin(db.session(), bulletin_id)
+        if not permissions.scope_of(db.session(), user).covers(b.unit_id):
+            raise NotFound("Không có bản tin #%(id)s.", id=bulletin_id)
+        return jsonify([_entry(e) for e in inbox.status(db.session(), b)])
 
     return _guarded(run)
 

@@ -19,7 +19,7 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from broadcast import permissions
+from broadcast import permissions, units
 from broadcast import users as svc
 from broadcast.changes import messages
 from broadcast.errors import BroadcastError
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("auth", __name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 ADMIN = Role.ADMIN.value
 MIN_PASSWORD = svc.MIN_PASSWORD
@@ -45,6 +46,24 @@ def current_user() -> User | None:
 def can(action: str) -> bool:
     user = current_user()
     return user is not None and permissions.allowed(user.role, action)
+
+
+def scope() -> permissions.Scope:
+    """The units the logged-in user works for (its unit and those below); nobody: none."""
+    if "loa_scope" not in g:
+        user = current_user()
+        g.loa_scope = (permissions.scope_of(db.session(), user) if user is not None
+                       else permissions.Scope(frozenset(), unassigned=False))
+    return cast(permissions.Scope, g.loa_scope)
+
+
+def scoped_or_404(model: type[T], ident: object) -> T:
+    """The row (a station, a bulletin) if it exists and its unit is within the user's scope;
+    else 404, so a commune's staff cannot even learn of another commune's rows."""
+    obj = db.get_or_404(model, ident)
+    if not scope().covers(getattr(obj, "unit_id", None)):
+        abort(404)
+    return obj
 
 
 def actor() -> str:
@@ -237,8 +256,11 @@ def users() -> Any:
     errors: list[str] = []
     if request.method == "POST":
         try:
+            unit = request.form.get("unit", "")
+            if unit and not scope().covers(getattr(units.find(db.session(), unit), "id", -1)):
+                abort(404)
             user = svc.create_user(db.session(), **_user_fields(request.form), role=request.form.get("role", ""),
-                                   actor=actor())
+                                   actor=actor(), unit=unit or own_unit_code())
         except BroadcastError as exc:
             db.session().rollback()
             errors = messages(exc, _)
@@ -246,20 +268,33 @@ def users() -> Any:
             db.commit()
             flash(_("Đã tạo tài khoản %(u)s.", u=user.username), "ok")
             return redirect(url_for("auth.users"))
-    rows = db.session().scalars(select(User).order_by(User.username)).all()
-    return render_template("auth/users.html", users=rows, roles=ROLE_LABELS, errors=errors), (400 if errors else 200)
+    rows = db.session().scalars(select(User).where(scope().clause(User.unit_id)).order_by(User.username)).all()
+    choices = [u for u in units.all_units(db.session()) if u.merged_into_id is None and scope().covers(u.id)]
+    names = {u.id: u.name for u in units.all_units(db.session())}
+    return render_template("auth/users.html", users=rows, roles=ROLE_LABELS, errors=errors, units=choices,
+                           unit_names=names), (400 if errors else 200)
+
+
+def own_unit_code() -> str:
+    """New accounts default to the creating administrator's unit."""
+    me = current_user()
+    if me is None or me.unit_id is None:
+        return ""
+    return units.get_by_id(db.session(), me.unit_id).code
 
 
 @bp.route("/users/<int:user_id>", methods=["POST"])
 @requires("users")
 def update_user(user_id: int) -> Any:
-    user = db.get_or_404(User, user_id)
+    user = scoped_or_404(User, user_id)
     me = current_user()
     assert me is not None
     what = request.form.get("action", "")
     s = db.session()
     try:
-        if what == "role":
+        if what == "unit":
+            svc.set_unit(s, user, request.form.get("unit", ""), by=me)
+        elif what == "role":
             svc.set_role(s, user, request.form.get("role", ""), by=me)
         elif what == "active":
             svc.toggle_active(s, user, by=me)

@@ -35,14 +35,14 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
 from broadcast import bulletins as svc
-from broadcast import clarity
+from broadcast import clarity, inbox, units
 from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, MediaFile, Station, StationGroup
 from broadcast.publish import render_and_publish
 from pipeline.render import normalize_preview
 from pipeline.types import PipelineError
 from web import db
-from web.auth import actor, can, requires
+from web.auth import actor, can, requires, scope, scoped_or_404
 from web.i18n import today
 from web.jobs import JobQueue, ProgressFn, UnknownJob
 from web.settings import picker
@@ -177,7 +177,8 @@ def form_choices(voice: str = "") -> dict[str, Any]:
     """The form's lists; ``voice``: the bulletin's own voice, kept in the picker."""
     s = db.session()
     return {
-        "stations": s.scalars(select(Station).where(Station.active.is_(True)).order_by(Station.name)).all(),
+        "stations": s.scalars(select(Station).where(Station.active.is_(True), scope().clause(Station.unit_id))
+                              .order_by(Station.name)).all(),
         "groups": s.scalars(select(StationGroup).order_by(StationGroup.name)).all(),
         "voices": picker(voice),
         "rates": RATES,
@@ -318,7 +319,7 @@ def _submit(b: Bulletin) -> Any:
 @requires("bulletins.view")
 def index() -> Any:
     status = request.args.get("status", "")
-    q = select(Bulletin).order_by(Bulletin.updated_at.desc(), Bulletin.id.desc())
+    q = select(Bulletin).where(scope().clause(Bulletin.unit_id)).order_by(Bulletin.updated_at.desc(), Bulletin.id.desc())
     if status in {s.value for s in BulletinStatus}:
         q = q.where(Bulletin.status == BulletinStatus(status))
     else:
@@ -344,12 +345,17 @@ def uploaded_recording(b: Bulletin) -> MediaFile | None:
 @requires("bulletins.view")
 def detail(bulletin_id: int) -> Any:
     b = db.get_or_404(Bulletin, bulletin_id)
+    own = scope().covers(b.unit_id)
+    if not own and not any(scope().covers(uid) for uid in inbox.receivers(db.session(), b)):
+        abort(404)  # neither its own unit's nor one that came to its inbox
     return render_template(
         "bulletins/bulletin.html",
         b=b,
         targets=svc.target_station_names(db.session(), b, with_codes=True),
         upload=uploaded_recording(b),
-        editable=b.status in EDITABLE and can("bulletins.write"),
+        editable=own and b.status in EDITABLE and can("bulletins.write"),
+        own=own,
+        sender_unit=units.get_by_id(db.session(), b.unit_id).name if b.unit_id is not None else "",
         job=request.args.get("job", ""),
         **clarity_context(b),
     )
@@ -358,7 +364,7 @@ def detail(bulletin_id: int) -> Any:
 @bp.route("/<int:bulletin_id>/edit", methods=["GET", "POST"])
 @requires("bulletins.write")
 def edit(bulletin_id: int) -> Any:
-    b = db.get_or_404(Bulletin, bulletin_id)
+    b = scoped_or_404(Bulletin, bulletin_id)
     try:
         svc.check_editable(b)
     except BroadcastError as exc:
@@ -370,14 +376,14 @@ def edit(bulletin_id: int) -> Any:
 @bp.post("/<int:bulletin_id>/submit")
 @requires("bulletins.write")
 def submit(bulletin_id: int) -> Any:
-    return _submit(db.get_or_404(Bulletin, bulletin_id))
+    return _submit(scoped_or_404(Bulletin, bulletin_id))
 
 
 @bp.post("/<int:bulletin_id>/archive")
 @requires("bulletins.view")
 def archive(bulletin_id: int) -> Any:
     """Withdraw: editors withdraw what is not on air yet; taking an approved one off air is a reviewer's call."""
-    b = db.get_or_404(Bulletin, bulletin_id)
+    b = scoped_or_404(Bulletin, bulletin_id)
     allowed = can("review") if b.status == BulletinStatus.APPROVED else can("bulletins.write") or can("review")
     if not allowed:
         abort(403)
@@ -528,7 +534,7 @@ def start_render(bulletin_id: int, *, regenerate: bool) -> str:
 def preview(bulletin_id: int) -> Any:
     if not (can("bulletins.write") or can("review")):
         abort(403)
-    b = db.get_or_404(Bulletin, bulletin_id)
+    b = scoped_or_404(Bulletin, bulletin_id)
     job_id = start_render(b.id, regenerate=b.status == BulletinStatus.APPROVED)
     return jsonify({"job": job_id, "status_url": url_for("bulletins.job_status", job_id=job_id)}), 202
 

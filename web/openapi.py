@@ -32,6 +32,24 @@ _405 = {
 }
 
 
+_INBOX_ENTRY = {
+    "type": "object",
+    "required": ["bulletin", "title", "priority", "unit", "state"],
+    "properties": {
+        "bulletin": {"type": "integer"},
+        "title": {"type": "string"},
+        "priority": {"enum": ["normal", "priority", "emergency"]},
+        "sender": {"type": "string"},
+        "unit": {"type": "string"},
+        "state": {"enum": ["waiting", "accepted", "declined", "auto", "scheduled", "forced"]},
+        "position": {"enum": ["before", "after"]},
+        "actor": {"type": "string"},
+        "at": {"type": ["string", "null"]},
+        "reason": {"type": "string"},
+        "stations": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
 _MANIFEST_ITEM = {
     "type": "object",
     "required": ["start", "duration_s", "kind", "title", "priority", "sha256", "size", "url"],
@@ -295,6 +313,64 @@ def openapi_document() -> dict[str, Any]:
                             "Created",
                         ),
                         **_errors(400, 401, 403, 404, 413),
+                        **_405,
+                    },
+                }
+            },
+            "/api/v1/inbox": {
+                "get": {
+                    "summary": "A unit's inbox of bulletins from higher units (Circular 39; a user's API "
+                    "token; ?unit=CODE, default the user's unit)",
+                    "security": bearer,
+                    "parameters": [{"name": "unit", "in": "query", "schema": {"type": "string"}}],
+                    "responses": {
+                        "200": _json({"type": "array", "items": _INBOX_ENTRY}, "Entries, waiting ones first"),
+                        **_errors(400, 401, 403, 404),
+                        **_405,
+                    },
+                }
+            },
+            "/api/v1/inbox/{bulletin_id}": {
+                "post": {
+                    "summary": "A commune's decision on a bulletin from above: accept or decline (normal), "
+                    "before or after its own (priority)",
+                    "security": bearer,
+                    "parameters": [
+                        {"name": "bulletin_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["decision"],
+                                    "properties": {
+                                        "decision": {"enum": ["accept", "decline", "before", "after"]},
+                                        "reason": {"type": "string"},
+                                        "unit": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json(_INBOX_ENTRY, "The commune's entry after the decision"),
+                        **_errors(400, 401, 403, 404, 413),
+                        **_405,
+                    },
+                }
+            },
+            "/api/v1/bulletins/{bulletin_id}/inbox": {
+                "get": {
+                    "summary": "The sending unit's view: each target commune's answer",
+                    "security": bearer,
+                    "parameters": [
+                        {"name": "bulletin_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+                    ],
+                    "responses": {
+                        "200": _json({"type": "array", "items": _INBOX_ENTRY}, "One entry per commune"),
+                        **_errors(401, 403, 404),
                         **_405,
                     },
                 }

@@ -24,7 +24,7 @@ from broadcast.reports import (
     station_totals,
 )
 from web import db
-from web.auth import requires
+from web.auth import requires, scope
 from web.i18n import today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -74,13 +74,25 @@ def _filters() -> tuple[Filters, list[str]]:
         except ValueError:
             errors.append(_("Mã bản tin phải là số."))
     station = request.args.get("station", "").strip()
-    if station and db.session().scalar(select(Station.id).where(Station.code == station)) is None:
+    if station and not _in_scope(station):
         abort(404)
     return Filters(start, end, station, bulletin_id), errors
 
 
+def _in_scope(code: str) -> bool:
+    found = db.session().execute(select(Station.id, Station.unit_id).where(Station.code == code)).first()
+    return found is not None and scope().covers(found.unit_id)
+
+
+def _scoped_codes() -> set[str]:
+    """The stations the user's units run: reports show only theirs."""
+    return set(db.session().scalars(select(Station.code).where(scope().clause(Station.unit_id))))
+
+
 def _rows(f: Filters) -> list[ReportRow]:
     rows = asrun_report(db.session(), f.date_from, f.date_to, f.station or None)
+    codes = _scoped_codes()
+    rows = [r for r in rows if r.station_code in codes]
     if f.bulletin_id is not None:
         rows = [r for r in rows if r.bulletin_id == f.bulletin_id]
     return rows
@@ -125,10 +137,12 @@ def airing_rows(items: list[Airing], zones: dict[str, str]) -> list[dict[str, An
 def index() -> Any:
     f, errors = _filters()
     s = db.session()
-    stations = s.scalars(select(Station).order_by(Station.name)).all()
+    stations = s.scalars(select(Station).where(scope().clause(Station.unit_id)).order_by(Station.name)).all()
     try:
         rows = _rows(f)
         found = airings(s, f.date_from, f.date_to, f.station or None, limit=MAX_AIRINGS)
+        mine = {st.code for st in stations}
+        found = [a for a in found if a.station_code in mine]
     except BroadcastError as exc:
         rows, found, errors = [], [], [*errors, exc.translate(_)]
     if f.bulletin_id is not None:
@@ -142,7 +156,8 @@ def index() -> Any:
         errors=errors,
         airings=airing_rows(found, {st.code: st.timezone for st in stations}),
         stations=stations,
-        bulletins=s.scalars(select(Bulletin).order_by(Bulletin.id.desc()).limit(300)).all(),
+        bulletins=s.scalars(select(Bulletin).where(scope().clause(Bulletin.unit_id))
+                            .order_by(Bulletin.id.desc()).limit(300)).all(),
     ), (400 if errors else 200)
 
 

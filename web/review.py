@@ -21,7 +21,7 @@ from broadcast import bulletins as svc
 from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, Priority
 from web import db
-from web.auth import actor, requires
+from web.auth import actor, requires, scope, scoped_or_404
 from web.bulletins import (
     clarity_context,
     form_choices,
@@ -51,7 +51,8 @@ def not_airing_today(valid_from: Any, valid_to: Any) -> str | None:
 @bp.get("/")
 @requires("review")
 def queue() -> str:
-    rows = db.session().scalars(select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED)).all()
+    rows = db.session().scalars(select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED,
+                                                       scope().clause(Bulletin.unit_id))).all()
     rows = sorted(rows, key=lambda b: (b.priority.rank, b.updated_at, b.id))
     return render_template("review/review_queue.html", bulletins=rows,
                            checks=list_checks(rows),
@@ -61,7 +62,7 @@ def queue() -> str:
 @bp.get("/<int:bulletin_id>")
 @requires("review")
 def detail(bulletin_id: int) -> str:
-    b = db.get_or_404(Bulletin, bulletin_id)
+    b = scoped_or_404(Bulletin, bulletin_id)
     return render_template(
         "review/review.html", b=b, targets=svc.target_station_names(db.session(), b, with_codes=True),
         upload=uploaded_recording(b), job=request.args.get("job", ""), voices=picker(b.voice),
@@ -72,7 +73,7 @@ def detail(bulletin_id: int) -> str:
 @bp.post("/<int:bulletin_id>/approve")
 @requires("review")
 def approve(bulletin_id: int) -> Response:
-    b = db.get_or_404(Bulletin, bulletin_id)
+    b = scoped_or_404(Bulletin, bulletin_id)
     comment = request.form.get("comment", "").strip()[:2000]
     if b.priority == Priority.EMERGENCY and (why := not_airing_today(b.valid_from, b.valid_to)):
         flash(why, "error")
@@ -115,7 +116,7 @@ def set_voice(bulletin_id: int) -> Response:
 @bp.post("/<int:bulletin_id>/reject")
 @requires("review")
 def reject(bulletin_id: int) -> Response:
-    b = db.get_or_404(Bulletin, bulletin_id)
+    b = scoped_or_404(Bulletin, bulletin_id)
     try:
         svc.reject(db.session(), b, actor(), request.form.get("comment", "").strip()[:2000])
         db.commit()
@@ -131,7 +132,7 @@ def reject(bulletin_id: int) -> Response:
 @requires("emergency")
 def confirm_emergency(bulletin_id: int) -> Any:
     """The second step of every emergency: "Xác nhận phát khẩn cấp"."""
-    b = db.get_or_404(Bulletin, bulletin_id)
+    b = scoped_or_404(Bulletin, bulletin_id)
     if b.priority != Priority.EMERGENCY or b.status != BulletinStatus.SUBMITTED:
         abort(404)
     return render_template(

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from broadcast import overrides
+from broadcast import inbox, overrides
 from broadcast.bulletins import eligible_bulletins
 from broadcast.errors import BroadcastError
 from broadcast.generate import latest_playlist
@@ -22,7 +22,7 @@ from broadcast.models import Bulletin, PlaylistOverride, Station
 from broadcast.planner import zone
 from broadcast.stations import sessions_on
 from web import db
-from web.auth import actor, requires
+from web.auth import actor, requires, scope
 from web.i18n import fmt_duration, today
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
@@ -112,7 +112,7 @@ def timeline_svg(view: SessionView) -> dict[str, Any]:
 @requires("schedule.view")
 def index() -> Any:
     s = db.session()
-    stations = s.scalars(select(Station).order_by(Station.name)).all()
+    stations = s.scalars(select(Station).where(scope().clause(Station.unit_id)).order_by(Station.name)).all()
     code = request.args.get("station") or (stations[0].code if stations else "")
     station = next((st for st in stations if st.code == code), None)
     if station is None:
@@ -128,7 +128,7 @@ def index() -> Any:
         for o in s.scalars(select(PlaylistOverride).where(PlaylistOverride.station_id == station.id,
                                                           PlaylistOverride.date == day))
     }
-    candidates = eligible_bulletins(s, station, day)
+    candidates = inbox.reaches(s, eligible_bulletins(s, station, day), station)
     known = {b.id for b in candidates}
     extra = [b for b in s.scalars(select(Bulletin).where(Bulletin.id.in_(list(overrides)))) if b.id not in known]
     return render_template(
@@ -149,7 +149,7 @@ def index() -> Any:
 
 def _station_by_code(code: str) -> Station:
     st = db.session().scalar(select(Station).where(Station.code == code))
-    if st is None:
+    if st is None or not scope().covers(st.unit_id):
         abort(404)
     return st
 
@@ -164,6 +164,8 @@ def override(code: str, day: str) -> Response:
     except ValueError:
         abort(400)
     bulletin = db.get_or_404(Bulletin, bulletin_id)
+    if not inbox.reaches(db.session(), [bulletin], station):
+        abort(404)
     action = request.form.get("action", "")
     if action not in overrides.ACTIONS:
         abort(400)

@@ -25,7 +25,7 @@ from broadcast.changes import messages
 from broadcast.errors import BroadcastError, NotFound
 from broadcast.models import Relay, Station, StationGroup, utcnow
 from web import db
-from web.auth import actor, requires
+from web.auth import actor, current_user, own_unit_code, requires, scope, scoped_or_404
 from web.bulletins import drain_later
 
 bp = Blueprint("stations", __name__, url_prefix="/stations")
@@ -52,7 +52,7 @@ def _flash_errors(exc: BroadcastError) -> None:
 @bp.get("/")
 @requires("stations.view")
 def index() -> str:
-    rows = db.session().scalars(select(Station).order_by(Station.name)).all()
+    rows = db.session().scalars(select(Station).where(scope().clause(Station.unit_id)).order_by(Station.name)).all()
     now, beat = utcnow(), db.settings().agent_heartbeat_s
     states = {s.id: svc.connection_state(s, beat, now) for s in rows}
     counts = {state: sum(1 for v in states.values() if v == state) for state in ("online", "lost", "never")}
@@ -69,7 +69,7 @@ def new() -> Any:
             st = svc.create_station(
                 db.session(), code=f.get("code", ""), name=f.get("name", ""), kind=f.get("kind", "xa"),
                 district=f.get("district", ""), timezone=f.get("timezone", "").strip() or db.settings().timezone,
-                sessions=f.get("sessions", ""), actor=actor(),
+                sessions=f.get("sessions", ""), actor=actor(), unit=own_unit_code(), scope=scope(),
             )
         except BroadcastError as exc:
             errors = _failed(exc)
@@ -83,7 +83,7 @@ def new() -> Any:
 @bp.get("/<int:station_id>")
 @requires("stations.view")
 def detail(station_id: int) -> str:
-    st = db.get_or_404(Station, station_id)
+    st = scoped_or_404(Station, station_id)
     relays = db.session().scalars(
         select(Relay).where((Relay.station_id == st.id) | Relay.station_id.is_(None)).order_by(Relay.start_time)
     ).all()
@@ -97,7 +97,7 @@ def detail(station_id: int) -> str:
 @bp.post("/<int:station_id>")
 @requires("stations.manage")
 def update(station_id: int) -> Any:
-    st = db.get_or_404(Station, station_id)
+    st = scoped_or_404(Station, station_id)
     f = request.form
     try:
         svc.update_station(
@@ -116,7 +116,7 @@ def update(station_id: int) -> Any:
 @bp.post("/<int:station_id>/sessions")
 @requires("stations.manage")
 def add_session(station_id: int) -> Response:
-    st = db.get_or_404(Station, station_id)
+    st = scoped_or_404(Station, station_id)
     try:
         sessions_svc.add_from_spec(db.session(), st, request.form.get("spec", ""),
                                    name=request.form.get("name", ""), actor=actor())
@@ -131,7 +131,7 @@ def add_session(station_id: int) -> Response:
 @bp.post("/<int:station_id>/sessions/<int:session_id>/delete")
 @requires("stations.manage")
 def delete_session(station_id: int, session_id: int) -> Response:
-    st = db.get_or_404(Station, station_id)
+    st = scoped_or_404(Station, station_id)
     try:
         sessions_svc.delete_session(db.session(), st, session_id, actor=actor())
     except NotFound:
@@ -144,7 +144,7 @@ def delete_session(station_id: int, session_id: int) -> Response:
 @bp.post("/<int:station_id>/token")
 @requires("stations.manage")
 def token(station_id: int) -> str:
-    st = db.get_or_404(Station, station_id)
+    st = scoped_or_404(Station, station_id)
     value = svc.issue_agent_token(db.session(), st, actor=actor())
     db.commit()
     return render_template("token_once.html", token=value, subject=f"{st.name} ({st.code})", kind="agent",
@@ -171,8 +171,10 @@ def import_csv() -> Any:
         text = _upload_text(errors)
         if text is not None:
             try:
+                me = current_user()
                 result = svc.import_stations(db.session(), svc.parse_stations_csv(text),
-                                             group=request.form.get("group", "").strip() or None, actor=actor())
+                                             group=request.form.get("group", "").strip() or None, actor=actor(),
+                                             scope=scope(), default_unit_id=me.unit_id if me else None)
             except BroadcastError as exc:
                 errors = _failed(exc)
             else:
@@ -203,7 +205,7 @@ def groups() -> Any:
     return render_template(
         "stations/groups.html",
         groups=s.scalars(select(StationGroup).order_by(StationGroup.name)).all(),
-        stations=s.scalars(select(Station).order_by(Station.name)).all(),
+        stations=s.scalars(select(Station).where(scope().clause(Station.unit_id)).order_by(Station.name)).all(),
         errors=errors,
     ), (400 if errors else 200)
 
@@ -212,12 +214,15 @@ def groups() -> Any:
 @requires("stations.manage")
 def update_group(group_id: int) -> Response:
     grp = db.get_or_404(StationGroup, group_id)
+    if not all(scope().covers(st.unit_id) for st in grp.stations):
+        abort(404)  # a group reaching another unit's stations is that unit's (or a higher one's) to change
     name = grp.name
     deleting = request.form.get("action") == "delete"
     try:
         if deleting:
             groups_svc.delete_group(db.session(), grp, actor=actor())
         else:
+            _require_in_scope(request.form.getlist("stations"))
             groups_svc.set_members(db.session(), grp, request.form.getlist("stations"), actor=actor())
     except BroadcastError as exc:
         _flash_errors(exc)
@@ -227,16 +232,35 @@ def update_group(group_id: int) -> Response:
     return redirect(url_for("stations.groups"))
 
 
+def _require_in_scope(codes: list[str]) -> None:
+    found = db.session().execute(select(Station.code, Station.unit_id).where(Station.code.in_(codes))).all()
+    if not all(scope().covers(unit_id) for _code, unit_id in found):
+        abort(404)
+
+
+def _in_scope_code(code: str) -> bool:
+    unit_id = db.session().execute(select(Station.unit_id).where(Station.code == code)).first()
+    return unit_id is None or scope().covers(unit_id[0])  # an unknown code: the service says so
+
+
+def _relay_in_scope(station_id: int | None) -> bool:
+    """A relay for every station is the top unit's; one station's, that station's unit's."""
+    if station_id is None:
+        return scope().covers(None)
+    st = db.session().get(Station, station_id)
+    return st is not None and scope().covers(st.unit_id)
+
+
 # --- relays ---------------------------------------------------------------------------------------
 
 
 def _relays_page(errors: list[str], status: int) -> Response:
     s = db.session()
-    relays = s.scalars(select(Relay).order_by(Relay.start_time)).all()
+    relays = [r for r in s.scalars(select(Relay).order_by(Relay.start_time)) if _relay_in_scope(r.station_id)]
     response = make_response(render_template(
         "stations/relays.html",
         relays=relays,
-        stations=s.scalars(select(Station).order_by(Station.name)).all(),
+        stations=s.scalars(select(Station).where(scope().clause(Station.unit_id)).order_by(Station.name)).all(),
         errors=errors,
         v=request.form if request.method == "POST" else {},
         playable=relays_svc.playable_in_browser,
@@ -263,6 +287,9 @@ def relays() -> Any:
                 duration_min=f.get("duration_min", ""), weekdays=f.getlist("weekdays"),
                 station_code=f.get("station", ""),
             )
+            code = f.get("station", "").strip()
+            if (not code and not scope().covers(None)) or (code and not _in_scope_code(code)):
+                abort(404)
             relays_svc.create_relay(db.session(), spec, actor=actor())
         except BroadcastError as exc:
             errors = _failed(exc)
@@ -280,6 +307,8 @@ def relays() -> Any:
 @requires("stations.manage")
 def delete_relay(relay_id: int) -> Response:
     relay = db.get_or_404(Relay, relay_id)
+    if not _relay_in_scope(relay.station_id):
+        abort(404)
     relays_svc.delete_relay(db.session(), relay, actor=actor())
     _commit_and_regenerate()
     flash(_("Đã xoá chương trình tiếp sóng."), "ok")

@@ -172,6 +172,7 @@ def test_openapi_documents_every_api_route(env: Env) -> None:
     documented = set(doc["paths"])
     routes = {
         rule.rule.replace("<code>", "{code}").replace("<day>", "{date}").replace("<sha256>", "{sha256}")
+            .replace("<int:bulletin_id>", "{bulletin_id}")
         for rule in env.app.url_map.iter_rules()
         if rule.rule.startswith("/api/v1/")
     }
