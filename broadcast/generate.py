@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 from sqlalchemy.orm import Session
 
 from broadcast.batches import chunks
+from broadcast.manifest import ManifestError
 from broadcast.media import media_url
 from broadcast.outbox import drain_regen_requests
 from broadcast.planner import JingleInput, PlannedItem, PlanResult, StationPlanInput, plan_day, zone
@@ -121,8 +122,14 @@ def _plan_station(
     # block already published (a later regeneration must not pull it back, nor cut into it).
     floor = now
     held = False
+    kept: Sequence[PlannedItem] = ()
     if previous is not None:
-        kept: Sequence[PlannedItem] = items_from_manifest(previous)
+        try:
+            kept = items_from_manifest(previous)
+        except ManifestError as exc:  # not this Loa's writing: replan as if nothing was published
+            log.error("station %s %s: the published manifest does not validate (%s)", st.code, day, exc)
+            previous = None
+    if previous is not None:
         hold = emergency_block_end(previous)
         if hold is not None and hold > floor:
             floor, held = hold, True
@@ -130,7 +137,7 @@ def _plan_station(
         regular = plan_day(*args, jingle=jingle, overrides=overrides)
         if not emergency and (not regular.items or regular.items[0].start >= now):
             return regular, False  # nothing in the past (the usual nightly run just after midnight)
-        kept = ()  # no version was published: nothing has aired
+        # no version was published (or none readable): nothing has aired
     if not emergency:
         return plan_day(*args, jingle=jingle, overrides=overrides, not_before=floor, kept=kept), held
     plan = plan_day(*args, jingle=jingle, overrides=overrides, now=floor, kept=kept)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from broadcast.manifest import MANIFEST_SCHEMA
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -31,21 +33,6 @@ _405 = {
     }
 }
 
-
-_MANIFEST_ITEM = {
-    "type": "object",
-    "required": ["start", "duration_s", "kind", "title", "priority", "sha256", "size", "url"],
-    "properties": {
-        "start": {"type": "string", "format": "date-time"},
-        "duration_s": {"type": "number"},
-        "kind": {"enum": ["bulletin", "relay", "jingle"]},
-        "title": {"type": "string"},
-        "priority": {"enum": ["normal", "priority", "emergency"]},
-        "sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
-        "size": {"type": "integer"},
-        "url": {"type": "string"},
-    },
-}
 
 _ASRUN_ROW = {
     "type": "object",
@@ -98,25 +85,7 @@ def openapi_document() -> dict[str, Any]:
                     "required": ["error", "code"],
                     "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
                 },
-                "Manifest": {
-                    "type": "object",
-                    "required": ["station", "date", "version", "generated_at", "items", "unplaced"],
-                    "properties": {
-                        "station": {"type": "string"},
-                        "date": {"type": "string", "format": "date"},
-                        "version": {"type": "integer"},
-                        "generated_at": {"type": "string", "format": "date-time"},
-                        "emergency": {"type": "boolean"},
-                        "items": {"type": "array", "items": _MANIFEST_ITEM},
-                        "unplaced": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {"title": {"type": "string"}, "reason": {"type": "string"}},
-                            },
-                        },
-                    },
-                },
+                "Manifest": MANIFEST_SCHEMA,
                 "AsRunRow": _ASRUN_ROW,
             },
         },
