@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcast.changes import add_regen_request
 from broadcast.errors import BroadcastError, InvalidTransition, NotFound
 from broadcast.media import store_file
 from broadcast.models import (
@@ -499,10 +500,9 @@ def _audit(session: Session, actor: str, action: str, bulletin: Bulletin, detail
 def _regen(
     session: Session, bulletin: Bulletin, reason: str, codes: list[str], *, emergency: bool = False
 ) -> None:
-    session.add(
-        RegenRequest(reason=reason, bulletin_id=bulletin.id, station_codes=codes, emergency=emergency)
+    add_regen_request(
+        session, RegenRequest(reason=reason, bulletin_id=bulletin.id, station_codes=codes, emergency=emergency)
     )
-    session.flush()
 
 
 def request_regen(session: Session, bulletin: Bulletin, reason: str) -> None:

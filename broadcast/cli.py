@@ -19,6 +19,7 @@ from broadcast import clock, db, permissions
 from broadcast import relays as relays_svc
 from broadcast import sessions as sessions_svc
 from broadcast import stations as st
+from broadcast.changes import REGEN_WRITTEN
 from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, Priority, Relay, Station, TargetKind
 from broadcast.weekdays_vi import sessions_label
@@ -43,13 +44,28 @@ def _factory(settings: Settings) -> sessionmaker[Session]:
 
 
 @contextmanager
-def _scope(settings: Settings) -> Iterator[Session]:
-    """One transaction; a BroadcastError becomes a clean CLI error (exit 1) after the rollback."""
+def _scope(settings: Settings, *, publish: bool = True) -> Iterator[Session]:
+    """One transaction; a BroadcastError becomes a clean CLI error (exit 1) after the rollback.
+    Regeneration requests it wrote are then processed (``broadcast.outbox``) if ``publish``."""
+    factory = _factory(settings)
     try:
-        with db.session_scope(_factory(settings)) as session:
+        with db.session_scope(factory) as session:
             yield session
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from exc
+    if publish and session.info.get(REGEN_WRITTEN):
+        from broadcast.outbox import process_requests
+
+        _report_requests(process_requests(factory, settings))
+
+
+def _report_requests(handled: int | None) -> None:
+    """What became of the regeneration requests just committed (``broadcast.outbox``)."""
+    if handled is None:
+        click.echo("Danh sách phát sẽ được bộ lập lịch đang chạy lập lại. / "
+                   "The running scheduler will regenerate the playlists.", err=True)
+    else:
+        click.echo(f"Đã lập lại danh sách phát ({handled} yêu cầu). / Playlists regenerated.", err=True)
 
 
 def _progress_printer(label: str) -> Callable[[float], None]:
@@ -330,10 +346,11 @@ def _render_and_report(settings: Settings, bulletin_id: int) -> None:
     from broadcast.publish import render_and_publish
 
     try:
-        done = render_and_publish(_factory(settings), bulletin_id, settings, publish=False,
+        done = render_and_publish(_factory(settings), bulletin_id, settings,
                                   on_progress=_progress_printer(f"Tạo âm thanh bản tin #{bulletin_id}"))
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from exc
+    _report_requests(done.playlists)
     if done.failure is not None:
         raise click.ClickException(f"{done.failure} Thử lại: loa bulletin render {bulletin_id}")
     click.echo(f"Âm thanh: {done.path} ({done.duration_s or 0:.1f} giây)", err=True)
@@ -397,7 +414,7 @@ def bulletin_add(
     start = valid_from.date() if valid_from else _today(settings)
     end = valid_to.date() if valid_to else start
     codes = [c for s in stations for c in s.split(",") if c.strip()]
-    with _scope(settings) as session:
+    with _scope(settings, publish=not do_approve) as session:  # with --approve: after the render
         audio = bl.is_audio_file(file)
         b = bl.create_bulletin(
             session,
@@ -513,7 +530,7 @@ def bulletin_submit(settings: Settings, bulletin_id: int, actor: str, comment: s
 def bulletin_approve(settings: Settings, bulletin_id: int, actor: str, comment: str, no_render: bool) -> None:
     """Duyệt bản tin ID rồi dựng âm thanh. / Approve bulletin ID (a draft is submitted first), then render its audio if not done yet.
     Its stations' playlists are queued for regeneration."""
-    with _scope(settings) as session:
+    with _scope(settings, publish=False) as session:
         b = bl.get_bulletin(session, bulletin_id)
         if b.status == BulletinStatus.DRAFT:
             bl.submit(session, b, actor, today=_today(settings))
@@ -521,7 +538,11 @@ def bulletin_approve(settings: Settings, bulletin_id: int, actor: str, comment: 
         rendered = b.render_status == "done"
     click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[BulletinStatus.APPROVED]}.")
     if not no_render and not rendered:
-        _render_and_report(settings, bulletin_id)
+        _render_and_report(settings, bulletin_id)  # renders, then processes the requests
+    else:
+        from broadcast.outbox import process_requests
+
+        _report_requests(process_requests(_factory(settings), settings))
 
 
 @bulletin_group.command("reject")

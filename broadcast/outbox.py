@@ -6,25 +6,45 @@ cost one regeneration, not ten) in three committed steps: today for emergencies 
 reaches agents first), today for the rest, then the ``days_ahead`` following days. If a step
 fails it is retried request by request, so the failure is recorded on the request that causes it
 (``error``) and the others still go through.
+
+One drainer at a time, the holder of the claim ``regen-drain`` (broadcast/claims.py). A serving
+scheduler (``loa scheduler``, or the one ``loa serve`` runs) holds it for as long as it runs and
+polls every 2 s. Any other process that has just written requests calls :func:`process_requests`:
+with a live holder it only nudges it (in the same process, the scheduler's drain wakes at once;
+in another one, its poll picks the requests up); with no holder (a CLI run alone, the demo, a
+panel without a scheduler) it takes the claim, drains and releases it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import os
+import secrets
+import socket
+import threading
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast.batches import chunks
+from broadcast.claims import holding
+from broadcast.db import session_scope
 from broadcast.models import RegenRequest, Station
 from broadcast.planner import zone
 from loa.config import Settings
 
 log = logging.getLogger(__name__)
+
+#: The claim of the outbox's one drainer.
+DRAIN_CLAIM = "regen-drain"
+
+#: Wake-ups of the schedulers serving in this process; each returns whether it holds the claim.
+_local_drainers: list[Callable[[], bool]] = []
+_local_lock = threading.Lock()
 
 
 def _regenerate(session: Session, settings: Settings, codes: list[str] | None, days: list[date],
@@ -130,3 +150,48 @@ def drain_regen_requests(session: Session, settings: Settings, now: datetime | N
         return 0
     errors = _run_steps(session, settings, pending, known, now)
     return _record(session, pending, known, errors, now)
+
+
+def add_local_drainer(wake: Callable[[], bool]) -> None:
+    """A scheduler serving in this process: ``wake()`` starts its drain now if it holds the claim."""
+    with _local_lock:
+        _local_drainers.append(wake)
+
+
+def remove_local_drainer(wake: Callable[[], bool]) -> None:
+    with _local_lock:
+        if wake in _local_drainers:
+            _local_drainers.remove(wake)
+
+
+def _nudge_local() -> bool:
+    with _local_lock:
+        drainers = list(_local_drainers)
+    return any(wake() for wake in drainers)
+
+
+def _pending_count(factory: sessionmaker[Session]) -> int:
+    with session_scope(factory) as s:
+        return len(s.scalars(select(RegenRequest.id).where(RegenRequest.done_at.is_(None))).all())
+
+
+def process_requests(factory: sessionmaker[Session], settings: Settings, *, now: datetime | None = None) -> int | None:
+    """Have the pending requests processed by the one drainer (see the module docstring).
+
+    Returns how many this call handled, or None when it left them to the live holder of the claim.
+    After releasing the claim it looks again: a request written while it drained, by a caller
+    that then found the claim taken, is not left behind."""
+    if _nudge_local():
+        return None
+    owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}:call"[:120]
+    handled = 0
+    while True:
+        with holding(factory, DRAIN_CLAIM, owner) as held:
+            if not held:
+                log.info("regen: the drainer holding %s will process the requests", DRAIN_CLAIM)
+                return handled or None
+            with session_scope(factory) as s:
+                done = drain_regen_requests(s, settings, now)
+        handled += done
+        if not done or not _pending_count(factory):
+            return handled

@@ -424,11 +424,12 @@ def render_job(app: Flask, bulletin_id: int, *, regenerate: bool) -> Callable[[P
     return run
 
 
-def drain(app: Flask) -> int:
-    from broadcast.generate import drain_regen_requests
+def drain(app: Flask) -> int | None:
+    """Have the regeneration requests processed: by the running scheduler if there is one (it is
+    only nudged), else here (``broadcast.outbox.process_requests``)."""
+    from broadcast.outbox import process_requests
 
-    with db.job_session(app) as s:
-        return drain_regen_requests(s, app.config["LOA_SETTINGS"])
+    return process_requests(db.factory(app), app.config["LOA_SETTINGS"])
 
 
 def drain_later() -> None:
