@@ -381,6 +381,16 @@ def update_bulletin(
     return bulletin
 
 
+def edit_bulletin(
+    session: Session, bulletin: Bulletin, *, actor: str, settings: Settings | None = None, **fields: Any
+) -> Bulletin:
+    """The editor's edit, whichever way it comes (the panel's form, ``loa bulletin edit``,
+    ``PATCH /api/v1/bulletins/<id>``): only a draft or a rejected bulletin, then every rule of
+    :func:`update_bulletin`."""
+    check_editable(bulletin)
+    return update_bulletin(session, bulletin, actor=actor, settings=settings, **fields)
+
+
 def _checked_update(
     bulletin: Bulletin, fields: dict[str, Any], settings: Settings
 ) -> tuple[dict[str, Any], float | None]:

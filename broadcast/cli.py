@@ -445,6 +445,42 @@ def bulletin_add(
         _render_and_report(settings, bulletin_id)
 
 
+@bulletin_group.command("edit")
+@click.argument("bulletin_id", metavar="ID", type=int)
+@click.option("--title", help="Tiêu đề mới. / New title.")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Kịch bản (.txt) hoặc bản ghi âm mới. / New script (.txt) or recording.")
+@click.option("--priority", type=click.Choice([p.value for p in Priority]), help="Mức ưu tiên mới. / New priority.")
+@click.option("--from", "valid_from", type=DATE, metavar="YYYY-MM-DD", help="Ngày phát đầu tiên mới. / New first day on air.")
+@click.option("--to", "valid_to", type=DATE, metavar="YYYY-MM-DD", help="Ngày phát cuối mới. / New last day on air.")
+@click.option("--plays", type=int, help="Số lần phát mỗi ngày. / Plays per day.")
+@click.option("--station", "stations", multiple=True, help="Mã đài nhận (thay danh sách cũ). / Target station codes (replace the old ones).")
+@click.option("--group", help="Gửi cho một nhóm đài. / Target a station group instead.")
+@click.option("--category", help="Chuyên mục. / Category.")
+@click.option("--issuer", help="Cơ quan ban hành. / Issuing body.")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người sửa (nhật ký). / Who edits it.")
+@click.pass_obj
+def bulletin_edit(settings: Settings, bulletin_id: int, file: Path | None, valid_from: datetime | None,
+                  valid_to: datetime | None, stations: tuple[str, ...], actor: str, **given: Any) -> None:
+    """Sửa bản nháp hoặc bản tin bị từ chối ID; chỉ các trường được nêu. / Edit draft or rejected
+    bulletin ID: only the fields given change (same rules as the panel and the API)."""
+    fields: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if "plays" in fields:
+        fields["plays_per_day"] = fields.pop("plays")
+    if valid_from is not None:
+        fields["valid_from"] = valid_from.date()
+    if valid_to is not None:
+        fields["valid_to"] = valid_to.date()
+    if stations:
+        fields["station_codes"] = [c for s in stations for c in s.split(",") if c.strip()]
+    with _scope(settings) as session:
+        b = bl.get_bulletin(session, bulletin_id)
+        if file is not None:
+            fields.update({"recording": file} if bl.is_audio_file(file) else {"body": bl.read_script(file)})
+        bl.edit_bulletin(session, b, actor=actor, settings=settings, **fields)
+    click.echo(f"Đã sửa bản tin #{bulletin_id}.")
+
+
 def _targets(b: Bulletin) -> str:
     if b.target_kind == TargetKind.GROUP:
         return f"nhóm:{b.target_group.name if b.target_group else '?'}"

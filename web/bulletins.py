@@ -289,9 +289,8 @@ def _store(b: Bulletin | None, fields: dict[str, Any], recording: Path | None) -
     if b is None:
         b = svc.create_bulletin(db.session(), recording=recording, actor=actor(), settings=settings, **fields)
     else:
-        svc.check_editable(b)
         extra: dict[str, Any] = {"recording": recording} if recording else {}
-        svc.update_bulletin(db.session(), b, actor=actor(), settings=settings, **fields, **extra)
+        svc.edit_bulletin(db.session(), b, actor=actor(), settings=settings, **fields, **extra)
     db.commit()
     return b
 
