@@ -70,30 +70,6 @@ def manifest_item(item: PlannedItem) -> Item:
     )
 
 
-def plan_manifest(
-    station: str,
-    day: date,
-    version: int,
-    generated_at: datetime,
-    items: Iterable[PlannedItem],
-    unplaced: Iterable[PlanUnplaced],
-    *,
-    timezone: str,
-    emergency: bool = False,
-) -> Manifest:
-    """A planned day as the manifest model."""
-    return Manifest(
-        station,
-        day,
-        version,
-        tuple(manifest_item(it) for it in items),
-        emergency=emergency,
-        generated_at=generated_at,
-        timezone=timezone,
-        unplaced=tuple(Unplaced(u.title, u.reason, u.bulletin_id, u.relay_id, u.missing) for u in unplaced),
-    )
-
-
 def build_manifest(
     station: str,
     day: date,
@@ -105,9 +81,17 @@ def build_manifest(
     timezone: str,
     emergency: bool = False,
 ) -> dict[str, Any]:
-    """The manifest of the contract as the dict that is stored, served and written."""
-    return plan_manifest(
-        station, day, version, generated_at, items, unplaced, timezone=timezone, emergency=emergency
+    """The manifest of the contract, built as the model (``broadcast.manifest``), as the dict that
+    is stored, served and written."""
+    return Manifest(
+        station,
+        day,
+        version,
+        tuple(manifest_item(it) for it in items),
+        emergency=emergency,
+        generated_at=generated_at,
+        timezone=timezone,
+        unplaced=tuple(Unplaced(u.title, u.reason, u.bulletin_id, u.relay_id, u.missing) for u in unplaced),
     ).to_json()
 
 
