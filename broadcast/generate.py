@@ -95,6 +95,20 @@ class _Pending(NamedTuple):
     changed: bool
 
 
+def _published(
+    st: PlanStation, day: date, previous: dict[str, Any] | None
+) -> tuple[Sequence[PlannedItem], dict[str, Any] | None]:
+    """The published version's items (kept on replanning) and manifest; one that does not
+    validate (not this Loa's writing) counts as none: replanned as if nothing was published."""
+    if previous is None:
+        return (), None
+    try:
+        return items_from_manifest(previous), previous
+    except ManifestError as exc:
+        log.error("station %s %s: the published manifest does not validate (%s)", st.code, day, exc)
+        return (), None
+
+
 def _plan_station(
     st: PlanStation,
     day: date,
@@ -122,13 +136,7 @@ def _plan_station(
     # block already published (a later regeneration must not pull it back, nor cut into it).
     floor = now
     held = False
-    kept: Sequence[PlannedItem] = ()
-    if previous is not None:
-        try:
-            kept = items_from_manifest(previous)
-        except ManifestError as exc:  # not this Loa's writing: replan as if nothing was published
-            log.error("station %s %s: the published manifest does not validate (%s)", st.code, day, exc)
-            previous = None
+    kept, previous = _published(st, day, previous)
     if previous is not None:
         hold = emergency_block_end(previous)
         if hold is not None and hold > floor:

@@ -112,3 +112,15 @@ def test_the_model_imports_no_database_nor_web_framework(module: str):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_replanning_reads_the_published_version_through_the_model():
+    from broadcast.generate import _published
+    from broadcast.playlist_loading import PlanStation
+
+    st = PlanStation(1, "DT-01", "Asia/Ho_Chi_Minh")
+    m = written()
+    kept, prev = _published(st, DAY, m)
+    assert prev is m and [it.kind for it in kept] == [it["kind"] for it in m["items"]]
+    broken = {**m, "items": [{**m["items"][0], "sha256": "not-a-sha"}]}
+    assert _published(st, DAY, broken) == ((), None)  # logged; replanned as if nothing was published
