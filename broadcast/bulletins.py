@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcast import unit_reach
+from broadcast.changes import add_regen_request
 from broadcast.errors import BroadcastError, InvalidTransition, NotFound
 from broadcast.media import store_file
 from broadcast.models import (
@@ -386,6 +387,16 @@ def update_bulletin(
     return bulletin
 
 
+def edit_bulletin(
+    session: Session, bulletin: Bulletin, *, actor: str, settings: Settings | None = None, **fields: Any
+) -> Bulletin:
+    """The editor's edit, whichever way it comes (the panel's form, ``loa bulletin edit``,
+    ``PATCH /api/v1/bulletins/<id>``): only a draft or a rejected bulletin, then every rule of
+    :func:`update_bulletin`."""
+    check_editable(bulletin)
+    return update_bulletin(session, bulletin, actor=actor, settings=settings, **fields)
+
+
 def _checked_update(
     bulletin: Bulletin, fields: dict[str, Any], settings: Settings
 ) -> tuple[dict[str, Any], float | None]:
@@ -517,10 +528,9 @@ def _audit(session: Session, actor: str, action: str, bulletin: Bulletin, detail
 def _regen(
     session: Session, bulletin: Bulletin, reason: str, codes: list[str], *, emergency: bool = False
 ) -> None:
-    session.add(
-        RegenRequest(reason=reason, bulletin_id=bulletin.id, station_codes=codes, emergency=emergency)
+    add_regen_request(
+        session, RegenRequest(reason=reason, bulletin_id=bulletin.id, station_codes=codes, emergency=emergency)
     )
-    session.flush()
 
 
 def request_regen(session: Session, bulletin: Bulletin, reason: str) -> None:

@@ -21,14 +21,24 @@ def audit(session: Session, actor: str, action: str, target: str = "", **detail:
     session.add(AuditLog(actor=actor or "system", action=action, target=target, detail=detail or None))
 
 
+#: ``session.info`` key: the transaction wrote regeneration requests (the CLI then processes them).
+REGEN_WRITTEN = "loa.regen_written"
+
+
+def add_regen_request(session: Session, request: RegenRequest) -> None:
+    """The one way a RegenRequest row is written: in the caller's transaction, flagged on it."""
+    session.add(request)
+    session.flush()
+    session.info[REGEN_WRITTEN] = True
+
+
 def request_regen(session: Session, reason: str, codes: Iterable[str] | None) -> None:
     """Ask for new playlists: for the stations named, or every active station (``None``).
     An empty list asks for nothing."""
     wanted = None if codes is None else sorted(set(codes))
     if wanted == []:
         return
-    session.add(RegenRequest(reason=reason, station_codes=wanted))
-    session.flush()
+    add_regen_request(session, RegenRequest(reason=reason, station_codes=wanted))
 
 
 class Invalid(BroadcastError):

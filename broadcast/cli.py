@@ -19,6 +19,7 @@ from broadcast import clock, db, permissions
 from broadcast import relays as relays_svc
 from broadcast import sessions as sessions_svc
 from broadcast import stations as st
+from broadcast.changes import REGEN_WRITTEN
 from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, Priority, Relay, Station, TargetKind
 from broadcast.weekdays_vi import sessions_label
@@ -43,13 +44,28 @@ def _factory(settings: Settings) -> sessionmaker[Session]:
 
 
 @contextmanager
-def _scope(settings: Settings) -> Iterator[Session]:
-    """One transaction; a BroadcastError becomes a clean CLI error (exit 1) after the rollback."""
+def _scope(settings: Settings, *, publish: bool = True) -> Iterator[Session]:
+    """One transaction; a BroadcastError becomes a clean CLI error (exit 1) after the rollback.
+    Regeneration requests it wrote are then processed (``broadcast.outbox``) if ``publish``."""
+    factory = _factory(settings)
     try:
-        with db.session_scope(_factory(settings)) as session:
+        with db.session_scope(factory) as session:
             yield session
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from exc
+    if publish and session.info.get(REGEN_WRITTEN):
+        from broadcast.outbox import process_requests
+
+        _report_requests(process_requests(factory, settings))
+
+
+def _report_requests(handled: int | None) -> None:
+    """What became of the regeneration requests just committed (``broadcast.outbox``)."""
+    if handled is None:
+        click.echo("Danh sách phát sẽ được bộ lập lịch đang chạy lập lại. / "
+                   "The running scheduler will regenerate the playlists.", err=True)
+    else:
+        click.echo(f"Đã lập lại danh sách phát ({handled} yêu cầu). / Playlists regenerated.", err=True)
 
 
 def _progress_printer(label: str) -> Callable[[float], None]:
@@ -341,10 +357,11 @@ def _render_and_report(settings: Settings, bulletin_id: int) -> None:
     from broadcast.publish import render_and_publish
 
     try:
-        done = render_and_publish(_factory(settings), bulletin_id, settings, publish=False,
+        done = render_and_publish(_factory(settings), bulletin_id, settings,
                                   on_progress=_progress_printer(f"Tạo âm thanh bản tin #{bulletin_id}"))
     except BroadcastError as exc:
         raise click.ClickException(str(exc)) from exc
+    _report_requests(done.playlists)
     if done.failure is not None:
         raise click.ClickException(f"{done.failure} Thử lại: loa bulletin render {bulletin_id}")
     click.echo(f"Âm thanh: {done.path} ({done.duration_s or 0:.1f} giây)", err=True)
@@ -446,7 +463,7 @@ def bulletin_add(
     start = valid_from.date() if valid_from else _today(settings)
     end = valid_to.date() if valid_to else start
     codes = [c for s in stations for c in s.split(",") if c.strip()]
-    with _scope(settings) as session:
+    with _scope(settings, publish=not do_approve) as session:  # with --approve: after the render
         audio = bl.is_audio_file(file)
         b = bl.create_bulletin(
             session,
@@ -483,6 +500,42 @@ def _clarity_of(session: Session, b: Bulletin) -> dict[str, Any] | None:
 
     check = check_for(session, b)
     return summary(check) if check is not None else None
+
+
+@bulletin_group.command("edit")
+@click.argument("bulletin_id", metavar="ID", type=int)
+@click.option("--title", help="Tiêu đề mới. / New title.")
+@click.option("--file", "file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Kịch bản (.txt) hoặc bản ghi âm mới. / New script (.txt) or recording.")
+@click.option("--priority", type=click.Choice([p.value for p in Priority]), help="Mức ưu tiên mới. / New priority.")
+@click.option("--from", "valid_from", type=DATE, metavar="YYYY-MM-DD", help="Ngày phát đầu tiên mới. / New first day on air.")
+@click.option("--to", "valid_to", type=DATE, metavar="YYYY-MM-DD", help="Ngày phát cuối mới. / New last day on air.")
+@click.option("--plays", type=int, help="Số lần phát mỗi ngày. / Plays per day.")
+@click.option("--station", "stations", multiple=True, help="Mã đài nhận (thay danh sách cũ). / Target station codes (replace the old ones).")
+@click.option("--group", help="Gửi cho một nhóm đài. / Target a station group instead.")
+@click.option("--category", help="Chuyên mục. / Category.")
+@click.option("--issuer", help="Cơ quan ban hành. / Issuing body.")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người sửa (nhật ký). / Who edits it.")
+@click.pass_obj
+def bulletin_edit(settings: Settings, bulletin_id: int, file: Path | None, valid_from: datetime | None,
+                  valid_to: datetime | None, stations: tuple[str, ...], actor: str, **given: Any) -> None:
+    """Sửa bản nháp hoặc bản tin bị từ chối ID; chỉ các trường được nêu. / Edit draft or rejected
+    bulletin ID: only the fields given change (same rules as the panel and the API)."""
+    fields: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if "plays" in fields:
+        fields["plays_per_day"] = fields.pop("plays")
+    if valid_from is not None:
+        fields["valid_from"] = valid_from.date()
+    if valid_to is not None:
+        fields["valid_to"] = valid_to.date()
+    if stations:
+        fields["station_codes"] = [c for s in stations for c in s.split(",") if c.strip()]
+    with _scope(settings) as session:
+        b = bl.get_bulletin(session, bulletin_id)
+        if file is not None:
+            fields.update({"recording": file} if bl.is_audio_file(file) else {"body": bl.read_script(file)})
+        bl.edit_bulletin(session, b, actor=actor, settings=settings, **fields)
+    click.echo(f"Đã sửa bản tin #{bulletin_id}.")
 
 
 def _targets(b: Bulletin) -> str:
@@ -580,7 +633,7 @@ def bulletin_approve(
     """Duyệt bản tin ID rồi dựng âm thanh. / Approve bulletin ID (a draft is submitted first), then render its audio if not done yet.
     Its stations' playlists are queued for regeneration. A render whose clarity check scored below
     clarity_threshold is approved only with --listened."""
-    with _scope(settings) as session:
+    with _scope(settings, publish=False) as session:
         b = bl.get_bulletin(session, bulletin_id)
         if b.status == BulletinStatus.DRAFT:
             bl.submit(session, b, actor, today=_today(settings))
@@ -588,7 +641,11 @@ def bulletin_approve(
         rendered = b.render_status == "done"
     click.echo(f"Bản tin #{bulletin_id}: {bl.STATUS_VI[BulletinStatus.APPROVED]}.")
     if not no_render and not rendered:
-        _render_and_report(settings, bulletin_id)
+        _render_and_report(settings, bulletin_id)  # renders, then processes the requests
+    else:
+        from broadcast.outbox import process_requests
+
+        _report_requests(process_requests(_factory(settings), settings))
 
 
 @bulletin_group.command("reject")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from broadcast import bulletins, clock, generate, stations, users
+from broadcast import bulletins, clock, generate, outbox, stations, users
 from broadcast.db import init_db, session_factory, session_scope
 from broadcast.models import Bulletin, Role, Station, User
 from broadcast.publish import render_and_publish
@@ -106,7 +106,7 @@ def setup_demo(settings: Settings, progress: Callable[[str], None] = lambda _m: 
     with session_scope(factory) as s:
         progress("Lập danh sách phát ngày mai…")
         made = generate.generate_playlists(s, settings, [today + timedelta(days=1)])
-        generate.drain_regen_requests(s, settings)
+    outbox.process_requests(factory, settings)
     lines.insert(0, f"Dữ liệu: {settings.data_dir.resolve()} ({len(made)} danh sách phát cho ngày mai)")
     if created:
         lines.append("Tài khoản (chỉ in lần đầu, lưu trong " + str(accounts_file) + "):")

@@ -15,6 +15,11 @@ from broadcast.models import MediaFile
 from pipeline.store import MediaStore, StoredMedia, mime_for
 
 
+def media_url(sha256: str) -> str:
+    """Where the API serves a media file; manifests and playlist files use the same url."""
+    return f"/api/v1/media/{sha256}"
+
+
 def record_media(
     session: Session, stored: StoredMedia, *, duration_s: float | None = None, meta: dict[str, Any] | None = None
 ) -> MediaFile:

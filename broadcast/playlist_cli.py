@@ -140,7 +140,8 @@ def show(settings: Settings, code: str, day: str, as_json: bool) -> None:
     station CODE for DATE (YYYY-MM-DD, today, tomorrow)."""
     import json
 
-    from broadcast.generate import latest_playlist
+    from broadcast.manifest import ManifestError, parse_manifest
+    from broadcast.playlist_store import latest_playlist
 
     d = parse_day(day, _today(settings))
     with _session(settings) as s:
@@ -151,18 +152,19 @@ def show(settings: Settings, code: str, day: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(manifest, ensure_ascii=False, indent=1))
         return
-    flag = " — KHẨN CẤP" if manifest.get("emergency") else ""
-    click.echo(f"Đài {manifest['station']}, ngày {manifest['date']}, phiên bản {manifest['version']}{flag}")
-    for it in manifest["items"]:
-        start = datetime.fromisoformat(it["start"])
-        mins, secs = divmod(round(it["duration_s"]), 60)
-        click.echo(
-            f"  {start:%H:%M:%S}  {mins:3d}:{secs:02d}  {it['kind']:<8} {it['priority']:<9} {it['title']}"
-        )
-    if manifest.get("unplaced"):
+    try:
+        m = parse_manifest(manifest)
+    except ManifestError as exc:
+        raise click.ClickException(f"Danh sách phát đã lưu không hợp lệ: {exc}") from exc
+    flag = " — KHẨN CẤP" if m.emergency else ""
+    click.echo(f"Đài {m.station}, ngày {m.day}, phiên bản {m.version}{flag}")
+    for it in m.items:
+        mins, secs = divmod(round(it.duration_s), 60)
+        click.echo(f"  {it.start:%H:%M:%S}  {mins:3d}:{secs:02d}  {it.kind:<8} {it.priority:<9} {it.title}")
+    if m.unplaced:
         click.echo("Không xếp được:")
-        for u in manifest["unplaced"]:
-            click.echo(f"  - {u['title']}: {u['reason']}")
+        for u in m.unplaced:
+            click.echo(f"  - {u.title}: {u.reason}")
 
 
 commands: list[click.Command] = [playlist]

@@ -1,6 +1,7 @@
 """A planned day as files: the JSON manifest agents read, plus extended M3U8 and XSPF for players.
 
-The manifest format is a contract (notes/contracts.md). Files are written atomically (temporary
+The manifest format is a contract (notes/contracts.md), modelled in ``broadcast.manifest``: this is
+its one writer. Files are written atomically (temporary
 file in the same folder, then ``os.replace``), the JSON last, so a reader that polls the JSON never
 finds a manifest whose M3U8 is not there yet.
 """
@@ -20,7 +21,9 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from broadcast.planner import MediaRef, PlannedItem, Unplaced
+from broadcast.manifest import Item, Manifest, Unplaced, parse_manifest
+from broadcast.planner import MediaRef, PlannedItem
+from broadcast.planner import Unplaced as PlanUnplaced
 
 #: Manifest keys left out of the ETag: they change on every write without changing what airs.
 VOLATILE_KEYS = ("generated_at", "version")
@@ -46,29 +49,25 @@ def item_id(item: PlannedItem, start: str) -> str:
     return f"{item.kind[0]}{ref}@{start}"
 
 
-def manifest_item(item: PlannedItem) -> dict[str, Any]:
+def manifest_item(item: PlannedItem) -> Item:
+    """A planned item as the manifest carries it."""
     media = item.media
     start = item.start.isoformat()
-    out: dict[str, Any] = {
-        "start": start,
-        "duration_s": item.duration_s,
-        "kind": item.kind,
-        "title": item.title,
-        "priority": item.priority,
-        "sha256": media.sha256 if media is not None else None,
-        "size": media.size if media is not None else 0,
-        "url": item.url,
-    }
-    if item.bulletin_id is not None:
-        out["bulletin_id"] = item.bulletin_id
-    if item.relay_id is not None:
-        out["relay_id"] = item.relay_id
-    if item.stream_url is not None:
-        out["stream_url"] = item.stream_url
-    if item.session is not None:
-        out["session"] = item.session
-    out["id"] = item_id(item, start)
-    return out
+    return Item(
+        start=item.start,
+        duration_s=item.duration_s,
+        kind=item.kind,
+        title=item.title,
+        priority=item.priority,
+        sha256=media.sha256 if media is not None else None,
+        size=media.size if media is not None else 0,
+        url=item.url,
+        stream_url=item.stream_url,
+        bulletin_id=item.bulletin_id,
+        session=item.session,
+        relay_id=item.relay_id,
+        id=item_id(item, start),
+    )
 
 
 def build_manifest(
@@ -77,60 +76,47 @@ def build_manifest(
     version: int,
     generated_at: datetime,
     items: Iterable[PlannedItem],
-    unplaced: Iterable[Unplaced],
+    unplaced: Iterable[PlanUnplaced],
     *,
     timezone: str,
     emergency: bool = False,
 ) -> dict[str, Any]:
-    """The manifest of the contract (plus the allowed extensions "emergency", "timezone", item ids)."""
-    return {
-        "station": station,
-        "date": day.isoformat(),
-        "version": version,
-        "generated_at": generated_at.isoformat(),
-        "timezone": timezone,
-        "emergency": emergency,
-        "items": [manifest_item(it) for it in items],
-        "unplaced": [_unplaced(u) for u in unplaced],
-    }
+    """The manifest of the contract, built as the model (``broadcast.manifest``), as the dict that
+    is stored, served and written."""
+    return Manifest(
+        station,
+        day,
+        version,
+        tuple(manifest_item(it) for it in items),
+        emergency=emergency,
+        generated_at=generated_at,
+        timezone=timezone,
+        unplaced=tuple(Unplaced(u.title, u.reason, u.bulletin_id, u.relay_id, u.missing) for u in unplaced),
+    ).to_json()
 
 
-def _unplaced(u: Unplaced) -> dict[str, Any]:
-    out: dict[str, Any] = {"title": u.title, "reason": u.reason}
-    if u.bulletin_id is not None:
-        out["bulletin_id"] = u.bulletin_id
-    if u.relay_id is not None:
-        out["relay_id"] = u.relay_id
-    if u.missing:
-        out["missing"] = u.missing
-    return out
+def planned_item(it: Item) -> PlannedItem:
+    """A manifest item back as a planner item."""
+    media = MediaRef(it.sha256, it.size, it.duration_s, it.url) if it.sha256 else None
+    return PlannedItem(
+        start=it.start,
+        duration_s=it.duration_s,
+        kind=it.kind,
+        title=it.title,
+        priority=it.priority,
+        media=media,
+        bulletin_id=it.bulletin_id,
+        relay_id=it.relay_id,
+        stream_url=it.stream_url,
+        session=it.session,
+    )
 
 
-def items_from_manifest(manifest: Mapping[str, Any]) -> list[PlannedItem]:
-    """The manifest's items back as planner items (to keep the past of a day being replanned)."""
-    out = []
-    for raw in manifest.get("items", []):
-        sha = raw.get("sha256")
-        media = (
-            MediaRef(sha, int(raw.get("size") or 0), float(raw["duration_s"]), raw.get("url", ""))
-            if sha
-            else None
-        )
-        out.append(
-            PlannedItem(
-                start=datetime.fromisoformat(raw["start"]),
-                duration_s=float(raw["duration_s"]),
-                kind=raw["kind"],
-                title=raw.get("title", ""),
-                priority=raw.get("priority", "normal"),
-                media=media,
-                bulletin_id=raw.get("bulletin_id"),
-                relay_id=raw.get("relay_id"),
-                stream_url=raw.get("stream_url"),
-                session=raw.get("session"),
-            )
-        )
-    return out
+def items_from_manifest(manifest: Mapping[str, Any] | Manifest) -> list[PlannedItem]:
+    """The manifest's items back as planner items (to keep the past of a day being replanned).
+    Raises ManifestError for a manifest that does not validate."""
+    model = manifest if isinstance(manifest, Manifest) else parse_manifest(dict(manifest))
+    return [planned_item(it) for it in model.items]
 
 
 def folder_manifest(manifest: Mapping[str, Any], media_names: Mapping[str, str]) -> dict[str, Any]:

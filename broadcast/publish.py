@@ -1,9 +1,9 @@
 """Render, then publish: the one workflow that turns a bulletin into audio and new playlists.
 
 The render runs in its own transaction so a failure is recorded on the bulletin (and an approval
-made before is kept); the playlist regeneration requests are drained afterwards even when the audio
-failed, so the playlists show the bulletin (as unplaced) rather than nothing. The panel's background
-job, ``loa bulletin render/approve/add --approve`` and the demo all call :func:`render_and_publish`.
+made before is kept); the playlist regeneration requests are processed afterwards, by the outbox's
+one drainer (``broadcast.outbox.process_requests``), even when the audio failed, so the playlists
+show the bulletin (as unplaced) rather than nothing. The panel's background job, ``loa bulletin render/approve/add --approve`` and the demo all call :func:`render_and_publish`.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def render_and_publish(
     on_progress: Callable[[float], None] | None = None,
 ) -> Published:
     """Render bulletin ``bulletin_id`` (a cache lookup if nothing changed), then, if ``publish``,
-    drain the playlist regeneration requests. A render failure is returned, not raised."""
-    from broadcast.generate import drain_regen_requests
+    have the playlist regeneration requests processed (``playlists``: how many requests this call
+    handled; None when the running scheduler does it). A render failure is returned, not raised."""
+    from broadcast.outbox import process_requests
     from broadcast.rendering import render_bulletin
 
     failure: RenderFailed | None = None
@@ -60,7 +61,6 @@ def render_and_publish(
             failure, audio = exc, (None, None, None)
     playlists: int | None = None
     if publish:
-        with session_scope(factory) as s:
-            playlists = drain_regen_requests(s, settings)
+        playlists = process_requests(factory, settings)
     sha, path, duration = audio
     return Published(bulletin_id, title, sha, path, duration, failure, playlists)

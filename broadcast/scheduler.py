@@ -15,7 +15,9 @@ Why it is built this way:
 - A run covers today and the ``days_ahead`` days after it: whatever nights were missed, every day
   still to be broadcast gets its playlist (past days cannot be broadcast, so they are not made).
   Generation writes a new version only when the content changed, so covering a day again is free.
-- The RegenRequest outbox is drained every few seconds; the drain handles emergencies first.
+- The RegenRequest outbox is drained every few seconds; the drain handles emergencies first. A
+  serving daemon holds the outbox's claim (broadcast/outbox.py) between drains, so it is the one
+  drainer: other processes only nudge it, and a standby daemon takes the claim when it is free.
 - Generation is serialised inside the process one station at a time, so an emergency drain waits
   for at most one station of a nightly run, never for the whole run.
 - Leases use the real clock (they are about live processes); the schedule uses ``Clock``, which
@@ -48,9 +50,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
+from broadcast import outbox
+from broadcast.claims import LEASE_S, finish_claim, renew_claims, try_claim
 from broadcast.db import session_factory, session_scope
 from broadcast.errors import BroadcastError
-from broadcast.models import RegenRequest, SchedulerClaim, SchedulerRun, Station
+from broadcast.models import RegenRequest, SchedulerRun, Station
+from broadcast.outbox import DRAIN_CLAIM
 from loa.config import Settings
 
 log = logging.getLogger(__name__)
@@ -62,7 +67,7 @@ FAKE_NOW_ENV = "LOA_FAKE_NOW"
 NIGHTLY_JOB_ID = "nightly"
 WATCH_JOB_ID = "nightly-watch"
 DRAIN_JOB_ID = "regen-drain"
-DRAIN_LOCK = "regen-drain"
+DRAIN_LOCK = DRAIN_CLAIM  # the outbox's one drainer (broadcast/outbox.py)
 
 
 class SchedulerError(BroadcastError):
@@ -118,98 +123,6 @@ def nightly_slot(now: datetime, at: time, tz: tzinfo) -> date:
 def nightly_dates(today: date, days_ahead: int) -> list[date]:
     """Today and the ``days_ahead`` days after it (see the module docstring)."""
     return [today + timedelta(days=i) for i in range(max(days_ahead, 0) + 1)]
-
-
-# --- claims ----------------------------------------------------------------------------------
-
-
-def _claimable(status: str, attempts: int, lease_until: datetime, now: datetime, max_attempts: int | None) -> bool:
-    if status == "released":
-        return True
-    if status == "running":
-        return lease_until < now  # the holder stopped renewing: it died
-    if status == "failed":
-        return max_attempts is None or attempts < max_attempts
-    return False  # done
-
-
-def try_claim(
-    factory: sessionmaker[Session],
-    name: str,
-    owner: str,
-    *,
-    lease_s: float,
-    max_attempts: int | None = None,
-    now: datetime | None = None,
-) -> bool:
-    """Take the claim ``name`` for ``owner``; False if it is done, held by a live owner, or lost a race.
-
-    A new claim is an INSERT on a unique name; an existing one is retaken by an UPDATE that only
-    matches the row exactly as it was read, so of two daemons racing exactly one wins."""
-    now = now or datetime.now(UTC)
-    lease_until = now + timedelta(seconds=lease_s)
-    with session_scope(factory) as s:
-        row = s.execute(
-            select(
-                SchedulerClaim.id, SchedulerClaim.owner, SchedulerClaim.status,
-                SchedulerClaim.attempts, SchedulerClaim.lease_until,
-            ).where(SchedulerClaim.name == name)
-        ).one_or_none()
-    if row is None:
-        try:
-            with session_scope(factory) as s:
-                s.add(SchedulerClaim(name=name, owner=owner, status="running", attempts=1,
-                                     lease_until=lease_until, updated_at=now))
-        except IntegrityError:
-            return False
-        return True
-    if not _claimable(row.status, row.attempts, row.lease_until, now, max_attempts):
-        return False
-    with session_scope(factory) as s:
-        result = s.execute(
-            update(SchedulerClaim)
-            .where(
-                SchedulerClaim.id == row.id,
-                SchedulerClaim.owner == row.owner,
-                SchedulerClaim.status == row.status,
-                SchedulerClaim.attempts == row.attempts,
-                SchedulerClaim.lease_until == row.lease_until,
-            )
-            .values(owner=owner, status="running", attempts=row.attempts + 1,
-                    lease_until=lease_until, updated_at=now)
-        )
-        won = result.rowcount == 1  # type: ignore[attr-defined]
-    if won and row.status == "running":
-        log.warning("nhận lại quyền %s từ %s (đã quá hạn) / took over a stale claim", name, row.owner)
-    return won
-
-
-def renew_claims(factory: sessionmaker[Session], names: Iterable[str], owner: str, *, lease_s: float) -> set[str]:
-    """Extend the leases of claims ``owner`` is working on; returns the names it no longer holds."""
-    now = datetime.now(UTC)
-    lost: set[str] = set()
-    with session_scope(factory) as s:
-        for name in names:
-            result = s.execute(
-                update(SchedulerClaim)
-                .where(SchedulerClaim.name == name, SchedulerClaim.owner == owner,
-                       SchedulerClaim.status == "running")
-                .values(lease_until=now + timedelta(seconds=lease_s), updated_at=now)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                lost.add(name)
-    return lost
-
-
-def finish_claim(factory: sessionmaker[Session], name: str, owner: str, status: str) -> None:
-    """Mark a held claim done, failed or released (no-op if another owner has taken it over)."""
-    now = datetime.now(UTC)
-    with session_scope(factory) as s:
-        s.execute(
-            update(SchedulerClaim)
-            .where(SchedulerClaim.name == name, SchedulerClaim.owner == owner)
-            .values(status=status, lease_until=now, updated_at=now)
-        )
 
 
 # --- run log ---------------------------------------------------------------------------------
@@ -268,7 +181,7 @@ class DaemonOptions:
     #: Seconds between checks that the current night's run happened (catch-up, takeover, retry).
     watch_every_s: float = 60.0
     #: A claim not renewed for this long belongs to a dead daemon and may be taken over.
-    lease_s: float = 60.0
+    lease_s: float = LEASE_S
     #: Attempts of one night's run that ended in errors before it waits for the next night.
     max_attempts: int = 3
 
@@ -336,6 +249,10 @@ class SchedulerDaemon:
         self._held: set[str] = set()
         self._lost: set[str] = set()
         self._claims_lock = threading.Lock()
+        #: Serving: the daemon keeps the outbox's claim between drains (the one drainer).
+        self._serving = False
+        self._drain_mutex = threading.Lock()
+        self._wake = threading.Event()
 
     # -- claims held by this process, renewed by a keeper thread --
 
@@ -447,11 +364,44 @@ class SchedulerDaemon:
             return ["*"]
         return sorted({c for codes in rows if codes for c in codes})
 
+    def _holds(self, name: str) -> bool:
+        with self._claims_lock:
+            return name in self._held and name not in self._lost
+
+    def _keep_drain_claim(self) -> bool:
+        """Serving: hold the outbox's claim, taking it when it is free (its holder stopped or died)."""
+        if self._holds(DRAIN_LOCK):
+            return True
+        with self._claims_lock:
+            self._held.discard(DRAIN_LOCK)
+        return self._claim(DRAIN_LOCK, None)
+
+    def nudge(self) -> bool:
+        """Wake the drain now if this daemon is the drainer (``outbox.process_requests``)."""
+        if self._serving and self._holds(DRAIN_LOCK):
+            self._wake.set()
+            return True
+        return False
+
+    def _drain_on_wake(self) -> None:
+        while not self.stopping.is_set():
+            if self._wake.wait(0.5):
+                self._wake.clear()
+                self.drain("nudge")
+
     def drain(self, trigger: str = "interval") -> int:
-        """Process the RegenRequest outbox; returns the number of requests handled. Never raises."""
+        """Process the RegenRequest outbox; returns the number of requests handled. Never raises.
+        A serving daemon keeps the claim between drains; otherwise it is taken for this drain."""
+        with self._drain_mutex:
+            return self._drain(trigger)
+
+    def _drain(self, trigger: str) -> int:
+        keep = self._serving
         try:
+            if keep and not self._keep_drain_claim():
+                return 0  # another daemon is the drainer: stand by
             stations = self.pending_stations()
-            if stations is None or not self._claim(DRAIN_LOCK, None):
+            if stations is None or not (keep or self._claim(DRAIN_LOCK, None)):
                 return 0
         except Exception:
             log.exception("lập lại lịch: không đọc được hàng đợi / regen: could not look at the outbox")
@@ -470,7 +420,8 @@ class SchedulerDaemon:
             log.exception("lập lại lịch: xử lý hàng đợi thất bại / regen: draining the outbox failed")
             status, errors = "error", {"*": f"{type(exc).__name__}: {exc}"}
         try:
-            self._release(DRAIN_LOCK, "released")
+            if not keep:
+                self._release(DRAIN_LOCK, "released")
             if run_id is not None:
                 finish_run(self.factory, run_id, status=status, requests=handled, errors=errors)
         except Exception:
@@ -539,7 +490,12 @@ class SchedulerDaemon:
         keeper.start()
         scheduler = self.build_scheduler()
         scheduler.start(paused=True)
+        self._serving = True
+        outbox.add_local_drainer(self.nudge)
+        waker = threading.Thread(target=self._drain_on_wake, name="loa-drain-wake", daemon=True)
+        waker.start()
         try:
+            self.drain("start")  # takes the outbox's claim now, if it is free
             self.sync_jobs(scheduler)
             scheduler.add_job(catch_up_job, "date", run_date=datetime.now(self.tz), id="catch-up",
                               jobstore="memory", misfire_grace_time=None)
@@ -551,7 +507,13 @@ class SchedulerDaemon:
             log.info("bộ lập lịch đang dừng / scheduler stopping")
         finally:
             self.stopping.set()
+            outbox.remove_local_drainer(self.nudge)
             scheduler.shutdown(wait=True)
+            waker.join()
+            with self._drain_mutex:
+                self._serving = False
+                if DRAIN_LOCK in self._held:
+                    self._release(DRAIN_LOCK, "released")  # the next drainer need not wait for the lease
             done.set()
             keeper.join()
             _active = None

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from broadcast import asrun, bulletins, clock, generate, heartbeats, inbox, permissions, stations, units
-from broadcast.errors import BroadcastError, Forbidden, NotFound
+from broadcast.errors import BroadcastError, Forbidden, InvalidTransition, NotFound
 from broadcast.models import MediaFile, Station, Unit, User
 from broadcast.security import hash_token, verify_token
 from web import db
@@ -278,6 +278,9 @@ def _guarded(fn: Any) -> Response:
     except NotFound as exc:
         db.session().rollback()
         return error(404, "not_found", str(exc))
+    except InvalidTransition as exc:  # e.g. editing an approved bulletin
+        db.session().rollback()
+        return error(409, "conflict", str(exc))
     except BroadcastError as exc:
         db.session().rollback()
         return error(400, "invalid", str(exc))
@@ -311,16 +314,20 @@ def post_heartbeat() -> Response:
     return _guarded(run)
 
 
-def _api_user() -> User:
+def _api_user(action: str = "bulletins.send") -> User:
     token = _bearer()
     user = (
         db.session().scalar(select(User).where(User.api_token_hash == hash_token(token))) if token else None
     )
     if user is None or not user.active or not verify_token(token, user.api_token_hash):
         raise Forbidden("Mã truy cập API không đúng.")
-    if not permissions.allowed(user.role, "bulletins.send"):
-        raise PermissionError("Tài khoản này không được gửi bản tin.")
+    if not permissions.allowed(user.role, action):
+        raise PermissionError(_REFUSED.get(action, "Tài khoản này không được làm việc này."))
     return user
+
+
+_REFUSED = {"bulletins.send": "Tài khoản này không được gửi bản tin.",
+            "bulletins.write": "Tài khoản này không được sửa bản tin."}
 
 
 def _day_field(body: dict[str, Any], name: str, default: date) -> date:
@@ -487,6 +494,36 @@ def get_inbox_status(bulletin_id: int) -> Response:
         if not permissions.scope_of(db.session(), user).covers(b.unit_id):
             raise NotFound("Không có bản tin #%(id)s.", id=bulletin_id)
         return jsonify([_entry(e) for e in inbox.status(db.session(), b)])
+
+    return _guarded(run)
+
+
+#: JSON field of PATCH /api/v1/bulletins/<id> → the service's argument (the others are the same).
+EDIT_FIELDS = {name: name for name in BULLETIN_FIELDS - {"submit", "stations", "valid_from", "valid_to"}} | {
+    "stations": "station_codes"}
+
+
+@bp.patch("/bulletins/<int:bulletin_id>")
+def patch_bulletin(bulletin_id: int) -> Response:
+    """Edit a draft or rejected bulletin: only the fields sent change, by the same service command
+    (and in the same words) as the panel's form and ``loa bulletin edit``."""
+
+    def run() -> Response:
+        user = _api_user("bulletins.write")
+        body = _json_body()
+        unknown = sorted(set(body) - set(EDIT_FIELDS) - {"valid_from", "valid_to"})
+        if unknown:
+            raise BroadcastError("Trường không hợp lệ: %(fields)s.", fields=", ".join(unknown))
+        b = bulletins.get_bulletin(db.session(), bulletin_id)
+        fields = {EDIT_FIELDS[k]: v for k, v in body.items() if k in EDIT_FIELDS}
+        for name in ("valid_from", "valid_to"):
+            if name in body:
+                fields[name] = _day_field(body, name, getattr(b, name))
+        if fields.get("priority") == "emergency" and not permissions.allowed(user.role, "emergency"):
+            raise PermissionError("Chỉ người duyệt mới được gửi bản tin khẩn cấp.")
+        bulletins.edit_bulletin(db.session(), b, actor=user.username, settings=db.settings(), **fields)
+        db.session().flush()
+        return jsonify({"id": b.id, "status": b.status.value})
 
     return _guarded(run)
 

@@ -291,9 +291,8 @@ def _store(b: Bulletin | None, fields: dict[str, Any], recording: Path | None) -
     if b is None:
         b = svc.create_bulletin(db.session(), recording=recording, actor=actor(), settings=settings, **fields)
     else:
-        svc.check_editable(b)
         extra: dict[str, Any] = {"recording": recording} if recording else {}
-        svc.update_bulletin(db.session(), b, actor=actor(), settings=settings, **fields, **extra)
+        svc.edit_bulletin(db.session(), b, actor=actor(), settings=settings, **fields, **extra)
     db.commit()
     return b
 
@@ -512,11 +511,12 @@ def clarity_context(b: Bulletin) -> dict[str, Any]:
     }
 
 
-def drain(app: Flask) -> int:
-    from broadcast.generate import drain_regen_requests
+def drain(app: Flask) -> int | None:
+    """Have the regeneration requests processed: by the running scheduler if there is one (it is
+    only nudged), else here (``broadcast.outbox.process_requests``)."""
+    from broadcast.outbox import process_requests
 
-    with db.job_session(app) as s:
-        return drain_regen_requests(s, app.config["LOA_SETTINGS"])
+    return process_requests(db.factory(app), app.config["LOA_SETTINGS"])
 
 
 def drain_later() -> None:

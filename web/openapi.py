@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from broadcast.manifest import MANIFEST_SCHEMA
+
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
 
@@ -17,6 +19,7 @@ def _errors(*codes: int) -> dict[str, Any]:
         401: "Missing or wrong token",
         403: "Not allowed",
         404: "Not found",
+        409: "Not in a state that allows it (e.g. editing an approved bulletin)",
         413: "Body larger than api_max_body_bytes (1 MiB by default)",
     }
     return {str(c): _json(_ERROR, text[c]) for c in codes}
@@ -50,20 +53,57 @@ _INBOX_ENTRY = {
     },
 }
 
-_MANIFEST_ITEM = {
-    "type": "object",
-    "required": ["start", "duration_s", "kind", "title", "priority", "sha256", "size", "url"],
-    "properties": {
-        "start": {"type": "string", "format": "date-time"},
-        "duration_s": {"type": "number"},
-        "kind": {"enum": ["bulletin", "relay", "jingle"]},
-        "title": {"type": "string"},
-        "priority": {"enum": ["normal", "priority", "emergency"]},
-        "sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$"},
-        "size": {"type": "integer"},
-        "url": {"type": "string"},
-    },
+_STR: dict[str, Any] = {"type": "string"}
+_INT: dict[str, Any] = {"type": "integer"}
+_DATE: dict[str, Any] = {"type": "string", "format": "date"}
+_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
+
+
+def _object(properties: dict[str, Any], *, required: list[str] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object"}
+    if required:
+        out["required"] = required
+    out["properties"] = properties
+    return out
+
+
+def _in_path(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _header(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "schema": _STR}
+
+
+def _op(summary: str, responses: dict[str, Any], *errors: int, parameters: list[dict[str, Any]] | None = None,
+        body: dict[str, Any] | None = None, secured: bool = True) -> dict[str, Any]:
+    """One operation: its answers, the error answers it may give, and every route's 405."""
+    out: dict[str, Any] = {"summary": summary}
+    if secured:
+        out["security"] = _BEARER
+    if parameters:
+        out["parameters"] = parameters
+    if body is not None:
+        out["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    out["responses"] = {**responses, **_errors(*errors), **_405}
+    return out
+
+
+#: The bulletin fields POST /api/v1/bulletins takes and PATCH /api/v1/bulletins/{bulletin_id} changes.
+_BULLETIN: dict[str, Any] = {
+    "title": _STR,
+    "body": _STR,
+    "category": _STR,
+    "issuer": _STR,
+    "priority": {"enum": ["normal", "priority", "emergency"]},
+    "valid_from": _DATE,
+    "valid_to": _DATE,
+    "plays_per_day": {"type": "integer", "minimum": 1},
+    "stations": {"type": "array", "items": _STR},
+    "group": _STR,
 }
+_ID_STATUS = _object({"id": _INT, "status": _STR})
+
 
 _ASRUN_ROW = {
     "type": "object",
@@ -96,7 +136,6 @@ _ASRUN_ROW = {
 
 
 def openapi_document() -> dict[str, Any]:
-    bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     return {
         "openapi": "3.1.0",
         "info": {
@@ -116,264 +155,101 @@ def openapi_document() -> dict[str, Any]:
                     "required": ["error", "code"],
                     "properties": {"error": {"type": "string"}, "code": {"type": "string"}},
                 },
-                "Manifest": {
-                    "type": "object",
-                    "required": ["station", "date", "version", "generated_at", "items", "unplaced"],
-                    "properties": {
-                        "station": {"type": "string"},
-                        "date": {"type": "string", "format": "date"},
-                        "version": {"type": "integer"},
-                        "generated_at": {"type": "string", "format": "date-time"},
-                        "emergency": {"type": "boolean"},
-                        "items": {"type": "array", "items": _MANIFEST_ITEM},
-                        "unplaced": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "properties": {"title": {"type": "string"}, "reason": {"type": "string"}},
-                            },
-                        },
-                    },
-                },
+                "Manifest": MANIFEST_SCHEMA,
                 "AsRunRow": _ASRUN_ROW,
             },
         },
         "paths": {
             "/api/v1/stations": {
-                "get": {
-                    "summary": "All stations with their online state (a user's API token)",
-                    "security": bearer,
-                    "responses": {
-                        "200": _json({"type": "array", "items": {"type": "object"}}, "Stations"),
-                        **_errors(401),
-                        **_405,
-                    },
-                }
+                "get": _op("All stations with their online state (a user's API token)",
+                           {"200": _json({"type": "array", "items": {"type": "object"}}, "Stations")}, 401),
             },
             "/api/v1/stations/{code}/playlists/{date}": {
-                "get": {
-                    "summary": "The latest playlist manifest of a station for a date (that station's "
-                    "agent token, or a user's API token)",
-                    "security": bearer,
-                    "parameters": [
-                        {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
-                        {
-                            "name": "date",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string", "format": "date"},
-                        },
-                        {"name": "If-None-Match", "in": "header", "schema": {"type": "string"}},
-                    ],
-                    "responses": {
-                        "200": _json({"$ref": "#/components/schemas/Manifest"}, "The manifest; ETag set"),
-                        "304": {"description": "Unchanged since the ETag given"},
-                        **_errors(400, 401, 403, 404),
-                        **_405,
-                    },
-                }
+                "get": _op(
+                    "The latest playlist manifest of a station for a date (that station's agent token, "
+                    "or a user's API token)",
+                    {"200": _json({"$ref": "#/components/schemas/Manifest"}, "The manifest; ETag set"),
+                     "304": {"description": "Unchanged since the ETag given"}},
+                    400, 401, 403, 404,
+                    parameters=[_in_path("code", _STR), _in_path("date", _DATE), _header("If-None-Match")],
+                ),
             },
             "/api/v1/media/{sha256}": {
-                "get": {
-                    "summary": "A media file by its SHA-256; supports Range and ETag, cacheable for a year",
-                    "parameters": [
-                        {
-                            "name": "sha256",
-                            "in": "path",
-                            "required": True,
-                            "schema": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-                        },
-                        {"name": "Range", "in": "header", "schema": {"type": "string"}},
-                    ],
-                    "responses": {
-                        "200": {"description": "The file", "content": {"audio/mpeg": {}}},
-                        "206": {"description": "Part of the file", "content": {"audio/mpeg": {}}},
-                        "304": {"description": "Unchanged"},
-                        "404": {"description": "No such file"},
-                        "416": {"description": "Range not satisfiable"},
-                        **_405,
-                    },
-                }
+                "get": _op(
+                    "A media file by its SHA-256; supports Range and ETag, cacheable for a year",
+                    {"200": {"description": "The file", "content": {"audio/mpeg": {}}},
+                     "206": {"description": "Part of the file", "content": {"audio/mpeg": {}}},
+                     "304": {"description": "Unchanged"},
+                     "404": {"description": "No such file"},
+                     "416": {"description": "Range not satisfiable"}},
+                    parameters=[_in_path("sha256", {"type": "string", "pattern": "^[0-9a-f]{64}$"}),
+                                _header("Range")],
+                    secured=False,
+                ),
             },
             "/api/v1/asrun": {
-                "post": {
-                    "summary": "Upload as-run rows; idempotent by uid, so a retry never duplicates a row",
-                    "security": bearer,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["rows"],
-                                    "properties": {
-                                        "station": {"type": "string"},
-                                        "rows": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/AsRunRow"},
-                                        },
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {
-                                    "accepted": {"type": "integer"},
-                                    "duplicates": {"type": "integer"},
-                                },
-                            },
-                            "Stored",
-                        ),
-                        **_errors(400, 401, 403, 413),
-                        **_405,
-                    },
-                }
+                "post": _op(
+                    "Upload as-run rows; idempotent by uid, so a retry never duplicates a row",
+                    {"200": _json(_object({"accepted": _INT, "duplicates": _INT}), "Stored")},
+                    400, 401, 403, 413,
+                    body=_object({"station": _STR, "rows": {"type": "array", "items": {"$ref": "#/components/schemas/AsRunRow"}}},
+                                 required=["rows"]),
+                ),
             },
             "/api/v1/heartbeat": {
-                "post": {
-                    "summary": "Tell the server this station's agent is alive",
-                    "security": bearer,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "properties": {
-                                        "station": {"type": "string"},
-                                        "time": {
-                                            "type": ["string", "null"],
-                                            "format": "date-time",
-                                            "maxLength": 64,
-                                            "description": "The agent's clock; checked: ISO-8601 with an offset",
-                                        },
-                                        "agent_version": {"type": ["string", "null"], "maxLength": 64},
-                                        "cached_until": {
-                                            "type": ["string", "null"],
-                                            "format": "date",
-                                            "maxLength": 64,
-                                        },
-                                        "playing": {"type": ["string", "null"], "maxLength": 300},
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": _json(
-                            {
-                                "type": "object",
-                                "properties": {"ok": {"type": "boolean"}, "server_time": {"type": "string"}},
-                            },
-                            "Recorded",
-                        ),
-                        **_errors(400, 401, 403, 413),
-                        **_405,
-                    },
-                }
+                "post": _op(
+                    "Tell the server this station's agent is alive",
+                    {"200": _json(_object({"ok": {"type": "boolean"}, "server_time": _STR}), "Recorded")},
+                    400, 401, 403, 413,
+                    body=_object({
+                        "station": _STR,
+                        "time": {"type": ["string", "null"], "format": "date-time", "maxLength": 64,
+                                 "description": "The agent's clock; checked: ISO-8601 with an offset"},
+                        "agent_version": {"type": ["string", "null"], "maxLength": 64},
+                        "cached_until": {"type": ["string", "null"], "format": "date", "maxLength": 64},
+                        "playing": {"type": ["string", "null"], "maxLength": 300},
+                    }),
+                ),
             },
             "/api/v1/bulletins": {
-                "post": {
-                    "summary": "Submit a bulletin from another system (a user's API token)",
-                    "security": bearer,
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["title", "body"],
-                                    "properties": {
-                                        "title": {"type": "string"},
-                                        "body": {"type": "string"},
-                                        "category": {"type": "string"},
-                                        "issuer": {"type": "string"},
-                                        "priority": {"enum": ["normal", "priority", "emergency"]},
-                                        "valid_from": {"type": "string", "format": "date"},
-                                        "valid_to": {"type": "string", "format": "date"},
-                                        "plays_per_day": {"type": "integer", "minimum": 1},
-                                        "stations": {"type": "array", "items": {"type": "string"}},
-                                        "group": {"type": "string"},
-                                        "submit": {"type": "boolean", "default": True},
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "201": _json(
-                            {
-                                "type": "object",
-                                "properties": {"id": {"type": "integer"}, "status": {"type": "string"}},
-                            },
-                            "Created",
-                        ),
-                        **_errors(400, 401, 403, 404, 413),
-                        **_405,
-                    },
-                }
+                "post": _op(
+                    "Submit a bulletin from another system (a user's API token)",
+                    {"201": _json(_ID_STATUS, "Created")},
+                    400, 401, 403, 404, 413,
+                    body=_object({**_BULLETIN, "submit": {"type": "boolean", "default": True}},
+                                 required=["title", "body"]),
+                ),
+            },
+            "/api/v1/bulletins/{bulletin_id}": {
+                "patch": _op(
+                    "Edit a draft or rejected bulletin: only the fields sent change, with the rules and "
+                    "words of the panel's form and `loa bulletin edit` (a user's API token, editor or admin)",
+                    {"200": _json(_ID_STATUS, "Changed")},
+                    400, 401, 403, 404, 409, 413,
+                    parameters=[_in_path("bulletin_id", _INT)],
+                    body=_object(_BULLETIN),
+                ),
             },
             "/api/v1/inbox": {
-                "get": {
-                    "summary": "A unit's inbox of bulletins from higher units (Circular 39; a user's API "
-                    "token; ?unit=CODE, default the user's unit)",
-                    "security": bearer,
-                    "parameters": [{"name": "unit", "in": "query", "schema": {"type": "string"}}],
-                    "responses": {
-                        "200": _json({"type": "array", "items": _INBOX_ENTRY}, "Entries, waiting ones first"),
-                        **_errors(400, 401, 403, 404),
-                        **_405,
-                    },
-                }
+                "get": _op("A unit's inbox of bulletins from higher units (Circular 39; a user's API "
+                           "token; ?unit=CODE, default the user's unit)",
+                           {"200": _json({"type": "array", "items": _INBOX_ENTRY}, "Entries, waiting ones first")},
+                           400, 401, 403, 404,
+                           parameters=[{"name": "unit", "in": "query", "schema": _STR}]),
             },
             "/api/v1/inbox/{bulletin_id}": {
-                "post": {
-                    "summary": "A commune's decision on a bulletin from above: accept or decline (normal), "
-                    "before or after its own (priority)",
-                    "security": bearer,
-                    "parameters": [
-                        {"name": "bulletin_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                    ],
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["decision"],
-                                    "properties": {
-                                        "decision": {"enum": ["accept", "decline", "before", "after"]},
-                                        "reason": {"type": "string"},
-                                        "unit": {"type": "string"},
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": _json(_INBOX_ENTRY, "The commune's entry after the decision"),
-                        **_errors(400, 401, 403, 404, 413),
-                        **_405,
-                    },
-                }
+                "post": _op("A commune's decision on a bulletin from above: accept or decline (normal), "
+                            "before or after its own (priority)",
+                            {"200": _json(_INBOX_ENTRY, "The commune's entry after the decision")},
+                            400, 401, 403, 404, 413,
+                            parameters=[_in_path("bulletin_id", _INT)],
+                            body=_object({"decision": {"enum": ["accept", "decline", "before", "after"]},
+                                          "reason": _STR, "unit": _STR}, required=["decision"])),
             },
             "/api/v1/bulletins/{bulletin_id}/inbox": {
-                "get": {
-                    "summary": "The sending unit's view: each target commune's answer",
-                    "security": bearer,
-                    "parameters": [
-                        {"name": "bulletin_id", "in": "path", "required": True, "schema": {"type": "integer"}}
-                    ],
-                    "responses": {
-                        "200": _json({"type": "array", "items": _INBOX_ENTRY}, "One entry per commune"),
-                        **_errors(401, 403, 404),
-                        **_405,
-                    },
-                }
+                "get": _op("The sending unit's view: each target commune's answer",
+                           {"200": _json({"type": "array", "items": _INBOX_ENTRY}, "One entry per commune")},
+                           401, 403, 404, parameters=[_in_path("bulletin_id", _INT)]),
             },
             "/api/v1/openapi.json": {
                 "get": {

@@ -5,6 +5,7 @@ regenerates that station's playlist for that day at once and audits it).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -17,14 +18,16 @@ from werkzeug.wrappers import Response
 from broadcast import inbox, overrides
 from broadcast.bulletins import eligible_bulletins
 from broadcast.errors import BroadcastError
-from broadcast.generate import latest_playlist
+from broadcast.manifest import Item, Manifest, ManifestError, parse_manifest
 from broadcast.models import Bulletin, PlaylistOverride, Station
 from broadcast.planner import zone
+from broadcast.playlist_store import latest_playlist
 from broadcast.stations import sessions_on
 from web import db
 from web.auth import actor, requires, scope
 from web.i18n import fmt_duration, today
 
+log = logging.getLogger(__name__)
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
 
 #: Timeline drawing: width of the SVG and height of one bar, in px.
@@ -33,22 +36,11 @@ BAR = 34
 
 
 @dataclass
-class Slot:
-    start: datetime
-    duration_s: float
-    kind: str
-    title: str
-    priority: str
-    bulletin_id: int | None
-    url: str
-
-
-@dataclass
 class SessionView:
     name: str
     start: datetime
     end: datetime
-    items: list[Slot] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
 
     @property
     def capacity_s(self) -> float:
@@ -72,24 +64,31 @@ def _parse_day(value: str | None, tz: str) -> date:
         abort(404)
 
 
-def build_sessions(station: Station, day: date, manifest: dict[str, Any] | None) -> tuple[list[SessionView], list[Slot]]:
+def read_manifest(manifest: dict[str, Any] | None) -> Manifest | None:
+    """The stored manifest through the model; one that does not validate shows as none (logged)."""
+    if manifest is None:
+        return None
+    try:
+        return parse_manifest(manifest)
+    except ManifestError as exc:
+        log.error("manifest %s %s does not validate: %s", manifest.get("station"), manifest.get("date"), exc)
+        flash(_("Danh sách phát đã lưu không hợp lệ, các đài sẽ không nhận: %(e)s", e=str(exc)), "error")
+        return None
+
+
+def build_sessions(station: Station, day: date, manifest: Manifest | None) -> tuple[list[SessionView], list[Item]]:
     """Group the manifest's items into the station's sessions of that day; items outside any
-    session (an emergency between sessions) come back separately."""
+    session (an emergency between sessions) come back separately. Times are the station's."""
     tz = zone(station.timezone)
     views = []
     for s in sessions_on(station, day):
         start = datetime.combine(day, s.start_time, tzinfo=tz)
         views.append(SessionView(s.name or s.start_time.strftime("%H:%M"), start,
                                  start + timedelta(minutes=s.max_minutes)))
-    outside: list[Slot] = []
-    for it in (manifest or {}).get("items", []):
-        try:
-            start = datetime.fromisoformat(it["start"]).astimezone(tz)
-        except (KeyError, ValueError, TypeError):
-            continue
-        slot = Slot(start, float(it.get("duration_s", 0.0)), it.get("kind", ""), it.get("title", ""),
-                    it.get("priority", "normal"), it.get("bulletin_id"), it.get("url", ""))
-        home = next((v for v in views if v.start <= start < v.end), None)
+    outside: list[Item] = []
+    for it in manifest.items if manifest else ():
+        slot = it._replace(start=it.start.astimezone(tz))
+        home = next((v for v in views if v.start <= slot.start < v.end), None)
         (home.items if home else outside).append(slot)
     for v in views:
         v.items.sort(key=lambda i: i.start)
@@ -121,7 +120,7 @@ def index() -> Any:
         return render_template("schedule/schedule.html", stations=[], station=None)
     day = _parse_day(request.args.get("date"), station.timezone)
     playlist = latest_playlist(s, station.code, day)
-    manifest = playlist.manifest if playlist else None
+    manifest = read_manifest(playlist.manifest if playlist else None)
     views, outside = build_sessions(station, day, manifest)
     overrides = {
         o.bulletin_id: o.action
@@ -141,7 +140,7 @@ def index() -> Any:
         playlist=playlist,
         sessions=[(v, timeline_svg(v)) for v in views],
         outside=outside,
-        unplaced=(manifest or {}).get("unplaced", []),
+        unplaced=manifest.unplaced if manifest else (),
         candidates=candidates + extra,
         overrides=overrides,
     )

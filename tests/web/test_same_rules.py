@@ -1,6 +1,7 @@
 """One rule, every way in: the CLI and the panel refuse a bad relay in the same words (there is no
-relay API route), a CSV import asks for playlists whichever way it comes, and no module in web/
-writes ORM rows or audit rows itself."""
+relay API route), a CSV import asks for playlists whichever way it comes, only drafts and rejected
+bulletins are edited by the CLI, the API and the panel alike (emergency-today: test_one_way_in.py),
+and no module in web/ writes ORM rows or audit rows itself."""
 
 from __future__ import annotations
 
@@ -93,6 +94,61 @@ def test_a_session_added_by_the_cli_asks_for_playlists(panel: Panel, loa) -> Non
     with panel.session() as s:
         reqs = s.scalars(select(RegenRequest.station_codes).where(RegenRequest.reason == "sessions changed")).all()
     assert reqs == [["ta-nang"]]
+
+
+def _editor_token(panel: Panel) -> str:
+    from broadcast.models import User
+    from broadcast.security import hash_token
+
+    token = "editor-api-token-" + "e" * 20
+    with panel.session() as s:
+        editor = s.scalar(select(User).where(User.username == "editor"))
+        assert editor is not None
+        editor.api_token_hash = hash_token(token)
+    return token
+
+
+@pytest.mark.parametrize("status", ["approved", "submitted"])
+def test_only_drafts_and_rejected_bulletins_are_edited_whichever_way_it_comes(panel: Panel, loa, status: str) -> None:  # type: ignore[no-untyped-def]
+    import html
+
+    from broadcast.bulletins import InvalidTransition, check_editable
+
+    bid = panel.bulletin(status)
+    with pytest.raises(InvalidTransition) as refused:
+        check_editable(panel.get_bulletin(bid))
+    words = str(refused.value)
+    res = loa("bulletin", "edit", str(bid), "--title", "Đổi", "--actor", "editor")
+    assert res.exit_code == 1 and res.output.replace("Error: ", "").strip() == words
+    api = panel.app.test_client().patch(f"/api/v1/bulletins/{bid}", json={"title": "Đổi"},
+                                        headers={"Authorization": f"Bearer {_editor_token(panel)}"})
+    assert api.status_code == 409 and api.get_json()["error"] == words
+    r = post(panel.client("editor"), f"/bulletins/{bid}/edit", {"title": "Đổi"}, follow_redirects=True)
+    assert words in html.unescape(r.get_data(as_text=True))
+    assert panel.get_bulletin(bid).title != "Đổi"
+
+
+def test_a_draft_is_edited_alike_by_cli_and_api(panel: Panel, loa) -> None:  # type: ignore[no-untyped-def]
+    bid = panel.bulletin("rejected")
+    res = loa("bulletin", "edit", str(bid), "--title", "Lịch tiêm mới", "--plays", "2", "--actor", "editor")
+    assert res.exit_code == 0, res.output
+    b = panel.get_bulletin(bid)
+    assert (b.title, b.plays_per_day) == ("Lịch tiêm mới", 2)
+    token = _editor_token(panel)
+    api = panel.app.test_client().patch(f"/api/v1/bulletins/{bid}", json={"plays_per_day": 3, "stations": ["ta-nang"]},
+                                        headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 200, api.get_json()
+    b = panel.get_bulletin(bid)
+    assert b.plays_per_day == 3 and b.title == "Lịch tiêm mới"
+    # the same bad value, the same words
+    res = loa("bulletin", "edit", str(bid), "--plays", "0", "--actor", "editor")
+    api = panel.app.test_client().patch(f"/api/v1/bulletins/{bid}", json={"plays_per_day": 0},
+                                        headers={"Authorization": f"Bearer {token}"})
+    assert res.exit_code == 1 and api.status_code == 400
+    assert res.output.replace("Error: ", "").strip() == api.get_json()["error"]
+    api = panel.app.test_client().patch(f"/api/v1/bulletins/{bid}", json={"status": "approved"},
+                                        headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 400 and "status" in api.get_json()["error"]
 
 
 # --- web/ writes nothing itself ---------------------------------------------------------------
