@@ -27,6 +27,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "schedule.edit": frozenset({_O, ADMIN}),
     "reports": frozenset({_O, _R, ADMIN}),
     "users": frozenset({ADMIN}),
+    #: Orders to a station's agent from the dashboard: stop, skip, volume, test tone, play now.
+    "remote": frozenset({_O, ADMIN}),
+    #: /status: scheduler, queues, voices, disk, versions, errors.
+    "status": frozenset({_O, ADMIN}),
 }
 
 

@@ -240,6 +240,20 @@ def openapi_document() -> dict[str, Any]:
                                             "maxLength": 64,
                                         },
                                         "playing": {"type": ["string", "null"], "maxLength": 300},
+                                        "acks": {
+                                            "type": "array",
+                                            "maxItems": 50,
+                                            "description": "The agent's verdicts on remote commands it was sent",
+                                            "items": {
+                                                "type": "object",
+                                                "required": ["id", "ok"],
+                                                "properties": {
+                                                    "id": {"type": "integer"},
+                                                    "ok": {"type": "boolean"},
+                                                    "result": {"type": "string", "maxLength": 500},
+                                                },
+                                            },
+                                        },
                                     },
                                 }
                             }
@@ -249,9 +263,25 @@ def openapi_document() -> dict[str, Any]:
                         "200": _json(
                             {
                                 "type": "object",
-                                "properties": {"ok": {"type": "boolean"}, "server_time": {"type": "string"}},
+                                "properties": {
+                                    "ok": {"type": "boolean"},
+                                    "server_time": {"type": "string"},
+                                    "commands": {
+                                        "type": "array",
+                                        "description": "Remote commands not yet acknowledged: stop, skip, "
+                                        "volume, tone, play_now, system_test",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "id": {"type": "integer"},
+                                                "kind": {"type": "string"},
+                                                "params": {"type": "object"},
+                                            },
+                                        },
+                                    },
+                                },
                             },
-                            "Recorded",
+                            "Recorded; the commands waiting for this station",
                         ),
                         **_errors(400, 401, 403, 413),
                         **_405,
