@@ -26,8 +26,9 @@ from web.jobs import JobQueue, ThreadJobQueue
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
-BLUEPRINTS = ("auth", "bulletins", "review", "stations", "schedule", "media", "reports", "api", "public")
-PANEL_BLUEPRINTS = frozenset({"auth", "bulletins", "review", "stations", "schedule", "reports"})
+BLUEPRINTS = ("auth", "bulletins", "review", "stations", "schedule", "media", "reports", "api", "public",
+              "dashboard", "status")
+PANEL_BLUEPRINTS = frozenset({"auth", "bulletins", "review", "stations", "schedule", "reports", "dashboard", "status"})
 
 #: Titles and explanations of the error pages, Vietnamese first.
 ERRORS: dict[int, tuple[Any, Any]] = {

@@ -24,7 +24,7 @@ def test_root_sends_visitors_to_login(panel: Panel) -> None:
 
 
 def test_login_lands_on_the_role_home(panel: Panel) -> None:
-    homes = {"editor": "/bulletins/", "reviewer": "/review/", "operator": "/stations/", "admin": "/review/"}
+    homes = {"editor": "/bulletins/", "reviewer": "/review/", "operator": "/dashboard", "admin": "/dashboard"}
     for role, home in homes.items():
         c = panel.anonymous()
         r = post(c, "/login", {"username": role, "password": PASSWORD})
