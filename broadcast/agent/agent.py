@@ -162,6 +162,8 @@ class Agent:
         self._queued: collections.deque[Order] = collections.deque()
         self._paused_until: datetime | None = None
         self._remote_cut: tuple[str, bool] | None = None
+        #: Title of a test tone or play-now on air (they are not schedule entries).
+        self._remote_playing: str | None = None
         self._load_cached()
 
     # --- shared state ------------------------------------------------------------------
@@ -361,7 +363,7 @@ class Agent:
             "time": self.clock.now().isoformat(),
             "agent_version": __version__,
             "cached_until": until.isoformat() if until else None,
-            "playing": current.item.title if current else None,
+            "playing": current.item.title if current else self._remote_playing,
         }
         if acks:
             info["acks"] = acks
@@ -445,7 +447,9 @@ class Agent:
         with self._lock:
             current = self._current
             if current is None:
-                return None
+                if self._remote_playing is not None:  # a tone or a play-now: just end it
+                    self._interrupt.set()
+                return self._remote_playing
             self._remote_cut = (detail, final)
             self._interrupt.set()
         return current.item.title
@@ -461,7 +465,11 @@ class Agent:
             return
         if order.kind == "tone":
             seconds = float(order.params.get("seconds", 5))
-            outcome = self._safe_play(tone_chunks(seconds), TONE_RATE)
+            self._remote_playing = "tiếng thử"
+            try:
+                outcome = self._safe_play(tone_chunks(seconds), TONE_RATE)
+            finally:
+                self._remote_playing = None
             self._ack(order, outcome.completed, f"đã phát tiếng thử {seconds:g} giây ở âm lượng "
                       f"{round(self._volume * 100)}%" if outcome.completed else f"tiếng thử bị ngắt {outcome.error}")
             return
@@ -475,7 +483,11 @@ class Agent:
         except Exception as exc:
             self._ack(order, False, f"không đọc được tệp: {exc}")
             return
-        outcome = self._safe_play(chunks, rate)
+        self._remote_playing = str(p.get("title", ""))
+        try:
+            outcome = self._safe_play(chunks, rate)
+        finally:
+            self._remote_playing = None
         ended = self.clock.now()
         status = "played" if outcome.completed else "cut"
         self.asrun.append({

@@ -12,7 +12,16 @@ from sqlalchemy.orm import Session
 from broadcast import alerts, dashboard, remote
 from broadcast import stations as st
 from broadcast.errors import BroadcastError
-from broadcast.models import AlertState, AsRun, AsRunStatus, AuditLog, BroadcastSession, Playlist, PlaylistItem, Station
+from broadcast.models import (
+    AlertState,
+    AsRun,
+    AsRunStatus,
+    AuditLog,
+    BroadcastSession,
+    Playlist,
+    PlaylistItem,
+    Station,
+)
 
 TZ = "Asia/Ho_Chi_Minh"
 CSV = """code,name,kind,sessions,lat,lon

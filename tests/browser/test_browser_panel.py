@@ -250,7 +250,8 @@ def test_operator_exports_the_report(browser, site: Site) -> None:  # type: igno
 
 def test_operator_manages_a_station(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
     page = login(browser, site, "operator")
-    assert page.url.endswith("/stations/")
+    assert page.url.endswith("/dashboard")  # an operator's home (issue 12)
+    page.goto(site.url + "/stations/")
     assert page.locator("table tbody tr").count() == 15
     shot(page, "10-stations")
     page.click("text=hiep-an")
