@@ -276,5 +276,5 @@ def test_english_toggle(browser, site: Site) -> None:  # type: ignore[no-untyped
     page.click("text=English")
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.locator("h1").inner_text() == "Bulletins awaiting review"
+    assert page.locator("h1").inner_text() == "Stations at a glance"  # an admin lands on the dashboard (issue 12)
     shot(page, "09-english")
