@@ -205,3 +205,42 @@ def _playing(site: Site) -> str | None:
 def _asrun(site: Site) -> AsRun | None:
     with site.session() as s:
         return s.scalar(select(AsRun).where(AsRun.detail == "phát ngay theo lệnh từ xa"))
+
+
+def test_stop_cuts_what_is_on_air_and_holds_playout(server, tones, cache_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """In-process, on the wall clock: a stop cuts the item on air and the next item, due during the
+    hold, does not air; an order the agent does not know is acknowledged as failed."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from broadcast.agent.agent import Agent, AgentConfig
+    from broadcast.agent.clock import SystemClock
+    from broadcast.agent.player import ClockPlayer
+    from broadcast.agent.remote import Order
+    from tests.agent.helpers import make_item, make_manifest
+
+    t = datetime.now(ZoneInfo(TZ)) + timedelta(seconds=0.5)
+    items = [make_item(t, tones["long"], "Tin dài"), make_item(t + timedelta(seconds=6.5), tones["b"], "Tin sau")]
+    server.publish(make_manifest("XA-01", t.date().isoformat(), 1, items))
+    server.add_media(tones["long"], tones["b"])
+    clock = SystemClock()
+    cfg = AgentConfig(server=server.url, station="XA-01", token=server.token, cache_dir=cache_dir, poll_s=0.2)
+    agent = Agent(cfg, ClockPlayer(clock), clock=clock)
+    runner = threading.Thread(target=agent.run)
+    runner.start()
+    try:
+        wait_for(lambda: agent.current is not None, 10, "the long item on air")
+        agent.take_orders([Order(1, "stop", {"minutes": 1}), Order(2, "reboot", {}), Order(1, "stop", {"minutes": 1})])
+        wait_for(lambda: [r for r in agent.asrun.rows() if r["title"] == "Tin dài"], 5, "the cut row")
+        time.sleep(7.5)  # past "Tin sau"'s start: held
+        assert agent.current is None
+        wait_for(lambda: any(h.get("acks") for h in server.heartbeats), 5, "the acks in a heartbeat")
+    finally:
+        agent.stop()
+        runner.join(10)
+    [cut] = [r for r in agent.asrun.rows() if r["title"] == "Tin dài"]
+    assert cut["status"] == "cut" and cut["detail"] == "dừng theo lệnh từ xa (1 phút)"
+    assert not [r for r in agent.asrun.rows() if r["title"] == "Tin sau" and r["status"] == "played"]
+    acks = {a["id"]: a for h in server.heartbeats for a in h.get("acks", [])}
+    assert acks[1]["ok"] and acks[1]["result"].startswith("đã dừng 'Tin dài'; im lặng đến ")
+    assert acks[2] == {"id": 2, "ok": False, "result": "máy phát không biết lệnh 'reboot'"}
