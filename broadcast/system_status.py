@@ -105,7 +105,7 @@ def versions(session: Session, revision: str | None) -> list[tuple[str, str]]:
     db_text = bind.dialect.name + (" " + ".".join(str(x) for x in server) if server else "")
     agents: dict[str, int] = {}
     for (info,) in session.execute(select(Station.agent_info).where(Station.agent_info.is_not(None))):
-        v = (info or {}).get("agent_version") or "?"
+        v = (info or {}).get("agent_version") or "(không rõ / unknown)"
         agents[v] = agents.get(v, 0) + 1
     rows = [("Loa", __version__), ("Python", platform.python_version()), ("Flask", _version("flask")),
             ("SQLAlchemy", _version("sqlalchemy")), ("APScheduler", _version("apscheduler")),

@@ -118,4 +118,5 @@ def command(code: str = "") -> Response:
                 what=str(COMMAND_LABELS.get(kind, kind)), code=code), "ok")
         if request.accept_mimetypes.best == "application/json":
             return jsonify({"id": cmd.id, "state": remote_svc.state(cmd)})
-    return redirect(url_for("dashboard.index") + "#remote")
+    # back to the form with the same station chosen (``/dashboard?station=CODE`` also links here)
+    return redirect(url_for("dashboard.index", station=code) + "#remote")

@@ -74,6 +74,7 @@ def test_an_order_goes_out_in_a_heartbeat_reply_and_its_ack_shows_done(panel: Pa
     op = panel.client("operator")
     r = post(op, "/dashboard/commands", {"station": "ta-nang", "kind": "volume", "level": "60"}, follow_redirects=True)
     assert "Đã gửi lệnh “Âm lượng” tới đài ta-nang" in r.get_data(as_text=True)
+    assert '<option value="ta-nang" selected>' in r.get_data(as_text=True)  # the same station stays chosen
     assert "chờ máy phát nhận" in op.get("/dashboard/live").get_data(as_text=True)
     reply = _beat(panel, tokens["ta-nang"])
     [cmd] = reply["commands"]
