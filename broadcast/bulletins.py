@@ -549,7 +549,8 @@ def request_regen(session: Session, bulletin: Bulletin, reason: str) -> None:
 
 
 def get_bulletin(session: Session, bulletin_id: int) -> Bulletin:
-    b = session.get(Bulletin, bulletin_id)
+    """The bulletin, or NotFound; an id no database integer can hold is simply not found."""
+    b = session.get(Bulletin, bulletin_id) if 0 < bulletin_id < 2**63 else None
     if b is None:
         raise NotFound("Không có bản tin #%(id)s.", id=bulletin_id)
     return b

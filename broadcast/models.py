@@ -140,6 +140,9 @@ class Station(Base):
     agent_info: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     #: The administrative unit (commune) the station (cluster) belongs to (issue 11.1).
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), default=None, index=True)
+    #: Where the station is (WGS84 degrees), for the dashboard's map; None: not given.
+    latitude: Mapped[float | None] = mapped_column(Float, default=None)
+    longitude: Mapped[float | None] = mapped_column(Float, default=None)
 
     groups: Mapped[list[StationGroup]] = relationship(secondary=station_group_members, back_populates="stations")
     sessions: Mapped[list[BroadcastSession]] = relationship(
@@ -529,3 +532,48 @@ class InboxDecision(Base):
     actor: Mapped[str] = mapped_column(String(120))
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
+# --- console12: remote control and alerts ------------------------------------------------------
+
+
+class RemoteCommand(Base):
+    """An operator's order to one station's agent (stop, skip, volume, test tone, play now, system
+    test). Delivered in the replies to the agent's heartbeats until the agent acknowledges it."""
+
+    __tablename__ = "remote_commands"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), index=True)
+    #: stop | skip | volume | tone | play_now | system_test
+    kind: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    issued_by: Mapped[str] = mapped_column(String(120), default="")
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: Not delivered after this moment (an order to skip means nothing an hour later).
+    expires_at: Mapped[datetime] = mapped_column()
+    #: First delivered in a heartbeat reply.
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    acked_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: The agent's verdict: True done, False failed, None not acknowledged yet.
+    ok: Mapped[bool | None] = mapped_column(Boolean, default=None)
+    result: Mapped[str] = mapped_column(Text, default="")
+
+    station: Mapped[Station] = relationship()
+
+
+class AlertState(Base):
+    """One condition an alert is about (``offline:CODE``, ``missed:CODE:DATE:HH:MM``): whether it
+    holds, and when it was last notified, so a cool-down and a recovery are decided from the
+    database and several processes never send the same alert twice."""
+
+    __tablename__ = "alert_states"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))  # offline | missed
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), default=None)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    message: Mapped[str] = mapped_column(Text, default="")
+    raised_at: Mapped[datetime] = mapped_column(default=utcnow)
+    cleared_at: Mapped[datetime | None] = mapped_column(default=None)
+    last_sent_at: Mapped[datetime | None] = mapped_column(default=None)
+    sent_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: The last delivery's problem per channel ("" when every channel took it).
+    last_error: Mapped[str] = mapped_column(Text, default="")

@@ -43,6 +43,10 @@ ACTIONS: dict[str, frozenset[Role]] = {
     "inbox.decide": frozenset({_O, ADMIN}),
     #: The sending unit's view of each commune's answer.
     "inbox.sent": frozenset({_E, _R, _O, ADMIN}),
+    #: Orders to a station's agent from the dashboard: stop, skip, volume, test tone, play now.
+    "remote": frozenset({_O, ADMIN}),
+    #: /status: scheduler, queues, voices, disk, versions, errors.
+    "status": frozenset({_O, ADMIN}),
 }
 
 

@@ -68,6 +68,10 @@ NIGHTLY_JOB_ID = "nightly"
 WATCH_JOB_ID = "nightly-watch"
 DRAIN_JOB_ID = "regen-drain"
 DRAIN_LOCK = DRAIN_CLAIM  # the outbox's one drainer (broadcast/outbox.py)
+#: console12: alert checks and the daily system test (memory job store: nothing to catch up).
+ALERTS_JOB_ID = "alerts"
+ALERTS_LOCK = "alerts"
+SYSTEM_TEST_JOB_ID = "system-test"
 
 
 class SchedulerError(BroadcastError):
@@ -430,6 +434,80 @@ class SchedulerDaemon:
             log.info("lập lại lịch: đã xử lý %d yêu cầu cho %s / regen: requests handled", handled, ", ".join(stations))
         return handled
 
+    # -- console12: alerts and the daily system test --
+
+    def alerts(self) -> int:
+        """Check alert conditions and send what is due (broadcast.alerts); returns notices sent.
+        Under a claim, so of several daemons one checks at a time. Never raises."""
+        from broadcast import alerts as alert_svc
+        from broadcast import notify
+
+        try:
+            if not self._claim(ALERTS_LOCK, None):
+                return 0
+        except Exception:
+            log.exception("cảnh báo: không nhận được lượt kiểm tra / alerts: could not claim the check")
+            return 0
+        sent = 0
+        try:
+            st = self.settings
+            with session_scope(self.factory) as s:
+                notices = alert_svc.evaluate(s, heartbeat_s=st.agent_heartbeat_s, now=self.clock.now(),
+                                             offline_after_min=st.alert_offline_after_min,
+                                             cooldown_min=st.alert_cooldown_min)
+            channels = notify.channels_from(st)
+            for n in notices:
+                error = notify.deliver(channels, n.subject, n.text, n.payload())
+                with session_scope(self.factory) as s:
+                    alert_svc.record_delivery(s, n.key, error)
+                sent += 1
+                log.info("cảnh báo %s: %s / alert sent", n.event, n.text)
+            if notices:
+                run_id = start_run(self.factory, job="alerts", trigger="interval", owner=self.owner)
+                finish_run(self.factory, run_id, status="ok", requests=sent)
+        except Exception as exc:
+            log.exception("cảnh báo: kiểm tra thất bại / alerts: the check failed")
+            run_id = start_run(self.factory, job="alerts", trigger="interval", owner=self.owner)
+            finish_run(self.factory, run_id, status="error", errors={"*": f"{type(exc).__name__}: {exc}"})
+        finally:
+            self._release(ALERTS_LOCK, "released")
+        return sent
+
+    def system_tests(self, trigger: str = "cron") -> list[str]:
+        """Order today's silent system test from every agent, once per local day. Never raises."""
+        from broadcast import remote
+
+        day = self.clock.now().astimezone(self.tz).date()
+        name = f"system-test:{day.isoformat()}"
+        try:
+            if not self._claim(name, 1):
+                return []
+        except Exception:
+            log.exception("kiểm tra hệ thống: không nhận được lượt / system test: could not claim")
+            return []
+        codes: list[str] = []
+        run_id = start_run(self.factory, job="system-test", trigger=trigger, owner=self.owner, slot=day)
+        status, errors = "ok", None
+        try:
+            with session_scope(self.factory) as s:
+                codes = remote.issue_system_tests(s, ttl_s=self.settings.remote_command_ttl_s, now=self.clock.now())
+        except Exception as exc:
+            log.exception("kiểm tra hệ thống thất bại / system test failed")
+            status, errors = "error", {"*": f"{type(exc).__name__}: {exc}"}
+        self._release(name, "done" if status == "ok" else "failed")
+        finish_run(self.factory, run_id, status=status, requests=len(codes), errors=errors)
+        return codes
+
+    def add_console_jobs(self, scheduler: BackgroundScheduler) -> None:
+        scheduler.add_job(alerts_job, IntervalTrigger(seconds=self.settings.alert_check_s, timezone=self.tz),
+                          id=ALERTS_JOB_ID, jobstore="memory", replace_existing=True, coalesce=True,
+                          max_instances=1)
+        if self.settings.system_test_time:
+            at = parse_hhmm(self.settings.system_test_time)
+            scheduler.add_job(system_test_job, CronTrigger(hour=at.hour, minute=at.minute, timezone=self.tz),
+                              id=SYSTEM_TEST_JOB_ID, jobstore="memory", replace_existing=True, coalesce=True,
+                              max_instances=1, misfire_grace_time=3600)
+
     # -- ways to run --
 
     def once(self) -> tuple[NightlyOutcome | None, int]:
@@ -497,6 +575,7 @@ class SchedulerDaemon:
         try:
             self.drain("start")  # takes the outbox's claim now, if it is free
             self.sync_jobs(scheduler)
+            self.add_console_jobs(scheduler)
             scheduler.add_job(catch_up_job, "date", run_date=datetime.now(self.tz), id="catch-up",
                               jobstore="memory", misfire_grace_time=None)
             scheduler.resume()
@@ -590,3 +669,13 @@ def catch_up_job() -> None:
 def drain_job() -> None:
     if (d := _daemon()) is not None:
         d.drain()
+
+
+def alerts_job() -> None:
+    if (d := _daemon()) is not None:
+        d.alerts()
+
+
+def system_test_job() -> None:
+    if (d := _daemon()) is not None:
+        d.system_tests()

@@ -29,7 +29,7 @@ from broadcast.security import hash_token, new_token, verify_token
 KINDS = ("xa", "phuong", "thi_tran")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 REQUIRED_COLUMNS = ("code", "name", "kind", "sessions")
-OPTIONAL_COLUMNS = ("district", "timezone", "unit")
+OPTIONAL_COLUMNS = ("district", "timezone", "unit", "lat", "lon")
 
 _DAY_NAMES = {
     "mon": 1,
@@ -103,6 +103,9 @@ class StationRow:
     timezone: str = ""
     #: The code of the administrative unit (commune) the station belongs to; "" keeps it as it is.
     unit: str = ""
+    #: WGS84 degrees from the optional ``lat,lon`` columns; None: not given (kept as it was).
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass
@@ -333,7 +336,7 @@ def _csv_columns(reader: Iterator[list[str]]) -> list[str]:
             parts.append("thiếu cột " + ", ".join(missing))
         if unknown:
             parts.append("cột lạ " + ", ".join(unknown))
-        raise CsvErrors([(1, "; ".join(parts) + " (cần code,name,kind,sessions[,district,timezone,unit])")])
+        raise CsvErrors([(1, "; ".join(parts) + " (cần code,name,kind,sessions[,district,timezone,unit,lat,lon])")])
     return cols
 
 
@@ -371,10 +374,35 @@ def _station_row(values: dict[str, str], line: int, seen: dict[str, int]) -> Sta
         check_overlaps(sessions)
     except BroadcastError as exc:
         reasons.append(str(exc).rstrip("."))
+    lat, lon = _coordinates(values.get("lat", ""), values.get("lon", ""), reasons)
     if reasons:
         raise ValueError("; ".join(reasons))
     return StationRow(line=line, code=code, name=values["name"], kind=values["kind"], sessions=sessions,
-                      district=values.get("district", ""), timezone=tz, unit=values.get("unit", ""))
+                      district=values.get("district", ""), timezone=tz, unit=values.get("unit", ""),
+                      latitude=lat, longitude=lon)
+
+
+def _degrees(text: str, name: str, limit: float, reasons: list[str]) -> float | None:
+    """A coordinate in degrees; a decimal comma (Excel in Vietnamese) is accepted."""
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        reasons.append(f"{name} '{text}' không phải số độ")
+        return None
+    if not -limit <= value <= limit or value != value:
+        reasons.append(f"{name} '{text}' phải trong khoảng -{limit:g}…{limit:g} độ")
+        return None
+    return value
+
+
+def _coordinates(lat: str, lon: str, reasons: list[str]) -> tuple[float | None, float | None]:
+    """The optional ``lat,lon`` pair: both or neither."""
+    if not lat and not lon:
+        return None, None
+    if not lat or not lon:
+        reasons.append("cần cả lat và lon (hoặc để trống cả hai)")
+        return None, None
+    return _degrees(lat, "lat", 90.0, reasons), _degrees(lon, "lon", 180.0, reasons)
 
 
 def _key(s: SessionLike) -> tuple[str, time, int, date | None]:
@@ -493,6 +521,8 @@ def _apply_row(st: Station, r: StationRow, district: str | None) -> None:
         st.district = r.district or district or ""
     if r.timezone:
         st.timezone = r.timezone
+    if r.latitude is not None and r.longitude is not None:
+        st.latitude, st.longitude = r.latitude, r.longitude
     for spec in r.sessions:
         st.sessions.append(
             BroadcastSession(weekdays=spec.weekdays, start_time=spec.start_time, max_minutes=spec.max_minutes,

@@ -173,6 +173,39 @@ class Settings:
     #: (``loa bulletin approve --listened``). Natural speech scores about 0.9, espeak-ng about 0.2.
     clarity_threshold: float = 0.7
 
+    # --- console12 -----------------------------------------------------------------------
+    #: Seconds between the dashboard's own refreshes (a small JSON fetch).
+    dashboard_refresh_s: float = 15.0
+    #: A station silent this many minutes raises an "offline" alert (and its recovery says so).
+    alert_offline_after_min: float = 10.0
+    #: An alert still true is sent again at most this often (minutes); recoveries are sent at once.
+    alert_cooldown_min: float = 60.0
+    #: Seconds between the scheduler's alert checks.
+    alert_check_s: float = 60.0
+    #: Alert e-mail: SMTP server (empty: no e-mail), port, STARTTLS, login (the password better from
+    #: the environment, ``LOA_ALERT_SMTP_PASSWORD``), sender and recipients (comma-separated).
+    alert_smtp_host: str = ""
+    alert_smtp_port: int = 25
+    alert_smtp_starttls: bool = False
+    alert_smtp_user: str = ""
+    alert_smtp_password: str = field(default="", repr=False)
+    alert_email_from: str = "loa@localhost"
+    alert_email_to: tuple[str, ...] = ()
+    #: Alert webhook (Zalo OA relay, chat bot, …): a JSON POST of {"event", "station", "text", …}
+    #: to this address. Empty: none.
+    alert_webhook_url: str = ""
+    #: Telegram bot: token (from @BotFather; better ``LOA_ALERT_TELEGRAM_TOKEN``) and chat id.
+    #: Empty token: no Telegram. The API address is a setting so tests can point it at a loopback.
+    alert_telegram_token: str = field(default="", repr=False)
+    alert_telegram_chat_id: str = ""
+    alert_telegram_api: str = "https://api.telegram.org"
+    #: Seconds an alert delivery may take per channel.
+    alert_timeout_s: float = 10.0
+    #: A remote command not yet picked up by its agent after this many seconds is dropped.
+    remote_command_ttl_s: float = 900.0
+    #: Local time (HH:MM) of the silent daily system test of every agent. Empty: none.
+    system_test_time: str = "04:00"
+
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

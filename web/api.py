@@ -23,7 +23,18 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from broadcast import asrun, bulletins, clock, generate, heartbeats, inbox, permissions, stations, units
+from broadcast import (
+    asrun,
+    bulletins,
+    clock,
+    generate,
+    heartbeats,
+    inbox,
+    permissions,
+    remote,
+    stations,
+    units,
+)
 from broadcast.errors import BroadcastError, Forbidden, InvalidTransition, NotFound
 from broadcast.models import MediaFile, Station, Unit, User
 from broadcast.security import hash_token, verify_token
@@ -308,8 +319,11 @@ def post_heartbeat() -> Response:
         body = _json_body()
         station = _station_from_token(body)
         info = heartbeats.heartbeat_info(body)
+        acks = remote.parse_acks(body)
         stations.record_heartbeat(db.session(), station, info)
-        return jsonify({"ok": True, "server_time": datetime.now(UTC).isoformat()})
+        remote.acknowledge(db.session(), station, acks)
+        commands = remote.deliver(db.session(), station)
+        return jsonify({"ok": True, "server_time": datetime.now(UTC).isoformat(), "commands": commands})
 
     return _guarded(run)
 

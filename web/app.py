@@ -27,8 +27,9 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 BLUEPRINTS = ("auth", "bulletins", "review", "stations", "schedule", "media", "reports", "api", "public",
-              "settings", "inbox")
-PANEL_BLUEPRINTS = frozenset({"auth", "bulletins", "review", "stations", "schedule", "reports", "settings", "inbox"})
+              "settings", "inbox", "dashboard", "status")
+PANEL_BLUEPRINTS = frozenset({"auth", "bulletins", "review", "stations", "schedule", "reports", "settings", "inbox",
+                              "dashboard", "status"})
 
 #: Titles and explanations of the error pages, Vietnamese first.
 ERRORS: dict[int, tuple[Any, Any]] = {

@@ -145,9 +145,8 @@ def home_for(user: User) -> str:
         return url_for("bulletins.index")
     if role == "reviewer":
         return url_for("review.queue")
-    if role == "operator":
-        return url_for("stations.index")
-    return url_for("review.queue")
+    # Operators and administrators land on the dashboard: every station at a glance (issue 12).
+    return url_for("dashboard.index")
 
 
 def _login_key() -> str:

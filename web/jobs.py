@@ -106,6 +106,12 @@ class ThreadJobQueue:
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
 
+    def counts(self) -> dict[str, int]:
+        """Jobs kept, by state (queued, running, done, failed): /status shows the queue."""
+        with self._lock:
+            states = [s.state for s in self._jobs.values()]
+        return {state: states.count(state) for state in ("queued", "running", "done", "failed")}
+
 
 class InlineJobQueue(ThreadJobQueue):
     """Runs each job in the caller's thread before ``submit`` returns: for commands and tests."""

@@ -198,8 +198,18 @@ def openapi_document() -> dict[str, Any]:
             },
             "/api/v1/heartbeat": {
                 "post": _op(
-                    "Tell the server this station's agent is alive",
-                    {"200": _json(_object({"ok": {"type": "boolean"}, "server_time": _STR}), "Recorded")},
+                    "Tell the server this station's agent is alive; the reply carries the remote commands "
+                    "waiting for it",
+                    {"200": _json(_object({
+                        "ok": {"type": "boolean"},
+                        "server_time": _STR,
+                        "commands": {
+                            "type": "array",
+                            "description": "Remote commands not yet acknowledged: stop, skip, volume, tone, "
+                            "play_now, system_test",
+                            "items": _object({"id": _INT, "kind": _STR, "params": {"type": "object"}}),
+                        },
+                    }), "Recorded; the commands waiting for this station")},
                     400, 401, 403, 413,
                     body=_object({
                         "station": _STR,
@@ -208,6 +218,14 @@ def openapi_document() -> dict[str, Any]:
                         "agent_version": {"type": ["string", "null"], "maxLength": 64},
                         "cached_until": {"type": ["string", "null"], "format": "date", "maxLength": 64},
                         "playing": {"type": ["string", "null"], "maxLength": 300},
+                        "acks": {
+                            "type": "array",
+                            "maxItems": 50,
+                            "description": "The agent's verdicts on remote commands it was sent",
+                            "items": _object({"id": _INT, "ok": {"type": "boolean"},
+                                              "result": {"type": "string", "maxLength": 500}},
+                                             required=["id", "ok"]),
+                        },
                     }),
                 ),
             },

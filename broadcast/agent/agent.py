@@ -9,6 +9,7 @@ only ever reads the cache, and the as-run log is written locally before it is up
 
 from __future__ import annotations
 
+import collections
 import logging
 import threading
 import time
@@ -27,6 +28,19 @@ from broadcast.agent.client import AuthRejected, ServerClient, UploadRejected
 from broadcast.agent.clock import Clock, SystemClock
 from broadcast.agent.manifest import ManifestError, parse_manifest
 from broadcast.agent.player import Player, PlayOutcome
+from broadcast.agent.remote import (
+    KINDS as ORDER_KINDS,
+)
+from broadcast.agent.remote import (
+    TONE_RATE,
+    Order,
+    VolumeFile,
+    disk_free_text,
+    parse_orders,
+    scaled,
+    silence_chunks,
+    tone_chunks,
+)
 from broadcast.agent.schedule import (
     Decision,
     Entry,
@@ -140,6 +154,16 @@ class Agent:
         self._stop = threading.Event()
         self._downloads_wanted = threading.Event()
         self._last_heartbeat: datetime | None = None
+        # remote control (broadcast/agent/remote.py)
+        self._volume_file = VolumeFile(config.cache_dir)
+        self._volume = self._volume_file.load()
+        self._orders_seen: set[int] = set()
+        self._acks: dict[int, dict[str, Any]] = {}
+        self._queued: collections.deque[Order] = collections.deque()
+        self._paused_until: datetime | None = None
+        self._remote_cut: tuple[str, bool] | None = None
+        #: Title of a test tone or play-now on air (they are not schedule entries).
+        self._remote_playing: str | None = None
         self._load_cached()
 
     # --- shared state ------------------------------------------------------------------
@@ -333,14 +357,18 @@ class Agent:
             return report
         current = self._current
         until = self.cached_until()
-        info = {
+        with self._lock:
+            acks = list(self._acks.values())[:50]
+        info: dict[str, Any] = {
             "time": self.clock.now().isoformat(),
             "agent_version": __version__,
             "cached_until": until.isoformat() if until else None,
-            "playing": current.item.title if current else None,
+            "playing": current.item.title if current else self._remote_playing,
         }
+        if acks:
+            info["acks"] = acks
         try:
-            self.client.heartbeat(info)
+            reply = self.client.heartbeat(info)
         except requests.RequestException as exc:
             log.warning("chưa gửi được tín hiệu hoạt động: %s", exc)
             report.reachable = False
@@ -351,7 +379,152 @@ class Agent:
             return report
         self._last_heartbeat = self.clock.now()
         report.heartbeat = True
+        with self._lock:
+            for ack in acks:
+                self._acks.pop(ack["id"], None)
+        self.take_orders(parse_orders(reply))
         return report
+
+    # --- remote control ------------------------------------------------------------------
+    @property
+    def volume(self) -> float:
+        return self._volume
+
+    def _ack(self, order: Order, ok: bool, result: str) -> None:
+        """Keep the verdict for the next heartbeat, and make that heartbeat come soon."""
+        with self._lock:
+            self._acks[order.id] = {"id": order.id, "ok": ok, "result": result[:500]}
+        self._last_heartbeat = None
+        log.info("lệnh từ xa %d (%s): %s — %s", order.id, order.kind, "xong" if ok else "lỗi", result)
+
+    def take_orders(self, orders: list[Order]) -> None:
+        """Act on the orders of a heartbeat reply; an order already taken is not taken again."""
+        for order in orders:
+            with self._lock:
+                if order.id in self._orders_seen:
+                    continue
+                self._orders_seen.add(order.id)
+            try:
+                self._take(order)
+            except Exception as exc:  # a bad order must not stop the agent
+                log.exception("lệnh từ xa %d lỗi", order.id)
+                self._ack(order, False, f"lỗi: {exc}")
+
+    def _take(self, order: Order) -> None:
+        if order.kind not in ORDER_KINDS:
+            self._ack(order, False, f"máy phát không biết lệnh '{order.kind}'")
+        elif order.kind == "stop":
+            minutes = int(order.params.get("minutes", 30))
+            self._paused_until = self.clock.now() + timedelta(minutes=minutes)
+            title = self._cut_current(f"dừng theo lệnh từ xa ({minutes} phút)", final=False)
+            until = self._paused_until.astimezone(self._tz).strftime("%H:%M")
+            self._ack(order, True, f"đã dừng{' ' + repr(title) if title else ''}; im lặng đến {until}")
+        elif order.kind == "skip":
+            title = self._cut_current("bỏ qua theo lệnh từ xa", final=True)
+            self._ack(order, True, f"đã bỏ qua '{title}'" if title else "không có gì đang phát")
+        elif order.kind == "volume":
+            level = max(0, min(100, int(order.params.get("level", 100))))
+            self._volume_file.save(level)
+            self._volume = level / 100.0
+            self._ack(order, True, f"âm lượng {level}%")
+        else:
+            if order.kind == "play_now":
+                self._fetch_for(order)
+            with self._lock:
+                self._queued.append(order)
+            self._wake.set()
+
+    def _fetch_for(self, order: Order) -> None:
+        sha, size = str(order.params.get("sha256", "")), int(order.params.get("size", 0))
+        if sha not in self._available:
+            url = urljoin(self.client.server, str(order.params.get("url", "")).lstrip("/"))
+            self.cache.download(self.client.http, url, sha, size, timeout=self.config.http_timeout_s)
+            with self._lock:
+                self._available.add(sha)
+
+    def _cut_current(self, detail: str, *, final: bool) -> str | None:
+        """Cut the item on air (as-run "cut" with ``detail``); ``final``: do not air it again."""
+        with self._lock:
+            current = self._current
+            if current is None:
+                if self._remote_playing is not None:  # a tone or a play-now: just end it
+                    self._interrupt.set()
+                return self._remote_playing
+            self._remote_cut = (detail, final)
+            self._interrupt.set()
+        return current.item.title
+
+    def _run_queued(self, order: Order) -> None:
+        """Air a test tone or a bulletin now, or run the silent system test (playout thread)."""
+        if self._stop.is_set():
+            return
+        self._interrupt.clear()
+        if order.kind == "system_test":
+            ok, result = self.system_test()
+            self._ack(order, ok, result)
+            return
+        if order.kind == "tone":
+            seconds = float(order.params.get("seconds", 5))
+            self._remote_playing = "tiếng thử"
+            try:
+                outcome = self._safe_play(tone_chunks(seconds), TONE_RATE)
+            finally:
+                self._remote_playing = None
+            self._ack(order, outcome.completed, f"đã phát tiếng thử {seconds:g} giây ở âm lượng "
+                      f"{round(self._volume * 100)}%" if outcome.completed else f"tiếng thử bị ngắt {outcome.error}")
+            return
+        self._play_now(order)
+
+    def _play_now(self, order: Order) -> None:
+        p = order.params
+        started = self.clock.now()
+        try:
+            chunks, rate = stream_file(self.cache.media_path(str(p.get("sha256"))))
+        except Exception as exc:
+            self._ack(order, False, f"không đọc được tệp: {exc}")
+            return
+        self._remote_playing = str(p.get("title", ""))
+        try:
+            outcome = self._safe_play(chunks, rate)
+        finally:
+            self._remote_playing = None
+        ended = self.clock.now()
+        status = "played" if outcome.completed else "cut"
+        self.asrun.append({
+            "key": f"remote:{order.id}", "station": self.config.station,
+            "date": started.astimezone(self._tz).date().isoformat(), "version": None, "kind": "bulletin",
+            "title": str(p.get("title", ""))[:300], "sha256": p.get("sha256"), "bulletin_id": p.get("bulletin_id"),
+            "planned_start": _iso(started), "planned_end": None, "actual_start": _iso(started),
+            "actual_end": _iso(ended), "status": status, "detail": "phát ngay theo lệnh từ xa",
+        })  # fmt: skip
+        self._ack(order, outcome.completed, f"đã phát ngay '{p.get('title', '')}'" if outcome.completed
+                  else f"phát ngay bị ngắt {outcome.error}")
+
+    def system_test(self) -> tuple[bool, str]:
+        """The silent daily check: today's playlist, its files, the sound output, the disk."""
+        today = self.days()[0]
+        problems, parts = [], []
+        with self._lock:
+            cached = self._manifests.get(today)
+            available = set(self._available)
+        if cached is None:
+            problems.append("chưa có lịch phát hôm nay")
+        else:
+            files = [it.sha256 for it in cached.manifest.items if it.sha256]
+            have = sum(1 for sha in files if sha in available and self.cache.media_path(sha).exists())
+            parts.append(f"lịch hôm nay phiên bản {cached.manifest.version}; tệp {have}/{len(files)}")
+            if have < len(files):
+                problems.append(f"thiếu {len(files) - have} tệp")
+        try:
+            out = self.player.play(silence_chunks(0.2), TONE_RATE, threading.Event())
+            if not out.completed:
+                problems.append(f"thiết bị phát lỗi: {out.error}")
+            else:
+                parts.append("thiết bị phát: được")
+        except Exception as exc:
+            problems.append(f"thiết bị phát lỗi: {exc}")
+        parts.append(disk_free_text(self.config.cache_dir))
+        return not problems, "; ".join(problems + parts)
 
     def prune(self) -> None:
         today = self.days()[0]
@@ -374,9 +547,20 @@ class Agent:
 
     # --- playout -----------------------------------------------------------------------
     def play_step(self, limit: datetime | None = None) -> Decision:
-        """Air what is due now, or wait (at most until ``limit``) for the next thing to become due."""
+        """Air what is due now, or wait (at most until ``limit``) for the next thing to become due.
+        Remote orders come first (a test tone, a play-now); a remote stop holds playout."""
         self._wake.clear()
+        with self._lock:
+            order = self._queued.popleft() if self._queued else None
+        if order is not None:
+            self._run_queued(order)
+            return Decision()
         now = self.clock.now()
+        paused = self._paused_until
+        if paused is not None and now < paused:
+            until = min(paused, limit) if limit is not None else paused
+            self.clock.wait(max(0.01, min(MAX_IDLE_S, (until - now).total_seconds())), self._wake)
+            return Decision()
         entries = self.entries()
         with self._lock:
             done, available = set(self._done), set(self._available)
@@ -401,6 +585,7 @@ class Agent:
     def _air(self, entry: Entry, seconds: float) -> None:
         with self._lock:
             self._interrupted_by = None
+            self._remote_cut = None
             self._interrupt.clear()
             if self._stop.is_set():  # stop() raced with the decision: do not go on air
                 self._interrupt.set()
@@ -425,6 +610,12 @@ class Agent:
             self._record(entry, "played", started, ended, "")
         elif self._stop.is_set():
             self._record(entry, "cut", started, ended, "ngừng phát do tắt chương trình")
+        elif self._remote_cut is not None:
+            detail, final = self._remote_cut
+            self._record(entry, "cut", started, ended, detail)
+            if final:
+                with self._lock:
+                    self._done.add(entry.key)
         elif self._interrupted_by is not None:
             self._record(
                 entry, "cut", started, ended, f"ngắt để phát tin khẩn cấp: {self._interrupted_by.item.title}"
@@ -475,7 +666,7 @@ class Agent:
 
     def _safe_play(self, chunks: Any, rate: int) -> PlayOutcome:
         try:
-            return self.player.play(chunks, rate, self._interrupt)
+            return self.player.play(scaled(chunks, self._volume), rate, self._interrupt)
         except Exception as exc:  # a broken sound device must not stop the station's agent
             log.exception("lỗi thiết bị phát")
             return PlayOutcome(False, 0, str(exc) or type(exc).__name__)

@@ -12,7 +12,7 @@ import click
 from broadcast.agent.agent import Agent, AgentConfig
 from broadcast.agent.client import LAYOUTS
 from broadcast.agent.clock import SystemClock
-from broadcast.agent.player import ClockPlayer, MiniaudioPlayer, Player, playback_devices
+from broadcast.agent.player import ClockPlayer, MiniaudioPlayer, Player, RecordingSink, playback_devices
 from loa.config import Settings
 
 log = logging.getLogger(__name__)
@@ -69,11 +69,19 @@ log = logging.getLogger(__name__)
     help="Số giây giữa hai lần hỏi lịch phát mới (mặc định agent_poll_s = 30). "
     "/ Seconds between playlist polls.",
 )
+@click.option(
+    "--record-to",
+    "record_to",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Không phát ra loa mà ghi mỗi lần phát (giờ, độ dài, mức âm) vào tệp JSON này (tập dượt, kiểm thử). "
+    "/ Play nothing; append each play (time, length, level) to this JSON-lines file (rehearsals, tests).",
+)
 @click.pass_obj
 def agent_command(
     settings: Settings, server: str | None, station: str | None, token: str, layout: str,
     report_server: str | None, cache_dir: Path | None, once: bool, no_play: bool,
-    output_device: str | None, list_devices: bool, poll_s: float | None,
+    output_device: str | None, list_devices: bool, poll_s: float | None, record_to: Path | None,
 ) -> None:  # fmt: skip
     """Chạy trên máy tính của đài xã, nối với bộ khuếch đại.
 
@@ -108,7 +116,9 @@ def agent_command(
     )
     clock = SystemClock()
     player: Player
-    if once or no_play:
+    if record_to is not None:
+        player = RecordingSink(clock, record_to)
+    elif once or no_play:
         player = ClockPlayer(clock)
     else:
         try:

@@ -9,11 +9,14 @@ same time and honours cancellation, but makes no sound.
 
 from __future__ import annotations
 
+import json
 import logging
+import math
 import queue
 import threading
-from collections.abc import Generator, Iterable
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 import miniaudio
@@ -53,6 +56,40 @@ class ClockPlayer:
         except Exception as exc:  # a relay source that broke mid-way
             return PlayOutcome(False, frames, str(exc))
         return PlayOutcome(True, frames)
+
+
+class RecordingSink(ClockPlayer):
+    """``--record-to FILE``: plays like ``ClockPlayer`` (no sound) and appends one JSON line per
+    play to FILE: when, how long, and the level (peak and RMS in dBFS), so a rehearsal, or a
+    test of a real ``loa agent`` process, can see what would have gone to the amplifier."""
+
+    def __init__(self, clock: Clock, path: Path) -> None:
+        super().__init__(clock)
+        self.path = path
+
+    def play(self, chunks: Iterable[np.ndarray], sample_rate: int, cancel: threading.Event) -> PlayOutcome:
+        kept: list[np.ndarray] = []
+
+        def keep() -> Iterator[np.ndarray]:
+            for chunk in chunks:
+                kept.append(chunk)
+                yield chunk
+
+        started = self.clock.now()
+        outcome = super().play(keep(), sample_rate, cancel)
+        audio = np.concatenate(kept).astype(np.float64) / 32768.0 if kept else np.zeros(1)
+        peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+        rms = float(np.sqrt(np.mean(audio**2))) if audio.size else 0.0
+        line = {
+            "at": started.isoformat(), "frames": outcome.frames, "sample_rate": sample_rate,
+            "completed": outcome.completed,
+            "peak_dbfs": round(20 * math.log10(peak), 2) if peak > 0 else None,
+            "rms_dbfs": round(20 * math.log10(rms), 2) if rms > 0 else None,
+        }  # fmt: skip
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(line) + "\n")
+        return outcome
 
 
 def playback_devices() -> list[str]:

@@ -250,7 +250,8 @@ def test_operator_exports_the_report(browser, site: Site) -> None:  # type: igno
 
 def test_operator_manages_a_station(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
     page = login(browser, site, "operator")
-    assert page.url.endswith("/stations/")
+    assert page.url.endswith("/dashboard")  # an operator's home (issue 12)
+    page.goto(site.url + "/stations/")
     assert page.locator("table tbody tr").count() == 15
     shot(page, "10-stations")
     page.click("text=hiep-an")
@@ -275,5 +276,5 @@ def test_english_toggle(browser, site: Site) -> None:  # type: ignore[no-untyped
     page.click("text=English")
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "en"
-    assert page.locator("h1").inner_text() == "Bulletins awaiting review"
+    assert page.locator("h1").inner_text() == "Stations at a glance"  # an admin lands on the dashboard (issue 12)
     shot(page, "09-english")

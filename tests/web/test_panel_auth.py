@@ -24,7 +24,7 @@ def test_root_sends_visitors_to_login(panel: Panel) -> None:
 
 
 def test_login_lands_on_the_role_home(panel: Panel) -> None:
-    homes = {"editor": "/bulletins/", "reviewer": "/review/", "operator": "/stations/", "admin": "/review/"}
+    homes = {"editor": "/bulletins/", "reviewer": "/review/", "operator": "/dashboard", "admin": "/dashboard"}
     for role, home in homes.items():
         c = panel.anonymous()
         r = post(c, "/login", {"username": role, "password": PASSWORD})
@@ -68,7 +68,7 @@ def test_next_only_follows_local_paths(panel: Panel) -> None:
     r = c.get("/stations/")
     assert r.status_code == 302 and "next=/stations/" in r.location
     r = post(c, "/login?next=https://evil.example/x", {"username": "operator", "password": PASSWORD})
-    assert r.location == "/stations/"
+    assert r.location == "/dashboard"  # the operator's home, not the outside address
     c2 = panel.anonymous()
     r = post(c2, "/login?next=/reports/", {"username": "operator", "password": PASSWORD})
     assert r.location == "/reports/"
@@ -180,7 +180,7 @@ def test_token_in_form_is_required(panel: Panel) -> None:
 
 def test_login_page_sends_a_logged_in_user_home(panel: Panel) -> None:
     r = panel.client("operator").get("/login")
-    assert r.status_code == 302 and r.location.endswith("/stations/")
+    assert r.status_code == 302 and r.location.endswith("/dashboard")
 
 
 def test_secret_key_written_by_another_process_first_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
