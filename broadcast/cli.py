@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
@@ -677,6 +678,58 @@ def report_asrun(
         out = click.get_binary_stream("stdout")
         out.write(data)
         out.flush()
+
+
+def _hms(t: datetime | None) -> str:
+    return f"{t:%H:%M:%S}" if t is not None else "--:--:--"
+
+
+def _history_line(h: Any) -> str:
+    why = h.cause_label or h.detail
+    lang = f" [{h.language_label}]" if h.language else ""
+    return (
+        f"{_hms(h.planned_start)}  {_hms(h.actual_start)}–{_hms(h.actual_end)}  {h.status_label:<8}  "
+        f"{h.title}{lang}" + (f"  ({why})" if why and h.status != "played" else "")
+    )
+
+
+@report_group.command("history")
+@click.option("--station", "station_code", required=True, help="Mã đài. / Station code.")
+@click.option("--day", type=DATE, metavar="YYYY-MM-DD", required=True, help="Ngày (YYYY-MM-DD). / The day.")
+@click.option("--at", "at", metavar="HH:MM", help="Chỉ những gì phát lúc này (giờ của đài). / Only what aired at this minute (station clock).")
+@click.pass_obj
+def report_history(settings: Settings, station_code: str, day: datetime, at: str | None) -> None:
+    """Lịch sử phát của một đài trong một ngày: giờ kế hoạch, giờ bắt đầu–kết thúc thực tế, kết quả
+    và lý do bị cắt. Với --at: những gì phát đúng phút đó, và kế hoạch có gì lúc đó.
+
+    English: a station's playback history for a day (planned time, actual start–end, result and
+    what cut it); with --at, what aired at that minute and what the plan had then."""
+    from broadcast.history import playback_history
+
+    when = None
+    if at:
+        try:
+            when = datetime.strptime(at, "%H:%M").time()
+        except ValueError:
+            raise click.BadParameter("cần dạng HH:MM, ví dụ 04:12 / expected HH:MM", param_hint="--at") from None
+    with _scope(settings) as session:
+        hist = playback_history(session, station_code, day.date(), when)
+    click.echo(f"{hist.station_name} ({hist.station_code}), ngày {hist.day:%d/%m/%Y}, giờ {hist.timezone}")
+    if hist.at is not None:
+        click.echo(f"Lúc {hist.at:%H:%M}:")
+        for h in hist.on_air:
+            click.echo("  " + _history_line(h))
+        if not hist.on_air:
+            click.echo("  Không có gì đang phát.")
+        for it in hist.planned_then:
+            start = datetime.fromisoformat(it["start"]).astimezone(ZoneInfo(hist.timezone))
+            click.echo(f"  Kế hoạch: {start:%H:%M:%S} {it.get('title', '')}")
+        return
+    click.echo("Kế hoạch  Thực tế              Kết quả   Nội dung")
+    for h in hist.rows:
+        click.echo(_history_line(h))
+    if not hist.rows:
+        click.echo("Không có nhật ký phát trong ngày này.")
 
 
 commands: list[click.Command] = [db_group, stations_group, bulletin_group, report_group]

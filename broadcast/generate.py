@@ -22,7 +22,7 @@ import os
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -173,6 +173,7 @@ class _DayData:
     relays_own: dict[int, list[RelayInput]]
     overrides: dict[int, list[Override]]
     pinned: dict[int, BulletinInput]  # pinned bulletins by id (any target)
+    languages: dict[int, tuple[str, ...]] = field(default_factory=dict)  # by station id (Decree 49)
 
 
 def _chunks(values: Sequence[T], size: int = _CHUNK) -> Iterator[Sequence[T]]:
@@ -357,6 +358,21 @@ def _load_day(session: Session, day: date, stations: list[_Station], all_station
     return _DayData(sessions, shared, extra, relays_all, relays_own, overrides, pinned)
 
 
+def _add_languages(session: Session, data: _DayData, station_ids: list[int] | None) -> None:
+    """Decree 49: each station's languages, and each bulletin's versions in them (broadcast/versions.py)."""
+    from broadcast.versions import languages_by_station, version_inputs, with_versions
+
+    data.languages = languages_by_station(session, station_ids)
+    if not data.languages:
+        return  # no station airs another language: nothing to look up
+    ids = {b.id for b in data.shared} | {b.id for bs in data.extra.values() for b in bs} | set(data.pinned)
+    versions = version_inputs(session, sorted(ids))
+    if versions:
+        data.shared = with_versions(data.shared, versions)
+        data.extra = {k: with_versions(v, versions) for k, v in data.extra.items()}
+        data.pinned = {k: with_versions([b], versions)[0] for k, b in data.pinned.items()}
+
+
 def _latest(session: Session, day: date, station_ids: list[int] | None) -> dict[int, tuple[int, int, str]]:
     """station id → (playlist id, version, etag) of the latest version for ``day``."""
     top = (
@@ -439,7 +455,7 @@ def _plan_station(
     previous: dict[str, Any] | None,
 ) -> tuple[PlanResult, bool]:
     """The plan, and whether it has an emergency block still to come (the version's flag)."""
-    station = StationPlanInput(st.id, st.code, st.timezone)
+    station = StationPlanInput(st.id, st.code, st.timezone, languages=data.languages.get(st.id, ()))
     bulletins = list(data.shared)
     bulletins.extend(data.extra.get(st.id, ()))
     overrides = data.overrides.get(st.id, ())
@@ -533,6 +549,7 @@ def generate_playlists(
     done = 0
     for day in days:
         data = _load_day(session, day, stations, all_stations)
+        _add_languages(session, data, None if all_stations else [s.id for s in stations])
         ids = None if all_stations else [s.id for s in stations]
         latest = _latest(session, day, ids)
         today_ids = [
@@ -620,6 +637,7 @@ def _store(session: Session, rows: list[tuple[dict[str, Any], Sequence[PlannedIt
                     "media_sha256": media.sha256 if media is not None else None,
                     "size": media.size if media is not None else 0,
                     "url": it.url[:500],
+                    "language": it.language,
                 }
             )
     for part in _chunks(items, 10_000):

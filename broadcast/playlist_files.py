@@ -67,6 +67,8 @@ def manifest_item(item: PlannedItem) -> dict[str, Any]:
         out["stream_url"] = item.stream_url
     if item.session is not None:
         out["session"] = item.session
+    if item.language:
+        out["language"] = item.language
     out["id"] = item_id(item, start)
     return out
 
@@ -128,6 +130,7 @@ def items_from_manifest(manifest: Mapping[str, Any]) -> list[PlannedItem]:
                 relay_id=raw.get("relay_id"),
                 stream_url=raw.get("stream_url"),
                 session=raw.get("session"),
+                language=raw.get("language") or "",
             )
         )
     return out

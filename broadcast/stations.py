@@ -1,6 +1,7 @@
 """Stations: creating and changing them, CSV import, session specs, agent tokens, heartbeats.
 
-A station CSV has the columns ``code,name,kind,sessions`` (optionally ``district``, ``timezone``),
+A station CSV has the columns ``code,name,kind,sessions`` (optionally ``district``, ``timezone``,
+``languages``: the ISO 639-3 codes of the minority languages it airs, e.g. "kpm cje"),
 where sessions is a spec such as ``"Mon-Sat 05:30-06:00; Mon-Sat 17:00-17:45"``. An import either
 stores every row or, if any line is bad, nothing, and reports every bad line at once.
 """
@@ -28,7 +29,7 @@ from broadcast.security import hash_token, new_token, verify_token
 KINDS = ("xa", "phuong", "thi_tran")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 REQUIRED_COLUMNS = ("code", "name", "kind", "sessions")
-OPTIONAL_COLUMNS = ("district", "timezone")
+OPTIONAL_COLUMNS = ("district", "timezone", "languages")
 
 _DAY_NAMES = {
     "mon": 1,
@@ -100,6 +101,8 @@ class StationRow:
     sessions: list[SessionSpec]
     district: str = ""
     timezone: str = ""
+    #: Languages aired besides Vietnamese ("kpm cje"); None when the CSV has no languages column.
+    languages: str | None = None
 
 
 @dataclass
@@ -330,7 +333,7 @@ def _csv_columns(reader: Iterator[list[str]]) -> list[str]:
             parts.append("thiếu cột " + ", ".join(missing))
         if unknown:
             parts.append("cột lạ " + ", ".join(unknown))
-        raise CsvErrors([(1, "; ".join(parts) + " (cần code,name,kind,sessions[,district,timezone])")])
+        raise CsvErrors([(1, "; ".join(parts) + " (cần code,name,kind,sessions[,district,timezone,languages])")])
     return cols
 
 
@@ -368,10 +371,24 @@ def _station_row(values: dict[str, str], line: int, seen: dict[str, int]) -> Sta
         check_overlaps(sessions)
     except BroadcastError as exc:
         reasons.append(str(exc).rstrip("."))
+    languages = _csv_languages(values, reasons)
     if reasons:
         raise ValueError("; ".join(reasons))
     return StationRow(line=line, code=code, name=values["name"], kind=values["kind"], sessions=sessions,
-                      district=values.get("district", ""), timezone=tz)
+                      district=values.get("district", ""), timezone=tz, languages=languages)
+
+
+def _csv_languages(values: dict[str, str], reasons: list[str]) -> str | None:
+    """The optional languages column (Decree 49) as stored: checked codes separated by spaces."""
+    if "languages" not in values:
+        return None
+    from broadcast.languages import parse_languages
+
+    try:
+        return " ".join(parse_languages(values["languages"]))
+    except BroadcastError as exc:
+        reasons.append(str(exc).rstrip("."))
+        return None
 
 
 def _key(s: SessionLike) -> tuple[str, time, int, date | None]:
@@ -453,6 +470,8 @@ def _apply_row(st: Station, r: StationRow, district: str | None) -> None:
         st.district = r.district or district or ""
     if r.timezone:
         st.timezone = r.timezone
+    if r.languages is not None:
+        st.languages = r.languages
     for spec in r.sessions:
         st.sessions.append(
             BroadcastSession(weekdays=spec.weekdays, start_time=spec.start_time, max_minutes=spec.max_minutes,

@@ -34,6 +34,8 @@ class Item:
     stream_url: str | None = None
     bulletin_id: int | None = None
     session: str | None = None
+    #: ISO 639-3 code of a bulletin's version in another language; "" for the main version.
+    language: str = ""
 
     @property
     def is_emergency(self) -> bool:
@@ -101,7 +103,13 @@ def _item(raw: Any, index: int) -> Item:
         stream_url=str(stream_url) if stream_url else None,
         bulletin_id=int(bulletin_id) if isinstance(bulletin_id, int) else None,
         session=str(raw["session"]) if raw.get("session") else None,
+        language=_language(raw.get("language")),
     )
+
+
+def _language(value: Any) -> str:
+    """A version's language code; anything that is not a short code is ignored, not fatal."""
+    return value if isinstance(value, str) and value.isalpha() and len(value) == 3 else ""
 
 
 def parse_manifest(doc: Any, *, station: str | None = None, day: date | None = None) -> Manifest:
