@@ -4,7 +4,7 @@ minutes aired per commune drawn as SVG on the server (works offline, no chart li
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from broadcast.errors import BroadcastError
+from broadcast.history import playback_history
 from broadcast.models import AuditLog, Bulletin, Station
 from broadcast.reports import (
     AIRING_LABELS,
@@ -176,3 +177,44 @@ def chart_svg() -> Response:
 def audit_log() -> str:
     rows = db.session().scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(300)).all()
     return render_template("reports/audit.html", rows=rows)
+
+
+# --- report11: playback history of one station and day ---------------------------------------------
+
+
+def _history_args() -> tuple[Station, date, time | None, list[str]]:
+    """station (404 if unknown), day (default today, station clock) and the optional HH:MM."""
+    station = db.session().scalar(select(Station).where(Station.code == request.args.get("station", "")))
+    if station is None:
+        station = db.session().scalar(select(Station).order_by(Station.name))
+        if station is None or request.args.get("station"):
+            abort(404)
+    errors: list[str] = []
+    day = today(station.timezone)
+    try:
+        if request.args.get("day"):
+            day = date.fromisoformat(request.args["day"])
+    except ValueError:
+        errors.append(_("Ngày không hợp lệ."))
+    at: time | None = None
+    raw = request.args.get("at", "").strip()
+    if raw:
+        try:
+            at = datetime.strptime(raw, "%H:%M").time()
+        except ValueError:
+            errors.append(_("Giờ phải có dạng HH:MM, ví dụ 04:12."))
+    return station, day, at, errors
+
+
+@bp.get("/history")
+@requires("reports")
+def history() -> Any:
+    """What aired at a station on a day, and at one minute of it ("what aired at 04:12?")."""
+    station, day, at, errors = _history_args()
+    hist = playback_history(db.session(), station.code, day, at)
+    stations = db.session().scalars(select(Station).order_by(Station.name)).all()
+    return render_template(
+        "reports/history.html", hist=hist, station=station, stations=stations, day=day,
+        at=request.args.get("at", "") if at else "", errors=errors,
+        zone=ZoneInfo(station.timezone), fromiso=datetime.fromisoformat,
+    ), (400 if errors else 200)  # fmt: skip

@@ -18,6 +18,7 @@ from broadcast import overrides
 from broadcast.bulletins import eligible_bulletins
 from broadcast.errors import BroadcastError
 from broadcast.generate import latest_playlist
+from broadcast.history import MARK_LABELS, day_rows, item_marks
 from broadcast.models import Bulletin, PlaylistOverride, Station
 from broadcast.planner import zone
 from broadcast.stations import sessions_on
@@ -41,6 +42,10 @@ class Slot:
     priority: str
     bulletin_id: int | None
     url: str
+    #: Planned against aired (broadcast/history.py): aired | cut | missed | upcoming, and why.
+    mark: str = ""
+    why: str = ""
+    language: str = ""
 
 
 @dataclass
@@ -72,9 +77,12 @@ def _parse_day(value: str | None, tz: str) -> date:
         abort(404)
 
 
-def build_sessions(station: Station, day: date, manifest: dict[str, Any] | None) -> tuple[list[SessionView], list[Slot]]:
+def build_sessions(
+    station: Station, day: date, manifest: dict[str, Any] | None, marks: list[tuple[str, str]] | None = None
+) -> tuple[list[SessionView], list[Slot]]:
     """Group the manifest's items into the station's sessions of that day; items outside any
-    session (an emergency between sessions) come back separately."""
+    session (an emergency between sessions) come back separately. ``marks``: each item's
+    aired/cut/missed mark (broadcast.history.item_marks), in manifest order."""
     tz = zone(station.timezone)
     views = []
     for s in sessions_on(station, day):
@@ -82,13 +90,15 @@ def build_sessions(station: Station, day: date, manifest: dict[str, Any] | None)
         views.append(SessionView(s.name or s.start_time.strftime("%H:%M"), start,
                                  start + timedelta(minutes=s.max_minutes)))
     outside: list[Slot] = []
-    for it in (manifest or {}).get("items", []):
+    for n, it in enumerate((manifest or {}).get("items", [])):
         try:
             start = datetime.fromisoformat(it["start"]).astimezone(tz)
         except (KeyError, ValueError, TypeError):
             continue
+        mark, why = marks[n] if marks is not None and n < len(marks) else ("", "")
         slot = Slot(start, float(it.get("duration_s", 0.0)), it.get("kind", ""), it.get("title", ""),
-                    it.get("priority", "normal"), it.get("bulletin_id"), it.get("url", ""))
+                    it.get("priority", "normal"), it.get("bulletin_id"), it.get("url", ""), mark, why,
+                    it.get("language") or "")
         home = next((v for v in views if v.start <= start < v.end), None)
         (home.items if home else outside).append(slot)
     for v in views:
@@ -122,7 +132,8 @@ def index() -> Any:
     day = _parse_day(request.args.get("date"), station.timezone)
     playlist = latest_playlist(s, station.code, day)
     manifest = playlist.manifest if playlist else None
-    views, outside = build_sessions(station, day, manifest)
+    marks = item_marks(manifest["items"], day_rows(s, station, day)) if manifest else None
+    views, outside = build_sessions(station, day, manifest, marks)
     overrides = {
         o.bulletin_id: o.action
         for o in s.scalars(select(PlaylistOverride).where(PlaylistOverride.station_id == station.id,
@@ -144,6 +155,7 @@ def index() -> Any:
         unplaced=(manifest or {}).get("unplaced", []),
         candidates=candidates + extra,
         overrides=overrides,
+        marks=MARK_LABELS,
     )
 
 
