@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcast import unit_reach
 from broadcast.errors import BroadcastError, InvalidTransition, NotFound
 from broadcast.media import store_file
 from broadcast.models import (
@@ -303,10 +304,12 @@ def create_bulletin(
     actor: str,
     media_dir: Path | None = None,
     settings: Settings | None = None,
+    unit: str = "",
 ) -> Bulletin:
     """A new draft. A recording is copied into the media store (``media_dir``, default: the
     configured one); otherwise ``body`` is the script to render. Targets: the stations named, or a
-    group, or (neither) every station."""
+    group, or (neither) every station — of the issuing unit (``unit``, default: the actor's), and
+    only stations within it."""
     prio = parse_priority(priority)
     title = _text("title", title)  # its length: _check_fields, in words an editor reads
     body = _text("body", body)
@@ -319,6 +322,8 @@ def create_bulletin(
     if not actor.strip():
         raise BroadcastError("Thiếu người thực hiện.")
     kind, grp, stations = _resolve_targets(session, station_codes, group)
+    issuer_unit = unit_reach.issuing_unit(session, actor, unit)
+    unit_reach.check_reach(session, issuer_unit, stations)
     upload = store_upload(session, recording, media_dir or settings.media_dir, duration) if recording else None
     b = Bulletin(
         title=title.strip(),
@@ -338,6 +343,7 @@ def create_bulletin(
         voice=voice,
         speech_rate=speech_rate,
         created_by=actor,
+        unit_id=issuer_unit.id,
         render_status="none",
         render_error="",
     )
@@ -357,6 +363,8 @@ def update_bulletin(
     values, duration = _checked_update(bulletin, fields, settings)
     retarget = "station_codes" in fields or "group" in fields
     targets = _resolve_targets(session, fields.get("station_codes"), fields.get("group")) if retarget else None
+    if targets is not None and bulletin.unit_id is not None:
+        unit_reach.check_reach(session, unit_reach.unit_by_id(session, bulletin.unit_id), targets[2])
     before = target_station_codes(session, bulletin) if bulletin.status == S.APPROVED else []
 
     changed = _apply_values(bulletin, values)
@@ -528,10 +536,10 @@ def get_bulletin(session: Session, bulletin_id: int) -> Bulletin:
 
 
 def target_station_codes(session: Session, bulletin: Bulletin) -> list[str]:
-    """Codes of the active stations a bulletin goes to, sorted."""
+    """Codes of the active stations a bulletin goes to, sorted: never beyond its issuing unit."""
     if bulletin.target_kind == TargetKind.STATIONS:
         return sorted(s.code for s in bulletin.target_stations if s.active)
-    q = select(Station.code).where(Station.active.is_(True))
+    q = select(Station.code).where(Station.active.is_(True), unit_reach.within(session, bulletin.unit_id))
     if bulletin.target_kind == TargetKind.GROUP:
         q = q.join(station_group_members, station_group_members.c.station_id == Station.id).where(
             station_group_members.c.group_id == bulletin.target_group_id

@@ -140,6 +140,8 @@ class Station(Base):
     agent_info: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     #: Languages aired besides Vietnamese (Decree 49), ISO 639-3 codes separated by spaces ("kpm cje").
     languages: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    #: The administrative unit (commune) the station (cluster) belongs to (issue 11.1).
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), default=None, index=True)
 
     groups: Mapped[list[StationGroup]] = relationship(secondary=station_group_members, back_populates="stations")
     sessions: Mapped[list[BroadcastSession]] = relationship(
@@ -207,6 +209,8 @@ class Bulletin(Base):
     media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media_files.sha256"), default=None)
     render_status: Mapped[str] = mapped_column(String(16), default="none")  # none|queued|running|done|failed
     render_error: Mapped[str] = mapped_column(Text, default="")
+    #: The unit that issues the bulletin; a higher unit's reach communes through their inbox.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), default=None, index=True)
 
     media: Mapped[MediaFile | None] = relationship(foreign_keys=[media_sha256])
     target_group: Mapped[StationGroup | None] = relationship()
@@ -344,6 +348,8 @@ class User(Base):
     #: Panel logins carry the epoch they were made in; logout or a new password bumps it, which
     #: ends every session of the user at once, on every server process (cookies alone cannot).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The unit the user works for: the role applies there and in the units below it.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), default=None, index=True)
 
 
 class AuditLog(Base):
@@ -424,6 +430,80 @@ class SchedulerRun(Base):
     requests: Mapped[int] = mapped_column(Integer, default=0)
     #: Errors by station code, or the exception of a failed run.
     errors: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+# --- units11: administrative units (issue 11.1) and Circular 39's inbox (issue 11.2) ---------
+
+
+class UnitKind(enum.StrEnum):
+    """Levels of the administrative tree since 1 July 2025 (a district kept where one exists)."""
+
+    TINH = "tinh"  # tỉnh / thành phố trực thuộc trung ương
+    HUYEN = "huyen"  # huyện (where one still exists)
+    XA = "xa"  # xã
+    PHUONG = "phuong"  # phường
+    DAC_KHU = "dac-khu"  # đặc khu
+
+    @property
+    def is_commune(self) -> bool:
+        return self in (UnitKind.XA, UnitKind.PHUONG, UnitKind.DAC_KHU)
+
+
+class Unit(Base):
+    """An administrative unit: province → (district) → commune; stations (clusters) hang below.
+
+    ``code`` is the official code (mã đơn vị hành chính), which also serves as the CAP geocode.
+    A merged unit keeps its row, its name and its stations: ``merged_into_id`` names the unit it
+    is now part of, whose staff then see it as one of theirs, and past reports still name it.
+    """
+
+    __tablename__ = "units"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[UnitKind] = mapped_column(_enum(UnitKind))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), default=None, index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), default=None)
+    merged_at: Mapped[datetime | None] = mapped_column(default=None)
+    #: Normal bulletins from a higher unit are accepted without waiting for the operator.
+    auto_accept: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[parent_id])
+    merged_into: Mapped[Unit | None] = relationship(remote_side=[id], foreign_keys=[merged_into_id])
+
+
+class UnitName(Base):
+    """A name a unit carried until ``until`` (the moment it was renamed), so reports of the past
+    name it as it was then."""
+
+    __tablename__ = "unit_names"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    until: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(120), default="")
+
+
+class InboxDecision(Base):
+    """A commune's decision on a bulletin from a higher unit (Circular 39/2020/TT-BTTTT).
+
+    ``state`` is ``accepted`` or ``declined`` (normal bulletins), or ``ordered`` (a priority one
+    whose place against the commune's own priority items the commune chose). No row: waiting.
+    ``order`` places a priority bulletin before (-1) or after (1) the commune's own ones.
+    """
+
+    __tablename__ = "inbox_decisions"
+    __table_args__ = (UniqueConstraint("bulletin_id", "unit_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id", ondelete="CASCADE"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    order: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
 
 
 # --- report11: proof of play (cause of a cut), minority languages (Decree 49/2024/NĐ-CP) ---------

@@ -23,13 +23,14 @@ from sqlalchemy.orm import Session
 from broadcast.changes import Problems, audit, request_regen
 from broadcast.errors import BroadcastError, CsvErrors, Forbidden, NotFound
 from broadcast.models import BroadcastSession, Station, StationGroup, utcnow
+from broadcast.permissions import Scope
 from broadcast.security import hash_token, new_token, verify_token
 
 #: Station kinds: commune (xã), ward (phường), township (thị trấn).
 KINDS = ("xa", "phuong", "thi_tran")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 REQUIRED_COLUMNS = ("code", "name", "kind", "sessions")
-OPTIONAL_COLUMNS = ("district", "timezone", "languages")
+OPTIONAL_COLUMNS = ("district", "timezone", "unit", "languages")
 
 _DAY_NAMES = {
     "mon": 1,
@@ -101,6 +102,8 @@ class StationRow:
     sessions: list[SessionSpec]
     district: str = ""
     timezone: str = ""
+    #: The code of the administrative unit (commune) the station belongs to; "" keeps it as it is.
+    unit: str = ""
     #: Languages aired besides Vietnamese ("kpm cje"); None when the CSV has no languages column.
     languages: str | None = None
 
@@ -333,7 +336,7 @@ def _csv_columns(reader: Iterator[list[str]]) -> list[str]:
             parts.append("thiếu cột " + ", ".join(missing))
         if unknown:
             parts.append("cột lạ " + ", ".join(unknown))
-        raise CsvErrors([(1, "; ".join(parts) + " (cần code,name,kind,sessions[,district,timezone,languages])")])
+        raise CsvErrors([(1, "; ".join(parts) + " (cần code,name,kind,sessions[,district,timezone,unit,languages])")])
     return cols
 
 
@@ -375,7 +378,8 @@ def _station_row(values: dict[str, str], line: int, seen: dict[str, int]) -> Sta
     if reasons:
         raise ValueError("; ".join(reasons))
     return StationRow(line=line, code=code, name=values["name"], kind=values["kind"], sessions=sessions,
-                      district=values.get("district", ""), timezone=tz, languages=languages)
+                      district=values.get("district", ""), timezone=tz, unit=values.get("unit", ""),
+                      languages=languages)
 
 
 def _csv_languages(values: dict[str, str], reasons: list[str]) -> str | None:
@@ -413,16 +417,20 @@ def import_stations(
     group: str | None = None,
     district: str | None = None,
     actor: str = "",
+    scope: Scope | None = None,
 ) -> ImportResult:
     """Create or update stations by code; their sessions become the CSV's.
 
+    A row's ``unit`` puts the station under that unit; a new station without one goes to the top
+    unit. Given ``scope`` (the importing user's), every station and unit must lie within it.
     One-off sessions added since (not in the CSV) are kept; if one now overlaps a session of the
     CSV, the whole import fails. All in the caller's transaction: an error leaves the database as
     it was.
     """
     codes = [r.code for r in rows]
     existing = {s.code: s for s in session.scalars(select(Station).where(Station.code.in_(codes)))}
-    kept = _kept_one_offs(rows, existing)  # validate everything before changing anything
+    unit_ids = _row_units(session, rows, existing, scope)  # validate everything before changing anything
+    kept = _kept_one_offs(rows, existing)
     result = ImportResult(group=group)
     grp = _group(session, group) if group else None
     for r in rows:
@@ -437,6 +445,8 @@ def import_stations(
                 st.sessions.remove(old)
             result.updated.append(r.code)
         _apply_row(st, r, district)
+        if r.code in unit_ids:
+            st.unit_id = unit_ids[r.code]
         result.sessions += len(r.sessions)
         if grp is not None and grp not in st.groups:
             st.groups.append(grp)
@@ -445,6 +455,34 @@ def import_stations(
     request_regen(session, "stations imported", result.created + result.updated)
     session.flush()
     return result
+
+
+def _row_units(
+    session: Session, rows: Sequence[StationRow], existing: dict[str, Station], scope: Scope | None
+) -> dict[str, int]:
+    """Station code → unit id for the rows that name a unit, and new stations (the top unit);
+    CsvErrors names every line whose unit is unknown, merged or outside the importer's scope."""
+    from broadcast import units
+
+    named = units.by_codes(session, [r.unit for r in rows if r.unit])
+    errors: list[tuple[int, str]] = []
+    out: dict[str, int] = {}
+    for r in rows:
+        unit = named.get(r.unit) if r.unit else None
+        old = existing.get(r.code)
+        if r.unit and unit is None:
+            errors.append((r.line, f"không có đơn vị mã '{r.unit}' (nhập bằng loa units import)"))
+        elif unit is not None and unit.merged_into_id is not None:
+            errors.append((r.line, f"đơn vị '{r.unit}' đã được sáp nhập, hãy dùng đơn vị nó nhập vào"))
+        else:
+            target = unit.id if unit is not None else (old.unit_id if old is not None else units.root(session).id)
+            if scope is not None and not (scope.covers(target) and (old is None or scope.covers(old.unit_id))):
+                errors.append((r.line, f"đài '{r.code}' không thuộc đơn vị của người nhập"))
+            elif target is not None:
+                out[r.code] = target
+    if errors:
+        raise CsvErrors(errors)
+    return out
 
 
 def _kept_one_offs(rows: Sequence[StationRow], existing: dict[str, Station]) -> dict[str, list[BroadcastSession]]:
@@ -604,9 +642,13 @@ def create_station(
     timezone: str = "Asia/Ho_Chi_Minh",
     sessions: str = "",
     actor: str,
+    unit: str = "",
+    scope: Scope | None = None,
 ) -> Station:
-    """A new station with its sessions (a spec such as ``"T2-T7 05:30-06:00"``, may be empty).
+    """A new station with its sessions (a spec such as ``"T2-T7 05:30-06:00"``, may be empty),
+    under the unit with code ``unit`` (default: the top unit), which must lie within ``scope``.
     Every problem is reported at once (``Invalid``); the station gets its playlists at once."""
+    unit_id = _unit_for_new(session, unit, scope)
     problems = Problems()
     code, name, district, timezone = code.strip(), name.strip(), district.strip(), timezone.strip()
     if not CODE_RE.match(code):
@@ -622,7 +664,7 @@ def create_station(
         except BroadcastError as exc:
             problems.keep(exc)
     problems.check()
-    station = Station(code=code, name=name, kind=kind, district=district, timezone=timezone)
+    station = Station(code=code, name=name, kind=kind, district=district, timezone=timezone, unit_id=unit_id)
     for spec in specs:
         station.sessions.append(
             BroadcastSession(weekdays=spec.weekdays, start_time=spec.start_time, max_minutes=spec.max_minutes,
@@ -633,6 +675,17 @@ def create_station(
     audit(session, actor, "station.create", code, sessions=sessions.strip())
     request_regen(session, "station created", [code])
     return station
+
+
+def _unit_for_new(session: Session, code: str, scope: Scope | None) -> int:
+    from broadcast import units
+
+    unit = units.get(session, code) if code.strip() else units.root(session)
+    if unit.merged_into_id is not None:
+        raise BroadcastError("Đơn vị '%(code)s' đã được sáp nhập, hãy dùng đơn vị nó nhập vào.", code=unit.code)
+    if scope is not None and not scope.covers(unit.id):
+        raise Forbidden("Đơn vị '%(code)s' không thuộc phạm vi của bạn.", code=unit.code)
+    return unit.id
 
 
 def update_station(session: Session, station: Station, *, actor: str, **fields: Any) -> dict[str, Any]:

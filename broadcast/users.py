@@ -9,10 +9,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from broadcast import security
+from broadcast import permissions, security, units
 from broadcast.changes import Problems, audit
 from broadcast.errors import BroadcastError, NotFound
-from broadcast.models import Role, User
+from broadcast.models import Role, Unit, User
 
 MIN_PASSWORD = 8
 MAX_USERNAME = 80
@@ -47,10 +47,12 @@ def _check_password(problems: Problems, password: str, again: str | None) -> Non
 
 def create_user(
     session: Session, *, username: str, role: str | Role, password: str, password2: str | None = None,
-    full_name: str = "", actor: str, first_run: bool = False,
+    full_name: str = "", actor: str, first_run: bool = False, unit: str = "",
 ) -> User:
-    """A new account; every problem is reported at once (``Invalid``)."""
+    """A new account at the unit with code ``unit`` (default: the top unit), whose role applies
+    there and below; every problem is reported at once (``Invalid``)."""
     problems = Problems()
+    the_unit = _unit(session, unit, problems)
     username, full_name = username.strip(), full_name.strip()
     if not username or len(username) > MAX_USERNAME or not all(c.isalnum() or c in "._-" for c in username):
         problems.add("Tên đăng nhập chỉ gồm chữ, số và . _ - (tối đa 80 ký tự).")
@@ -64,13 +66,46 @@ def create_user(
         problems.keep(exc)
     _check_password(problems, password, password2)
     problems.check()
+    assert the_unit is not None
     user = User(username=username, full_name=full_name, role=the_role,
-                password_hash=security.hash_password(password))
+                password_hash=security.hash_password(password), unit_id=the_unit.id)
     session.add(user)
     session.flush()
-    detail = {"role": the_role.value, **({"first_run": True} if first_run else {})}
+    detail = {"role": the_role.value, "unit": the_unit.code, **({"first_run": True} if first_run else {})}
     audit(session, actor or username, "user.create", username, **detail)
     return user
+
+
+def _unit(session: Session, code: str, problems: Problems) -> Unit | None:
+    try:
+        unit = units.get(session, code) if code.strip() else units.root(session)
+    except BroadcastError as exc:
+        problems.keep(exc)
+        return None
+    if unit.merged_into_id is not None:
+        problems.add("Đơn vị '%(code)s' đã được sáp nhập, hãy dùng đơn vị nó nhập vào.", code=unit.code)
+    return unit
+
+
+def set_unit(session: Session, user: User, unit: str, *, by: User | None, actor: str = "") -> None:
+    """Move a user to another unit (its role then applies there). ``by`` (a panel user) may only
+    move users within its own scope, to a unit within it."""
+    problems = Problems()
+    target = _unit(session, unit, problems)
+    problems.check()
+    assert target is not None
+    if by is not None:
+        permissions.require_scope(session, by, user.unit_id)
+        permissions.require_scope(session, by, target.id)
+        if user.id == by.id:
+            raise BroadcastError("Không thể tự chuyển đơn vị của chính mình.")
+    if target.id == user.unit_id:
+        return
+    before = units.get_by_id(session, user.unit_id).code if user.unit_id is not None else ""
+    user.unit_id = target.id
+    user.session_epoch += 1  # a login made under the old scope ends
+    session.flush()
+    audit(session, by.username if by else actor, "user.unit", user.username, before=before, after=target.code)
 
 
 def set_role(session: Session, user: User, role: str | Role, *, by: User) -> None:
