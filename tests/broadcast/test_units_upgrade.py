@@ -44,7 +44,7 @@ def _counts(engine: Engine) -> dict[str, int]:
         return {
             t.name: conn.execute(select(func.count()).select_from(t)).scalar_one()
             for t in Base.metadata.sorted_tables
-            if t.name not in ("units", "unit_names", "inbox_decisions")
+            if t.name not in ("units", "unit_names", "inbox_decisions", "bulletin_versions")
         }
 
 
@@ -88,7 +88,7 @@ def _counts_raw(engine: Engine) -> dict[str, int]:
         return {
             t.name: conn.execute(text(f"SELECT count(*) FROM {t.name}")).scalar_one()
             for t in Base.metadata.sorted_tables
-            if t.name not in ("units", "unit_names", "inbox_decisions")
+            if t.name not in ("units", "unit_names", "inbox_decisions", "bulletin_versions")
         }
 
 

@@ -18,13 +18,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("asrun", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("cause", sa.String(length=32), server_default="", nullable=False))
-        batch_op.add_column(sa.Column("language", sa.String(length=8), server_default="", nullable=False))
-    with op.batch_alter_table("playlist_items", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("language", sa.String(length=8), server_default="", nullable=False))
-    with op.batch_alter_table("stations", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("languages", sa.String(length=120), server_default="", nullable=False))
+    # Plain ADD COLUMN (no table copy on SQLite, see _drop); a default, so existing rows are valid.
+    op.add_column("asrun", sa.Column("cause", sa.String(length=32), server_default="", nullable=False))
+    op.add_column("asrun", sa.Column("language", sa.String(length=8), server_default="", nullable=False))
+    op.add_column("playlist_items", sa.Column("language", sa.String(length=8), server_default="", nullable=False))
+    op.add_column("stations", sa.Column("languages", sa.String(length=120), server_default="", nullable=False))
     op.create_table(
         "bulletin_versions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -43,18 +41,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("bulletin_id", "language"),
     )
-    with op.batch_alter_table("bulletin_versions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_bulletin_versions_bulletin_id"), ["bulletin_id"], unique=False)
+    op.create_index("ix_bulletin_versions_bulletin_id", "bulletin_versions", ["bulletin_id"], unique=False)
+
+
+def _drop(table: str, column: str) -> None:
+    """A plain DROP COLUMN: batch mode on SQLite would copy the table and drop the old one, which
+    with foreign keys on cascades into the rows that reference it (see 0004)."""
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    else:
+        op.drop_column(table, column)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("bulletin_versions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_bulletin_versions_bulletin_id"))
+    op.drop_index("ix_bulletin_versions_bulletin_id", table_name="bulletin_versions")
     op.drop_table("bulletin_versions")
-    with op.batch_alter_table("stations", schema=None) as batch_op:
-        batch_op.drop_column("languages")
-    with op.batch_alter_table("playlist_items", schema=None) as batch_op:
-        batch_op.drop_column("language")
-    with op.batch_alter_table("asrun", schema=None) as batch_op:
-        batch_op.drop_column("language")
-        batch_op.drop_column("cause")
+    _drop("stations", "languages")
+    _drop("playlist_items", "language")
+    _drop("asrun", "language")
+    _drop("asrun", "cause")
