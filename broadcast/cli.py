@@ -732,4 +732,36 @@ def report_history(settings: Settings, station_code: str, day: datetime, at: str
         click.echo("Không có nhật ký phát trong ngày này.")
 
 
+@report_group.command("period")
+@click.option("--from", "date_from", type=DATE, metavar="YYYY-MM-DD", required=True, help="Ngày đầu kỳ báo cáo. / First day.")
+@click.option("--to", "date_to", type=DATE, metavar="YYYY-MM-DD", required=True, help="Ngày cuối kỳ báo cáo. / Last day.")
+@click.option("--unit", "unit_code", help="Đơn vị (mã); mặc định: toàn bộ. / The unit (code); default: every station.")
+@click.option("--format", "fmt", type=click.Choice(["docx", "xlsx", "csv"]), required=True,
+              help="DOCX (văn bản hành chính), XLSX (Excel, có biểu đồ) hoặc CSV. / Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Tệp sẽ ghi. / The file to write.")
+@click.pass_obj
+def report_period(
+    settings: Settings, date_from: datetime, date_to: datetime, unit_code: str | None, fmt: str, output: Path
+) -> None:
+    """Báo cáo định kỳ cho lãnh đạo: theo từng bản tin, nghị quyết và từng xã, phường — lượt kế
+    hoạch, lượt đã phát, số phút, số xã đã phát trên số xã được giao, lượt không phát và lý do.
+    DOCX trình bày theo Nghị định 30/2020/NĐ-CP (thông tin người ký: các mục report_* của cấu hình).
+
+    English: the periodic report for leadership, per bulletin and per commune (plays planned and
+    aired, minutes, communes reached out of those targeted, misses and their reasons); the DOCX
+    follows Decree 30/2020 (letterhead from the report_* settings)."""
+    from broadcast import period_export
+    from broadcast.period_report import period_report
+    from pipeline.store import atomic_write_bytes
+
+    with _scope(settings) as session:
+        report = period_report(session, date_from.date(), date_to.date(), unit_code)
+    head = period_export.letterhead_from(settings, report, _today(settings))
+    atomic_write_bytes(output, period_export.export(report, fmt, head))
+    t = report.totals
+    click.echo(f"Đã ghi {output}: {len(report.bulletins)} bản tin, {len(report.communes)} xã, phường; "
+               f"đã phát {t.aired}/{t.planned} lượt.")
+
+
 commands: list[click.Command] = [db_group, stations_group, bulletin_group, report_group]
