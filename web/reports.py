@@ -13,7 +13,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from broadcast.errors import BroadcastError
+from broadcast import period_export
 from broadcast.history import playback_history
+from broadcast.period_report import period_report, ratio
 from broadcast.models import AuditLog, Bulletin, Station
 from broadcast.reports import (
     AIRING_LABELS,
@@ -218,3 +220,62 @@ def history() -> Any:
         at=request.args.get("at", "") if at else "", errors=errors,
         zone=ZoneInfo(station.timezone), fromiso=datetime.fromisoformat,
     ), (400 if errors else 200)  # fmt: skip
+
+
+# --- report11: the periodic report for leadership (báo cáo định kỳ) ---------------------------------
+
+
+def _period_args() -> tuple[date, date, str, str, list[str]]:
+    """from, to (default: last month), unit code ("" every station), format, errors."""
+    errors: list[str] = []
+    first_this_month = today().replace(day=1)
+    end = first_this_month - timedelta(days=1)
+    start = end.replace(day=1)
+    try:
+        if request.args.get("from"):
+            start = date.fromisoformat(request.args["from"])
+        if request.args.get("to"):
+            end = date.fromisoformat(request.args["to"])
+    except ValueError:
+        errors.append(_("Ngày không hợp lệ."))
+    fmt = request.args.get("format", "docx")
+    if fmt not in period_export.FORMATS:
+        errors.append(_("Định dạng không hợp lệ."))
+    return start, end, request.args.get("unit", "").strip(), fmt, errors
+
+
+@bp.get("/period")
+@requires("reports")
+def period() -> Any:
+    """The periodic report: the figures on the page, and the DOCX, XLSX or CSV to download."""
+    from broadcast.models import Unit
+
+    start, end, unit, fmt, errors = _period_args()
+    rep = None
+    if not errors:
+        try:
+            rep = period_report(db.session(), start, end, unit or None)
+        except BroadcastError as exc:
+            errors.append(exc.translate(_))
+    units_list = db.session().scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.code)).all()
+    return render_template(
+        "reports/period.html", rep=rep, start=start, end=end, unit=unit, errors=errors, units=units_list,
+        ratio=ratio, reasons_text=period_export.reasons_text,
+    ), (400 if errors else 200)  # fmt: skip
+
+
+@bp.get("/period/download")
+@requires("reports")
+def period_download() -> Any:
+    start, end, unit, fmt, errors = _period_args()
+    if errors:
+        return period()
+    try:
+        rep = period_report(db.session(), start, end, unit or None)
+    except BroadcastError:
+        return period()
+    head = period_export.letterhead_from(db.settings(), rep, today())
+    data = period_export.export(rep, fmt, head)
+    name = period_export.file_name(rep, fmt)
+    return Response(data, content_type=period_export.MIMETYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
