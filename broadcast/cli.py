@@ -612,6 +612,88 @@ def bulletin_render(settings: Settings, bulletin_id: int) -> None:
     _render_and_report(settings, bulletin_id)
 
 
+@bulletin_group.group("version")
+def version_group() -> None:
+    """Bản tin bằng tiếng dân tộc (Nghị định 49/2024/NĐ-CP): thêm, liệt kê, xoá.
+    / A bulletin's versions in minority languages (Decree 49): add, list, remove."""
+
+
+@version_group.command("add")
+@_id_arg
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--language", required=True, help="Mã ISO 639-3, vd. kpm (K'Ho), cje (Chu Ru). / ISO 639-3 code.")
+@click.option("--voice", default="", help="Giọng đọc nói được tiếng này (khi FILE là văn bản). / A voice that speaks it (text FILE).")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người thêm (nhật ký). / Who adds it (audit log).")
+@click.pass_obj
+def version_add(settings: Settings, bulletin_id: int, file: Path, language: str, voice: str, actor: str) -> None:
+    """Thêm (hoặc thay) bản tiếng dân tộc của bản tin ID từ FILE: bản ghi âm, hoặc văn bản đọc bằng
+    --voice. Bản này phát ngay sau bản tiếng Việt ở những đài phát tiếng đó.
+
+    English: add (or replace) bulletin ID's version in a minority language from FILE (a recording,
+    or a text read by --voice); it airs right after the Vietnamese one where the station airs it."""
+    from broadcast import versions
+    from broadcast.languages import label
+
+    with _scope(settings) as session:
+        permissions.require_actor(session, actor, "bulletins.write")
+        audio = bl.is_audio_file(file)
+        v = versions.add_version(session, settings, bulletin_id, language, text="" if audio else bl.read_script(file),
+                                 recording=file if audio else None, voice=voice, actor=actor)  # fmt: skip
+        code = v.language
+    click.echo(f"Đã thêm bản {label(code)} ({code}) cho bản tin #{bulletin_id}.")
+
+
+@version_group.command("list")
+@_id_arg
+@click.pass_obj
+def version_list(settings: Settings, bulletin_id: int) -> None:
+    """Các bản tiếng dân tộc của bản tin ID. / The versions of bulletin ID in other languages."""
+    from broadcast import versions
+
+    with _scope(settings) as session:
+        found = versions.list_versions(session, bulletin_id)
+    for v in found:
+        click.echo(f"{v['language']}  {v['label']:<18} {v['source']:<5} {v['duration_s']:7.1f} s  {v['voice']}".rstrip())
+    if not found:
+        click.echo(f"Bản tin #{bulletin_id} chỉ có bản tiếng Việt.")
+
+
+@version_group.command("remove")
+@_id_arg
+@click.option("--language", required=True, help="Mã ISO 639-3 của bản cần xoá. / ISO 639-3 code of the version.")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người xoá (nhật ký). / Who removes it (audit log).")
+@click.pass_obj
+def version_remove(settings: Settings, bulletin_id: int, language: str, actor: str) -> None:
+    """Xoá bản tiếng dân tộc của bản tin ID. / Remove bulletin ID's version in a language."""
+    from broadcast import versions
+
+    with _scope(settings) as session:
+        permissions.require_actor(session, actor, "bulletins.write")
+        versions.remove_version(session, bulletin_id, language, actor=actor)
+    click.echo(f"Đã xoá bản {language} của bản tin #{bulletin_id}.")
+
+
+@stations_group.command("languages")
+@click.argument("code")
+@click.argument("languages", required=False, default=None)
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người sửa (nhật ký). / Who changes it (audit log).")
+@click.pass_obj
+def stations_languages(settings: Settings, code: str, languages: str | None, actor: str) -> None:
+    """Xem hoặc đặt các tiếng dân tộc đài CODE phát (ngoài tiếng Việt), vd. "kpm cje"; "" để bỏ.
+    / Show or set the languages station CODE airs besides Vietnamese, e.g. "kpm cje"; "" for none."""
+    from broadcast import versions
+    from broadcast.languages import label, station_languages
+
+    with _scope(settings) as session:
+        station = st.get_station(session, code)
+        if languages is not None:
+            permissions.require_actor(session, actor, "stations.manage")
+            versions.set_station_languages(session, station, languages, actor=actor)
+        codes = station_languages(station.languages)
+    names = ", ".join(f"{label(c)} ({c})" for c in codes)
+    click.echo(f"Đài {code}: Tiếng Việt" + (f", {names}" if names else "") + ".")
+
+
 # --- loa report -------------------------------------------------------------------------------------
 
 
