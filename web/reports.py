@@ -12,11 +12,11 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from broadcast.errors import BroadcastError
 from broadcast import period_export
+from broadcast.errors import BroadcastError
 from broadcast.history import playback_history
-from broadcast.period_report import period_report, ratio
 from broadcast.models import AuditLog, Bulletin, Station
+from broadcast.period_report import period_report, ratio
 from broadcast.reports import (
     AIRING_LABELS,
     Airing,

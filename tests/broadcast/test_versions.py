@@ -12,7 +12,7 @@ from broadcast import stations as st
 from broadcast import versions
 from broadcast.errors import BroadcastError, CsvErrors
 from broadcast.models import AuditLog, Bulletin, BulletinVersion, MediaFile, RegenRequest
-from tests.broadcast.test_cli import run  # noqa: F401  (the fixture)
+from tests.broadcast.test_cli import run as run  # noqa: F401  (the fixture)
 from tests.conftest import SAMPLES, SPEECH
 
 CSV = "code,name,kind,sessions,languages\nha,Xã Hiệp An,xa,\"Mon-Sun 05:30-06:00\",kpm cje\ntn,Xã Tà Năng,xa,\"Mon-Sun 05:30-06:00\",\n"
@@ -61,9 +61,9 @@ def test_version_commands(run, factory: sessionmaker[Session], tmp_path: Path) -
 
 
 def test_a_text_version_needs_exactly_one_source(session: Session, settings) -> None:  # type: ignore[no-untyped-def]
-    from broadcast import bulletins as bl
-
     from datetime import date
+
+    from broadcast import bulletins as bl
 
     b = bl.create_bulletin(session, title="T", body="Nội dung.", valid_from=date(2026, 12, 1),
                            valid_to=date(2026, 12, 1), actor="e")

@@ -86,3 +86,20 @@ def test_period_report_page_and_downloads(panel: Panel) -> None:
     bad = c.get(f"/reports/period?from={TODAY.isoformat()}&to={DAY.isoformat()}")
     assert bad.status_code == 400 and "trước ngày đầu" in bad.get_data(as_text=True)
     assert c.get("/reports/period?unit=khong-co").status_code == 400
+
+
+def test_station_languages_in_the_panel(panel: Panel) -> None:
+    from panel_support import post
+
+    with panel.session() as s:
+        sid = s.scalar(select(Station.id).where(Station.code == "ta-nang"))
+    c = panel.client("operator")
+    r = post(c, f"/stations/{sid}/languages", {"languages": "kpm cje"})
+    assert r.status_code == 302
+    page = c.get(r.location).get_data(as_text=True)
+    assert "Tiếng Việt, Tiếng K&#39;Ho (kpm), Tiếng Chu Ru (cje)" in page and "Đã lưu ngôn ngữ phát" in page
+    r = post(c, f"/stations/{sid}/languages", {"languages": "K'Ho"})
+    assert "ISO 639-3" in c.get(r.location).get_data(as_text=True)
+    with panel.session() as s:
+        assert s.scalar(select(Station.languages).where(Station.id == sid)) == "kpm cje"
+    assert post(panel.client("editor"), f"/stations/{sid}/languages", {"languages": ""}).status_code == 403
