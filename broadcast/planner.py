@@ -329,8 +329,8 @@ def plan_day(
         now = None  # an emergency only reshapes the day it happens on
     run = _Run(day, tz_name, _windows(sessions, day, tz_name), floor, anchor=_day_anchor(day, tz_name))
     done = _keep_past(run, kept, emergency=now is not None)  # 1.
-    blist = bulletins if isinstance(bulletins, list | tuple) else list(bulletins)
-    blist = _station_versions(blist, station.languages)
+    given = bulletins if isinstance(bulletins, list | tuple) else list(bulletins)
+    blist = _station_versions(given, station.languages)
     cands = _make_cands(blist, overrides, day, done, run.unplaced)  # 2.
     block_end = _emergency_block(run, cands) if now is not None else floor  # 3.
     _place_relays(run, relays, block_end)  # 4.

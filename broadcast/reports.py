@@ -123,9 +123,17 @@ def _stations(
     return {s.id: s for s in stations}
 
 
+#: The columns the reports read, selected as plain rows (attribute access as on the ORM classes).
+_ITEM_COLS = [PlaylistItem.__table__.c[n] for n in (
+    "start", "duration_s", "kind", "title", "priority", "bulletin_id", "language")]  # fmt: skip
+_ASRUN_COLS = [c for c in AsRun.__table__.c if c.name not in ("received_at",)]
+
+
 def _planned(
     session: Session, ids: list[int], date_from: date, date_to: date
-) -> Iterable[tuple[int, date, PlaylistItem]]:
+) -> Iterable[Any]:
+    """(station id, day, item) of the latest playlists; items as plain rows with PlaylistItem's
+    attribute names (no ORM objects: a province's month is hundreds of thousands of items)."""
     latest = (
         select(Playlist.station_id, Playlist.date, func.max(Playlist.version).label("version"))
         .where(Playlist.station_id.in_(ids), Playlist.date >= date_from, Playlist.date <= date_to)
@@ -133,7 +141,7 @@ def _planned(
         .subquery()
     )
     q = (
-        select(Playlist.station_id, Playlist.date, PlaylistItem)
+        select(Playlist.station_id, Playlist.date, *_ITEM_COLS)
         .join(
             latest,
             and_(
@@ -144,19 +152,21 @@ def _planned(
         )
         .join(PlaylistItem, PlaylistItem.playlist_id == Playlist.id)
     )
-    yield from session.execute(q)  # type: ignore[misc]
+    for r in session.execute(q):
+        yield r[0], r[1], r
 
 
 def _asruns(
     session: Session, by_id: dict[int, Station], date_from: date, date_to: date
-) -> Iterable[tuple[date, AsRun]]:
+) -> Iterable[tuple[date, Any]]:
     """As-run rows of the period with their day; rows without a playlist date are placed by their
-    own time, in the station's timezone."""
+    own time, in the station's timezone. Plain rows with AsRun's attribute names (not ORM
+    objects: a month of a province is hundreds of thousands of rows)."""
     lo = datetime.combine(date_from - timedelta(days=1), datetime.min.time()).astimezone()
     hi = datetime.combine(date_to + timedelta(days=2), datetime.min.time()).astimezone()
     when = func.coalesce(AsRun.actual_start, AsRun.planned_start)
     q = (
-        select(AsRun)
+        select(*_ASRUN_COLS)
         .where(
             AsRun.station_id.in_(list(by_id)),
             or_(
@@ -166,7 +176,7 @@ def _asruns(
         )
         .order_by(AsRun.station_id, when, AsRun.id)
     )
-    for r in session.scalars(q):
+    for r in session.execute(q):
         if r.playlist_date is not None:
             day = r.playlist_date
         else:
