@@ -144,8 +144,8 @@ def _miss_reasons(
     """(station code, bulletin id, language) → why its plays were skipped or failed (a cut play
     aired, if only in part: it is counted as cut, not as a miss)."""
     out: dict[tuple[str, int, str], Counter[str]] = defaultdict(Counter)
-    for _day, r in _asruns(session, by_id, date_from, date_to):
-        if r.bulletin_id is None or r.status not in (AsRunStatus.SKIPPED, AsRunStatus.FAILED):
+    for _day, r in _asruns(session, by_id, date_from, date_to, (AsRunStatus.SKIPPED, AsRunStatus.FAILED)):
+        if r.bulletin_id is None:
             continue
         why = CAUSES.get(r.cause or "") or r.detail or r.status.value
         out[(by_id[r.station_id].code, r.bulletin_id, r.language or "")][why] += 1

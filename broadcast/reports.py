@@ -157,7 +157,11 @@ def _planned(
 
 
 def _asruns(
-    session: Session, by_id: dict[int, Station], date_from: date, date_to: date
+    session: Session,
+    by_id: dict[int, Station],
+    date_from: date,
+    date_to: date,
+    statuses: Collection[AsRunStatus] | None = None,
 ) -> Iterable[tuple[date, Any]]:
     """As-run rows of the period with their day; rows without a playlist date are placed by their
     own time, in the station's timezone. Plain rows with AsRun's attribute names (not ORM
@@ -176,6 +180,8 @@ def _asruns(
         )
         .order_by(AsRun.station_id, when, AsRun.id)
     )
+    if statuses is not None:  # e.g. only the misses' rows
+        q = q.where(AsRun.status.in_([s.value for s in statuses]))
     for r in session.execute(q):
         if r.playlist_date is not None:
             day = r.playlist_date
