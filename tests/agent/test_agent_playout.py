@@ -399,3 +399,22 @@ def test_after_a_restart_nothing_already_aired_is_aired_again(
     again.play_until(T0 + timedelta(minutes=10))
     assert [len(a.samples) for a in sink.aired] == [len(tones["b"].samples), len(tones["c"].samples)]
     assert [r["title"] for r in again.asrun.rows()] == ["Tin a", "Tin b", "Tin c"]
+
+
+def test_a_skipped_item_says_why_and_a_version_reports_its_language(
+    server: StationServer, tones: dict[str, Tone], cache_dir: Path
+) -> None:
+    """Issue 11.3/11.6: the cause of a skip and the language aired travel with the as-run row."""
+    kho = {**make_item(T0, tones["a"], "Tin a (Tiếng K'Ho)"), "language": "kpm"}
+    missing = make_item(T0 + timedelta(seconds=30), tones["b"], "Tin b")  # its file never arrives
+    server.publish(make_manifest("XA-01", DAY, 1, [kho, missing]))
+    server.add_media(tones["a"])
+    clock = FakeClock(START)
+    agent = Agent(config(server, cache_dir), RecordingPlayer(clock), clock=clock)
+    agent.sync_once()
+    agent.play_until(T0 + timedelta(hours=1))
+    rows = {r["title"]: r for r in agent.asrun.rows()}
+    assert (rows["Tin a (Tiếng K'Ho)"]["status"], rows["Tin a (Tiếng K'Ho)"]["language"]) == ("played", "kpm")
+    assert (rows["Tin b"]["status"], rows["Tin b"]["cause"]) == ("skipped", "no_media")
+    agent.upload_asrun()
+    assert server.asrun_rows[rows["Tin b"]["uid"]]["cause"] == "no_media"
