@@ -103,3 +103,25 @@ def test_station_languages_in_the_panel(panel: Panel) -> None:
     with panel.session() as s:
         assert s.scalar(select(Station.languages).where(Station.id == sid)) == "kpm cje"
     assert post(panel.client("editor"), f"/stations/{sid}/languages", {"languages": ""}).status_code == 403
+
+
+def test_bulletin_versions_in_the_panel(panel: Panel) -> None:
+    from panel_support import post
+
+    from tests.conftest import SPEECH
+
+    bid = panel.bulletin("approved", title="Thông báo họp")
+    c = panel.client("editor")
+    wav = sorted(SPEECH.glob("*.wav"))[0]
+    with wav.open("rb") as fh:
+        r = post(c, f"/bulletins/{bid}/versions", {"language": "kpm", "recording": (fh, "kho.wav")},
+                 content_type="multipart/form-data")  # fmt: skip
+    assert r.status_code == 302
+    page = c.get(r.location).get_data(as_text=True)
+    assert "Đã thêm bản Tiếng K&#39;Ho." in page and 'data-language="kpm"' in page and "Bản ghi âm" in page
+    r = post(c, f"/bulletins/{bid}/versions", {"language": "cje", "text": "Thông báo."})
+    assert "cần giọng đọc nói được tiếng này" in c.get(r.location).get_data(as_text=True)
+    r = post(c, f"/bulletins/{bid}/versions/kpm/delete")
+    page = c.get(r.location).get_data(as_text=True)
+    assert 'data-language="kpm"' not in page and "Bản tin chỉ có bản tiếng Việt." in page
+    assert post(panel.client("operator"), f"/bulletins/{bid}/versions", {"language": "kpm"}).status_code == 403
