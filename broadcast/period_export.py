@@ -213,19 +213,30 @@ def xlsx_bytes(report: PeriodReport, head: Letterhead) -> bytes:
 # --- chart (PNG) ----------------------------------------------------------------------------------
 
 
+#: Most communes one chart shows (a page's height); beyond it, the ones that aired least.
+CHART_MAX = 30
+
+
 def chart_png(communes: Sequence[CommuneLine]) -> bytes:
-    """Horizontal bars of minutes aired per commune (matplotlib, Agg backend: no display)."""
+    """Horizontal bars of minutes aired per commune (matplotlib, Agg backend: no display). A
+    province has too many communes for one page: then the CHART_MAX that aired least are drawn,
+    the ones leadership has to follow up (every commune is in the table)."""
     import matplotlib
 
     matplotlib.use("Agg", force=True)
     from matplotlib.figure import Figure
 
     ordered = sorted(communes, key=lambda c: c.counts.minutes)
-    fig = Figure(figsize=(6.3, max(2.0, 0.32 * len(ordered) + 1.0)), dpi=150)
+    title = "Thời lượng phát theo xã, phường"
+    if len(ordered) > CHART_MAX:
+        ordered = ordered[:CHART_MAX]
+        title = f"{CHART_MAX} xã, phường phát ít nhất (số phút)"
+    fig = Figure(figsize=(6.3, max(2.0, 0.28 * len(ordered) + 1.0)), dpi=150)
     ax = fig.add_subplot()
     ax.barh([c.commune.name for c in ordered], [c.counts.minutes for c in ordered], color="#2f6db3")
+    ax.margins(x=0.12)
     ax.set_xlabel("Số phút đã phát")
-    ax.set_title("Thời lượng phát theo xã, phường", fontsize=11)
+    ax.set_title(title, fontsize=11)
     for i, c in enumerate(ordered):
         ax.text(c.counts.minutes, i, " " + decimal(c.counts.minutes), va="center", fontsize=7)
     ax.tick_params(labelsize=8)
