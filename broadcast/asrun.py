@@ -28,6 +28,43 @@ INT_MAX = 2**31 - 1
 DETAIL_MAX = 2000
 #: An upload racing another with the same uids is retried this many times before giving up.
 _INSERT_ATTEMPTS = 3
+#: What cut a play short or kept it off air, as the agent reports it (field ``cause``), with the
+#: words the panel, the CLI and the reports show. Rows of older agents carry none ("").
+CAUSES: dict[str, str] = {
+    "emergency": "tin khẩn cấp chen vào",
+    "stop": "người vận hành dừng chương trình",
+    "killed": "máy dừng đột ngột (mất điện, tắt máy)",
+    "session_end": "hết giờ phiên phát",
+    "late": "quá hạn phát",
+    "stream": "luồng tiếp sóng bị ngắt",
+    "no_media": "chưa tải được tệp",
+    "bad_file": "tệp âm thanh hỏng",
+    "device": "lỗi thiết bị phát",
+}
+_LANG_RE = re.compile(r"^[a-z]{3}$")
+#: How older agents worded the cause in ``detail`` (broadcast/agent): their rows get a cause too.
+_DETAIL_CAUSES = (
+    ("ngắt để phát tin khẩn cấp", "emergency"),
+    ("ngừng phát do tắt chương trình", "stop"),
+    ("chương trình bị dừng đột ngột", "killed"),
+    ("luồng tiếp sóng", "stream"),
+    ("quá hạn phát tin khẩn cấp", "late"),
+    ("quá giờ phát", "session_end"),
+    ("hết giờ tiếp sóng", "session_end"),
+    ("chưa tải được tệp", "no_media"),
+    ("không đọc được tệp", "bad_file"),
+    ("lỗi thiết bị phát", "device"),
+)
+
+
+def cause_from_detail(status: str, detail: str) -> str:
+    """The cause an older agent's row implies by its wording; "" for a played row or unknown words."""
+    if status == AsRunStatus.PLAYED:
+        return ""
+    for words, cause in _DETAIL_CAUSES:
+        if detail.startswith(words):
+            return cause
+    return ""
 
 
 # --- ingestion ------------------------------------------------------------------------------
@@ -86,6 +123,7 @@ def _parse_row(row: Any) -> dict[str, Any]:
         raise BroadcastError("title phải là chuỗi tối đa 300 ký tự")
     if not isinstance(detail, str) or len(detail) > DETAIL_MAX:
         raise BroadcastError("detail phải là chuỗi tối đa %(max)s ký tự", max=DETAIL_MAX)
+    cause, language = _cause_language(row)
     times = {name: _aware(row.get(name), name) for name in _TIME_FIELDS}
     if st in _AIRED and times["actual_start"] is None:
         raise BroadcastError("dòng '%(status)s' cần actual_start", status=st.value)
@@ -104,7 +142,24 @@ def _parse_row(row: Any) -> dict[str, Any]:
         **times,
         "status": st,
         "detail": detail,
+        "cause": cause,
+        "language": language,
     }
+
+
+def _cause_language(row: dict[str, Any]) -> tuple[str, str]:
+    """The optional ``cause`` and ``language`` fields (agents before 0.2 send neither)."""
+    cause = row.get("cause") or ""
+    if not isinstance(cause, str) or (cause and cause not in CAUSES):
+        raise BroadcastError(
+            "cause '%(value)s' không hợp lệ (%(allowed)s)", value=cause, allowed=", ".join(CAUSES)
+        )
+    language = row.get("language") or ""
+    if not isinstance(language, str) or (language and not _LANG_RE.match(language)):
+        raise BroadcastError("language '%(value)s' phải là mã ISO 639-3 ba chữ cái thường", value=language)
+    if not cause:
+        cause = cause_from_detail(str(row.get("status")), str(row.get("detail") or ""))
+    return cause, "" if language == "vie" else language
 
 
 def record_asrun(session: Session, station: Station, rows: list[dict[str, Any]]) -> tuple[int, int]:

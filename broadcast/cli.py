@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
@@ -755,6 +756,88 @@ def bulletin_check(settings: Settings, bulletin_id: int | None) -> None:
     click.echo(f"Đã kiểm tra {done} tệp âm thanh.", err=True)
 
 
+@bulletin_group.group("version")
+def version_group() -> None:
+    """Bản tin bằng tiếng dân tộc (Nghị định 49/2024/NĐ-CP): thêm, liệt kê, xoá.
+    / A bulletin's versions in minority languages (Decree 49): add, list, remove."""
+
+
+@version_group.command("add")
+@_id_arg
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--language", required=True, help="Mã ISO 639-3, vd. kpm (K'Ho), cje (Chu Ru). / ISO 639-3 code.")
+@click.option("--voice", default="", help="Giọng đọc nói được tiếng này (khi FILE là văn bản). / A voice that speaks it (text FILE).")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người thêm (nhật ký). / Who adds it (audit log).")
+@click.pass_obj
+def version_add(settings: Settings, bulletin_id: int, file: Path, language: str, voice: str, actor: str) -> None:
+    """Thêm (hoặc thay) bản tiếng dân tộc của bản tin ID từ FILE: bản ghi âm, hoặc văn bản đọc bằng
+    --voice. Bản này phát ngay sau bản tiếng Việt ở những đài phát tiếng đó.
+
+    English: add (or replace) bulletin ID's version in a minority language from FILE (a recording,
+    or a text read by --voice); it airs right after the Vietnamese one where the station airs it."""
+    from broadcast import versions
+    from broadcast.languages import label
+
+    with _scope(settings) as session:
+        permissions.require_actor(session, actor, "bulletins.write")
+        audio = bl.is_audio_file(file)
+        v = versions.add_version(session, settings, bulletin_id, language, text="" if audio else bl.read_script(file),
+                                 recording=file if audio else None, voice=voice, actor=actor)  # fmt: skip
+        code = v.language
+    click.echo(f"Đã thêm bản {label(code)} ({code}) cho bản tin #{bulletin_id}.")
+
+
+@version_group.command("list")
+@_id_arg
+@click.pass_obj
+def version_list(settings: Settings, bulletin_id: int) -> None:
+    """Các bản tiếng dân tộc của bản tin ID. / The versions of bulletin ID in other languages."""
+    from broadcast import versions
+
+    with _scope(settings) as session:
+        found = versions.list_versions(session, bulletin_id)
+    for v in found:
+        click.echo(f"{v['language']}  {v['label']:<18} {v['source']:<5} {v['duration_s']:7.1f} s  {v['voice']}".rstrip())
+    if not found:
+        click.echo(f"Bản tin #{bulletin_id} chỉ có bản tiếng Việt.")
+
+
+@version_group.command("remove")
+@_id_arg
+@click.option("--language", required=True, help="Mã ISO 639-3 của bản cần xoá. / ISO 639-3 code of the version.")
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người xoá (nhật ký). / Who removes it (audit log).")
+@click.pass_obj
+def version_remove(settings: Settings, bulletin_id: int, language: str, actor: str) -> None:
+    """Xoá bản tiếng dân tộc của bản tin ID. / Remove bulletin ID's version in a language."""
+    from broadcast import versions
+
+    with _scope(settings) as session:
+        permissions.require_actor(session, actor, "bulletins.write")
+        versions.remove_version(session, bulletin_id, language, actor=actor)
+    click.echo(f"Đã xoá bản {language} của bản tin #{bulletin_id}.")
+
+
+@stations_group.command("languages")
+@click.argument("code")
+@click.argument("languages", required=False, default=None)
+@click.option("--actor", default=_actor_default, show_default="OS user", help="Người sửa (nhật ký). / Who changes it (audit log).")
+@click.pass_obj
+def stations_languages(settings: Settings, code: str, languages: str | None, actor: str) -> None:
+    """Xem hoặc đặt các tiếng dân tộc đài CODE phát (ngoài tiếng Việt), vd. "kpm cje"; "" để bỏ.
+    / Show or set the languages station CODE airs besides Vietnamese, e.g. "kpm cje"; "" for none."""
+    from broadcast import versions
+    from broadcast.languages import label, station_languages
+
+    with _scope(settings) as session:
+        station = st.get_station(session, code)
+        if languages is not None:
+            permissions.require_actor(session, actor, "stations.manage")
+            versions.set_station_languages(session, station, languages, actor=actor)
+        codes = station_languages(station.languages)
+    names = ", ".join(f"{label(c)} ({c})" for c in codes)
+    click.echo(f"Đài {code}: Tiếng Việt" + (f", {names}" if names else "") + ".")
+
+
 # --- loa report -------------------------------------------------------------------------------------
 
 
@@ -821,6 +904,90 @@ def report_asrun(
         out = click.get_binary_stream("stdout")
         out.write(data)
         out.flush()
+
+
+def _hms(t: datetime | None) -> str:
+    return f"{t:%H:%M:%S}" if t is not None else "--:--:--"
+
+
+def _history_line(h: Any) -> str:
+    why = h.cause_label or h.detail
+    lang = f" [{h.language_label}]" if h.language else ""
+    return (
+        f"{_hms(h.planned_start)}  {_hms(h.actual_start)}–{_hms(h.actual_end)}  {h.status_label:<8}  "
+        f"{h.title}{lang}" + (f"  ({why})" if why and h.status != "played" else "")
+    )
+
+
+@report_group.command("history")
+@click.option("--station", "station_code", required=True, help="Mã đài. / Station code.")
+@click.option("--day", type=DATE, metavar="YYYY-MM-DD", required=True, help="Ngày (YYYY-MM-DD). / The day.")
+@click.option("--at", "at", metavar="HH:MM", help="Chỉ những gì phát lúc này (giờ của đài). / Only what aired at this minute (station clock).")
+@click.pass_obj
+def report_history(settings: Settings, station_code: str, day: datetime, at: str | None) -> None:
+    """Lịch sử phát của một đài trong một ngày: giờ kế hoạch, giờ bắt đầu–kết thúc thực tế, kết quả
+    và lý do bị cắt. Với --at: những gì phát đúng phút đó, và kế hoạch có gì lúc đó.
+
+    English: a station's playback history for a day (planned time, actual start–end, result and
+    what cut it); with --at, what aired at that minute and what the plan had then."""
+    from broadcast.history import playback_history
+
+    when = None
+    if at:
+        try:
+            when = datetime.strptime(at, "%H:%M").time()
+        except ValueError:
+            raise click.BadParameter("cần dạng HH:MM, ví dụ 04:12 / expected HH:MM", param_hint="--at") from None
+    with _scope(settings) as session:
+        hist = playback_history(session, station_code, day.date(), when)
+    click.echo(f"{hist.station_name} ({hist.station_code}), ngày {hist.day:%d/%m/%Y}, giờ {hist.timezone}")
+    if hist.at is not None:
+        click.echo(f"Lúc {hist.at:%H:%M}:")
+        for h in hist.on_air:
+            click.echo("  " + _history_line(h))
+        if not hist.on_air:
+            click.echo("  Không có gì đang phát.")
+        for it in hist.planned_then:
+            start = datetime.fromisoformat(it["start"]).astimezone(ZoneInfo(hist.timezone))
+            click.echo(f"  Kế hoạch: {start:%H:%M:%S} {it.get('title', '')}")
+        return
+    click.echo("Kế hoạch  Thực tế              Kết quả   Nội dung")
+    for h in hist.rows:
+        click.echo(_history_line(h))
+    if not hist.rows:
+        click.echo("Không có nhật ký phát trong ngày này.")
+
+
+@report_group.command("period")
+@click.option("--from", "date_from", type=DATE, metavar="YYYY-MM-DD", required=True, help="Ngày đầu kỳ báo cáo. / First day.")
+@click.option("--to", "date_to", type=DATE, metavar="YYYY-MM-DD", required=True, help="Ngày cuối kỳ báo cáo. / Last day.")
+@click.option("--unit", "unit_code", help="Đơn vị (mã); mặc định: toàn bộ. / The unit (code); default: every station.")
+@click.option("--format", "fmt", type=click.Choice(["docx", "xlsx", "csv"]), required=True,
+              help="DOCX (văn bản hành chính), XLSX (Excel, có biểu đồ) hoặc CSV. / Output format.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Tệp sẽ ghi. / The file to write.")
+@click.pass_obj
+def report_period(
+    settings: Settings, date_from: datetime, date_to: datetime, unit_code: str | None, fmt: str, output: Path
+) -> None:
+    """Báo cáo định kỳ cho lãnh đạo: theo từng bản tin, nghị quyết và từng xã, phường — lượt kế
+    hoạch, lượt đã phát, số phút, số xã đã phát trên số xã được giao, lượt không phát và lý do.
+    DOCX trình bày theo Nghị định 30/2020/NĐ-CP (thông tin người ký: các mục report_* của cấu hình).
+
+    English: the periodic report for leadership, per bulletin and per commune (plays planned and
+    aired, minutes, communes reached out of those targeted, misses and their reasons); the DOCX
+    follows Decree 30/2020 (letterhead from the report_* settings)."""
+    from broadcast import period_export
+    from broadcast.period_report import period_report
+    from pipeline.store import atomic_write_bytes
+
+    with _scope(settings) as session:
+        report = period_report(session, date_from.date(), date_to.date(), unit_code)
+    head = period_export.letterhead_from(settings, report, _today(settings))
+    atomic_write_bytes(output, period_export.export(report, fmt, head))
+    t = report.totals
+    click.echo(f"Đã ghi {output}: {len(report.bulletins)} bản tin, {len(report.communes)} xã, phường; "
+               f"đã phát {t.aired}/{t.planned} lượt.")
 
 
 commands: list[click.Command] = [db_group, stations_group, bulletin_group, report_group]

@@ -120,7 +120,7 @@ def _plan_station(
     previous: dict[str, Any] | None,
 ) -> tuple[PlanResult, bool]:
     """The plan, and whether it has an emergency block still to come (the version's flag)."""
-    station = StationPlanInput(st.id, st.code, st.timezone)
+    station = StationPlanInput(st.id, st.code, st.timezone, languages=data.languages.get(st.id, ()))
     bulletins = list(data.shared)
     bulletins.extend(data.extra.get(st.id, ()))
     overrides = data.overrides.get(st.id, ())

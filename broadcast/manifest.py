@@ -48,6 +48,8 @@ class Item(NamedTuple):
     relay_id: int | None = None
     #: Short id, the same in every version where the item airs at the same time (the writer's).
     id: str | None = None
+    #: ISO 639-3 code of a bulletin's version in another language; "" for the main version.
+    language: str = ""
 
     @property
     def is_emergency(self) -> bool:
@@ -72,6 +74,8 @@ class Item(NamedTuple):
             out["stream_url"] = self.stream_url
         if self.session is not None:
             out["session"] = self.session
+        if self.language:
+            out["language"] = self.language
         if self.id is not None:
             out["id"] = self.id
         return out
@@ -190,7 +194,13 @@ def parse_item(raw: Any, index: int) -> Item:
         session=str(raw["session"]) if raw.get("session") else None,
         relay_id=_int_or_none(raw.get("relay_id")),
         id=str(raw["id"]) if raw.get("id") else None,
+        language=_language(raw.get("language")),
     )
+
+
+def _language(value: Any) -> str:
+    """A version's language code; anything that is not a short code is ignored, not fatal."""
+    return value if isinstance(value, str) and value.isalpha() and len(value) == 3 else ""
 
 
 def _unplaced(raw: Any) -> Unplaced | None:
@@ -272,6 +282,7 @@ ITEM_SCHEMA: dict[str, Any] = {
         "relay_id": {"type": "integer"},
         "stream_url": {"type": "string"},
         "session": {"type": "string", "description": "Start HH:MM of the session the item belongs to"},
+        "language": {"type": "string", "description": "ISO 639-3 code of a version in another language"},
         "id": {"type": "string", "description": "The same in every version where the item airs at the same time"},
     },
 }

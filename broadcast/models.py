@@ -138,6 +138,8 @@ class Station(Base):
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(default=None)
     last_sync_at: Mapped[datetime | None] = mapped_column(default=None)
     agent_info: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    #: Languages aired besides Vietnamese (Decree 49), ISO 639-3 codes separated by spaces ("kpm cje").
+    languages: Mapped[str] = mapped_column(String(120), default="", server_default="")
     #: The administrative unit (commune) the station (cluster) belongs to (issue 11.1).
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"), default=None, index=True)
     #: Where the station is (WGS84 degrees), for the dashboard's map; None: not given.
@@ -302,6 +304,8 @@ class PlaylistItem(Base):
     media_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
     size: Mapped[int] = mapped_column(Integer, default=0)
     url: Mapped[str] = mapped_column(String(500), default="")
+    #: ISO 639-3 code of a bulletin's version in another language; "" for the main (Vietnamese) one.
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
     playlist: Mapped[Playlist] = relationship(back_populates="items")
 
@@ -327,6 +331,10 @@ class AsRun(Base):
     status: Mapped[AsRunStatus] = mapped_column(_enum(AsRunStatus))
     detail: Mapped[str] = mapped_column(Text, default="")
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: What cut or stopped the play (broadcast/asrun.py CAUSES); "" when an old agent did not say.
+    cause: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    #: The version that aired (ISO 639-3); "" for the bulletin's main (Vietnamese) version.
+    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
 
 
 class User(Base):
@@ -577,3 +585,28 @@ class AlertState(Base):
     sent_count: Mapped[int] = mapped_column(Integer, default=0)
     #: The last delivery's problem per channel ("" when every channel took it).
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- report11: proof of play (cause of a cut), minority languages (Decree 49/2024/NĐ-CP) ---------
+
+class BulletinVersion(Base):
+    """A bulletin in another language: a recording, or a text for a voice that speaks it.
+
+    Its rendered audio (``media_sha256``) airs right after the bulletin's Vietnamese version at the
+    stations that list the language (broadcast/languages.py)."""
+
+    __tablename__ = "bulletin_versions"
+    __table_args__ = (UniqueConstraint("bulletin_id", "language"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bulletin_id: Mapped[int] = mapped_column(ForeignKey("bulletins.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    #: "text" (body, spoken by ``voice``) or "audio" (a recording, upload_sha256).
+    source_kind: Mapped[str] = mapped_column(String(8), default="audio")
+    body: Mapped[str] = mapped_column(Text, default="")
+    voice: Mapped[str] = mapped_column(String(200), default="")
+    upload_sha256: Mapped[str | None] = mapped_column(ForeignKey("media_files.sha256"), default=None)
+    media_sha256: Mapped[str | None] = mapped_column(ForeignKey("media_files.sha256"), default=None)
+    created_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    media: Mapped[MediaFile | None] = relationship(foreign_keys=[media_sha256])

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -64,6 +64,8 @@ class StationPlanInput:
     code: str
     timezone: str = "Asia/Ho_Chi_Minh"
     name: str = ""
+    #: Languages aired besides Vietnamese (ISO 639-3), in the order their versions air.
+    languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +101,17 @@ class BulletinInput:
     #: Place among bulletins of its level: a commune puts a higher unit's priority bulletin before
     #: (-1) or after (1) its own (0) (Circular 39; see broadcast/inbox.py).
     order: int = 0
+    #: Its versions in other languages (Decree 49), aired right after it where the station airs them.
+    versions: tuple[VersionInput, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInput:
+    """A bulletin's version in another language, with its rendered audio."""
+
+    language: str
+    media: MediaRef
+    title: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +152,8 @@ class PlannedItem:
     stream_url: str | None = None
     #: Start "HH:MM" of the session the item belongs to; None outside sessions.
     session: str | None = None
+    #: ISO 639-3 code of a version in another language; "" for the bulletin's main version.
+    language: str = ""
 
     @property
     def end(self) -> datetime:
@@ -317,7 +332,8 @@ def plan_day(
         now = None  # an emergency only reshapes the day it happens on
     run = _Run(day, tz_name, _windows(sessions, day, tz_name), floor, anchor=_day_anchor(day, tz_name))
     done = _keep_past(run, kept, emergency=now is not None)  # 1.
-    blist = bulletins if isinstance(bulletins, list | tuple) else list(bulletins)
+    given = bulletins if isinstance(bulletins, list | tuple) else list(bulletins)
+    blist = _station_versions(given, station.languages)
     cands = _make_cands(blist, overrides, day, done, run.unplaced)  # 2.
     block_end = _emergency_block(run, cands) if now is not None else floor  # 3.
     _place_relays(run, relays, block_end)  # 4.
@@ -350,7 +366,7 @@ def _keep_past(run: _Run, kept: Sequence[PlannedItem], *, emergency: bool) -> di
         e = s + round(it.duration_s * 1000)
         run.items.append((s, 0, it))
         run.busy.append((s, min(e, floor) if emergency else e))
-        if it.kind == "bulletin" and it.bulletin_id is not None:
+        if it.kind == "bulletin" and it.bulletin_id is not None and not it.language:
             done[it.bulletin_id] = done.get(it.bulletin_id, 0) + 1
             run.done_at.append((s, it.bulletin_id))
     return done
@@ -370,7 +386,7 @@ def _make_cands(
         items=items,
         ranks=[k[0][0] for k in keyed],
         wanted=[k[2] for k in keyed],
-        durs=[round(b.media.duration_s * 1000) for b in items if b.media is not None],
+        durs=[_block_ms(b) for b in items if b.media is not None],
         aired=[done.get(b.id, 0) for b in items] if done else [0] * len(items),
         index={b.id: i for i, b in enumerate(items)},
     )
@@ -385,7 +401,7 @@ def _emergency_block(run: _Run, cands: _Cands) -> int:
     for i in _block_order(pending, cands.items, run.done_at):
         b, d = cands.items[i], cands.durs[i]
         label = _session_at(run.windows, cursor)
-        run.items.append((cursor, 1, _bulletin_item(b, run.to_dt(cursor), d, label)))
+        run.items.extend(_bulletin_items(b, run, cursor, 1, label))
         run.busy.append((cursor, cursor + d))
         run.done_at.append((cursor, b.id))
         cands.aired[i] += 1
@@ -607,7 +623,7 @@ class _Fill:
                 carry[i] += 1
                 continue
             d = cands.durs[i]
-            placed.append((st, 3, _bulletin_item(cands.items[i], run.to_dt(st), d, label)))
+            placed.extend(_bulletin_items(cands.items[i], run, st, 3, label))
             cands.aired[i] += 1
             cursor = st + d
         return placed, cursor
@@ -812,6 +828,48 @@ def _bulletin_item(b: BulletinInput, start: datetime, dur: int, session: str | N
         bulletin_id=b.id,
         session=session,
     )
+
+
+def _station_versions(blist: Sequence[BulletinInput], languages: tuple[str, ...]) -> Sequence[BulletinInput]:
+    """The bulletins with only the versions this station airs, in the station's language order."""
+    if not any(b.versions for b in blist):
+        return blist
+    order = {code: i for i, code in enumerate(languages)}
+    out = []
+    for b in blist:
+        if b.versions:
+            keep = sorted((v for v in b.versions if v.language in order), key=lambda v: order[v.language])
+            b = replace(b, versions=tuple(keep))
+        out.append(b)
+    return out
+
+
+def _version_ms(b: BulletinInput) -> list[int]:
+    """Length of each part of a bulletin's block: the main version, then each other language."""
+    assert b.media is not None
+    return [round(b.media.duration_s * 1000), *(round(v.media.duration_s * 1000) for v in b.versions)]
+
+
+def _block_ms(b: BulletinInput) -> int:
+    return sum(_version_ms(b)) if b.versions else round(b.media.duration_s * 1000) if b.media else 0
+
+
+def _bulletin_items(
+    b: BulletinInput, run: _Run, start: int, tie: int, session: str | None
+) -> list[tuple[int, int, PlannedItem]]:
+    """One play of a bulletin: its main version, then its other versions one after the other."""
+    if not b.versions:
+        return [(start, tie, _bulletin_item(b, run.to_dt(start), _block_ms(b), session))]
+    lengths = _version_ms(b)
+    out = [(start, tie, _bulletin_item(b, run.to_dt(start), lengths[0], session))]
+    cursor = start + lengths[0]
+    for v, d in zip(b.versions, lengths[1:], strict=True):
+        item = replace(
+            _bulletin_item(b, run.to_dt(cursor), d, session), title=v.title, media=v.media, language=v.language
+        )
+        out.append((cursor, tie, item))
+        cursor += d
+    return out
 
 
 def _jingle_item(j: JingleInput, start: datetime, dur: int, session: str) -> PlannedItem:

@@ -67,6 +67,7 @@ def manifest_item(item: PlannedItem) -> Item:
         session=item.session,
         relay_id=item.relay_id,
         id=item_id(item, start),
+        language=item.language,
     )
 
 
@@ -109,6 +110,7 @@ def planned_item(it: Item) -> PlannedItem:
         relay_id=it.relay_id,
         stream_url=it.stream_url,
         session=it.session,
+        language=it.language,
     )
 
 

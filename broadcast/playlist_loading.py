@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date
 from typing import Any
 from zoneinfo import ZoneInfoNotFoundError
@@ -58,6 +58,7 @@ class DayData:
     relays_own: dict[int, list[RelayInput]]
     overrides: dict[int, list[Override]]
     pinned: dict[int, BulletinInput]  # pinned bulletins by id (any target)
+    languages: dict[int, tuple[str, ...]] = field(default_factory=dict)  # by station id (Decree 49)
 
 
 def _timezone(name: str | None, code: str, default: str) -> str:
@@ -254,7 +255,24 @@ def load_day(session: Session, day: date, stations: list[PlanStation], all_stati
     shared, extra = inbox.restrict_day(session, shared, extra, [s.id for s in stations])
     relays_all, relays_own = _load_relays(session, day, wanted)
     overrides, pinned = _load_overrides(session, day, ids)
-    return DayData(_load_sessions(session, day, ids), shared, extra, relays_all, relays_own, overrides, pinned)
+    data = DayData(_load_sessions(session, day, ids), shared, extra, relays_all, relays_own, overrides, pinned)
+    _add_languages(session, data, ids)
+    return data
+
+
+def _add_languages(session: Session, data: DayData, station_ids: list[int] | None) -> None:
+    """Decree 49: each station's languages, and each bulletin's versions in them (broadcast/versions.py)."""
+    from broadcast.versions import languages_by_station, version_inputs, with_versions
+
+    data.languages = languages_by_station(session, station_ids)
+    if not data.languages:
+        return  # no station airs another language: nothing to look up
+    ids = {b.id for b in data.shared} | {b.id for bs in data.extra.values() for b in bs} | set(data.pinned)
+    versions = version_inputs(session, sorted(ids))
+    if versions:
+        data.shared = with_versions(data.shared, versions)
+        data.extra = {k: with_versions(v, versions) for k, v in data.extra.items()}
+        data.pinned = {k: with_versions([b], versions)[0] for k, b in data.pinned.items()}
 
 
 def station_jingle(session: Session, settings: Settings) -> JingleInput | None:

@@ -83,6 +83,7 @@ def _item_row(playlist_id: int, pos: int, it: PlannedItem) -> dict[str, Any]:
         "media_sha256": media.sha256 if media is not None else None,
         "size": media.size if media is not None else 0,
         "url": it.url[:500],
+        "language": it.language,
     }
 
 

@@ -19,7 +19,7 @@ import csv
 import io
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -54,6 +54,8 @@ class ReportRow:
     skipped: int = 0
     failed: int = 0
     misses: int = 0  # planned plays that did not air, or skipped/failed plays (not both for one play)
+    #: ISO 639-3 code of a bulletin's version in another language (Decree 49); "" the main version.
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -94,27 +96,44 @@ class _Play:
     seconds: float = 0.0
 
 
-Key = tuple[str, int | None, str]  # kind, bulletin_id, title (title only when there is no bulletin)
+Key = tuple[str, int | None, str]  # kind, bulletin_id, title (no bulletin) or language (a bulletin's version)
 _Cell = tuple[int, date, Key]  # station id, day, programme
 
 
-def _key(kind: str, bulletin_id: int | None, title: str) -> Key:
+def _key(kind: str, bulletin_id: int | None, title: str, language: str = "") -> Key:
     if bulletin_id is not None:
-        return ("bulletin", bulletin_id, "")
+        return ("bulletin", bulletin_id, language if language != "vie" else "")
     return (kind, None, title)
 
 
-def _stations(session: Session, station_code: str | None) -> dict[int, Station]:
+def _stations(
+    session: Session, station_code: str | None, station_ids: Collection[int] | None = None
+) -> dict[int, Station]:
     if station_code:
         stations = [get_station(session, station_code)]
+    elif station_ids is not None:
+        wanted = sorted(station_ids)
+        stations = [
+            st
+            for i in range(0, len(wanted), 500)
+            for st in session.scalars(select(Station).where(Station.id.in_(wanted[i : i + 500])))
+        ]
     else:
         stations = list(session.scalars(select(Station).order_by(Station.code)))
     return {s.id: s for s in stations}
 
 
+#: The columns the reports read, selected as plain rows (attribute access as on the ORM classes).
+_ITEM_COLS = [PlaylistItem.__table__.c[n] for n in (
+    "start", "duration_s", "kind", "title", "priority", "bulletin_id", "language")]  # fmt: skip
+_ASRUN_COLS = [c for c in AsRun.__table__.c if c.name not in ("received_at",)]
+
+
 def _planned(
     session: Session, ids: list[int], date_from: date, date_to: date
-) -> Iterable[tuple[int, date, PlaylistItem]]:
+) -> Iterable[Any]:
+    """(station id, day, item) of the latest playlists; items as plain rows with PlaylistItem's
+    attribute names (no ORM objects: a province's month is hundreds of thousands of items)."""
     latest = (
         select(Playlist.station_id, Playlist.date, func.max(Playlist.version).label("version"))
         .where(Playlist.station_id.in_(ids), Playlist.date >= date_from, Playlist.date <= date_to)
@@ -122,7 +141,7 @@ def _planned(
         .subquery()
     )
     q = (
-        select(Playlist.station_id, Playlist.date, PlaylistItem)
+        select(Playlist.station_id, Playlist.date, *_ITEM_COLS)
         .join(
             latest,
             and_(
@@ -133,19 +152,25 @@ def _planned(
         )
         .join(PlaylistItem, PlaylistItem.playlist_id == Playlist.id)
     )
-    yield from session.execute(q)  # type: ignore[misc]
+    for r in session.execute(q):
+        yield r[0], r[1], r
 
 
 def _asruns(
-    session: Session, by_id: dict[int, Station], date_from: date, date_to: date
-) -> Iterable[tuple[date, AsRun]]:
+    session: Session,
+    by_id: dict[int, Station],
+    date_from: date,
+    date_to: date,
+    statuses: Collection[AsRunStatus] | None = None,
+) -> Iterable[tuple[date, Any]]:
     """As-run rows of the period with their day; rows without a playlist date are placed by their
-    own time, in the station's timezone."""
+    own time, in the station's timezone. Plain rows with AsRun's attribute names (not ORM
+    objects: a month of a province is hundreds of thousands of rows)."""
     lo = datetime.combine(date_from - timedelta(days=1), datetime.min.time()).astimezone()
     hi = datetime.combine(date_to + timedelta(days=2), datetime.min.time()).astimezone()
     when = func.coalesce(AsRun.actual_start, AsRun.planned_start)
     q = (
-        select(AsRun)
+        select(*_ASRUN_COLS)
         .where(
             AsRun.station_id.in_(list(by_id)),
             or_(
@@ -155,7 +180,9 @@ def _asruns(
         )
         .order_by(AsRun.station_id, when, AsRun.id)
     )
-    for r in session.scalars(q):
+    if statuses is not None:  # e.g. only the misses' rows
+        q = q.where(AsRun.status.in_([s.value for s in statuses]))
+    for r in session.execute(q):
         if r.playlist_date is not None:
             day = r.playlist_date
         else:
@@ -192,7 +219,7 @@ def _count_asruns(rows: Iterable[tuple[date, AsRun]], acc: dict[_Cell, _Acc], ti
     is a play of its own), then count each play once."""
     plays: dict[tuple[_Cell, Any], _Play] = defaultdict(_Play)
     for day, r in rows:
-        k = _key(r.kind, r.bulletin_id, r.title)
+        k = _key(r.kind, r.bulletin_id, r.title, r.language)
         titles.setdefault(k, r.title)
         ident = r.planned_start if r.planned_start is not None else ("uid", r.uid)
         p = plays[((r.station_id, day, k), ident)]
@@ -212,6 +239,7 @@ def asrun_report(
     station_code: str | None = None,
     *,
     now: datetime | None = None,
+    station_ids: Collection[int] | None = None,
 ) -> list[ReportRow]:
     """Per station and programme, the counts of the module's rule for the dates given.
 
@@ -223,12 +251,12 @@ def asrun_report(
             "Ngày cuối (%(b)s) trước ngày đầu (%(a)s).", a=f"{date_from:%d/%m/%Y}", b=f"{date_to:%d/%m/%Y}"
         )
     now = now or utcnow()
-    by_id = _stations(session, station_code)
+    by_id = _stations(session, station_code, station_ids)
     acc: dict[_Cell, _Acc] = defaultdict(_Acc)
     titles: dict[Key, str] = {}
     priorities: dict[Key, str] = {}
     for station_id, day, item in _planned(session, list(by_id), date_from, date_to):
-        k = _key(item.kind, item.bulletin_id, item.title)
+        k = _key(item.kind, item.bulletin_id, item.title, item.language)
         titles.setdefault(k, item.title)
         priorities.setdefault(k, item.priority)
         a = acc[(station_id, day, k)]
@@ -259,7 +287,8 @@ def _rows(
                 kind=k[0],
                 bulletin_id=k[1],
                 title=titles.get(k, ""),
-                priority=priorities.get(k, "normal"),
+                priority=priorities.get(k, priorities.get((k[0], k[1], ""), "normal")),
+                language=k[2] if k[0] == "bulletin" else "",
             )
         row.planned += a.planned
         row.upcoming += a.upcoming
@@ -275,7 +304,7 @@ def _rows(
     kind_order = {k: i for i, k in enumerate(KINDS)}
     return sorted(
         rows.values(),
-        key=lambda r: (r.station_code, kind_order.get(r.kind, 9), r.bulletin_id or 0, r.title),
+        key=lambda r: (r.station_code, kind_order.get(r.kind, 9), r.bulletin_id or 0, r.language, r.title),
     )
 
 
@@ -338,13 +367,15 @@ def programme_totals(rows: Iterable[ReportRow]) -> list[ReportRow]:
     out: dict[Key, ReportRow] = {}
     aired_at: dict[Key, int] = defaultdict(int)
     for r in rows:
-        k = _key(r.kind, r.bulletin_id, r.title)
-        _add(out.setdefault(k, ReportRow("", "", r.kind, r.bulletin_id, r.title, r.priority)), r)
+        k = _key(r.kind, r.bulletin_id, r.title, r.language)
+        _add(out.setdefault(k, ReportRow("", "", r.kind, r.bulletin_id, r.title, r.priority, language=r.language)), r)
         aired_at[k] += r.aired > 0
     for k, t in out.items():
         t.station_code = str(aired_at[k])
     kind_order = {k: i for i, k in enumerate(KINDS)}
-    return sorted(out.values(), key=lambda t: (kind_order.get(t.kind, 9), t.bulletin_id or 0, t.title))
+    return sorted(
+        out.values(), key=lambda t: (kind_order.get(t.kind, 9), t.bulletin_id or 0, t.language, t.title)
+    )
 
 
 # --- one vocabulary ------------------------------------------------------------------------------
@@ -382,6 +413,7 @@ HEADERS_VI = {
     "skipped": "Số lần bỏ qua",
     "failed": "Số lần lỗi",
     "misses": "Số lần không phát",
+    "language": "Ngôn ngữ",
 }
 _COLUMNS = [f.name for f in fields(ReportRow)]
 #: Cells Excel reads as a formula (OWASP "CSV injection"): =, +, -, @, tab, carriage return.
@@ -419,8 +451,15 @@ def report_csv(rows: Sequence[ReportRow]) -> str:
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([HEADERS_VI[c] for c in _COLUMNS])
     for r in rows:
-        w.writerow([_cell(c, getattr(r, c)) for c in _COLUMNS])
+        w.writerow([_language_cell(r) if c == "language" else _cell(c, getattr(r, c)) for c in _COLUMNS])
     return buf.getvalue()
+
+
+def _language_cell(r: ReportRow) -> str:
+    """A bulletin's language by name (Tiếng Việt for its main version); blank for relays, jingles."""
+    from broadcast.languages import label
+
+    return label(r.language) if r.kind == "bulletin" else ""
 
 
 def csv_bytes(rows: Sequence[ReportRow]) -> bytes:

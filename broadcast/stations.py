@@ -1,6 +1,7 @@
 """Stations: creating and changing them, CSV import, session specs, agent tokens, heartbeats.
 
-A station CSV has the columns ``code,name,kind,sessions`` (optionally ``district``, ``timezone``),
+A station CSV has the columns ``code,name,kind,sessions`` (optionally ``district``, ``timezone``,
+``languages``: the ISO 639-3 codes of the minority languages it airs, e.g. "kpm cje"),
 where sessions is a spec such as ``"Mon-Sat 05:30-06:00; Mon-Sat 17:00-17:45"``. An import either
 stores every row or, if any line is bad, nothing, and reports every bad line at once.
 """
@@ -29,7 +30,7 @@ from broadcast.security import hash_token, new_token, verify_token
 KINDS = ("xa", "phuong", "thi_tran")
 CODE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 REQUIRED_COLUMNS = ("code", "name", "kind", "sessions")
-OPTIONAL_COLUMNS = ("district", "timezone", "unit", "lat", "lon")
+OPTIONAL_COLUMNS = ("district", "timezone", "unit", "lat", "lon", "languages")
 
 _DAY_NAMES = {
     "mon": 1,
@@ -106,6 +107,8 @@ class StationRow:
     #: WGS84 degrees from the optional ``lat,lon`` columns; None: not given (kept as it was).
     latitude: float | None = None
     longitude: float | None = None
+    #: Languages aired besides Vietnamese ("kpm cje"); None when the CSV has no languages column.
+    languages: str | None = None
 
 
 @dataclass
@@ -336,7 +339,7 @@ def _csv_columns(reader: Iterator[list[str]]) -> list[str]:
             parts.append("thiếu cột " + ", ".join(missing))
         if unknown:
             parts.append("cột lạ " + ", ".join(unknown))
-        raise CsvErrors([(1, "; ".join(parts) + " (cần code,name,kind,sessions[,district,timezone,unit,lat,lon])")])
+        raise CsvErrors([(1, "; ".join(parts) + " (cần code,name,kind,sessions[,district,timezone,unit,lat,lon,languages])")])
     return cols
 
 
@@ -375,11 +378,12 @@ def _station_row(values: dict[str, str], line: int, seen: dict[str, int]) -> Sta
     except BroadcastError as exc:
         reasons.append(str(exc).rstrip("."))
     lat, lon = _coordinates(values.get("lat", ""), values.get("lon", ""), reasons)
+    languages = _csv_languages(values, reasons)
     if reasons:
         raise ValueError("; ".join(reasons))
     return StationRow(line=line, code=code, name=values["name"], kind=values["kind"], sessions=sessions,
                       district=values.get("district", ""), timezone=tz, unit=values.get("unit", ""),
-                      latitude=lat, longitude=lon)
+                      latitude=lat, longitude=lon, languages=languages)
 
 
 def _degrees(text: str, name: str, limit: float, reasons: list[str]) -> float | None:
@@ -403,6 +407,19 @@ def _coordinates(lat: str, lon: str, reasons: list[str]) -> tuple[float | None, 
         reasons.append("cần cả lat và lon (hoặc để trống cả hai)")
         return None, None
     return _degrees(lat, "lat", 90.0, reasons), _degrees(lon, "lon", 180.0, reasons)
+
+
+def _csv_languages(values: dict[str, str], reasons: list[str]) -> str | None:
+    """The optional languages column (Decree 49) as stored: checked codes separated by spaces."""
+    if "languages" not in values:
+        return None
+    from broadcast.languages import parse_languages
+
+    try:
+        return " ".join(parse_languages(values["languages"]))
+    except BroadcastError as exc:
+        reasons.append(str(exc).rstrip("."))
+        return None
 
 
 def _key(s: SessionLike) -> tuple[str, time, int, date | None]:
@@ -523,6 +540,8 @@ def _apply_row(st: Station, r: StationRow, district: str | None) -> None:
         st.timezone = r.timezone
     if r.latitude is not None and r.longitude is not None:
         st.latitude, st.longitude = r.latitude, r.longitude
+    if r.languages is not None:
+        st.languages = r.languages
     for spec in r.sessions:
         st.sessions.append(
             BroadcastSession(weekdays=spec.weekdays, start_time=spec.start_time, max_minutes=spec.max_minutes,

@@ -206,6 +206,24 @@ class Settings:
     #: Local time (HH:MM) of the silent daily system test of every agent. Empty: none.
     system_test_time: str = "04:00"
 
+    # --- report11 ---
+    #: The periodic report (loa report period), laid out under Nghị định 30/2020/NĐ-CP. Issuing body
+    #: (tên cơ quan ban hành); "" derives it from the unit: "ỦY BAN NHÂN DÂN XÃ HIỆP AN".
+    report_issuer: str = ""
+    #: The body above it (cơ quan chủ quản), printed on the line above; "" for none.
+    report_issuer_parent: str = ""
+    #: Number and symbol: "Số: <number>/BC-<symbol>"; the number is left blank for the clerk when "".
+    report_number: str = ""
+    report_symbol: str = "UBND"
+    #: Place name of the date line: "Lâm Đồng, ngày 01 tháng 12 năm 2026".
+    report_place: str = "Lâm Đồng"
+    #: Signature block: authority line (quyền hạn), title (chức vụ) and the signer's name ("" blank).
+    report_signer_authority: str = "TM. ỦY BAN NHÂN DÂN"
+    report_signer_title: str = "CHỦ TỊCH"
+    report_signer_name: str = ""
+    #: Nơi nhận, one per entry ("Lưu: VT" is always added last).
+    report_recipients: tuple[str, ...] = ("Thường trực Đảng ủy", "Thường trực HĐND", "Chủ tịch và các Phó Chủ tịch UBND")
+
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -36,9 +36,13 @@ from werkzeug.utils import secure_filename
 
 from broadcast import bulletins as svc
 from broadcast import clarity, inbox, units
+from broadcast import versions as versions_svc
 from broadcast.errors import BroadcastError
+from broadcast.languages import LANGUAGES
+from broadcast.languages import label as language_label
 from broadcast.models import Bulletin, BulletinStatus, MediaFile, Station, StationGroup
 from broadcast.publish import render_and_publish
+from broadcast.versions import list_versions
 from pipeline.render import normalize_preview
 from pipeline.types import PipelineError
 from web import db
@@ -357,6 +361,7 @@ def detail(bulletin_id: int) -> Any:
         sender_unit=units.get_by_id(db.session(), b.unit_id).name if b.unit_id is not None else "",
         job=request.args.get("job", ""),
         **clarity_context(b),
+        versions=list_versions(db.session(), b.id), known_languages=LANGUAGES,
     )
 
 
@@ -561,3 +566,47 @@ def normalized_filter(text: str) -> str:
         return normalize_preview(text, db.settings().max_text_chars, db.settings().lexicon_path)
     except PipelineError as exc:
         return str(exc)
+
+
+# --- report11: versions in minority languages (Decree 49) -------------------------------------------
+
+
+@bp.post("/<int:bulletin_id>/versions")
+@requires("bulletins.write")
+def add_version(bulletin_id: int) -> Any:
+    """Add (or replace) a version: a recording, or a text with the voice that speaks the language."""
+    b = db.get_or_404(Bulletin, bulletin_id)
+    errors: list[str] = []
+    upload = request.files.get("recording")
+    recording = save_recording(upload, errors) if upload is not None and upload.filename else None
+    if not errors:
+        try:
+            versions_svc.add_version(
+                db.session(), db.settings(), b.id, request.form.get("language", ""),
+                text=request.form.get("text", ""), recording=recording, voice=request.form.get("voice", ""),
+                actor=actor(),
+            )  # fmt: skip
+            db.commit()
+            flash(_("Đã thêm bản %(lang)s.", lang=language_label(request.form.get("language", "").strip().lower())), "ok")
+        except BroadcastError as exc:
+            db.session().rollback()
+            errors.append(exc.translate(_))
+    if recording is not None:
+        shutil.rmtree(recording.parent, ignore_errors=True)
+    for e in errors:
+        flash(e, "error")
+    return redirect(url_for("bulletins.detail", bulletin_id=b.id))
+
+
+@bp.post("/<int:bulletin_id>/versions/<language>/delete")
+@requires("bulletins.write")
+def delete_version(bulletin_id: int, language: str) -> Any:
+    b = db.get_or_404(Bulletin, bulletin_id)
+    try:
+        versions_svc.remove_version(db.session(), b.id, language, actor=actor())
+        db.commit()
+        flash(_("Đã xoá bản %(lang)s.", lang=language_label(language)), "ok")
+    except BroadcastError as exc:
+        db.session().rollback()
+        flash(exc.translate(_), "error")
+    return redirect(url_for("bulletins.detail", bulletin_id=b.id))

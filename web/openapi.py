@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from broadcast.manifest import MANIFEST_SCHEMA
+from broadcast.asrun import CAUSES
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -131,6 +132,16 @@ _ASRUN_ROW = {
         "actual_end": {"type": ["string", "null"], "format": "date-time"},
         "status": {"enum": ["played", "cut", "skipped", "failed"]},
         "detail": {"type": "string", "maxLength": 2000},
+        "cause": {
+            "type": ["string", "null"],
+            "enum": ["", None, *CAUSES],
+            "description": "What cut the play or kept it off air (optional; older agents omit it)",
+        },
+        "language": {
+            "type": ["string", "null"],
+            "pattern": "^([a-z]{3})?$",
+            "description": "ISO 639-3 code of the version that aired (optional; empty: Vietnamese)",
+        },
     },
 }
 

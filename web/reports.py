@@ -4,7 +4,7 @@ minutes aired per commune drawn as SVG on the server (works offline, no chart li
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,8 +12,11 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from broadcast import period_export
 from broadcast.errors import BroadcastError
+from broadcast.history import playback_history
 from broadcast.models import AuditLog, Bulletin, Station
+from broadcast.period_report import period_report, ratio
 from broadcast.reports import (
     AIRING_LABELS,
     Airing,
@@ -191,3 +194,103 @@ def chart_svg() -> Response:
 def audit_log() -> str:
     rows = db.session().scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(300)).all()
     return render_template("reports/audit.html", rows=rows)
+
+
+# --- report11: playback history of one station and day ---------------------------------------------
+
+
+def _history_args() -> tuple[Station, date, time | None, list[str]]:
+    """station (404 if unknown), day (default today, station clock) and the optional HH:MM."""
+    station = db.session().scalar(select(Station).where(Station.code == request.args.get("station", "")))
+    if station is None:
+        station = db.session().scalar(select(Station).order_by(Station.name))
+        if station is None or request.args.get("station"):
+            abort(404)
+    errors: list[str] = []
+    day = today(station.timezone)
+    try:
+        if request.args.get("day"):
+            day = date.fromisoformat(request.args["day"])
+    except ValueError:
+        errors.append(_("Ngày không hợp lệ."))
+    at: time | None = None
+    raw = request.args.get("at", "").strip()
+    if raw:
+        try:
+            at = datetime.strptime(raw, "%H:%M").time()
+        except ValueError:
+            errors.append(_("Giờ phải có dạng HH:MM, ví dụ 04:12."))
+    return station, day, at, errors
+
+
+@bp.get("/history")
+@requires("reports")
+def history() -> Any:
+    """What aired at a station on a day, and at one minute of it ("what aired at 04:12?")."""
+    station, day, at, errors = _history_args()
+    hist = playback_history(db.session(), station.code, day, at)
+    stations = db.session().scalars(select(Station).order_by(Station.name)).all()
+    return render_template(
+        "reports/history.html", hist=hist, station=station, stations=stations, day=day,
+        at=request.args.get("at", "") if at else "", errors=errors,
+        zone=ZoneInfo(station.timezone), fromiso=datetime.fromisoformat,
+    ), (400 if errors else 200)  # fmt: skip
+
+
+# --- report11: the periodic report for leadership (báo cáo định kỳ) ---------------------------------
+
+
+def _period_args() -> tuple[date, date, str, str, list[str]]:
+    """from, to (default: last month), unit code ("" every station), format, errors."""
+    errors: list[str] = []
+    first_this_month = today().replace(day=1)
+    end = first_this_month - timedelta(days=1)
+    start = end.replace(day=1)
+    try:
+        if request.args.get("from"):
+            start = date.fromisoformat(request.args["from"])
+        if request.args.get("to"):
+            end = date.fromisoformat(request.args["to"])
+    except ValueError:
+        errors.append(_("Ngày không hợp lệ."))
+    fmt = request.args.get("format", "docx")
+    if fmt not in period_export.FORMATS:
+        errors.append(_("Định dạng không hợp lệ."))
+    return start, end, request.args.get("unit", "").strip(), fmt, errors
+
+
+@bp.get("/period")
+@requires("reports")
+def period() -> Any:
+    """The periodic report: the figures on the page, and the DOCX, XLSX or CSV to download."""
+    from broadcast.models import Unit
+
+    start, end, unit, fmt, errors = _period_args()
+    rep = None
+    if not errors:
+        try:
+            rep = period_report(db.session(), start, end, unit or None)
+        except BroadcastError as exc:
+            errors.append(exc.translate(_))
+    units_list = db.session().scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.code)).all()
+    return render_template(
+        "reports/period.html", rep=rep, start=start, end=end, unit=unit, errors=errors, units=units_list,
+        ratio=ratio, reasons_text=period_export.reasons_text,
+    ), (400 if errors else 200)  # fmt: skip
+
+
+@bp.get("/period/download")
+@requires("reports")
+def period_download() -> Any:
+    start, end, unit, fmt, errors = _period_args()
+    if errors:
+        return period()
+    try:
+        rep = period_report(db.session(), start, end, unit or None)
+    except BroadcastError:
+        return period()
+    head = period_export.letterhead_from(db.settings(), rep, today())
+    data = period_export.export(rep, fmt, head)
+    name = period_export.file_name(rep, fmt)
+    return Response(data, content_type=period_export.MIMETYPES[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -18,7 +18,8 @@ from werkzeug.wrappers import Response
 from broadcast import inbox, overrides
 from broadcast.bulletins import eligible_bulletins
 from broadcast.errors import BroadcastError
-from broadcast.manifest import Item, Manifest, ManifestError, parse_manifest
+from broadcast.history import MARK_LABELS, day_rows, item_marks
+from broadcast.manifest import Manifest, ManifestError, parse_manifest
 from broadcast.models import Bulletin, PlaylistOverride, Station
 from broadcast.planner import zone
 from broadcast.playlist_store import latest_playlist
@@ -36,11 +37,26 @@ BAR = 34
 
 
 @dataclass
+class Slot:
+    start: datetime
+    duration_s: float
+    kind: str
+    title: str
+    priority: str
+    bulletin_id: int | None
+    url: str
+    #: Planned against aired (broadcast/history.py): aired | cut | missed | upcoming, and why.
+    mark: str = ""
+    why: str = ""
+    language: str = ""
+
+
+@dataclass
 class SessionView:
     name: str
     start: datetime
     end: datetime
-    items: list[Item] = field(default_factory=list)
+    items: list[Slot] = field(default_factory=list)
 
     @property
     def capacity_s(self) -> float:
@@ -76,19 +92,25 @@ def read_manifest(manifest: dict[str, Any] | None) -> Manifest | None:
         return None
 
 
-def build_sessions(station: Station, day: date, manifest: Manifest | None) -> tuple[list[SessionView], list[Item]]:
+def build_sessions(
+    station: Station, day: date, manifest: Manifest | None, marks: list[tuple[str, str]] | None = None
+) -> tuple[list[SessionView], list[Slot]]:
     """Group the manifest's items into the station's sessions of that day; items outside any
-    session (an emergency between sessions) come back separately. Times are the station's."""
+    session (an emergency between sessions) come back separately. Times are the station's.
+    ``marks``: each item's aired/cut/missed mark (broadcast.history.item_marks), in manifest order."""
     tz = zone(station.timezone)
     views = []
     for s in sessions_on(station, day):
         start = datetime.combine(day, s.start_time, tzinfo=tz)
         views.append(SessionView(s.name or s.start_time.strftime("%H:%M"), start,
                                  start + timedelta(minutes=s.max_minutes)))
-    outside: list[Item] = []
-    for it in manifest.items if manifest else ():
-        slot = it._replace(start=it.start.astimezone(tz))
-        home = next((v for v in views if v.start <= slot.start < v.end), None)
+    outside: list[Slot] = []
+    for n, it in enumerate(manifest.items if manifest else ()):
+        start = it.start.astimezone(tz)
+        mark, why = marks[n] if marks is not None and n < len(marks) else ("", "")
+        slot = Slot(start, it.duration_s, it.kind, it.title, it.priority, it.bulletin_id, it.url, mark, why,
+                    it.language)
+        home = next((v for v in views if v.start <= start < v.end), None)
         (home.items if home else outside).append(slot)
     for v in views:
         v.items.sort(key=lambda i: i.start)
@@ -121,7 +143,8 @@ def index() -> Any:
     day = _parse_day(request.args.get("date"), station.timezone)
     playlist = latest_playlist(s, station.code, day)
     manifest = read_manifest(playlist.manifest if playlist else None)
-    views, outside = build_sessions(station, day, manifest)
+    marks = item_marks(playlist.manifest["items"], day_rows(s, station, day)) if playlist and manifest else None
+    views, outside = build_sessions(station, day, manifest, marks)
     overrides = {
         o.bulletin_id: o.action
         for o in s.scalars(select(PlaylistOverride).where(PlaylistOverride.station_id == station.id,
@@ -143,6 +166,7 @@ def index() -> Any:
         unplaced=manifest.unplaced if manifest else (),
         candidates=candidates + extra,
         overrides=overrides,
+        marks=MARK_LABELS,
     )
 
 

@@ -23,6 +23,7 @@ from broadcast import sessions as sessions_svc
 from broadcast import stations as svc
 from broadcast.changes import messages
 from broadcast.errors import BroadcastError, NotFound
+from broadcast.languages import LANGUAGES
 from broadcast.models import Relay, Station, StationGroup, utcnow
 from web import db
 from web.auth import actor, current_user, own_unit_code, requires, scope, scoped_or_404
@@ -90,7 +91,7 @@ def detail(station_id: int) -> str:
     state = svc.connection_state(st, db.settings().agent_heartbeat_s)
     return render_template(
         "stations/station.html", st=st, online=state == "online", state=state, kinds=KIND_LABELS, relays=relays,
-        spec_of=svc.spec_of,
+        spec_of=svc.spec_of, language_names=language_names, known_languages=LANGUAGES,
     )
 
 
@@ -313,3 +314,29 @@ def delete_relay(relay_id: int) -> Response:
     _commit_and_regenerate()
     flash(_("Đã xoá chương trình tiếp sóng."), "ok")
     return redirect(url_for("stations.relays"))
+
+
+# --- report11: the languages a station airs (Decree 49) ---------------------------------------------
+
+
+def language_names(stored: str) -> str:
+    """"Tiếng Việt, Tiếng K'Ho (kpm)" for a station's languages."""
+    from broadcast.languages import label, station_languages
+
+    return ", ".join([_("Tiếng Việt"), *(f"{label(c)} ({c})" for c in station_languages(stored))])
+
+
+@bp.post("/<int:station_id>/languages")
+@requires("stations.manage")
+def update_languages(station_id: int) -> Response:
+    from broadcast.versions import set_station_languages
+
+    st = db.get_or_404(Station, station_id)
+    try:
+        set_station_languages(db.session(), st, request.form.get("languages", ""), actor=actor())
+    except BroadcastError as exc:
+        _flash_errors(exc)
+    else:
+        _commit_and_regenerate()
+        flash(_("Đã lưu ngôn ngữ phát của đài."), "ok")
+    return redirect(url_for("stations.detail", station_id=st.id))

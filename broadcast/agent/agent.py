@@ -42,6 +42,7 @@ from broadcast.agent.remote import (
     tone_chunks,
 )
 from broadcast.agent.schedule import (
+    SKIP_CAUSES,
     Decision,
     Entry,
     Rules,
@@ -566,7 +567,7 @@ class Agent:
             done, available = set(self._done), set(self._available)
         decision = next_actions(entries, now, done, available, self.config.rules)
         for entry, reason in decision.skips:
-            self._record(entry, "skipped", None, None, reason)
+            self._record(entry, "skipped", None, None, reason, SKIP_CAUSES.get(reason, ""))
         if decision.play is not None:
             self._air(decision.play, decision.play_seconds)
             return decision
@@ -605,29 +606,33 @@ class Agent:
                 self._current = None
         ended = self.clock.now()
         if outcome is None:
-            self._record(entry, "failed", started, ended, problem)
+            cause = "stream" if entry.item.kind == "relay" else "bad_file"
+            self._record(entry, "failed", started, ended, problem, cause)
         elif outcome.completed and not problem:
             self._record(entry, "played", started, ended, "")
         elif self._stop.is_set():
-            self._record(entry, "cut", started, ended, "ngừng phát do tắt chương trình")
+            self._record(entry, "cut", started, ended, "ngừng phát do tắt chương trình", "stop")
         elif self._remote_cut is not None:
             detail, final = self._remote_cut
-            self._record(entry, "cut", started, ended, detail)
+            self._record(entry, "cut", started, ended, detail, "stop")
             if final:
                 with self._lock:
                     self._done.add(entry.key)
         elif self._interrupted_by is not None:
             self._record(
-                entry, "cut", started, ended, f"ngắt để phát tin khẩn cấp: {self._interrupted_by.item.title}"
-            )
+                entry, "cut", started, ended, f"ngắt để phát tin khẩn cấp: {self._interrupted_by.item.title}",
+                "emergency",
+            )  # fmt: skip
         elif entry.item.kind == "relay":
-            self._record(entry, "cut", started, ended, f"luồng tiếp sóng bị ngắt: {problem or outcome.error}")
+            self._record(
+                entry, "cut", started, ended, f"luồng tiếp sóng bị ngắt: {problem or outcome.error}", "stream"
+            )
             attempts = self._relay_attempts[entry.key] = self._relay_attempts.get(entry.key, 0) + 1
             if attempts >= RELAY_ATTEMPTS:  # give up on this window rather than flap all hour
                 with self._lock:
                     self._done.add(entry.key)
         else:
-            self._record(entry, "failed", started, ended, f"lỗi thiết bị phát: {outcome.error}")
+            self._record(entry, "failed", started, ended, f"lỗi thiết bị phát: {outcome.error}", "device")
 
     def _mark_progress(self, airing: str, done: threading.Event) -> None:
         while not done.wait(self.config.progress_s):
@@ -672,8 +677,9 @@ class Agent:
             return PlayOutcome(False, 0, str(exc) or type(exc).__name__)
 
     def _row(
-        self, entry: Entry, status: str, started: datetime | None, ended: datetime | None, detail: str
-    ) -> dict[str, Any]:
+        self, entry: Entry, status: str, started: datetime | None, ended: datetime | None, detail: str,
+        cause: str = "",
+    ) -> dict[str, Any]:  # fmt: skip
         it = entry.item
         return {
             "key": entry.key,
@@ -690,13 +696,16 @@ class Agent:
             "actual_end": _iso(ended),
             "status": status,
             "detail": detail,
+            "cause": cause,
+            "language": it.language,
         }
 
     def _record(
-        self, entry: Entry, status: str, started: datetime | None, ended: datetime | None, detail: str
-    ) -> None:
+        self, entry: Entry, status: str, started: datetime | None, ended: datetime | None, detail: str,
+        cause: str = "",
+    ) -> None:  # fmt: skip
         it = entry.item
-        row = self._row(entry, status, started, ended, detail)
+        row = self._row(entry, status, started, ended, detail, cause)
         if started is not None and self._airing is not None:
             row["airing"] = self._airing  # closes the "started" mark written when it went on air
             self._airing = None

@@ -32,7 +32,7 @@ FINAL_STATUSES = frozenset({"played", "skipped", "failed"})
 #: The row fields of the POST /api/v1/asrun contract; local-only fields are not sent.
 UPLOAD_FIELDS = (
     "uid", "date", "version", "kind", "title", "sha256", "bulletin_id", "planned_start", "planned_end",
-    "actual_start", "actual_end", "status", "detail",
+    "actual_start", "actual_end", "status", "detail", "cause", "language",
 )  # fmt: skip
 
 
@@ -101,7 +101,7 @@ class AsRunLog:
         for airing, mark in started.items():
             if airing in closed:
                 continue
-            added.append(self.append({**mark, "status": "cut", "detail": detail,
+            added.append(self.append({**mark, "status": "cut", "detail": detail, "cause": "killed",
                                       "actual_end": _approximate_end(mark, last_seen.get(airing))}))  # fmt: skip
         with self._lock:
             if self.onair_path.exists():

@@ -33,6 +33,13 @@ SKIP_LATE = "quá giờ phát"
 SKIP_NO_MEDIA = "chưa tải được tệp"
 SKIP_RELAY_OVER = "hết giờ tiếp sóng"
 SKIP_EMERGENCY_LATE = "quá hạn phát tin khẩn cấp"
+#: The as-run ``cause`` of each skip (broadcast/asrun.py CAUSES).
+SKIP_CAUSES = {
+    SKIP_LATE: "session_end",
+    SKIP_NO_MEDIA: "no_media",
+    SKIP_RELAY_OVER: "session_end",
+    SKIP_EMERGENCY_LATE: "late",
+}
 
 
 @dataclass(frozen=True)

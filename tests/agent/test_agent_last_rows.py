@@ -40,7 +40,7 @@ def test_stopping_sends_the_last_rows_before_exiting(
         agent.stop()  # SIGTERM
         runner.join(15)
     [row] = agent.asrun.rows()
-    assert row["status"] == "cut"
+    assert row["status"] == "cut" and row["cause"] == "stop"
     assert row["uid"] in server.asrun_rows  # sent on the way out, not left for the next run
     assert agent.asrun.pending() == []
 
@@ -65,7 +65,7 @@ def test_a_kill_mid_item_leaves_a_cut_row_with_the_real_start(
     done = run_loa(*args, "--once")  # the next start reconciles and uploads
     assert done.returncode == 0, done.stderr
     [row] = server.asrun_rows.values()
-    assert row["status"] == "cut" and row["detail"] == KILLED_DETAIL
+    assert row["status"] == "cut" and row["detail"] == KILLED_DETAIL and row["cause"] == "killed"
     assert row["actual_start"] == started["actual_start"]
     start, end = datetime.fromisoformat(row["actual_start"]), datetime.fromisoformat(row["actual_end"])
     assert timedelta(seconds=4) <= end - start <= timedelta(seconds=item["duration_s"])

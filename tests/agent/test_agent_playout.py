@@ -149,6 +149,10 @@ def test_an_emergency_interrupts_the_current_item_then_the_session_resumes(
         ("Tin c", "played"),
     ]
     assert "khẩn cấp" in rows[0]["detail"] and rows[1]["version"] == 2
+    # what cut it travels with the row (the panel's history and the reports show it)
+    assert [r["cause"] for r in rows] == ["emergency", "", "", "", ""]
+    agent.upload_asrun()
+    assert server.asrun_rows[rows[0]["uid"]]["cause"] == "emergency"
 
 
 def test_asrun_upload_is_idempotent_across_a_lost_answer(
@@ -171,7 +175,7 @@ def test_asrun_upload_is_idempotent_across_a_lost_answer(
     row = server.asrun_rows[uids[0]]
     assert set(row) == {
         "uid", "date", "version", "kind", "title", "sha256", "bulletin_id", "planned_start", "planned_end",
-        "actual_start", "actual_end", "status", "detail",
+        "actual_start", "actual_end", "status", "detail", "cause", "language",
     }  # fmt: skip
     assert server.asrun_posts[0]["station"] == "XA-01"
 
@@ -308,6 +312,7 @@ def test_a_verified_file_that_is_not_audio_is_logged_failed_and_the_session_goes
     agent.play_until(T0 + timedelta(minutes=10))
     rows = {r["title"]: r for r in agent.asrun.rows()}
     assert rows["Hỏng"]["status"] == "failed" and "không đọc được tệp" in rows["Hỏng"]["detail"]
+    assert rows["Hỏng"]["cause"] == "bad_file" and rows["Tin b"]["cause"] == ""
     assert rows["Tin b"]["status"] == "played" and len(sink.aired) == 1
 
 
@@ -327,6 +332,7 @@ def test_a_sound_device_failure_is_logged_not_fatal(
     assert [(r["status"], r["detail"]) for r in agent.asrun.rows()] == [
         ("failed", "lỗi thiết bị phát: thiết bị bị rút")
     ] * 2
+    assert {r["cause"] for r in agent.asrun.rows()} == {"device"}
 
 
 def test_the_poll_itself_fetches_an_emergency_file_without_waiting_for_other_downloads(
@@ -393,3 +399,22 @@ def test_after_a_restart_nothing_already_aired_is_aired_again(
     again.play_until(T0 + timedelta(minutes=10))
     assert [len(a.samples) for a in sink.aired] == [len(tones["b"].samples), len(tones["c"].samples)]
     assert [r["title"] for r in again.asrun.rows()] == ["Tin a", "Tin b", "Tin c"]
+
+
+def test_a_skipped_item_says_why_and_a_version_reports_its_language(
+    server: StationServer, tones: dict[str, Tone], cache_dir: Path
+) -> None:
+    """Issue 11.3/11.6: the cause of a skip and the language aired travel with the as-run row."""
+    kho = {**make_item(T0, tones["a"], "Tin a (Tiếng K'Ho)"), "language": "kpm"}
+    missing = make_item(T0 + timedelta(seconds=30), tones["b"], "Tin b")  # its file never arrives
+    server.publish(make_manifest("XA-01", DAY, 1, [kho, missing]))
+    server.add_media(tones["a"])
+    clock = FakeClock(START)
+    agent = Agent(config(server, cache_dir), RecordingPlayer(clock), clock=clock)
+    agent.sync_once()
+    agent.play_until(T0 + timedelta(hours=1))
+    rows = {r["title"]: r for r in agent.asrun.rows()}
+    assert (rows["Tin a (Tiếng K'Ho)"]["status"], rows["Tin a (Tiếng K'Ho)"]["language"]) == ("played", "kpm")
+    assert (rows["Tin b"]["status"], rows["Tin b"]["cause"]) == ("skipped", "no_media")
+    agent.upload_asrun()
+    assert server.asrun_rows[rows["Tin b"]["uid"]]["cause"] == "no_media"

@@ -285,7 +285,8 @@ def test_csv_is_excel_friendly(session: Session, dataset: dict[str, Bulletin]) -
     data = reports.csv_bytes(rows)
     assert data.startswith(b"\xef\xbb\xbf")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
-    assert table[0][:3] == ["Mã đài", "Tên đài", "Loại"] and table[0][-1] == "Số lần không phát"
+    assert table[0][:3] == ["Mã đài", "Tên đài", "Loại"] and table[0][-2:] == ["Số lần không phát", "Ngôn ngữ"]
+    assert table[1][-1] == "Tiếng Việt"  # each language counted apart (Decree 49)
     assert len(table) == 1 + len(rows)
     # labels in Vietnamese for the officials who read it (issue 7, item 29)
     assert table[1][:5] == ["hiep-an", "Xã Hiệp An", "Bản tin", str(dataset["b1"].id), "Lịch cắt điện"]

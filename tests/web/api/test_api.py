@@ -199,3 +199,25 @@ def test_post_bulletin_refuses_unknown_fields_emergencies_from_editors_and_huge_
     assert huge.status_code == 400 and "quá dài" in huge.get_json()["error"]
     with env.session() as s:
         assert s.scalar(select(func.count()).select_from(Bulletin)) == 0
+
+
+def test_asrun_rows_carry_their_cause_and_language_and_old_rows_stay_valid(env: Env) -> None:
+    """Issue 11.3: what cut a play is part of the row; an older agent's row without it is accepted."""
+    from sqlalchemy import select
+
+    from broadcast.models import AsRun
+
+    new = {**asrun_row("n1", "cut"), "cause": "emergency", "language": "kpm"}
+    old = asrun_row("o1", "cut")
+    old.pop("cause", None)
+    resp = env.client.post("/api/v1/asrun", json={"station": "hiep-an", "rows": [new, old]},
+                           headers=auth(env.tokens["hiep-an"]))  # fmt: skip
+    assert resp.status_code == 200 and resp.get_json() == {"accepted": 2, "duplicates": 0}
+    bad = {**asrun_row("b1", "cut"), "cause": "gremlins"}
+    resp = env.client.post("/api/v1/asrun", json={"station": "hiep-an", "rows": [bad]},
+                           headers=auth(env.tokens["hiep-an"]))  # fmt: skip
+    assert resp.status_code == 400 and "cause 'gremlins'" in resp.get_json()["error"]
+    with env.session() as s:
+        got = dict(s.execute(select(AsRun.uid, AsRun.cause)).all())
+        lang = s.scalar(select(AsRun.language).where(AsRun.uid == "n1"))
+    assert got == {"n1": "emergency", "o1": ""} and lang == "kpm"
