@@ -336,6 +336,7 @@ class SchedulerDaemon:
         self._held: set[str] = set()
         self._lost: set[str] = set()
         self._claims_lock = threading.Lock()
+        self._jobs: Any = None  # the render queue, made on first use (broadcast.jobs)
 
     # -- claims held by this process, renewed by a keeper thread --
 
@@ -479,6 +480,20 @@ class SchedulerDaemon:
             log.info("lập lại lịch: đã xử lý %d yêu cầu cho %s / regen: requests handled", handled, ", ".join(stations))
         return handled
 
+    def sweep_renders(self) -> list[int]:
+        """Enqueue the renders approved bulletins still lack (approved with ``--no-render``, or by a
+        tool): on Redis for ``loa worker`` when configured, else on a thread of this daemon. Never raises."""
+        from broadcast.jobs import make_queue
+        from broadcast.tasks import enqueue_missing_renders
+
+        try:
+            if self._jobs is None:
+                self._jobs = make_queue(self.settings, self.factory, workers=1)
+            return enqueue_missing_renders(self.factory, self._jobs, self.clock.now().astimezone(self.tz).date())
+        except Exception:
+            log.exception("không xếp được việc dựng âm thanh / could not enqueue missing renders")
+            return []
+
     # -- ways to run --
 
     def once(self) -> tuple[NightlyOutcome | None, int]:
@@ -618,6 +633,7 @@ def nightly_job() -> None:
 def watch_job() -> None:
     if (d := _daemon()) is not None:
         d.nightly("watch")
+        d.sweep_renders()
 
 
 def catch_up_job() -> None:

@@ -32,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "agent": "broadcast.agent.cli",
     "serve": "web.cli",
     "demo": "web.cli",
+    "worker": "broadcast.worker_cli",
 }
 
 

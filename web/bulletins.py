@@ -11,7 +11,6 @@ import io
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,9 +18,7 @@ from typing import Any
 
 from flask import (
     Blueprint,
-    Flask,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -37,14 +34,13 @@ from werkzeug.utils import secure_filename
 
 from broadcast import bulletins as svc
 from broadcast.errors import BroadcastError
-from broadcast.models import Bulletin, BulletinStatus, MediaFile, Station, StationGroup
-from broadcast.publish import render_and_publish
+from broadcast.models import Bulletin, BulletinStatus, MediaFile, Priority, Station, StationGroup
 from pipeline.render import normalize_preview
 from pipeline.types import PipelineError
 from web import db
 from web.auth import actor, can, requires
 from web.i18n import today
-from web.jobs import ProgressFn, UnknownJob
+from web.jobs import UnknownJob
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +301,8 @@ def _submit(b: Bulletin) -> Any:
         flash(exc.translate(_), "error")
         return redirect(url_for("bulletins.detail", bulletin_id=b.id))
     if b.media_sha256 is None:
-        start_render(b.id, regenerate=False)  # so the reviewer finds the audio ready to hear
+        start_render(b.id, regenerate=False,  # so the reviewer finds the audio ready to hear
+                     emergency=b.priority == Priority.EMERGENCY)
     flash(_("Đã gửi bản tin đi duyệt."), "ok")
     return redirect(url_for("bulletins.detail", bulletin_id=b.id))
 
@@ -407,38 +404,19 @@ def normalize() -> Any:
         return jsonify({"error": str(exc), "code": "invalid_text"}), 400
 
 
-def render_job(app: Flask, bulletin_id: int, *, regenerate: bool) -> Callable[[ProgressFn], dict[str, Any]]:
-    """A job that renders a bulletin (a cache lookup if nothing changed), then, if asked, drains
-    the playlist regeneration requests so stations get new playlists without waiting for the daemon."""
-
-    def run(progress: ProgressFn) -> dict[str, Any]:
-        done = render_and_publish(db.factory(app), bulletin_id, app.config["LOA_SETTINGS"],
-                                  publish=regenerate, on_progress=lambda f: progress(0.9 * f))
-        if done.failure is not None:
-            raise done.failure
-        result: dict[str, Any] = {"sha256": done.sha256, "duration_s": done.duration_s}
-        if regenerate:
-            result["playlists"] = done.playlists
-        return result
-
-    return run
-
-
-def drain(app: Flask) -> int:
-    from broadcast.generate import drain_regen_requests
-
-    with db.job_session(app) as s:
-        return drain_regen_requests(s, app.config["LOA_SETTINGS"])
-
-
 def drain_later() -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    db.jobs().submit(lambda _p: drain(app), name="regenerate playlists")
+    """Ask for the playlist regeneration requests to be handled now, in the background."""
+    from broadcast.tasks import DRAIN
+
+    db.jobs().enqueue(DRAIN, name="regenerate playlists")
 
 
-def start_render(bulletin_id: int, *, regenerate: bool) -> str:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return db.jobs().submit(render_job(app, bulletin_id, regenerate=regenerate), name=f"render #{bulletin_id}")
+def start_render(bulletin_id: int, *, regenerate: bool, emergency: bool = False) -> str:
+    """Queue the bulletin's render (in this process, or for `loa worker` when Redis is set);
+    an emergency's jumps the queue."""
+    from broadcast.tasks import enqueue_render
+
+    return enqueue_render(db.jobs(), bulletin_id, regenerate=regenerate, emergency=emergency)
 
 
 @bp.post("/<int:bulletin_id>/preview")
@@ -447,7 +425,8 @@ def preview(bulletin_id: int) -> Any:
     if not (can("bulletins.write") or can("review")):
         abort(403)
     b = db.get_or_404(Bulletin, bulletin_id)
-    job_id = start_render(b.id, regenerate=b.status == BulletinStatus.APPROVED)
+    job_id = start_render(b.id, regenerate=b.status == BulletinStatus.APPROVED,
+                          emergency=b.priority == Priority.EMERGENCY)
     return jsonify({"job": job_id, "status_url": url_for("bulletins.job_status", job_id=job_id)}), 202
 
 

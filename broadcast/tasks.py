@@ -1,0 +1,83 @@
+"""The tasks the job queue runs by name (``broadcast.jobs``): each takes a JobContext and plain,
+JSON-able arguments, so it runs the same in a thread of ``loa serve`` and in a ``loa worker``.
+
+Names are contracts between the processes that enqueue and the workers that run: ``RENDER`` and
+``DRAIN`` below. A task must be safe to run twice (a worker killed mid-job is retried elsewhere):
+the render's database write is idempotent (``broadcast.rendering``), the drain is by nature.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select, update
+
+from broadcast.db import session_scope
+from broadcast.jobs import JobContext, JobQueue
+from broadcast.models import Bulletin, BulletinStatus, Priority
+
+log = logging.getLogger(__name__)
+
+RENDER = "broadcast.tasks:render"
+DRAIN = "broadcast.tasks:drain"
+
+
+def render(ctx: JobContext, bulletin_id: int, regenerate: bool = False) -> dict[str, Any]:
+    """Render a bulletin (a cache lookup if nothing changed), then, if ``regenerate``, drain the
+    playlist regeneration requests so its stations get new playlists at once. A failed render
+    raises its RenderFailed (recorded on the bulletin first)."""
+    from broadcast.publish import render_and_publish
+
+    done = render_and_publish(ctx.factory, bulletin_id, ctx.settings, publish=regenerate,
+                              on_progress=lambda f: ctx.progress(0.9 * f))
+    if done.failure is not None:
+        raise done.failure
+    result: dict[str, Any] = {"sha256": done.sha256, "duration_s": done.duration_s}
+    if regenerate:
+        result["playlists"] = done.playlists
+    return result
+
+
+def drain(ctx: JobContext) -> int:
+    """Handle the pending playlist regeneration requests (emergencies first)."""
+    from broadcast.generate import drain_regen_requests
+
+    with session_scope(ctx.factory) as s:
+        return drain_regen_requests(s, ctx.settings)
+
+
+def enqueue_render(jobs: JobQueue, bulletin_id: int, *, regenerate: bool, emergency: bool = False) -> str:
+    """Put a bulletin's render on the queue; an emergency's jumps every waiting render."""
+    return jobs.enqueue(RENDER, name=f"render #{bulletin_id}", emergency=emergency,
+                        bulletin_id=bulletin_id, regenerate=regenerate)
+
+
+def enqueue_missing_renders(ctx_factory: Any, jobs: JobQueue, today: date) -> list[int]:
+    """Enqueue the renders of approved, still valid bulletins that have no audio and none on the way
+    (approved with ``--no-render``, or by a tool): marked ``queued`` in the same transaction that
+    picks them, so two schedulers never enqueue one twice."""
+    with session_scope(ctx_factory) as s:
+        rows = s.execute(
+            select(Bulletin.id, Bulletin.priority).where(
+                Bulletin.status == BulletinStatus.APPROVED, Bulletin.render_status == "none",
+                Bulletin.valid_to >= today,
+            ).order_by(Bulletin.id).limit(100)
+        ).all()
+        picked = []
+        for bid, priority in rows:
+            won = s.execute(update(Bulletin).where(Bulletin.id == bid, Bulletin.render_status == "none")
+                            .values(render_status="queued"))
+            if won.rowcount == 1:  # type: ignore[attr-defined]
+                picked.append((bid, priority))
+    for bid, priority in picked:
+        try:
+            enqueue_render(jobs, bid, regenerate=True, emergency=priority == Priority.EMERGENCY)
+        except Exception:  # the queue is down: the next sweep tries again
+            with session_scope(ctx_factory) as s:
+                s.execute(update(Bulletin).where(Bulletin.id == bid).values(render_status="none"))
+            raise
+    if picked:
+        log.info("đã xếp %d bản tin chưa có âm thanh vào hàng đợi dựng / enqueued missing renders", len(picked))
+    return [bid for bid, _p in picked]
