@@ -321,7 +321,8 @@ class RedisJobQueue:
         for w in Worker.all(connection=self.redis):
             names = [q.name.removeprefix(QUEUE_PREFIX) for q in w.queues]
             if any(n in QUEUES for n in names):
-                workers.append({"name": w.name, "state": str(getattr(w.state, "value", w.state)),
+                state = w.get_state()
+                workers.append({"name": w.name, "state": str(getattr(state, "value", state)),
                                 "queues": names, "job": w.get_current_job_id()})
         return {
             "backend": "redis",

@@ -48,8 +48,15 @@ def drain(ctx: JobContext) -> int:
         return drain_regen_requests(s, ctx.settings)
 
 
-def enqueue_render(jobs: JobQueue, bulletin_id: int, *, regenerate: bool, emergency: bool = False) -> str:
-    """Put a bulletin's render on the queue; an emergency's jumps every waiting render."""
+def enqueue_render(jobs: JobQueue, bulletin_id: int, *, regenerate: bool, emergency: bool = False,
+                   factory: Any = None) -> str:
+    """Put a bulletin's render on the queue; an emergency's jumps every waiting render. With
+    ``factory``, a bulletin without audio is marked ``queued`` first, so the scheduler's sweep
+    (``enqueue_missing_renders``) does not queue it a second time."""
+    if factory is not None:
+        with session_scope(factory) as s:
+            s.execute(update(Bulletin).where(Bulletin.id == bulletin_id, Bulletin.render_status == "none")
+                      .values(render_status="queued"))
     return jobs.enqueue(RENDER, name=f"render #{bulletin_id}", emergency=emergency,
                         bulletin_id=bulletin_id, regenerate=regenerate)
 

@@ -404,7 +404,7 @@ def post_bulletin() -> Response:
     for bulletin_id, emergency in submitted:  # committed: render it now, as the panel does on submit
         from broadcast.tasks import enqueue_render
 
-        enqueue_render(db.jobs(), bulletin_id, regenerate=False, emergency=emergency)
+        enqueue_render(db.jobs(), bulletin_id, regenerate=False, emergency=emergency, factory=db.factory())
     return response
 
 

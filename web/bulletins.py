@@ -416,7 +416,7 @@ def start_render(bulletin_id: int, *, regenerate: bool, emergency: bool = False)
     an emergency's jumps the queue."""
     from broadcast.tasks import enqueue_render
 
-    return enqueue_render(db.jobs(), bulletin_id, regenerate=regenerate, emergency=emergency)
+    return enqueue_render(db.jobs(), bulletin_id, regenerate=regenerate, emergency=emergency, factory=db.factory())
 
 
 @bp.post("/<int:bulletin_id>/preview")
