@@ -30,6 +30,9 @@ def render(ctx: JobContext, bulletin_id: int, regenerate: bool = False) -> dict[
     raises its RenderFailed (recorded on the bulletin first)."""
     from broadcast.publish import render_and_publish
 
+    # On Redis the scheduler publishes (its drain runs every few seconds behind its claim), so that
+    # no worker's drain races it; in-process, the render drains at once as it always did.
+    regenerate = regenerate and not ctx.settings.redis_url
     done = render_and_publish(ctx.factory, bulletin_id, ctx.settings, publish=regenerate,
                               on_progress=lambda f: ctx.progress(0.9 * f))
     if done.failure is not None:

@@ -7,6 +7,7 @@ URL) and ``LOA_TEST_REDIS_URL`` point them elsewhere."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -128,10 +129,8 @@ def procs(tmp_path: Path) -> Iterator[Callable[..., Proc]]:
     yield start
     for p in started:
         if p.alive():
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(p.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             p.proc.wait(10)
 
 
