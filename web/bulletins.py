@@ -405,10 +405,12 @@ def normalize() -> Any:
 
 
 def drain_later() -> None:
-    """Ask for the playlist regeneration requests to be handled now, in the background."""
+    """Ask for the playlist regeneration requests to be handled now, in the background. With Redis
+    the scheduler alone publishes (its drain runs every few seconds behind its claim)."""
     from broadcast.tasks import DRAIN
 
-    db.jobs().enqueue(DRAIN, name="regenerate playlists")
+    if not db.settings().redis_url:
+        db.jobs().enqueue(DRAIN, name="regenerate playlists")
 
 
 def start_render(bulletin_id: int, *, regenerate: bool, emergency: bool = False) -> str:
