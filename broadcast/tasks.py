@@ -64,11 +64,11 @@ def enqueue_render(jobs: JobQueue, bulletin_id: int, *, regenerate: bool, emerge
                         bulletin_id=bulletin_id, regenerate=regenerate)
 
 
-def enqueue_missing_renders(ctx_factory: Any, jobs: JobQueue, today: date) -> list[int]:
+def enqueue_missing_renders(factory: Any, jobs: JobQueue, today: date) -> list[int]:
     """Enqueue the renders of approved, still valid bulletins that have no audio and none on the way
     (approved with ``--no-render``, or by a tool): marked ``queued`` in the same transaction that
     picks them, so two schedulers never enqueue one twice."""
-    with session_scope(ctx_factory) as s:
+    with session_scope(factory) as s:
         rows = s.execute(
             select(Bulletin.id, Bulletin.priority).where(
                 Bulletin.status == BulletinStatus.APPROVED, Bulletin.render_status == "none",
@@ -85,7 +85,7 @@ def enqueue_missing_renders(ctx_factory: Any, jobs: JobQueue, today: date) -> li
         try:
             enqueue_render(jobs, bid, regenerate=True, emergency=priority == Priority.EMERGENCY)
         except Exception:  # the queue is down: the next sweep tries again
-            with session_scope(ctx_factory) as s:
+            with session_scope(factory) as s:
                 s.execute(update(Bulletin).where(Bulletin.id == bid).values(render_status="none"))
             raise
     if picked:
