@@ -312,6 +312,21 @@ class RedisJobQueue:
                 return st
             time.sleep(0.1)
 
+    def pending_kwargs(self, task: str) -> list[dict[str, Any]]:
+        """The arguments of the jobs of ``task`` waiting or running now (to find lost ones)."""
+        from rq.job import Job
+        from rq.registry import StartedJobRegistry
+
+        ids: list[str] = []
+        for q in self._queues.values():
+            ids += q.get_job_ids()
+            ids += [i.split(":")[0] for i in StartedJobRegistry(queue=q).get_job_ids()]
+        out = []
+        for job in Job.fetch_many(list(dict.fromkeys(ids)), connection=self.redis):
+            if job is not None and len(job.args) == 2 and job.args[0] == task:
+                out.append(dict(job.args[1]))
+        return out
+
     def stats(self) -> dict[str, Any]:
         from rq import Worker
         from rq.registry import FailedJobRegistry, StartedJobRegistry

@@ -484,12 +484,14 @@ class SchedulerDaemon:
         """Enqueue the renders approved bulletins still lack (approved with ``--no-render``, or by a
         tool): on Redis for ``loa worker`` when configured, else on a thread of this daemon. Never raises."""
         from broadcast.jobs import make_queue
-        from broadcast.tasks import enqueue_missing_renders
+        from broadcast.tasks import enqueue_missing_renders, requeue_lost_renders
 
         try:
             if self._jobs is None:
                 self._jobs = make_queue(self.settings, self.factory, workers=1)
-            return enqueue_missing_renders(self.factory, self._jobs, self.clock.now().astimezone(self.tz).date())
+            today = self.clock.now().astimezone(self.tz).date()
+            return (enqueue_missing_renders(self.factory, self._jobs, today)
+                    + requeue_lost_renders(self.factory, self._jobs, older_than_s=self.options.lease_s))
         except Exception:
             log.exception("không xếp được việc dựng âm thanh / could not enqueue missing renders")
             return []

@@ -9,7 +9,7 @@ the render's database write is idempotent (``broadcast.rendering``), the drain i
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -91,3 +91,36 @@ def enqueue_missing_renders(factory: Any, jobs: JobQueue, today: date) -> list[i
     if picked:
         log.info("đã xếp %d bản tin chưa có âm thanh vào hàng đợi dựng / enqueued missing renders", len(picked))
     return [bid for bid, _p in picked]
+
+
+def requeue_lost_renders(factory: Any, jobs: JobQueue, *, older_than_s: float = 60.0) -> list[int]:
+    """Enqueue again the renders that were queued but that no job carries any more.
+
+    RQ takes a job from a worker's several queues with a plain pop: a worker killed in the instant
+    between taking a job and recording it as started loses it, and its bulletin would stay
+    ``queued``. Only for the Redis queue, which can list its jobs; a compare-and-set on
+    ``updated_at`` lets one scheduler of several re-enqueue each."""
+    pending = getattr(jobs, "pending_kwargs", None)
+    if pending is None:
+        return []
+    cutoff = datetime.now(UTC) - timedelta(seconds=older_than_s)
+    with session_scope(factory) as s:
+        rows = s.execute(select(Bulletin.id, Bulletin.priority, Bulletin.updated_at).where(
+            Bulletin.status == BulletinStatus.APPROVED, Bulletin.render_status == "queued",
+            Bulletin.updated_at < cutoff).order_by(Bulletin.id).limit(100)).all()
+    if not rows:
+        return []
+    carried = {kw.get("bulletin_id") for kw in pending(RENDER)}
+    lost = []
+    for bid, priority, seen in rows:
+        if bid in carried:
+            continue
+        with session_scope(factory) as s:
+            won = s.execute(update(Bulletin).where(Bulletin.id == bid, Bulletin.updated_at == seen)
+                            .values(updated_at=datetime.now(UTC)))
+        if won.rowcount == 1:  # type: ignore[attr-defined]
+            enqueue_render(jobs, bid, regenerate=True, emergency=priority == Priority.EMERGENCY)
+            lost.append(bid)
+    if lost:
+        log.warning("dựng lại %d bản tin bị mất khỏi hàng đợi / re-enqueued lost renders: %s", len(lost), lost)
+    return lost

@@ -132,3 +132,26 @@ def test_a_worker_killed_mid_render_is_retried_by_another_once(tmp_path: Path, r
     assert "w-second" in [w["name"] for w in stats["workers"]]
     assert stats["failed"] == 0 and stats["running"] == 0 and stats["queued"] == {"emergency": 0, "render": 0}
     assert second.stop() == 0
+
+
+def test_a_render_lost_between_pop_and_start_is_queued_again_once(tmp_path: Path, redis_url: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from broadcast.tasks import RENDER, requeue_lost_renders
+
+    settings = config.load(env=process_env(tmp_path / "data", redis_url))
+    factory = session_factory(init_db(settings.db_url))
+    with session_scope(factory) as s:
+        lost = approved_without_audio(s, settings, "Mất việc", DAY)
+        waiting = approved_without_audio(s, settings, "Đang chờ", DAY)
+    queue = RedisJobQueue(settings)
+    enqueue_render(queue, waiting, regenerate=True, factory=factory)
+    with session_scope(factory) as s:  # `lost` was marked queued, then its job vanished with a worker
+        s.execute(update(Bulletin).where(Bulletin.id == lost).values(render_status="queued"))
+        s.execute(update(Bulletin).values(updated_at=datetime.now(UTC) - timedelta(minutes=5)))
+    assert requeue_lost_renders(factory, queue) == [lost]
+    assert requeue_lost_renders(factory, queue) == []  # now a job carries it
+    assert sorted(kw["bulletin_id"] for kw in queue.pending_kwargs(RENDER)) == sorted([lost, waiting])
+    assert requeue_lost_renders(factory, InlineJobQueue(settings=settings, factory=factory)) == []
