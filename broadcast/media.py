@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from broadcast.models import MediaFile
@@ -29,13 +30,23 @@ def record_media(
     if mf is None:
         mf = MediaFile(sha256=stored.sha256, path=stored.relpath, size=stored.size,
                        duration_s=duration_s or 0.0, mime=mime, meta=meta)
-        session.add(mf)
-    else:
-        mf.path, mf.size, mf.mime = stored.relpath, stored.size, mime
-        if duration_s is not None:
-            mf.duration_s = duration_s
-        if meta is not None and (mf.meta is None or meta.get("cache_key")):
-            mf.meta = meta
+        if session.get_bind().dialect.name == "sqlite":  # one writer at a time: no race to lose
+            session.add(mf)
+            session.flush()
+            return mf
+        try:
+            with session.begin_nested():  # another worker may add the same file at the same moment
+                session.add(mf)
+            return mf
+        except IntegrityError:  # it did: bring its row up to date as below
+            mf = session.get(MediaFile, stored.sha256, populate_existing=True)
+            if mf is None:
+                raise
+    mf.path, mf.size, mf.mime = stored.relpath, stored.size, mime
+    if duration_s is not None:
+        mf.duration_s = duration_s
+    if meta is not None and (mf.meta is None or meta.get("cache_key")):
+        mf.meta = meta
     session.flush()
     return mf
 

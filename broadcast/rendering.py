@@ -108,7 +108,6 @@ def render_bulletin(
         session.flush()
         raise
     bulletin.render_status, bulletin.render_error = "running", ""
-    previous = bulletin.media_sha256
     try:
         res = render(req, params, on_progress=on_progress)
     except PipelineError as exc:
@@ -117,6 +116,12 @@ def render_bulletin(
         bulletin.render_status, bulletin.render_error = "failed", str(failure)
         session.flush()
         raise failure from exc
+    # The write is idempotent: the same render may run twice at once (a worker thought dead is
+    # retried elsewhere). Lock the bulletin row (PostgreSQL; SQLite has one writer anyway) and read
+    # what the other run may have committed meanwhile, so it is one MediaFile row, one link and one
+    # regeneration request, whoever finishes first.
+    session.refresh(bulletin, with_for_update=True)
+    previous = bulletin.media_sha256
     mf = upsert_media(session, res, settings.media_dir)
     bulletin.media = mf
     bulletin.media_sha256 = mf.sha256

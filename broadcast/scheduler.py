@@ -257,6 +257,7 @@ class SchedulerDaemon:
         self._serving = False
         self._drain_mutex = threading.Lock()
         self._wake = threading.Event()
+        self._jobs: Any = None  # the render queue, made on first use (broadcast.jobs)
 
     # -- claims held by this process, renewed by a keeper thread --
 
@@ -508,6 +509,22 @@ class SchedulerDaemon:
                               id=SYSTEM_TEST_JOB_ID, jobstore="memory", replace_existing=True, coalesce=True,
                               max_instances=1, misfire_grace_time=3600)
 
+    def sweep_renders(self) -> list[int]:
+        """Enqueue the renders approved bulletins still lack (approved with ``--no-render``, or by a
+        tool): on Redis for ``loa worker`` when configured, else on a thread of this daemon. Never raises."""
+        from broadcast.jobs import make_queue
+        from broadcast.tasks import enqueue_missing_renders, requeue_lost_renders
+
+        try:
+            if self._jobs is None:
+                self._jobs = make_queue(self.settings, self.factory, workers=1)
+            today = self.clock.now().astimezone(self.tz).date()
+            return (enqueue_missing_renders(self.factory, self._jobs, today)
+                    + requeue_lost_renders(self.factory, self._jobs, older_than_s=self.options.lease_s))
+        except Exception:
+            log.exception("không xếp được việc dựng âm thanh / could not enqueue missing renders")
+            return []
+
     # -- ways to run --
 
     def once(self) -> tuple[NightlyOutcome | None, int]:
@@ -659,6 +676,7 @@ def nightly_job() -> None:
 def watch_job() -> None:
     if (d := _daemon()) is not None:
         d.nightly("watch")
+        d.sweep_renders()
 
 
 def catch_up_job() -> None:

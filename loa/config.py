@@ -224,6 +224,22 @@ class Settings:
     #: Nơi nhận, one per entry ("Lưu: VT" is always added last).
     report_recipients: tuple[str, ...] = ("Thường trực Đảng ủy", "Thường trực HĐND", "Chủ tịch và các Phó Chủ tịch UBND")
 
+    # --- queue10 ---
+    #: Redis for several machines (``redis://host:6379/0``): the render queue (``loa worker``), login
+    #: limits and the panel's shared secret key. Empty (the default): renders run in-process, in a
+    #: thread of the process that asked for them, as on one PC.
+    redis_url: str = field(default="", repr=False)
+    #: Seconds a render job may run before its worker gives up on it (a 4-hour script at 10x realtime
+    #: takes about 25 minutes).
+    job_timeout_s: int = 2 * 3600
+    #: Times a job is run again after its worker died mid-job (killed, power cut) before it counts as failed.
+    job_retries: int = 3
+    #: Seconds between a busy worker's heartbeats; a job whose worker has been silent for twice this
+    #: is given to another worker (also how often idle workers look for such jobs).
+    worker_heartbeat_s: int = 10
+    #: Seconds a finished job's status (the panel's progress bar) stays readable.
+    job_result_ttl_s: int = 24 * 3600
+
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

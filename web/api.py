@@ -419,11 +419,19 @@ def post_bulletin() -> Response:
         if send:
             bulletins.submit(db.session(), bulletin, user.username, today=today)
         db.session().flush()
+        if send:
+            submitted.append((bulletin.id, priority == "emergency"))
         response = jsonify({"id": bulletin.id, "status": bulletin.status.value})
         response.status_code = 201
         return response
 
-    return _guarded(run)
+    submitted: list[tuple[int, bool]] = []
+    response = _guarded(run)
+    for bulletin_id, emergency in submitted:  # committed: render it now, as the panel does on submit
+        from broadcast.tasks import enqueue_render
+
+        enqueue_render(db.jobs(), bulletin_id, regenerate=False, emergency=emergency, factory=db.factory())
+    return response
 
 
 # --- units11: a commune's inbox of bulletins from higher units (Circular 39) -------------------

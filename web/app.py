@@ -22,6 +22,7 @@ from loa.config import Settings
 from web import auth, db, i18n
 from web.extensions import babel, csrf, limiter
 from web.jobs import InlineJobQueue, JobQueue, ThreadJobQueue
+from web.shared import redis_secret_key
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +47,12 @@ CSRF_MESSAGE = _l("Biểu mẫu đã hết hạn hoặc thiếu mã bảo vệ. 
 
 
 def _secret_key(settings: Settings) -> str:
-    """settings.secret_key, else one generated on first start and kept (0600) in the data folder."""
+    """settings.secret_key; else, with Redis, one shared through it; else one generated on first start
+    and kept (0600) in the data folder."""
     if settings.secret_key:
         return settings.secret_key
+    if settings.redis_url:  # several machines: one key for all, or a login on one is unknown to the next
+        return redis_secret_key(settings.redis_url)
     path = settings.data_dir / "secret_key"
     try:
         return path.read_text("utf-8").strip()
@@ -165,6 +169,17 @@ def _schedule_warnings() -> list[str]:
     return [w.translate(gettext) for w in found]
 
 
+def _job_queue(settings: Settings, factory: Any, jobs: JobQueue | None) -> JobQueue:
+    """Renders on Redis for ``loa worker`` when it is configured, else on this process's threads."""
+    if jobs is None:
+        from broadcast.jobs import make_queue
+
+        return make_queue(settings, factory, workers=2)
+    if isinstance(jobs, ThreadJobQueue) and not jobs.bound:
+        jobs.bind(settings, factory)
+    return jobs
+
+
 def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None,
                clarity_jobs: JobQueue | None = None, **overrides: Any) -> Flask:
     """Build the panel for one data folder. ``overrides`` are setting names (see loa.config);
@@ -190,12 +205,15 @@ def create_app(settings: Settings | None = None, *, jobs: JobQueue | None = None
         BABEL_DEFAULT_LOCALE=i18n.DEFAULT_LOCALE,
         BABEL_TRANSLATION_DIRECTORIES=str(HERE / "translations"),
         RATELIMIT_HEADERS_ENABLED=False,
+        # Login limits count across every `loa serve` process when they share Redis.
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_KEY_PREFIX="loa-limits",
         SEND_FILE_MAX_AGE_DEFAULT=timedelta(hours=1),
     )
     engine = init_db(settings.db_url)
     app.extensions["loa_engine"] = engine
     app.extensions["loa_sessions"] = session_factory(engine)
-    app.extensions["loa_jobs"] = jobs or ThreadJobQueue(workers=2)
+    app.extensions["loa_jobs"] = _job_queue(settings, app.extensions["loa_sessions"], jobs)
     # Clarity checks wait on their own single thread, so a render (an emergency) never waits for one.
     app.extensions["loa_clarity_jobs"] = clarity_jobs or (
         InlineJobQueue() if isinstance(jobs, InlineJobQueue) else ThreadJobQueue(workers=1))

@@ -11,7 +11,6 @@ import io
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -40,15 +39,14 @@ from broadcast import versions as versions_svc
 from broadcast.errors import BroadcastError
 from broadcast.languages import LANGUAGES
 from broadcast.languages import label as language_label
-from broadcast.models import Bulletin, BulletinStatus, MediaFile, Station, StationGroup
-from broadcast.publish import render_and_publish
+from broadcast.models import Bulletin, BulletinStatus, MediaFile, Priority, Station, StationGroup
 from broadcast.versions import list_versions
 from pipeline.render import normalize_preview
 from pipeline.types import PipelineError
 from web import db
 from web.auth import actor, can, requires, scope, scoped_or_404
 from web.i18n import today
-from web.jobs import JobQueue, ProgressFn, UnknownJob
+from web.jobs import ProgressFn, ThreadJobQueue, UnknownJob
 from web.settings import picker
 
 log = logging.getLogger(__name__)
@@ -310,7 +308,8 @@ def _submit(b: Bulletin) -> Any:
         flash(exc.translate(_), "error")
         return redirect(url_for("bulletins.detail", bulletin_id=b.id))
     if b.media_sha256 is None:
-        start_render(b.id, regenerate=False)  # so the reviewer finds the audio ready to hear
+        start_render(b.id, regenerate=False,  # so the reviewer finds the audio ready to hear
+                     emergency=b.priority == Priority.EMERGENCY)
     flash(_("Đã gửi bản tin đi duyệt."), "ok")
     return redirect(url_for("bulletins.detail", bulletin_id=b.id))
 
@@ -420,25 +419,6 @@ def normalize() -> Any:
         return jsonify({"error": str(exc), "code": "invalid_text"}), 400
 
 
-def render_job(app: Flask, bulletin_id: int, *, regenerate: bool) -> Callable[[ProgressFn], dict[str, Any]]:
-    """A job that renders a bulletin (a cache lookup if nothing changed), then, if asked, drains
-    the playlist regeneration requests so stations get new playlists without waiting for the daemon."""
-
-    def run(progress: ProgressFn) -> dict[str, Any]:
-        done = render_and_publish(db.factory(app), bulletin_id, app.config["LOA_SETTINGS"],
-                                  publish=regenerate, on_progress=lambda f: progress(0.9 * f))
-        if done.failure is not None:
-            raise done.failure
-        if done.sha256 and app.config["LOA_SETTINGS"].clarity_check:
-            check_later(app, done.sha256)  # its own queue: never ahead of the next render
-        result: dict[str, Any] = {"sha256": done.sha256, "duration_s": done.duration_s}
-        if regenerate:
-            result["playlists"] = done.playlists
-        return result
-
-    return run
-
-
 # --- clarity checks ------------------------------------------------------------------------------
 
 
@@ -451,7 +431,7 @@ def check_later(app: Flask, sha256: str) -> str | None:
     queued.add(sha256)
     settings = app.config["LOA_SETTINGS"]
 
-    q: JobQueue = app.extensions["loa_clarity_jobs"]
+    q: ThreadJobQueue = app.extensions["loa_clarity_jobs"]
     own_thread = q is not app.extensions["loa_jobs"]
 
     def run(_progress: ProgressFn) -> dict[str, Any] | None:
@@ -516,22 +496,28 @@ def clarity_context(b: Bulletin) -> dict[str, Any]:
     }
 
 
-def drain(app: Flask) -> int | None:
-    """Have the regeneration requests processed: by the running scheduler if there is one (it is
-    only nudged), else here (``broadcast.outbox.process_requests``)."""
-    from broadcast.outbox import process_requests
-
-    return process_requests(db.factory(app), app.config["LOA_SETTINGS"])
-
-
 def drain_later() -> None:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    db.jobs().submit(lambda _p: drain(app), name="regenerate playlists")
+    """Ask for the playlist regeneration requests to be handled now, in the background. With Redis
+    the scheduler alone publishes (its drain runs every few seconds behind its claim)."""
+    from broadcast.tasks import DRAIN
+
+    if not db.settings().redis_url:
+        db.jobs().enqueue(DRAIN, name="regenerate playlists")
 
 
-def start_render(bulletin_id: int, *, regenerate: bool) -> str:
+def start_render(bulletin_id: int, *, regenerate: bool, emergency: bool = False) -> str:
+    """Queue the bulletin's render (in this process, or for `loa worker` when Redis is set);
+    an emergency's jumps the queue."""
+    from broadcast.tasks import enqueue_render
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    return db.jobs().submit(render_job(app, bulletin_id, regenerate=regenerate), name=f"render #{bulletin_id}")
+
+    def then(result: dict[str, Any]) -> None:  # in process: the check on its own thread, afterwards
+        if result.get("sha256") and app.config["LOA_SETTINGS"].clarity_check:
+            check_later(app, result["sha256"])
+
+    return enqueue_render(db.jobs(), bulletin_id, regenerate=regenerate, emergency=emergency, factory=db.factory(),
+                          then=then)
 
 
 @bp.post("/<int:bulletin_id>/preview")
@@ -540,7 +526,8 @@ def preview(bulletin_id: int) -> Any:
     if not (can("bulletins.write") or can("review")):
         abort(403)
     b = scoped_or_404(Bulletin, bulletin_id)
-    job_id = start_render(b.id, regenerate=b.status == BulletinStatus.APPROVED)
+    job_id = start_render(b.id, regenerate=b.status == BulletinStatus.APPROVED,
+                          emergency=b.priority == Priority.EMERGENCY)
     return jsonify({"job": job_id, "status_url": url_for("bulletins.job_status", job_id=job_id)}), 202
 
 

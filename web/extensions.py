@@ -9,4 +9,5 @@ from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], storage_uri="memory://")
+#: Its storage comes from the app's RATELIMIT_STORAGE_URI (Redis when configured, see web/app.py).
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from broadcast.manifest import MANIFEST_SCHEMA
 from broadcast.asrun import CAUSES
+from broadcast.manifest import MANIFEST_SCHEMA
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 

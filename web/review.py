@@ -88,7 +88,7 @@ def approve(bulletin_id: int) -> Response:
         db.session().rollback()
         flash(exc.translate(_), "error")
         return redirect(url_for("review.detail", bulletin_id=b.id))
-    job = start_render(b.id, regenerate=True)
+    job = start_render(b.id, regenerate=True, emergency=b.priority == Priority.EMERGENCY)
     if b.priority == Priority.EMERGENCY:
         flash(_("Đã phát lệnh khẩn cấp. Các đài sẽ nhận lịch phát mới trong vòng một phút."), "ok")
     else:
@@ -177,7 +177,7 @@ def emergency() -> Any:
                 db.session().rollback()
                 errors.append(exc.translate(_))
             else:
-                start_render(b.id, regenerate=False)  # audio ready by the time it is confirmed
+                start_render(b.id, regenerate=False, emergency=True)  # audio ready by the time it is confirmed
                 return redirect(url_for("review.confirm_emergency", bulletin_id=b.id))
             finally:
                 if recording is not None:
