@@ -34,6 +34,7 @@ COMMANDS: dict[str, str] = {
     "demo": "web.cli",
     "units": "broadcast.units_cli",
     "inbox": "broadcast.units_cli",
+    "cap": "broadcast.cap_cli",
 }
 
 
