@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from broadcast import asrun, bulletins, clock, generate, heartbeats, inbox, permissions, stations, units
@@ -519,11 +520,12 @@ def post_cap() -> Response:
         return error(413, "too_large", str(cap.CapTooLarge(
             "Tệp cảnh báo CAP quá lớn: %(n)s byte, tối đa %(max)s byte.", n=length, max=settings.cap_max_bytes)))
     published: list[cap.Outcome] = []
+    data = request.get_data(cache=False)
 
     def run() -> Response:
         user = _cap_user()
         try:
-            done = cap.import_alert(db.session(), request.get_data(cache=False), actor=user.username,
+            done = cap.import_alert(db.session(), data, actor=user.username,
                                     settings=settings, today=clock.today(settings.timezone))
         except cap.CapTooLarge as exc:  # refused before parsing: nothing was written
             return error(413, "too_large", str(exc))
@@ -532,7 +534,12 @@ def post_cap() -> Response:
         response.status_code = 201 if done.action == "created" else 200
         return response
 
-    response = _guarded(run)
+    try:
+        response = _guarded(run)
+    except IntegrityError:  # the same alert, committed by a concurrent request: answer as a repeat
+        db.session().rollback()
+        published.clear()
+        response = _guarded(run)
     if published and published[0].publish and published[0].bulletin_id is not None:
         from web.bulletins import start_render
 

@@ -124,3 +124,19 @@ def test_tokens_and_roles(app: Flask) -> None:
     editor = _post(app, _xml("vn-storm-warning.xml"), EDITOR)
     assert editor.status_code == 403 and "người duyệt" in editor.get_json()["error"]
     assert _counts(app) == (0, 0)
+
+
+def test_a_concurrent_duplicate_is_answered_as_a_repeat(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+    from broadcast import cap
+
+    assert _post(app, _xml("vn-storm-warning.xml")).status_code == 201
+    real, calls = cap.find_alert, []
+
+    def late(session, sender, identifier):  # type: ignore[no-untyped-def]
+        calls.append(identifier)  # the first lookup misses, as when another request commits just after it
+        return None if len(calls) == 1 else real(session, sender, identifier)
+
+    monkeypatch.setattr(cap, "find_alert", late)
+    again = _post(app, _xml("vn-storm-warning.xml"))
+    assert again.status_code == 200, again.get_json()
+    assert again.get_json()["action"] == "duplicate" and _counts(app) == (1, 1)
