@@ -526,3 +526,13 @@ def target(session: Session, bulletin: Bulletin, station_codes: list[str], *, ac
     row.needs_targeting = False
     session.flush()
     audit(session, actor, "cap.target", f"bulletin:{bulletin.id}", stations=sorted(codes))
+
+
+def needing_targets(session: Session, bulletin_ids: list[int]) -> set[int]:
+    """Of these bulletins, those whose latest CAP message is marked for the reviewer to target."""
+    latest: dict[int, bool] = {}
+    rows = session.execute(select(CapAlert.bulletin_id, CapAlert.needs_targeting)
+                           .where(CapAlert.bulletin_id.in_(bulletin_ids)).order_by(CapAlert.id))
+    for bulletin_id, needs in rows:
+        latest[bulletin_id] = needs
+    return {b for b, needs in latest.items() if needs}

@@ -45,7 +45,10 @@ def queue() -> str:
     rows = db.session().scalars(select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED,
                                                        scope().clause(Bulletin.unit_id))).all()
     rows = sorted(rows, key=lambda b: (b.priority.rank, b.updated_at, b.id))
-    return render_template("review/review_queue.html", bulletins=rows)
+    from broadcast import cap
+
+    return render_template("review/review_queue.html", bulletins=rows,
+                           cap_untargeted=cap.needing_targets(db.session(), [b.id for b in rows]))
 
 
 @bp.get("/<int:bulletin_id>")

@@ -26,11 +26,13 @@ def test_an_untargeted_alert_is_flagged_and_the_reviewer_targets_it(panel: Panel
     assert "cap-needs-targeting" in page and "Cần chọn đài nhận:" in page
     assert "TUOLUMNE COUNTY" in page and "SAME=006109" in page
     assert "Cảnh báo không có phần tiếng Việt: đã dùng phần đầu tiên (ngôn ngữ en-US)." in page
-    assert "SEVERE THUNDERSTORM WARNING" in c.get("/review/").get_data(as_text=True)
+    queue = c.get("/review/").get_data(as_text=True)
+    assert "SEVERE THUNDERSTORM WARNING" in queue and "Cần chọn đài nhận</span>" in queue
     r = post(c, f"/review/{done.bulletin_id}/cap-target", {"stations": ["ta-nang", "lien-nghia"]})
     assert r.status_code == 302
     page = c.get(r.location).get_data(as_text=True)
     assert "Đã chọn đài nhận cảnh báo." in page and "cap-needs-targeting" not in page
+    assert "cap-needs-targeting" not in c.get("/review/").get_data(as_text=True)
     with panel.session() as s:
         assert bulletins.target_station_codes(s, bulletins.get_bulletin(s, done.bulletin_id or 0)) == [
             "lien-nghia", "ta-nang"]
