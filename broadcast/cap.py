@@ -534,5 +534,6 @@ def needing_targets(session: Session, bulletin_ids: list[int]) -> set[int]:
     rows = session.execute(select(CapAlert.bulletin_id, CapAlert.needs_targeting)
                            .where(CapAlert.bulletin_id.in_(bulletin_ids)).order_by(CapAlert.id))
     for bulletin_id, needs in rows:
-        latest[bulletin_id] = needs
+        if bulletin_id is not None:
+            latest[bulletin_id] = needs
     return {b for b, needs in latest.items() if needs}
