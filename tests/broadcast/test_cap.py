@@ -191,11 +191,22 @@ def test_a_commune_user_reaches_only_its_own_stations(tree: Session, settings: S
     assert done.stations == ("ha-1", "ha-2") and done.unmatched == ("MaDVHC=24826",)
 
 
-def test_a_bad_mapping_table_is_a_clear_error(tree: Session, settings: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("ma,gia-tri\n", "cần dòng tiêu đề scheme,value,unit"),
+        ("scheme,value,unit\nSAME,006109\n", "dòng 2: cần đủ scheme,value,unit"),
+        (None, "Không đọc được bảng ánh xạ mã vùng CAP"),
+    ],
+)
+def test_a_bad_mapping_table_is_a_clear_error(
+    tree: Session, settings: Settings, tmp_path: Path, content: str | None, expected: str
+) -> None:
     table = tmp_path / "geocodes.csv"
-    table.write_text("ma,gia-tri\n", "utf-8")
+    if content is not None:
+        table.write_text(content, "utf-8")
     before = count_rows(tree)
-    with pytest.raises(BroadcastError, match="cần dòng tiêu đề scheme,value,unit"):
+    with pytest.raises(BroadcastError, match=expected):
         imp(tree, xml("vn-storm-warning.xml"), dataclasses.replace(settings, cap_geocode_map=str(table)))
     tree.rollback()
     assert count_rows(tree) == before

@@ -68,3 +68,16 @@ def test_hostile_files_are_a_vietnamese_error_and_write_nothing(run, tree: None,
 def test_help_is_vietnamese_then_english(run) -> None:  # type: ignore[no-untyped-def]
     out = " ".join(run("cap", "import", "--help").stdout.split())
     assert "Nhập một cảnh báo CAP 1.2" in out and "/ Import one CAP 1.2 message" in out
+
+
+def test_a_panel_account_without_the_emergency_right_is_refused(run, tree: None, session: Session) -> None:  # type: ignore[no-untyped-def]
+    from broadcast import users
+    from broadcast.models import Role
+
+    users.create_user(session, username="bientap", role=Role.EDITOR, password="mat-khau-dai-du-12", actor="admin")
+    session.commit()
+    before = count_rows(session)
+    res = run("cap", "import", "--actor", "bientap", str(DATA / "vn-storm-warning.xml"))
+    assert res.exit_code == 1 and "không có quyền làm việc này (emergency)" in res.output
+    session.rollback()
+    assert count_rows(session) == before
