@@ -610,3 +610,49 @@ class BulletinVersion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     media: Mapped[MediaFile | None] = relationship(foreign_keys=[media_sha256])
+
+
+# --- cap11: CAP alerts (issue 11.5) -------------------------------------------------------------
+
+
+class CapAlert(Base):
+    """A Common Alerting Protocol 1.2 message received (``loa cap import``, ``POST /api/v1/cap``).
+
+    ``sender`` + ``identifier`` name the message (CAP's own key, so a repeat is recognised);
+    ``bulletin_id`` is the emergency bulletin it made, changed or withdrew. ``needs_targeting``
+    marks an alert whose areas matched no unit: its bulletin went to every station, and the
+    reviewer must choose the stations.
+    """
+
+    __tablename__ = "cap_alerts"
+    __table_args__ = (UniqueConstraint("sender", "identifier"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sender: Mapped[str] = mapped_column(String(255))
+    identifier: Mapped[str] = mapped_column(String(255))
+    #: ``sent`` as written in the message (references quote it) and as a moment.
+    sent_text: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column()
+    msg_type: Mapped[str] = mapped_column(String(16))  # Alert | Update | Cancel
+    #: References as [sender, identifier, sent] triples (Update, Cancel).
+    references: Mapped[list[list[str]] | None] = mapped_column(JSON, default=None)
+    event: Mapped[str] = mapped_column(String(300), default="")
+    severity: Mapped[str] = mapped_column(String(16), default="")
+    urgency: Mapped[str] = mapped_column(String(16), default="")
+    #: The language of the info used, and whether it was not Vietnamese (no vi/vi-VN info).
+    language: Mapped[str] = mapped_column(String(35), default="")
+    language_fallback: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    bulletin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bulletins.id", ondelete="SET NULL"), default=None, index=True
+    )
+    #: created | updated | cancelled: what the message did to its bulletin.
+    action: Mapped[str] = mapped_column(String(16))
+    needs_targeting: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    #: Unit codes the areas matched, and the geocodes ("valueName=value") that matched none.
+    unit_codes: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    unmatched: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    #: The areas' descriptions (areaDesc), for the reviewer who must target an unmatched alert.
+    areas: Mapped[list[str] | None] = mapped_column(JSON, default=None)
+    auto_approved: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    actor: Mapped[str] = mapped_column(String(120), default="")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

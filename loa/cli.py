@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "units": "broadcast.units_cli",
     "inbox": "broadcast.units_cli",
     "worker": "broadcast.worker_cli",
+    "cap": "broadcast.cap_cli",
 }
 
 

@@ -240,6 +240,20 @@ class Settings:
     #: Seconds a finished job's status (the panel's progress bar) stays readable.
     job_result_ttl_s: int = 24 * 3600
 
+    # --- cap11 ---
+    #: CAP alerts (``loa cap import``, ``POST /api/v1/cap``): the largest document read, in bytes;
+    #: a bigger one is refused before it is parsed (real alerts are a few kilobytes).
+    cap_max_bytes: int = 512 * 1024
+    #: Approve at once (render and publish the emergency) an alert whose Vietnamese info is of
+    #: severity Extreme and urgency Immediate and whose areas matched a unit. Off: every alert waits
+    #: for a reviewer.
+    cap_auto_approve: bool = False
+    #: Optional CSV mapping other geocode schemes to units, columns ``scheme,value,unit`` (scheme is
+    #: the geocode's valueName, e.g. ``SAME``). Empty: a geocode matches the unit whose code is its value.
+    cap_geocode_map: str = ""
+    #: How many times a day a bulletin made from an alert airs.
+    cap_plays_per_day: int = 3
+
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from broadcast import (
@@ -553,3 +554,53 @@ def patch_bulletin(bulletin_id: int) -> Response:
 @bp.get("/openapi.json")
 def openapi() -> Response:
     return jsonify(openapi_document())
+
+
+# --- cap11: CAP 1.2 alerts → emergency bulletins -----------------------------------------------
+
+
+def _cap_user() -> User:
+    """A user's API token whose role may send emergencies (CAP alerts become emergency bulletins)."""
+    user = _api_user()
+    if not permissions.allowed(user.role, "emergency"):
+        raise PermissionError("Chỉ người duyệt mới được gửi cảnh báo CAP (bản tin khẩn cấp).")
+    return user
+
+
+@bp.post("/cap")
+def post_cap() -> Response:
+    """A CAP 1.2 document as the body (application/xml); the outcome as JSON: 201 when a bulletin
+    was made, 200 for an Update, a Cancel or a message already received."""
+    from broadcast import cap
+
+    settings = db.settings()
+    length = request.content_length
+    if length is not None and length > settings.cap_max_bytes:
+        return error(413, "too_large", str(cap.CapTooLarge(
+            "Tệp cảnh báo CAP quá lớn: %(n)s byte, tối đa %(max)s byte.", n=length, max=settings.cap_max_bytes)))
+    published: list[cap.Outcome] = []
+    data = request.get_data(cache=False)
+
+    def run() -> Response:
+        user = _cap_user()
+        try:
+            done = cap.import_alert(db.session(), data, actor=user.username,
+                                    settings=settings, today=clock.today(settings.timezone))
+        except cap.CapTooLarge as exc:  # refused before parsing: nothing was written
+            return error(413, "too_large", str(exc))
+        published.append(done)
+        response = jsonify(done.as_dict())
+        response.status_code = 201 if done.action == "created" else 200
+        return response
+
+    try:
+        response = _guarded(run)
+    except IntegrityError:  # the same alert, committed by a concurrent request: answer as a repeat
+        db.session().rollback()
+        published.clear()
+        response = _guarded(run)
+    if published and published[0].publish and published[0].bulletin_id is not None:
+        from web.bulletins import start_render
+
+        start_render(published[0].bulletin_id, regenerate=True)  # render, then publish the emergency
+    return response

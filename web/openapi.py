@@ -54,6 +54,42 @@ _INBOX_ENTRY = {
     },
 }
 
+_CAP_NS = "urn:oasis:names:tc:emergency:cap:1.2"
+#: The CAP 1.2 <alert> (the OASIS schema, its top-level elements; <info> and <area> as the standard
+#: defines them). Refused with a 400: another namespace, a DTD or entity declaration, malformed XML.
+_CAP_ALERT = {
+    "type": "object",
+    "xml": {"name": "alert", "namespace": _CAP_NS},
+    "required": ["identifier", "sender", "sent", "status", "msgType", "scope"],
+    "properties": {
+        "identifier": {"type": "string"},
+        "sender": {"type": "string"},
+        "sent": {"type": "string", "format": "date-time"},
+        "status": {"enum": ["Actual", "Exercise", "System", "Test", "Draft"]},
+        "msgType": {"enum": ["Alert", "Update", "Cancel", "Ack", "Error"]},
+        "scope": {"enum": ["Public", "Restricted", "Private"]},
+        "references": {"type": "string"},
+    },
+}
+_CAP_OUTCOME = {
+    "type": "object",
+    "required": ["alert", "bulletin", "msg_type", "action", "status", "needs_targeting"],
+    "properties": {
+        "alert": {"type": "integer"},
+        "bulletin": {"type": ["integer", "null"]},
+        "msg_type": {"enum": ["Alert", "Update", "Cancel"]},
+        "action": {"enum": ["created", "updated", "cancelled", "duplicate"]},
+        "status": {"type": "string"},
+        "needs_targeting": {"type": "boolean"},
+        "auto_approved": {"type": "boolean"},
+        "language": {"type": "string"},
+        "language_fallback": {"type": "boolean"},
+        "units": {"type": "array", "items": {"type": "string"}},
+        "unmatched": {"type": "array", "items": {"type": "string"}},
+        "stations": {"type": "array", "items": {"type": "string"}},
+    },
+}
+
 _STR: dict[str, Any] = {"type": "string"}
 _INT: dict[str, Any] = {"type": "integer"}
 _DATE: dict[str, Any] = {"type": "string", "format": "date"}
@@ -279,6 +315,27 @@ def openapi_document() -> dict[str, Any]:
                 "get": _op("The sending unit's view: each target commune's answer",
                            {"200": _json({"type": "array", "items": _INBOX_ENTRY}, "One entry per commune")},
                            401, 403, 404, parameters=[_in_path("bulletin_id", _INT)]),
+            },
+            "/api/v1/cap": {
+                "post": {
+                    "summary": "A Common Alerting Protocol 1.2 message (Alert, Update, Cancel) as an emergency "
+                    "bulletin (a reviewer's or administrator's API token). An Alert becomes a bulletin for review "
+                    "(its Vietnamese info; the stations of the units its geocodes name, else every station with "
+                    "needs_targeting); an Update changes, a Cancel withdraws the bulletin it references; a "
+                    "message already received changes nothing",
+                    "security": _BEARER,
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/xml": {"schema": _CAP_ALERT}},
+                    },
+                    "responses": {
+                        "201": _json(_CAP_OUTCOME, "An Alert made an emergency bulletin"),
+                        "200": _json(_CAP_OUTCOME, "An Update or Cancel applied, or a message already received"),
+                        **_errors(400, 401, 403, 404),
+                        "413": _json(_ERROR, "Larger than cap_max_bytes (512 KiB by default) or api_max_body_bytes"),
+                        **_405,
+                    },
+                }
             },
             "/api/v1/openapi.json": {
                 "get": {

@@ -54,9 +54,12 @@ def queue() -> str:
     rows = db.session().scalars(select(Bulletin).where(Bulletin.status == BulletinStatus.SUBMITTED,
                                                        scope().clause(Bulletin.unit_id))).all()
     rows = sorted(rows, key=lambda b: (b.priority.rank, b.updated_at, b.id))
+    from broadcast import cap
+
     return render_template("review/review_queue.html", bulletins=rows,
                            checks=list_checks(rows),
-                           threshold=db.settings().clarity_threshold)
+                           threshold=db.settings().clarity_threshold,
+                           cap_untargeted=cap.needing_targets(db.session(), [b.id for b in rows]))
 
 
 @bp.get("/<int:bulletin_id>")
@@ -67,6 +70,7 @@ def detail(bulletin_id: int) -> str:
         "review/review.html", b=b, targets=svc.target_station_names(db.session(), b, with_codes=True),
         upload=uploaded_recording(b), job=request.args.get("job", ""), voices=picker(b.voice),
         **clarity_context(b),
+        **_cap_context(b),
     )
 
 
@@ -183,3 +187,31 @@ def emergency() -> Any:
                 if recording is not None:
                     shutil.rmtree(recording.parent, ignore_errors=True)
     return render_template("review/emergency_form.html", v=values, errors=errors, **form_choices()), (400 if errors else 200)
+
+
+# --- cap11: a bulletin made from a CAP alert, and the reviewer's targeting of it ----------------
+
+
+def _cap_context(b: Bulletin) -> dict[str, Any]:
+    from broadcast import cap
+
+    row = cap.alert_for_bulletin(db.session(), b.id)
+    return {"cap": row, "cap_stations": form_choices()["stations"] if row is not None and row.needs_targeting else []}
+
+
+@bp.post("/<int:bulletin_id>/cap-target")
+@requires("review")
+def cap_target(bulletin_id: int) -> Response:
+    """The stations for an alert whose areas matched no unit (the service clears the mark)."""
+    from broadcast import cap
+
+    b = scoped_or_404(Bulletin, bulletin_id)
+    try:
+        cap.target(db.session(), b, request.form.getlist("stations"), actor=actor())
+        db.commit()
+    except BroadcastError as exc:
+        db.session().rollback()
+        flash(exc.translate(_), "error")
+    else:
+        flash(_("Đã chọn đài nhận cảnh báo."), "ok")
+    return redirect(url_for("review.detail", bulletin_id=b.id))
