@@ -29,10 +29,11 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar, cast
 from zoneinfo import ZoneInfoNotFoundError
 
-from sqlalchemy import Table, and_, func, insert, or_, select, update
+from sqlalchemy import Table, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from broadcast import bulk
 from broadcast.errors import BroadcastError, NotFound
 from broadcast.models import (
     BroadcastSession,
@@ -594,7 +595,7 @@ def _store(session: Session, rows: list[tuple[dict[str, Any], Sequence[PlannedIt
     if not rows:
         return
     for part in _chunks([r for r, _ in rows], 1000):
-        session.execute(insert(_PLAYLISTS), list(part))
+        bulk.insert_rows(session, _PLAYLISTS, part)
     # Ids back by the unique (station, date, version): RETURNING in parameter order would make
     # SQLite insert one row at a time.
     day = rows[0][0]["date"]
@@ -623,7 +624,7 @@ def _store(session: Session, rows: list[tuple[dict[str, Any], Sequence[PlannedIt
                 }
             )
     for part in _chunks(items, 10_000):
-        session.execute(insert(_ITEMS), list(part))
+        bulk.insert_rows(session, _ITEMS, part)
 
 
 def _write_files(
