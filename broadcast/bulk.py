@@ -30,6 +30,7 @@ def insert_rows(session: Session, table: Table, rows: Iterable[Mapping[str, Any]
     procs = [table.c[n].type._cached_bind_processor(dialect) for n in names]
     cols = ", ".join(dialect.identifier_preparer.quote(n) for n in names)
     raw = conn.connection.driver_connection
+    assert raw is not None  # a live psycopg connection inside the session's transaction
     with raw.cursor() as cur, cur.copy(f"COPY {dialect.identifier_preparer.format_table(table)} ({cols}) FROM STDIN") as cp:
         for row in rows:
             cp.write_row([v if p is None or v is None else p(v) for p, v in zip(procs, (row[n] for n in names), strict=True)])

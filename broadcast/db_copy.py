@@ -33,6 +33,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    UniqueConstraint,
     func,
     insert,
     make_url,
@@ -114,7 +115,7 @@ def _unique_columns(table: Table) -> list[Column[Any]]:
     cols += [
         next(iter(con.columns))
         for con in table.constraints
-        if con.__class__.__name__ == "UniqueConstraint" and len(con.columns) == 1
+        if isinstance(con, UniqueConstraint) and len(con.columns) == 1
     ]
     return cols
 
@@ -231,9 +232,9 @@ def verify_table(src: Engine, dst: Engine, table: Table, offsets: dict[str, int]
         for rows in _batches(s, table, None, batch):
             shifted = [_shifted(table, r, offsets) for r in rows]
             keys = [tuple(r[c.name] for c in pk) if len(pk) > 1 else r[pk[0].name] for r in shifted]
-            found = {}
-            for r in d.execute(select(table).where(key.in_(keys))):
-                m = r._mapping
+            found: dict[Any, Any] = {}
+            for hit in d.execute(select(table).where(key.in_(keys))):
+                m = hit._mapping
                 found[tuple(m[c.name] for c in pk) if len(pk) > 1 else m[pk[0].name]] = m
             n_src += len(shifted)
             n_dst += len(found)
