@@ -22,6 +22,8 @@ commits to survive a power cut, and it saves an fsync per commit.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 import psycopg
 from sqlalchemy import make_url
@@ -67,6 +69,7 @@ class PgDatabases:
         self.template = f"{prefix}_tpl"
         self.name = prefix
         self._admin = psycopg.connect(self._dsn(u.database or "postgres"), autocommit=True)
+        self._drop_stale(prefix.rstrip("0123456789"))
         self._drop(self.template)
         self._drop(self.name)
         self._admin.execute(f'CREATE DATABASE "{self.template}"')
@@ -85,6 +88,16 @@ class PgDatabases:
             f"SELECT 't', '{t}' WHERE EXISTS (SELECT 1 FROM {t})" for t in self._tables
         ) + (" UNION ALL SELECT 's', quote_ident(sequencename) FROM pg_sequences"
              " WHERE schemaname = 'public' AND last_value IS NOT NULL")
+
+    def _drop_stale(self, stem: str) -> None:
+        """Drop the databases of killed pytest processes on this machine (``<stem><pid>…``)."""
+        if self._server.host not in (None, "", "127.0.0.1", "localhost", "::1"):
+            return  # their pids mean nothing here
+        rows = self._admin.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [stem + "%"])
+        for (name,) in rows.fetchall():
+            pid = name[len(stem):].split("_")[0]
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}") and sys.platform == "linux":
+                self._drop(name)
 
     def _dsn(self, database: str) -> str:
         u = self._server
