@@ -20,7 +20,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
+from broadcast import limits
+
 log = logging.getLogger(__name__)
+limits.install()  # column limits checked before every flush, the same on SQLite and PostgreSQL
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, func, insert, select
+from sqlalchemy import Table, and_, func, select
 from sqlalchemy.orm import Session
 
+from broadcast import bulk
 from broadcast.batches import CHUNK, by_station, chunks
 from broadcast.models import Playlist, PlaylistItem, Station
 from broadcast.planner import PlannedItem
@@ -92,7 +93,7 @@ def store_playlists(session: Session, rows: list[NewVersion]) -> None:
     if not rows:
         return
     for part in chunks([r for r, _ in rows], 1000):
-        session.execute(insert(_PLAYLISTS), list(part))
+        bulk.insert_rows(session, _PLAYLISTS, part)
     # Ids back by the unique (station, date, version): RETURNING in parameter order would make
     # SQLite insert one row at a time.
     day = rows[0][0]["date"]
@@ -104,7 +105,7 @@ def store_playlists(session: Session, rows: list[NewVersion]) -> None:
         playlist_id = by_key[(row["station_id"], row["version"])]
         items.extend(_item_row(playlist_id, pos, it) for pos, it in enumerate(planned))
     for part in chunks(items, 10_000):
-        session.execute(insert(_ITEMS), list(part))
+        bulk.insert_rows(session, _ITEMS, part)
 
 
 def latest_playlist(session: Session, station_code: str, day: date) -> Playlist | None:

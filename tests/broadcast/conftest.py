@@ -1,15 +1,14 @@
-"""A real database per test: SQLite in the test's data folder, or LOA_TEST_DATABASE_URL (e.g.
-PostgreSQL) when set, emptied after each test."""
+"""A real database per test: SQLite in the test's data folder, or the run's PostgreSQL database
+(``--database-url``, see tests/conftest.py), fresh for each test."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, delete, func, make_url, select, text
+from sqlalchemy import Engine, delete, func, make_url, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast import db
@@ -29,7 +28,7 @@ def settings(_isolated_data_dir: Path) -> Settings:
 
 @pytest.fixture
 def db_url(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> str:
-    url = os.environ.get("LOA_TEST_DATABASE_URL") or settings.db_url
+    url = settings.db_url
     monkeypatch.setenv("LOA_DATABASE_URL", url)  # so `loa` commands in the test use it too
     return url
 
@@ -48,12 +47,8 @@ def engine(db_url: str, _sqlite_template: Path) -> Iterator[Engine]:
     if u.get_backend_name() == "sqlite" and u.database:
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(_sqlite_template, u.database)
-    eng = db.init_db(db_url)  # a no-op on the copy, a real migration elsewhere
+    eng = db.init_db(db_url)  # a no-op on the copy and on PostgreSQL's fresh database
     yield eng
-    if os.environ.get("LOA_TEST_DATABASE_URL"):
-        Base.metadata.drop_all(eng)
-        with eng.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     eng.dispose()
 
 

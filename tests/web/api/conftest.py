@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import text
 
 from broadcast import stations
 from broadcast.db import session_factory, session_scope
-from broadcast.models import Base, Playlist, Role, Station, User
+from broadcast.models import Playlist, Role, Station, User
 from broadcast.security import hash_password, hash_token
 from loa import config
 from web.app import create_app
@@ -53,8 +52,8 @@ def manifest(code: str, version: int = 1) -> dict[str, object]:
 @pytest.fixture()
 def env(tmp_path: Path) -> Iterator[Env]:
     env = {"LOA_DATA_DIR": str(tmp_path / "data")}
-    if os.environ.get("LOA_TEST_DATABASE_URL"):  # e.g. PostgreSQL, where uploads really race
-        env["LOA_DATABASE_URL"] = os.environ["LOA_TEST_DATABASE_URL"]
+    if os.environ.get("LOA_DATABASE_URL"):  # the run's PostgreSQL database (tests/conftest.py)
+        env["LOA_DATABASE_URL"] = os.environ["LOA_DATABASE_URL"]
     settings = config.load(env=env)
     app = create_app(settings, jobs=InlineJobQueue())
     app.config["TESTING"] = True
@@ -72,9 +71,4 @@ def env(tmp_path: Path) -> Iterator[Env]:
                    api_token_hash=hash_token("operator-token-" + "y" * 20)))
         assert s.query(Station).count() == 15
     yield Env(app, app.test_client(), tokens, api_token, settings)
-    if os.environ.get("LOA_TEST_DATABASE_URL"):
-        engine = app.extensions["loa_engine"]
-        Base.metadata.drop_all(engine)
-        with engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        engine.dispose()
+    app.extensions["loa_engine"].dispose()

@@ -35,7 +35,7 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
                    env=env, check=True, capture_output=True)
     token = subprocess.run([sys.executable, "-m", "loa", "stations", "token", "hiep-an"],
                            env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
-    settings = config.load(env={"LOA_DATA_DIR": env["LOA_DATA_DIR"]})
+    settings = config.load(env={"LOA_DATA_DIR": env["LOA_DATA_DIR"], "LOA_DATABASE_URL": env.get("LOA_DATABASE_URL", "")})
     with session_scope(session_factory(make_engine(settings.db_url))) as s:  # a user's API token
         s.add(User(username="doc", password_hash=hash_password("mat-khau-dai"), role=Role.OPERATOR,
                    api_token_hash=hash_token(USER_TOKEN)))
