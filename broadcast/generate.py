@@ -406,7 +406,7 @@ def station_jingle(session: Session, settings: Settings) -> JingleInput | None:
         raise BroadcastError(f"Không tìm thấy nhạc hiệu đài: {settings.station_id_jingle}") from exc
     if path is None:
         return None
-    from broadcast.media import store_file
+    from broadcast.media import media_backend, store_file
     from pipeline.store import file_sha256
 
     sha = file_sha256(path)
@@ -421,7 +421,7 @@ def station_jingle(session: Session, settings: Settings) -> JingleInput | None:
         if info is None or not getattr(info.info, "length", 0):
             raise BroadcastError("Không đọc được thời lượng của tệp nhạc hiệu %(name)s.", name=path.name)
         mf = store_file(session, path, settings.media_dir, duration_s=float(info.info.length),
-                        meta={"role": "station_id_jingle", "name": path.name})
+                        meta={"role": "station_id_jingle", "name": path.name}, backend=media_backend(settings))
     return JingleInput(MediaRef(sha, mf.size, mf.duration_s, media_url(sha)))
 
 
@@ -581,6 +581,9 @@ def generate_playlists(
                     on_progress(done, total)
             _store(session, new_rows)
             results.extend(_write_files(session, out, day, pending, latest, folder))
+    from broadcast.events import announce_emergencies  # push10: tell connected agents at commit
+
+    announce_emergencies(session, settings, results)
     return results
 
 
