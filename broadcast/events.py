@@ -305,3 +305,13 @@ def local_dispatch(events: Iterable[StationEvent]) -> None:
     for hub in hubs:
         for ev in events:
             hub.dispatch(ev)
+
+
+def close_hubs() -> None:
+    """Stop every hub's listener of this process (tests; a server simply exits)."""
+    with _hubs_lock:
+        hubs = list(_hubs.values())
+        _hubs.clear()
+        _local.clear()
+    for hub in hubs:
+        hub.stopping.set()

@@ -23,8 +23,13 @@ log = logging.getLogger(__name__)
 THREADS = 4
 
 
-def serve(host: str, port: int, *, threads: int = THREADS) -> None:
-    """Serve ``web.wsgi:create`` until interrupted. Settings reach the worker through the environment."""
+def serve(host: str, port: int, *, threads: int = THREADS, streams: int = 0) -> None:
+    """Serve ``web.wsgi:create`` until interrupted. Settings reach the worker through the environment.
+
+    ``streams``: agents' event streams held open at once (``events_max_streams``). A WSGI response
+    holds its thread while it streams, so each gets a thread of its own beside the ``threads`` that
+    answer everything else: a thousand idle streams never delay a manifest poll or a panel page
+    (scripts/bench_scale_push.py measures it). Past ``streams`` the route answers 503 itself."""
     log.info("serving Loa on http://%s:%d/", host, port)
     Granian(
         "web.wsgi:create",
@@ -33,7 +38,7 @@ def serve(host: str, port: int, *, threads: int = THREADS) -> None:
         interface=Interfaces.WSGI,
         factory=True,
         workers=1,
-        blocking_threads=threads,
+        blocking_threads=threads + streams,
         backlog=2048,
         log_level=LogLevels.warning,
         log_access=False,
