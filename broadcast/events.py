@@ -152,7 +152,10 @@ class StreamsFull(RuntimeError):
     """This process already holds ``events_max_streams`` streams."""
 
 
-Source = Callable[[Callable[[StationEvent], None], threading.Event], None]
+#: A transport's listener: ``(deliver, stop, listening)``; sets ``listening`` once subscribed.
+Source = Callable[[Callable[[StationEvent], None], threading.Event, threading.Event], None]
+#: A new stream waits at most this long for the listener to be subscribed before saying ``ready``.
+LISTEN_WAIT_S = 2.0
 
 
 class Hub:
@@ -167,6 +170,7 @@ class Hub:
         self._count = 0
         self._thread: threading.Thread | None = None
         self.stopping = threading.Event()
+        self.listening = threading.Event()
 
     @property
     def open_streams(self) -> int:
@@ -183,6 +187,9 @@ class Hub:
             if self._source is not None and (self._thread is None or not self._thread.is_alive()):
                 self._thread = threading.Thread(target=self._listen, name="loa-events", daemon=True)
                 self._thread.start()
+        # What is published from now on reaches this stream (unless the transport is down: then
+        # the agent's polling, which it does on every ``ready``, covers it).
+        self.listening.wait(LISTEN_WAIT_S)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
@@ -204,23 +211,28 @@ class Hub:
         while not self.stopping.is_set():
             started = time.monotonic()
             try:
-                self._source(self.dispatch, self.stopping)
+                self._source(self.dispatch, self.stopping, self.listening)
             except Exception as exc:  # the transport is down: streams stay open, agents keep polling
                 log.warning("mất kết nối kênh sự kiện (%s); thử lại", exc)
+            self.listening.clear()
             failures = 0 if time.monotonic() - started > 30 else failures + 1
             self.stopping.wait(min(30.0, 0.5 * 2 ** min(failures, 6)) * random.uniform(0.8, 1.2))
 
 
 def redis_source(url: str) -> Source:
-    def listen(deliver: Callable[[StationEvent], None], stop: threading.Event) -> None:
+    def listen(deliver: Callable[[StationEvent], None], stop: threading.Event, listening: threading.Event) -> None:
         import redis
 
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=None, health_check_interval=10)
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(CHANNEL)
+            first = True
             while not stop.is_set():
-                msg = pubsub.get_message(timeout=1.0)
+                msg = pubsub.get_message(timeout=1.0)  # the first read takes the confirmation
+                if first:
+                    listening.set()
+                    first = False
                 if msg and msg.get("type") == "message":
                     ev = StationEvent.from_json(msg["data"])
                     if ev:
@@ -233,7 +245,7 @@ def redis_source(url: str) -> Source:
 
 
 def postgres_source(sqlalchemy_url: str) -> Source:
-    def listen(deliver: Callable[[StationEvent], None], stop: threading.Event) -> None:
+    def listen(deliver: Callable[[StationEvent], None], stop: threading.Event, listening: threading.Event) -> None:
         import psycopg
         from sqlalchemy.engine import make_url
 
@@ -241,6 +253,7 @@ def postgres_source(sqlalchemy_url: str) -> Source:
         dsn = url.render_as_string(hide_password=False)
         with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
             conn.execute(f"LISTEN {PG_CHANNEL}")
+            listening.set()
             while not stop.is_set():
                 for note in conn.notifies(timeout=1.0):
                     ev = StationEvent.from_json(note.payload)
@@ -253,9 +266,10 @@ def postgres_source(sqlalchemy_url: str) -> Source:
 def database_source(engine: Engine) -> Source:
     """New emergency playlist versions, read from the table (SQLite: no server to push with)."""
 
-    def listen(deliver: Callable[[StationEvent], None], stop: threading.Event) -> None:
+    def listen(deliver: Callable[[StationEvent], None], stop: threading.Event, listening: threading.Event) -> None:
         with engine.connect() as conn:
             last = conn.scalar(select(Playlist.id).order_by(Playlist.id.desc()).limit(1)) or 0
+        listening.set()
         while not stop.wait(WATCH_S):
             with engine.connect() as conn:
                 rows = conn.execute(
