@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 #: Threads running the Flask app. One worker process, so the in-process job queue (render
 #: previews) is shared by every request.
 THREADS = 4
+#: Seconds a stopping server waits for open requests (event streams included) before closing them.
+STOP_GRACE_S = 5
 
 
 def serve(host: str, port: int, *, threads: int = THREADS, streams: int = 0) -> None:
@@ -42,6 +44,9 @@ def serve(host: str, port: int, *, threads: int = THREADS, streams: int = 0) -> 
         backlog=2048,
         log_level=LogLevels.warning,
         log_access=False,
+        # Agents' event streams never end by themselves in time: on stop, close them after this long
+        # (the agents reconnect to another server, or to this one once restarted).
+        workers_kill_timeout=STOP_GRACE_S,
     ).serve()
 
 
