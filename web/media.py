@@ -11,15 +11,17 @@ With ``media_url = "s3://…"`` the object is streamed through (Range passed on 
 
 from __future__ import annotations
 
+import logging
 import re
 
-from flask import Blueprint, Response, abort, jsonify, redirect, request, send_file
+from flask import Blueprint, Response, abort, jsonify, request, send_file
 
 from broadcast.media import media_backend
 from pipeline.storage import StorageMissing, StorageUnavailable, parse_range
 from pipeline.store import MediaStore
 from web.db import settings
 
+log = logging.getLogger(__name__)
 bp = Blueprint("media", __name__, url_prefix="/media")
 
 _SHA256 = re.compile(r"[0-9a-f]{64}")
@@ -37,6 +39,7 @@ def _cacheable(response: Response, sha256: str) -> Response:
 
 
 def _unavailable(exc: Exception) -> Response:
+    log.warning("media store unavailable: %s", exc)
     response = jsonify({"error": "Kho tệp âm thanh tạm thời không truy cập được, hãy thử lại sau.",
                         "code": "storage_unavailable"})  # fmt: skip
     response.status_code = 503
@@ -54,7 +57,7 @@ def _from_bucket(sha256: str, relpath: str, mime: str) -> Response:
             url = backend.presigned_url(relpath, cfg.media_presign_s)
             if url:
                 # A redirect, not cacheable for a year: the presigned address expires.
-                response = redirect(url, code=302)
+                response = Response(status=302, headers={"Location": url})
                 response.cache_control.private = True
                 response.cache_control.max_age = max(0, cfg.media_presign_s - 60)
                 return response

@@ -13,8 +13,8 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from broadcast import stations
-from broadcast.events import close_hubs
 from broadcast.db import session_factory, session_scope
+from broadcast.events import close_hubs
 from loa import config
 from web.app import create_app
 from web.jobs import InlineJobQueue
