@@ -52,7 +52,7 @@ def _client(endpoint: str, region: str, key_id: str, secret: str, timeout_s: flo
 
 
 def _put(backend: MediaBackend | None, stored: StoredMedia, mime: str) -> None:
-    if backend is None or backend.kind == "local":
+    if backend is None:  # the local folder, where the store already put the file
         return
     try:
         backend.put_file(stored.path, stored.relpath, mime)

@@ -85,11 +85,10 @@ def send_media(sha256: str, relpath: str | None = None, mime: str = "audio/mpeg"
     ``relpath``/``mime``: where and what the file is, from its MediaFile row (default: an MP3)."""
     if not _SHA256.fullmatch(sha256):
         abort(404)
-    store = MediaStore(settings().media_dir)
-    rel = relpath or store.relpath_for(sha256)
-    if settings().media_url:
+    rel = relpath or MediaStore(settings().media_dir).relpath_for(sha256)
+    path = media_backend(settings()).local_path(rel)
+    if path is None:  # a bucket
         return _from_bucket(sha256, rel, mime)
-    path = store.root / rel
     if not path.is_file():
         abort(404)
     response = send_file(path, mimetype=mime, conditional=True, etag=sha256, max_age=ONE_YEAR)
