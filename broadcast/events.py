@@ -5,7 +5,8 @@ The transport is an existing engine, chosen from the settings, never something h
 
 - **Redis pub/sub** when ``redis_url`` is set: published once the transaction commits;
 - **PostgreSQL ``NOTIFY``** when the database is PostgreSQL: sent inside the transaction, so the
-  database delivers it at commit and drops it on rollback;
+  database delivers it at commit and drops it on rollback (listened to with psycopg 3, whatever
+  driver the database URL names);
 - otherwise (SQLite, one PC) the database itself: each serving process watches the playlists
   table for new emergency versions (one indexed query every half second), and an emergency written
   in the same process is handed over at once after commit.

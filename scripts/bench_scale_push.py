@@ -90,7 +90,8 @@ async def _hold_stream(port: int, code: str, stop_at: float, opened: list[int]) 
         writer.close()
 
 
-async def _load(ports: list[int], agents: int, seconds: float, day: str, streams: int) -> dict[str, Any]:
+async def _load(ports: list[int], agents: int, seconds: float, day: str, streams: int,
+                rate: float = 0.0) -> dict[str, Any]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     gate = asyncio.Event()
@@ -98,8 +99,9 @@ async def _load(ports: list[int], agents: int, seconds: float, day: str, streams
     opened: list[int] = []
     holders = [asyncio.create_task(_hold_stream(ports[0], f"xa-{agents + i:05d}", stop_at, opened))
                for i in range(streams)]  # fmt: skip
+    interval = agents / rate if rate else 0.0
     tasks = [asyncio.create_task(bench_api.agent(ports[i % len(ports)], f"xa-{i:05d}", day, stop_at, latencies,
-                                                 statuses, gate, 0.0, 0.0))
+                                                 statuses, gate, interval, interval * i / agents))
              for i in range(agents)]  # fmt: skip
     await asyncio.sleep(2.0)
     gate.set()
@@ -113,7 +115,7 @@ async def _load(ports: list[int], agents: int, seconds: float, day: str, streams
             "p99": pct(window, 0.99) * 1000, "statuses": statuses, "streams": len(opened)}  # fmt: skip
 
 
-def bench_polls(agents: int, seconds: float, streams: int) -> dict[str, dict[str, Any]]:
+def bench_polls(agents: int, seconds: float, streams: int, rate: float = 0.0) -> dict[str, dict[str, Any]]:
     day = date(2026, 11, 27)
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -126,7 +128,7 @@ def bench_polls(agents: int, seconds: float, streams: int) -> dict[str, dict[str
                 continue
             with servers(data, count) as ports:
                 log.info("%s: %d agents polling for %.0f s…", label, agents, seconds)
-                results[label] = asyncio.run(_load(ports, agents, seconds, day.isoformat(), held))
+                results[label] = asyncio.run(_load(ports, agents, seconds, day.isoformat(), held, rate))
     return results
 
 
@@ -250,8 +252,9 @@ def bench_emergency(agents: int, trials: int, poll_s: float) -> dict[str, list[f
 # --- report --------------------------------------------------------------------------------------
 
 
-def print_polls(results: dict[str, dict[str, Any]], agents: int) -> None:
-    print(f"manifest polls answered 304, {agents} agents, closed loop (each polls again when answered):")
+def print_polls(results: dict[str, dict[str, Any]], agents: int, rate: float) -> None:
+    how = f"{rate:,.0f} polls/s offered, spread evenly" if rate else "closed loop (each polls again when answered)"
+    print(f"manifest polls answered 304, {agents} agents, {how}:")
     for label, r in results.items():
         held = f", {r['streams']} streams held" if "streams open" in label else ""
         print(f"  {label:<36} {r['rps']:>7,.0f} polls/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms"
@@ -283,6 +286,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=8.0, help="polls: measured seconds per setup (default 8)")
     parser.add_argument("--streams", type=int, default=100,
                         help="polls: event streams held open during the third setup (default 100; 0: skip it)")
+    parser.add_argument("--rate", type=float, default=0.0,
+                        help="polls: polls per second offered by all agents together (default 0: closed loop, "
+                             "the saturation throughput; its p99 is agents / throughput, so judge p99 at a rate)")
     parser.add_argument("--trials", type=int, default=2, help="emergency: emergencies sent (default 2)")
     parser.add_argument("--poll-s", type=float, default=30.0, help="emergency: agents' poll period (default 30)")
     args = parser.parse_args(argv)
@@ -291,7 +297,7 @@ def main(argv: list[str] | None = None) -> None:
         logging.getLogger(noisy).setLevel(logging.ERROR)
     if args.only in (None, "polls"):
         agents = args.agents or 200
-        print_polls(bench_polls(agents, args.seconds, args.streams), agents)
+        print_polls(bench_polls(agents, args.seconds, args.streams, args.rate), agents, args.rate)
     if args.only in (None, "emergency"):
         print_emergency(bench_emergency(args.agents or 20, args.trials, args.poll_s), args.poll_s)
 
