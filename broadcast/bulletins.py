@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from broadcast import unit_reach
 from broadcast.changes import add_regen_request
 from broadcast.errors import BroadcastError, InvalidTransition, NotFound
-from broadcast.media import store_file
+from broadcast.media import media_backend, store_file
 from broadcast.models import (
     AuditLog,
     Bulletin,
@@ -133,12 +133,17 @@ def read_script(path: Path) -> str:
                              reason=exc.strerror) from None
 
 
-def store_upload(session: Session, path: Path, media_dir: Path, duration_s: float | None = None) -> MediaFile:
+def store_upload(
+    session: Session, path: Path, media_dir: Path, duration_s: float | None = None,
+    settings: Settings | None = None,
+) -> MediaFile:
     """Copy an uploaded recording into the content-addressed media store (``<sha[:2]>/<sha><ext>``),
-    with its duration (so the editor hears it, and sees how long it is, right after uploading)."""
+    with its duration (so the editor hears it, and sees how long it is, right after uploading);
+    and into the bucket ``settings.media_url`` names, if any."""
     if not path.is_file():
         raise BroadcastError("Không có tệp ghi âm '%(path)s'.", path=str(path))
-    return store_file(session, path, media_dir, duration_s=duration_s,
+    backend = media_backend(settings) if settings is not None else None
+    return store_file(session, path, media_dir, duration_s=duration_s, backend=backend,
                       meta={"kind": "upload", "original_name": path.name})
 
 
@@ -323,7 +328,8 @@ def create_bulletin(
     kind, grp, stations = _resolve_targets(session, station_codes, group)
     issuer_unit = unit_reach.issuing_unit(session, actor, unit)
     unit_reach.check_reach(session, issuer_unit, stations)
-    upload = store_upload(session, recording, media_dir or settings.media_dir, duration) if recording else None
+    upload = (store_upload(session, recording, media_dir or settings.media_dir, duration, settings)
+              if recording else None)
     b = Bulletin(
         title=title.strip(),
         body=body,
@@ -369,7 +375,7 @@ def update_bulletin(
     changed = _apply_values(bulletin, values)
     recording = fields.get("recording")
     if recording is not None:
-        upload = store_upload(session, recording, fields.get("media_dir") or settings.media_dir, duration)
+        upload = store_upload(session, recording, fields.get("media_dir") or settings.media_dir, duration, settings)
         if upload.sha256 != bulletin.upload_sha256:
             bulletin.upload_sha256, bulletin.source_kind = upload.sha256, "audio"
             changed["recording"] = upload.sha256

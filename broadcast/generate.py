@@ -293,4 +293,7 @@ def generate_playlists(
                     on_progress(done, total)
             store_playlists(session, new_rows)
             results.extend(_export(session, out, day, pending, latest, folder))
+    from broadcast.events import announce_emergencies  # push10: tell connected agents at commit
+
+    announce_emergencies(session, settings, results)
     return results

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from broadcast.bulletins import request_regen
 from broadcast.clarity import mark_pending
 from broadcast.errors import RenderFailed
-from broadcast.media import record_media
+from broadcast.media import MediaStoreDown, local_copy, media_backend, record_media
 from broadcast.models import Bulletin, BulletinStatus, MediaFile, Priority
 from broadcast.voices import render_setup
 from loa.config import Settings
@@ -41,7 +41,7 @@ def render_request(bulletin: Bulletin, settings: Settings, session: Session, voi
         upload = session.get(MediaFile, bulletin.upload_sha256) if bulletin.upload_sha256 else None
         if upload is None:
             raise RenderFailed("Bản tin #%(id)s không có tệp ghi âm.", id=bulletin.id)
-        recording = (settings.media_dir / upload.path).resolve()
+        recording = local_copy(settings, upload.path).resolve()
     return RenderRequest(
         text=None if recording else bulletin.body,
         recording=recording,
@@ -78,8 +78,11 @@ def bulletin_render_params(session: Session, bulletin: Bulletin, settings: Setti
     return replace(params, engines=offline_only(params.engines)), voice
 
 
-def upsert_media(session: Session, res: RenderResult, media_dir: Path) -> MediaFile:
-    """The rendered MP3's MediaFile row (the pipeline already put the file in the store)."""
+def upsert_media(
+    session: Session, res: RenderResult, media_dir: Path, settings: Settings | None = None
+) -> MediaFile:
+    """The rendered MP3's MediaFile row (the pipeline already put the file in the local store; with
+    ``settings`` naming a bucket, it is copied there first)."""
     meta: dict[str, Any] = {
         **res.meta,
         "engine": res.engine,
@@ -89,7 +92,8 @@ def upsert_media(session: Session, res: RenderResult, media_dir: Path) -> MediaF
         "cache_key": res.cache_key,
     }
     stored = StoredMedia(res.sha256, media_dir / res.relpath, res.relpath, res.size, meta)
-    return record_media(session, stored, duration_s=res.duration_s, meta=meta)
+    backend = media_backend(settings) if settings is not None else None
+    return record_media(session, stored, duration_s=res.duration_s, meta=meta, backend=backend)
 
 
 def render_bulletin(
@@ -103,7 +107,7 @@ def render_bulletin(
     try:
         params, voice = bulletin_render_params(session, bulletin, settings)
         req = render_request(bulletin, settings, session, voice)
-    except RenderFailed as exc:
+    except (RenderFailed, MediaStoreDown) as exc:
         bulletin.render_status, bulletin.render_error = "failed", str(exc)
         session.flush()
         raise
@@ -122,7 +126,12 @@ def render_bulletin(
     # regeneration request, whoever finishes first.
     session.refresh(bulletin, with_for_update=True)
     previous = bulletin.media_sha256
-    mf = upsert_media(session, res, settings.media_dir)
+    try:
+        mf = upsert_media(session, res, settings.media_dir, settings)
+    except MediaStoreDown as exc:
+        bulletin.render_status, bulletin.render_error = "failed", str(exc)
+        session.flush()
+        raise RenderFailed("Không lưu được âm thanh của bản tin #%(id)s: %(e)s", id=bulletin.id, e=str(exc)) from exc
     bulletin.media = mf
     bulletin.media_sha256 = mf.sha256
     bulletin.render_status, bulletin.render_error = "done", ""

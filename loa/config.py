@@ -253,6 +253,32 @@ class Settings:
     cap_geocode_map: str = ""
     #: How many times a day a bulletin made from an alert airs.
     cap_plays_per_day: int = 3
+    # --- push10 ---
+    #: Where media are kept for serving. Empty: the media folder (``<data_dir>/media``, one PC).
+    #: ``s3://bucket/prefix``: an S3-compatible bucket (keys ``prefix/<sha[:2]>/<sha>.mp3``); the
+    #: folder then stays the place renders and uploads are first written (a write-through cache).
+    media_url: str = ""
+    #: S3: endpoint (empty: AWS itself; MinIO/Ceph/Garage: their address), region, and credentials
+    #: (better ``LOA_S3_ACCESS_KEY_ID`` / ``LOA_S3_SECRET_ACCESS_KEY``, or boto3's own
+    #: ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` when these are empty; never logged).
+    s3_endpoint_url: str = ""
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str = field(default="", repr=False)
+    s3_secret_access_key: str = field(default="", repr=False)
+    #: Seconds per S3 request before the store counts as down (agents get a 503 to retry).
+    s3_timeout_s: float = 5.0
+    #: S3: ``/api/v1/media/<sha>`` answers a redirect to a presigned URL valid this many seconds
+    #: instead of streaming the object through ``loa serve``. 0: stream.
+    media_presign_s: int = 0
+    #: (``redis_url``, above, also carries emergencies to agents' event streams by pub/sub across
+    #: every ``loa serve``; empty: PostgreSQL ``LISTEN/NOTIFY``, or a poll of the playlists on SQLite.)
+    #: Seconds an agent's event stream (``/api/v1/stations/<code>/events``) stays open before the
+    #: server ends it and the agent reconnects; seconds between keep-alive comments on it.
+    events_stream_s: float = 300.0
+    events_keepalive_s: float = 15.0
+    #: Event streams one ``loa serve`` process holds at once (each keeps a server thread); past it a
+    #: 503 tells the agent to keep polling and try again later.
+    events_max_streams: int = 256
 
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

@@ -10,6 +10,9 @@ Rows (``--only NAME``; more are added by their helpers as ``bench_<name>`` funct
   files written) for 10k and 50k stations, SQLite against PostgreSQL. Goal: 50k on PostgreSQL
   <= 120 s. PostgreSQL is ``--postgres URL`` (default the local server, user postgres); the benchmark
   makes its own database there and drops it after.
+* ``renders``: renders per minute, 1 worker against 2 (``bench_scale_renders.py``).
+* ``polls``: manifest polls per second (304), 1 ``loa serve`` against 2, with p99 (``bench_scale_push.py``).
+* ``emergency``: confirmation -> airing, push against polling (``bench_scale_push.py``).
 """
 
 from __future__ import annotations
@@ -106,8 +109,32 @@ def bench_nightly(args: argparse.Namespace) -> dict[str, float]:
 
 
 #: name -> benchmark row; each takes the parsed arguments and prints its figures and ratios.
+def bench_renders(args: argparse.Namespace) -> object:
+    """Renders per minute on the Redis queue, 1 worker against 2 (goal: 2 workers >= 1.8x one)."""
+    from bench_scale_renders import main as renders_main
+
+    return renders_main([])
+
+
+def bench_polls(args: argparse.Namespace) -> object:
+    """Manifest polls per second answered 304, one ``loa serve`` process against two, with p99."""
+    from bench_scale_push import main as push_main
+
+    return push_main(["--only", "polls"])
+
+
+def bench_emergency(args: argparse.Namespace) -> object:
+    """Confirmation -> airing, pushed over server-sent events against polled (push <= 2 s at p99)."""
+    from bench_scale_push import main as push_main
+
+    return push_main(["--only", "emergency"])
+
+
 ROWS: dict[str, Callable[[argparse.Namespace], object]] = {
     "nightly": bench_nightly,
+    "renders": bench_renders,
+    "polls": bench_polls,
+    "emergency": bench_emergency,
 }
 
 

@@ -604,3 +604,22 @@ def post_cap() -> Response:
 
         start_render(published[0].bulletin_id, regenerate=True)  # render, then publish the emergency
     return response
+
+
+@bp.get("/stations/<code>/events")
+def station_events(code: str) -> Response:
+    """Server-sent events for one station's agent (its token): emergencies as they are committed."""
+    from web.events import event_stream
+
+    refused = _auth_error(lambda: _manifest_reader(code))
+    if refused is not None:
+        return refused
+    if db.session().scalar(select(Station.id).where(Station.code == code)) is None:
+        return error(404, "no_station", f"Không có đài '{code}'.")
+    db.session().close()  # the stream holds no database connection while it waits
+    response = event_stream(code)
+    if response is None:
+        busy = error(503, "busy", "Máy chủ đang giữ quá nhiều kết nối sự kiện; hãy tiếp tục hỏi định kỳ.")
+        busy.headers["Retry-After"] = "60"
+        return busy
+    return response

@@ -47,7 +47,7 @@ def serve_cmd(settings: Settings, host: str | None, port: int | None, threads: i
     daemon = None if no_scheduler else _start_scheduler(settings, engine)
     click.echo(f"Loa: http://{host}:{port}/  (Ctrl-C để dừng)", err=True)
     try:
-        serve(host, port, threads=threads or THREADS)
+        serve(host, port, threads=threads or THREADS, streams=settings.events_max_streams)
     finally:
         if daemon is not None:
             daemon.stopping.set()

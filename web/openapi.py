@@ -221,14 +221,42 @@ def openapi_document() -> dict[str, Any]:
                     parameters=[_in_path("code", _STR), _in_path("date", _DATE), _header("If-None-Match")],
                 ),
             },
+            "/api/v1/stations/{code}/events": {
+                "get": {
+                    "summary": "Server-sent events for a station's agent (its agent token, or a user's API "
+                    "token): `ready` on connect, `emergency` (data: date, version, etag of the new "
+                    "playlist version) within a second of its commit, a keep-alive comment every "
+                    "events_keepalive_s. The server ends the stream after events_stream_s; the agent "
+                    "reconnects, and polls its manifest on every (re)connect.",
+                    "security": _BEARER,
+                    "parameters": [
+                        {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}},
+                    ],
+                    "responses": {
+                        "200": {"description": "The event stream", "content": {"text/event-stream": {}}},
+                        **_errors(401, 403, 404),
+                        "503": {
+                            "description": "This server holds events_max_streams streams: keep polling",
+                            "headers": {"Retry-After": {"required": True, "schema": {"type": "string"}}},
+                            "content": {"application/json": {"schema": _ERROR}},
+                        },
+                        **_405,
+                    },
+                }
+            },
             "/api/v1/media/{sha256}": {
                 "get": _op(
                     "A media file by its SHA-256; supports Range and ETag, cacheable for a year",
                     {"200": {"description": "The file", "content": {"audio/mpeg": {}}},
                      "206": {"description": "Part of the file", "content": {"audio/mpeg": {}}},
+                     "302": {"description": "media_presign_s > 0 with S3 storage: a presigned URL of the object "
+                             "(Location)"},
                      "304": {"description": "Unchanged"},
                      "404": {"description": "No such file"},
-                     "416": {"description": "Range not satisfiable"}},
+                     "416": {"description": "Range not satisfiable"},
+                     "503": {"description": "The object store is down: retry after Retry-After seconds",
+                             "headers": {"Retry-After": {"required": True, "schema": _STR}},
+                             "content": {"application/json": {"schema": _ERROR}}}},
                     parameters=[_in_path("sha256", {"type": "string", "pattern": "^[0-9a-f]{64}$"}),
                                 _header("Range")],
                     secured=False,

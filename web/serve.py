@@ -21,10 +21,17 @@ log = logging.getLogger(__name__)
 #: Threads running the Flask app. One worker process, so the in-process job queue (render
 #: previews) is shared by every request.
 THREADS = 4
+#: Seconds a stopping server waits for open requests (event streams included) before closing them.
+STOP_GRACE_S = 5
 
 
-def serve(host: str, port: int, *, threads: int = THREADS) -> None:
-    """Serve ``web.wsgi:create`` until interrupted. Settings reach the worker through the environment."""
+def serve(host: str, port: int, *, threads: int = THREADS, streams: int = 0) -> None:
+    """Serve ``web.wsgi:create`` until interrupted. Settings reach the worker through the environment.
+
+    ``streams``: agents' event streams held open at once (``events_max_streams``). A WSGI response
+    holds its thread while it streams, so each gets a thread of its own beside the ``threads`` that
+    answer everything else: a thousand idle streams never delay a manifest poll or a panel page
+    (scripts/bench_scale_push.py measures it). Past ``streams`` the route answers 503 itself."""
     log.info("serving Loa on http://%s:%d/", host, port)
     Granian(
         "web.wsgi:create",
@@ -33,10 +40,13 @@ def serve(host: str, port: int, *, threads: int = THREADS) -> None:
         interface=Interfaces.WSGI,
         factory=True,
         workers=1,
-        blocking_threads=threads,
+        blocking_threads=threads + streams,
         backlog=2048,
         log_level=LogLevels.warning,
         log_access=False,
+        # Agents' event streams never end by themselves in time: on stop, close them after this long
+        # (the agents reconnect to another server, or to this one once restarted).
+        workers_kill_timeout=STOP_GRACE_S,
     ).serve()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import random
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ import requests
 
 from broadcast.agent.asrun_log import FINAL_STATUSES, UPLOAD_FIELDS, AsRunLog
 from broadcast.agent.cache import Cache, CachedManifest, ChecksumMismatch, DownloadError
-from broadcast.agent.client import AuthRejected, ServerClient, UploadRejected
+from broadcast.agent.client import AuthRejected, EventsUnavailable, ServerClient, UploadRejected
 from broadcast.agent.clock import Clock, SystemClock
 from broadcast.agent.manifest import ManifestError, parse_manifest
 from broadcast.agent.player import Player, PlayOutcome
@@ -60,6 +61,8 @@ MAX_IDLE_S = 30.0
 UPLOAD_BATCH = 100
 #: A relay whose stream drops is reconnected for the rest of its window, at most this many times in all.
 RELAY_ATTEMPTS = 3
+#: An event stream that ends sooner than this is reopened after a backoff, not at once.
+MIN_STREAM_S = 5.0
 #: Acknowledged as-run rows are kept locally this many days.
 ASRUN_KEEP_DAYS = 7
 #: Detail of the "cut" row made on start for an item that was on air when the agent was killed.
@@ -90,6 +93,11 @@ class AgentConfig:
     http_timeout_s: float = 20.0
     relay_connect_timeout_s: float = 15.0
     rules: Rules = field(default_factory=Rules)
+    #: Listen to the server's event stream (``layout == "api"``): an emergency is fetched within a
+    #: second instead of at the next poll. Polling goes on regardless; a dropped stream is reopened
+    #: after 1, 2, 4 … s (at most ``events_retry_max_s``), and every (re)connect polls at once.
+    events: bool = True
+    events_retry_max_s: float = 60.0
 
 
 @dataclass
@@ -154,6 +162,7 @@ class Agent:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._downloads_wanted = threading.Event()
+        self._poll_now = threading.Event()
         self._last_heartbeat: datetime | None = None
         # remote control (broadcast/agent/remote.py)
         self._volume_file = VolumeFile(config.cache_dir)
@@ -732,7 +741,34 @@ class Agent:
                     last_prune = now
             except Exception:  # keep polling whatever happens; playout goes on from the cache
                 log.exception("lỗi khi đồng bộ")
-            self._stop.wait(self.config.poll_s)
+            self._poll_now.wait(self.config.poll_s)  # or sooner: an event said there is news
+            self._poll_now.clear()
+
+    def _events_loop(self) -> None:
+        """Hold the event stream open; each ``ready`` (a (re)connect) or ``emergency`` wakes the poll."""
+        failures = 0
+        while not self._stop.is_set():
+            opened = time.monotonic()
+            try:
+                for event, _data in self.client.events():
+                    if event in ("ready", "emergency"):
+                        failures = 0
+                        if event == "emergency":
+                            log.warning("máy chủ báo tin khẩn cấp: hỏi lịch phát ngay")
+                        self._poll_now.set()
+                    if self._stop.is_set():
+                        return
+                if time.monotonic() - opened > MIN_STREAM_S:
+                    continue  # the server ended the stream as it does every few minutes: reopen now
+                failures += 1  # ended at once: do not spin
+            except (requests.RequestException, EventsUnavailable, AuthRejected) as exc:
+                failures += 1
+                log.info("kênh sự kiện ngắt (%s); vẫn hỏi định kỳ, nối lại sau", exc)
+            except Exception:
+                failures += 1
+                log.exception("lỗi kênh sự kiện")
+            delay = retry_delay(failures, 1.0, self.config.events_retry_max_s)
+            self._stop.wait(delay * random.uniform(0.5, 1.0))  # jitter: agents do not reconnect in step
 
     def next_download_wait(self) -> float:
         """Seconds the download loop may sleep: until the next poll, or the next checksum retry."""
@@ -757,6 +793,9 @@ class Agent:
             threading.Thread(target=self._poll_loop, name="loa-agent-poll", daemon=True),
             threading.Thread(target=self._download_loop, name="loa-agent-download", daemon=True),
         ]
+        if self.config.events and self.config.layout == "api":
+            # not joined: it may sit in a read for up to EVENTS_READ_TIMEOUT_S; a daemon thread
+            threading.Thread(target=self._events_loop, name="loa-agent-events", daemon=True).start()
         for t in threads:
             t.start()
         try:
@@ -788,6 +827,7 @@ class Agent:
 
     def stop(self) -> None:
         self._stop.set()
+        self._poll_now.set()
         self._interrupt.set()
         self._wake.set()
         self._downloads_wanted.set()

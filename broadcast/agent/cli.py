@@ -77,11 +77,15 @@ log = logging.getLogger(__name__)
     help="Không phát ra loa mà ghi mỗi lần phát (giờ, độ dài, mức âm) vào tệp JSON này (tập dượt, kiểm thử). "
     "/ Play nothing; append each play (time, length, level) to this JSON-lines file (rehearsals, tests).",
 )
+@click.option("--events/--no-events", "events", default=True,
+              help="Giữ kênh sự kiện của máy chủ để nghe tin khẩn cấp ngay (mặc định bật; vẫn hỏi định kỳ). "
+                   "/ Hold the server's event stream to hear of emergencies at once (default on; polling goes on).")
 @click.pass_obj
 def agent_command(
     settings: Settings, server: str | None, station: str | None, token: str, layout: str,
     report_server: str | None, cache_dir: Path | None, once: bool, no_play: bool,
     output_device: str | None, list_devices: bool, poll_s: float | None, record_to: Path | None,
+    events: bool = True,
 ) -> None:  # fmt: skip
     """Chạy trên máy tính của đài xã, nối với bộ khuếch đại.
 
@@ -113,6 +117,7 @@ def agent_command(
         timezone=settings.timezone,
         poll_s=poll_s if poll_s is not None else settings.agent_poll_s,
         heartbeat_s=settings.agent_heartbeat_s,
+        events=events and not once,
     )
     clock = SystemClock()
     player: Player

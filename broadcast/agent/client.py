@@ -8,6 +8,7 @@ as-run rows or heartbeats; they go to ``report_server`` if one is given, else st
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -27,6 +28,15 @@ class UploadRejected(RuntimeError):
 
 class AuthRejected(RuntimeError):
     """The station token was refused (HTTP 401/403)."""
+
+
+class EventsUnavailable(RuntimeError):
+    """The server offers no event stream now (404 on an older server, 503 when it is full)."""
+
+
+#: Seconds without a byte on the event stream before it counts as dead (the server sends a
+#: keep-alive comment every 15 s by default).
+EVENTS_READ_TIMEOUT_S = 45.0
 
 
 @dataclass(frozen=True)
@@ -101,6 +111,24 @@ class ServerClient:
             log.info("kết nối tới máy chủ bị đóng (%s); thử lại trên kết nối mới", exc)
             self.http.close()  # drop every pooled keep-alive connection
             return self.http.request(method, url, timeout=self.timeout, **kwargs)
+
+    def events(self) -> Iterator[tuple[str, str]]:
+        """The station's server-sent events as (event, data), until the server ends the stream;
+        raises ``requests.RequestException`` when the connection fails or falls silent."""
+        import sseclient
+
+        url = urljoin(self.server, f"api/v1/stations/{quote(self.station, safe='')}/events")
+        headers = {"Authorization": f"Bearer {self.token}", "Accept": "text/event-stream"}
+        # Its own connection, not the pool's: a stream held open must not block a manifest poll.
+        with requests.get(url, headers=headers, stream=True,
+                          timeout=(self.timeout, EVENTS_READ_TIMEOUT_S)) as resp:  # fmt: skip
+            if resp.status_code in (401, 403):
+                raise AuthRejected(f"máy chủ từ chối mã truy cập của đài {self.station} (HTTP {resp.status_code})")
+            if resp.status_code in (404, 405, 501, 503):
+                raise EventsUnavailable(f"HTTP {resp.status_code}")
+            resp.raise_for_status()
+            for event in sseclient.SSEClient(resp.iter_content(chunk_size=None)).events():
+                yield event.event, event.data
 
     @property
     def can_report(self) -> bool:

@@ -33,7 +33,9 @@ USER_TOKEN = "schema-user-token-" + "s" * 20
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, str]]:
     tmp: Path = tmp_path_factory.mktemp("schema")
-    app = create_app(config.load(env={"LOA_DATA_DIR": str(tmp / "data")}), jobs=InlineJobQueue())
+    # An event stream ends after LOA_EVENTS_STREAM_S: short here, so no example waits on it.
+    env = {"LOA_DATA_DIR": str(tmp / "data"), "LOA_EVENTS_STREAM_S": "0.2", "LOA_EVENTS_KEEPALIVE_S": "0.1"}
+    app = create_app(config.load(env=env), jobs=InlineJobQueue())
     app.config["TESTING"] = True
     with session_scope(session_factory(app.extensions["loa_engine"])) as s:
         stations.import_stations(s, stations.parse_stations_csv(CSV.read_text("utf-8")))
@@ -55,7 +57,7 @@ def test_the_api_does_what_its_openapi_document_says(api: tuple[object, str], la
     method, path = label.split(" ", 1)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operation = schema[path][method]
-    agent_route = path in ("/api/v1/asrun", "/api/v1/heartbeat") or "/playlists/" in path
+    agent_route = path in ("/api/v1/asrun", "/api/v1/heartbeat") or "/playlists/" in path or "/events" in path
     headers = {"Authorization": f"Bearer {station_token if agent_route else USER_TOKEN}"}
 
     @given(case=operation.as_strategy())
