@@ -173,6 +173,13 @@ class Settings:
     #: (``loa bulletin approve --listened``). Natural speech scores about 0.9, espeak-ng about 0.2.
     clarity_threshold: float = 0.7
 
+    # --- pages12 ---
+    #: Rows per page in the panel's long lists (bulletins, audit log, report airings, library);
+    #: a user may ask for 10–500 with ``?per=N``.
+    list_page_size: int = 50
+    #: Largest jingle or station ID uploaded in the library, in seconds of audio.
+    max_jingle_s: float = 120.0
+
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 

@@ -23,7 +23,7 @@ from broadcast.planner import zone
 from broadcast.stations import sessions_on
 from web import db
 from web.auth import actor, requires
-from web.i18n import fmt_duration, today
+from web.i18n import date_error, fmt_duration, parse_date, today
 
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
 
@@ -67,7 +67,7 @@ def _parse_day(value: str | None, tz: str) -> date:
     if not value:
         return today(tz)
     try:
-        return date.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
         abort(404)
 
@@ -119,7 +119,12 @@ def index() -> Any:
         if stations:
             abort(404)
         return render_template("schedule/schedule.html", stations=[], station=None)
-    day = _parse_day(request.args.get("date"), station.timezone)
+    status = 200
+    try:
+        day = parse_date(request.args["date"]) if request.args.get("date", "").strip() else today(station.timezone)
+    except ValueError:  # the day's plan is shown, under the reason the date typed was not read
+        flash(date_error(_("Ngày")), "error")
+        day, status = today(station.timezone), 400
     playlist = latest_playlist(s, station.code, day)
     manifest = playlist.manifest if playlist else None
     views, outside = build_sessions(station, day, manifest)
@@ -144,7 +149,7 @@ def index() -> Any:
         unplaced=(manifest or {}).get("unplaced", []),
         candidates=candidates + extra,
         overrides=overrides,
-    )
+    ), status
 
 
 def _station_by_code(code: str) -> Station:
