@@ -425,6 +425,14 @@ def station_jingle(session: Session, settings: Settings) -> JingleInput | None:
     return JingleInput(MediaRef(sha, mf.size, mf.duration_s, media_url(sha)))
 
 
+def _uploaded_jingles(session: Session, stations: Sequence[_Station]) -> dict[int, JingleInput]:
+    """The jingles uploaded for stations or their groups (broadcast.jingles), by station id."""
+    from broadcast.jingles import jingles_for
+
+    return {sid: JingleInput(MediaRef(mf.sha256, mf.size, mf.duration_s, media_url(mf.sha256)))
+            for sid, mf in jingles_for(session, [s.id for s in stations]).items()}
+
+
 # --- generation ------------------------------------------------------------------------------
 
 
@@ -525,6 +533,7 @@ def generate_playlists(
     stations = _load_stations(session, station_codes, settings.timezone)
     all_stations = station_codes is None
     jingle = station_jingle(session, settings)
+    own_jingles = _uploaded_jingles(session, stations)
     days = sorted(set(days))
     sweep_temp_files(out, [s.code for s in stations])
     check_writable(out)  # refuse an unwritable folder now, while nothing is stored
@@ -545,7 +554,8 @@ def generate_playlists(
             pending: list[_Pending] = []
             for st in batch:
                 plan, is_emergency = _plan_station(
-                    st, day, data, jingle, now=now, emergency=emergency, previous=previous.get(st.id)
+                    st, day, data, own_jingles.get(st.id, jingle), now=now, emergency=emergency,
+                    previous=previous.get(st.id),
                 )
                 prev = latest.get(st.id)
                 manifest = build_manifest(
