@@ -50,6 +50,7 @@ from broadcast.models import (
     bulletin_targets,
     station_group_members,
 )
+from broadcast.day_order import apply_order
 from broadcast.on_commit import after_commit
 from broadcast.planner import (
     BulletinInput,
@@ -433,6 +434,14 @@ def _uploaded_jingles(session: Session, stations: Sequence[_Station]) -> dict[in
             for sid, mf in jingles_for(session, [s.id for s in stations]).items()}
 
 
+def _day_orders(session: Session, day: date) -> dict[int, list[int]]:
+    """Operators' orders of this day's bulletins (broadcast.overrides.set_order), by station id."""
+    from broadcast.models import DayOrder
+
+    return {sid: list(ids) for sid, ids in session.execute(
+        select(DayOrder.station_id, DayOrder.bulletin_ids).where(DayOrder.date == day)) if ids}
+
+
 # --- generation ------------------------------------------------------------------------------
 
 
@@ -548,6 +557,7 @@ def generate_playlists(
             s.id for s in stations if s.id in latest and now.astimezone(zone(s.timezone)).date() == day
         ]
         previous = _previous_with_past(session, [latest[i][0] for i in today_ids], now)
+        orders = _day_orders(session, day)
         # A batch at a time: bounded memory, few statements, files right after their rows.
         for batch in _chunks(stations, _BATCH):
             new_rows: list[tuple[dict[str, Any], Sequence[PlannedItem]]] = []
@@ -557,6 +567,8 @@ def generate_playlists(
                     st, day, data, own_jingles.get(st.id, jingle), now=now, emergency=emergency,
                     previous=previous.get(st.id),
                 )
+                if st.id in orders:  # the operator's order of the day's bulletins (week view)
+                    plan = PlanResult(apply_order(plan.items, orders[st.id], now), plan.unplaced)
                 prev = latest.get(st.id)
                 manifest = build_manifest(
                     st.code,

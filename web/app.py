@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 BLUEPRINTS = ("auth", "bulletins", "review", "stations", "schedule", "media", "reports", "api", "public",
-              "settings", "account", "library")
+              "settings", "account", "library", "week")
 PANEL_BLUEPRINTS = frozenset({"auth", "bulletins", "review", "stations", "schedule", "reports", "settings",
                               "account", "library", "week"})
 

@@ -191,6 +191,7 @@ AUDIT_ACTIONS = {
     "user.password.self": _l("Tự đổi mật khẩu"),
     "media.jingle": _l("Tải lên nhạc hiệu"),
     "schedule.order": _l("Đổi thứ tự phát trong phiên"),
+    "session.update": _l("Sửa phiên phát"),
 }
 #: Names of the detail fields audit entries carry.
 AUDIT_FIELDS = {
@@ -219,6 +220,8 @@ AUDIT_FIELDS = {
     "score": _l("độ rõ"),
     "recognizer": _l("bộ nhận dạng"),
     "status": _l("trạng thái"),
+    "order": _l("thứ tự"),
+    "sha256": _l("tệp"),
 }
 YES, NO = _l("có"), _l("không")
 
