@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from broadcast import bulletins
+from broadcast import bulletins, security
 from broadcast.generate import generate_playlists, latest_playlist
-from broadcast.models import Bulletin, DayOrder, MediaFile, StationJingle
+from broadcast.models import Bulletin, DayOrder, MediaFile, Role, StationJingle, User
 from tests.browser.test_browser_panel import PASSWORD, SHOTS, TZ, Site, browser, login, site  # noqa: F401
 from web.i18n import today
 
@@ -76,8 +76,11 @@ def test_english_browser_shows_dates_as_day_month_year(browser, site: Site) -> N
 
 
 def test_user_changes_their_own_password(browser, site: Site) -> None:  # type: ignore[no-untyped-def]
-    other = login(browser, site, "reviewer")
-    page = login(browser, site, "reviewer")
+    with site.session() as s:  # an account of its own: the other tests keep their passwords
+        s.add(User(username="nguoi-duyet-2", full_name="Người duyệt 2", role=Role.REVIEWER,
+                   password_hash=security.hash_password(PASSWORD)))
+    other = login(browser, site, "nguoi-duyet-2")
+    page = login(browser, site, "nguoi-duyet-2")
     page.click("header >> text=Đổi mật khẩu")
     page.fill("input[name=current]", "sai")
     page.fill("input[name=password]", "mat-khau-moi-123")
