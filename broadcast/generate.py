@@ -33,6 +33,7 @@ from sqlalchemy import Table, and_, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from broadcast.day_order import apply_order
 from broadcast.errors import BroadcastError, NotFound
 from broadcast.models import (
     BroadcastSession,
@@ -50,7 +51,6 @@ from broadcast.models import (
     bulletin_targets,
     station_group_members,
 )
-from broadcast.day_order import apply_order
 from broadcast.on_commit import after_commit
 from broadcast.planner import (
     BulletinInput,

@@ -55,7 +55,8 @@ def list_library(session: Session, *, text: str = "", kind: str = "") -> list[Li
     files = session.scalars(select(MediaFile).where(MediaFile.mime.like("audio/%"))
                             .order_by(MediaFile.created_at.desc(), MediaFile.sha256)).all()
     users: dict[str, list[tuple[int, str]]] = {}
-    rendered, uploaded = set(), set()
+    rendered: set[str] = set()
+    uploaded: set[str] = set()
     for bid, title, media, upload in session.execute(
             select(Bulletin.id, Bulletin.title, Bulletin.media_sha256, Bulletin.upload_sha256)):
         for sha, bucket in ((media, rendered), (upload, uploaded)):
@@ -96,7 +97,7 @@ def add_playlist_uses(session: Session, entries: Sequence[LibraryEntry], since: 
         .order_by(Playlist.date, Station.code)
     ).all()
     for sha, code, day in rows:
-        e = by_sha[sha]
+        e = by_sha[str(sha)]
         e.playlist_count += 1
         if len(e.playlists) < MAX_PLAYLISTS_SHOWN:
             e.playlists.append((code, day))

@@ -74,10 +74,9 @@ def paginate_list(rows: Sequence[T], number: int, size: int) -> Page[T]:
 
 def page_url(number: int, **changes: Any) -> str:
     """This page's address with another page number (and any other argument changed)."""
-    args = request.args.to_dict()
+    args: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict()}
     args.update({"page": str(number), **{k: str(v) for k, v in changes.items()}})
-    view_args = request.view_args or {}
-    return url_for(request.endpoint or "auth.index", **view_args, **args)
+    return url_for(request.endpoint or "auth.index", **args)
 
 
 def like(text: str) -> str:

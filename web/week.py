@@ -240,6 +240,8 @@ def save_order(code: str, day: str) -> Response:
         wanted = list(dict.fromkeys(int(v) for v in request.form.getlist("bulletin_id")))
     except ValueError:
         abort(400)
+    if any(not 0 < b < 2**31 for b in wanted):  # not an id any database holds
+        abort(400)
     s = db.session()
     merged = wanted + [b for b in overrides.day_order(s, station, the_day) if b not in wanted]
     try:

@@ -14,13 +14,17 @@ from sqlalchemy import select
 from broadcast import bulletins, security
 from broadcast.generate import generate_playlists, latest_playlist
 from broadcast.models import Bulletin, DayOrder, MediaFile, Role, StationJingle, User
-from tests.browser.test_browser_panel import PASSWORD, SHOTS, TZ, Site, browser, login, site  # noqa: F401
+from tests.browser import test_browser_panel as panel
+from tests.browser.test_browser_panel import PASSWORD, SHOTS, TZ, Site, login
 from web.i18n import today
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 STATION = "hiep-an"
+#: The scenario's fixtures (a served app with the district's stations; Chromium), one of each per module.
+site = panel.site
+browser = panel.browser
 
 
 def shot(page, name: str, full: bool = True) -> None:  # type: ignore[no-untyped-def]
