@@ -224,6 +224,22 @@ def test_week_view_grid_editing_and_reordering(browser, site: Site) -> None:  # 
     assert "Đã thêm phiên phát 11:00–11:20" in page.locator(".flash.ok").inner_text()
     assert page.locator(f".week-col[data-day='{day.isoformat()}'] .session-block:has-text('Phiên trưa')").count() == 1
 
+    # drag the new session one hour down: the editor opens at 12:00–12:20, saved on "Lưu phiên phát"
+    noon = page.locator(f".week-col[data-day='{day.isoformat()}'] .session-block:has-text('Phiên trưa')")
+    nb = noon.bounding_box()
+    assert nb is not None
+    page.mouse.move(nb["x"] + 20, nb["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(nb["x"] + 20, nb["y"] + 35, steps=4)
+    page.mouse.move(nb["x"] + 20, nb["y"] + 65, steps=4)
+    page.mouse.up()
+    assert dialog.is_visible()
+    assert (page.locator("#editor-start").input_value(), page.locator("#editor-end").input_value()) == ("12:00", "12:20")
+    page.click("#editor-save")
+    page.wait_for_load_state()
+    assert "Đã lưu phiên phát." in page.locator(".flash.ok").inner_text()
+    assert page.locator(f".week-col[data-day='{day.isoformat()}'] .session-block[data-start='12:00']").count() == 1
+
     # reorder the first session's bulletins: drag the last one to the top, then one down by keyboard
     before = _order(site, day)
     assert sorted(before[:3]) == sorted(ids)

@@ -154,7 +154,46 @@
     });
   }
 
+  // Drag a session up or down to move it (5-minute steps); the editor opens with the new times,
+  // and nothing changes until "Lưu phiên phát". The editor itself is the keyboard way.
+  var moving = null;
+  var justMoved = false;
+  grid.addEventListener("pointerdown", function (ev) {
+    var block = ev.target.closest(".session-block");
+    if (!canEdit || !block || !grid.classList.contains("placed") || ev.button !== 0) { return; }
+    moving = {block: block, y: ev.clientY, top: parseFloat(block.style.top) || 0, delta: 0, active: false};
+  });
+  grid.addEventListener("pointermove", function (ev) {
+    if (!moving) { return; }
+    var dy = ev.clientY - moving.y;
+    if (!moving.active && Math.abs(dy) < 6) { return; }
+    if (!moving.active) { moving.block.setPointerCapture(ev.pointerId); }
+    moving.active = true;
+    var start = parseInt(moving.block.dataset.startMin, 10);
+    var minutes = parseInt(moving.block.dataset.minutes, 10);
+    var delta = Math.round(dy / PX_PER_MIN / 5) * 5;
+    delta = Math.max(-start, Math.min(delta, 24 * 60 - start - minutes));
+    moving.delta = delta;
+    moving.block.style.top = (moving.top + delta * PX_PER_MIN) + "px";
+    moving.block.classList.add("dragging");
+  });
+  grid.addEventListener("pointerup", function () {
+    if (!moving) { return; }
+    var m = moving;
+    moving = null;
+    if (!m.active) { return; }
+    justMoved = true;
+    m.block.classList.remove("dragging");
+    m.block.style.top = m.top + "px";
+    if (m.delta === 0) { return; }
+    var start = parseInt(m.block.dataset.startMin, 10) + m.delta;
+    openEditor(m.block.closest(".week-col"), m.block, 0);
+    form.start.value = clock(start);
+    form.end.value = clock(start + parseInt(m.block.dataset.minutes, 10));
+  });
+
   grid.addEventListener("click", function (ev) {
+    if (justMoved) { justMoved = false; return; }
     var col = ev.target.closest(".week-col");
     if (!col) { return; }
     var block = ev.target.closest(".session-block");
