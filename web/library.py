@@ -32,7 +32,7 @@ def _choices() -> dict[str, Any]:
             "groups": s.scalars(select(StationGroup).order_by(StationGroup.name)).all()}
 
 
-@bp.get("/")
+@bp.get("", strict_slashes=False)
 @requires("bulletins.view")
 def index() -> Any:
     text = request.args.get("q", "").strip()[:200]

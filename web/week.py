@@ -122,7 +122,7 @@ def _day_arg(tz: str) -> tuple[date, bool]:
         return today(tz), False
 
 
-@bp.get("/")
+@bp.get("", strict_slashes=False)
 @requires("schedule.view")
 def index() -> Any:
     s = db.session()

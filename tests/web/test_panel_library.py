@@ -44,6 +44,7 @@ def test_upload_a_jingle_for_a_station_then_a_group(panel: Panel) -> None:
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "media.jingle")) == 2
         wanted = [r.station_codes for r in s.scalars(select(RegenRequest).where(RegenRequest.reason == "jingle changed"))]
         assert ["ta-nang"] in wanted and ["lien-nghia", "ta-nang"] in wanted
+    assert panel.client("editor").get("/library").status_code == 200  # the route, no redirect
     listing = panel.client("editor").get("/library/?kind=jingle").get_data(as_text=True)
     assert "nhac-hieu-ta-nang.ogg" in listing and "nhac-hieu-huyen.ogg" in listing
     found = panel.client("editor").get("/library/?q=huyen").get_data(as_text=True)
