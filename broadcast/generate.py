@@ -23,13 +23,15 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcast.batches import chunks
+from broadcast.day_order import apply_order
 from broadcast.manifest import ManifestError
 from broadcast.media import media_url
 from broadcast.outbox import drain_regen_requests
-from broadcast.planner import JingleInput, PlannedItem, PlanResult, StationPlanInput, plan_day, zone
+from broadcast.planner import JingleInput, MediaRef, PlannedItem, PlanResult, StationPlanInput, plan_day, zone
 from broadcast.playlist_export import FolderExport, export_version, file_version, sweep_temp_files
 from broadcast.playlist_files import (
     PlaylistPaths,
@@ -107,6 +109,22 @@ def _published(
     except ManifestError as exc:
         log.error("station %s %s: the published manifest does not validate (%s)", st.code, day, exc)
         return (), None
+
+
+def _uploaded_jingles(session: Session, stations: Sequence[PlanStation]) -> dict[int, JingleInput]:
+    """The jingles uploaded for stations or their groups (broadcast.jingles), by station id."""
+    from broadcast.jingles import jingles_for
+
+    return {sid: JingleInput(MediaRef(mf.sha256, mf.size, mf.duration_s, media_url(mf.sha256)))
+            for sid, mf in jingles_for(session, [s.id for s in stations]).items()}
+
+
+def _day_orders(session: Session, day: date) -> dict[int, list[int]]:
+    """Operators' orders of this day's bulletins (broadcast.overrides.set_order), by station id."""
+    from broadcast.models import DayOrder
+
+    return {sid: list(ids) for sid, ids in session.execute(
+        select(DayOrder.station_id, DayOrder.bulletin_ids).where(DayOrder.date == day)) if ids}
 
 
 def _plan_station(
@@ -263,6 +281,7 @@ def generate_playlists(
     all_stations = station_codes is None
     ids = None if all_stations else [s.id for s in stations]
     jingle = station_jingle(session, settings)
+    own_jingles = _uploaded_jingles(session, stations)
     days = sorted(set(days))
     sweep_temp_files(out, [s.code for s in stations])
     check_writable(out)  # refuse an unwritable folder now, while nothing is stored
@@ -276,14 +295,18 @@ def generate_playlists(
             s.id for s in stations if s.id in latest and now.astimezone(zone(s.timezone)).date() == day
         ]
         previous = previous_with_past(session, [latest[i][0] for i in today_ids], now)
+        orders = _day_orders(session, day)
         # A batch at a time: bounded memory, few statements, files right after their rows.
         for batch in chunks(stations, _BATCH):
             new_rows: list[NewVersion] = []
             pending: list[_Pending] = []
             for st in batch:
                 plan, is_emergency = _plan_station(
-                    st, day, data, jingle, now=now, emergency=emergency, previous=previous.get(st.id)
+                    st, day, data, own_jingles.get(st.id, jingle), now=now, emergency=emergency,
+                    previous=previous.get(st.id),
                 )
+                if st.id in orders:  # the operator's order of the day's bulletins (week view)
+                    plan = PlanResult(apply_order(plan.items, orders[st.id], now), plan.unplaced)
                 item, row = _version(st, day, plan, is_emergency, latest.get(st.id), now)
                 pending.append(item)
                 if row is not None:

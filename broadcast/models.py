@@ -656,3 +656,37 @@ class CapAlert(Base):
     auto_approved: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     actor: Mapped[str] = mapped_column(String(120), default="")
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- pages12: jingles per station or group, the order of a day's items -------------------------
+
+
+class StationJingle(Base):
+    """A station-ID jingle uploaded for one station or for one group (exactly one of the two).
+    A station's own wins over its groups', which win over the configured ``station_id_jingle``."""
+
+    __tablename__ = "station_jingles"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"), unique=True,
+                                                   default=None)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("station_groups.id", ondelete="CASCADE"), unique=True,
+                                                 default=None)
+    media_sha256: Mapped[str] = mapped_column(ForeignKey("media_files.sha256"))
+    actor: Mapped[str] = mapped_column(String(120), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    media: Mapped[MediaFile] = relationship()
+
+
+class DayOrder(Base):
+    """An operator's order of the bulletins in one station's day (dragged in the week view):
+    bulletin ids, first to air first, applied within each session after planning."""
+
+    __tablename__ = "day_orders"
+    __table_args__ = (UniqueConstraint("station_id", "date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    station_id: Mapped[int] = mapped_column(ForeignKey("stations.id", ondelete="CASCADE"))
+    date: Mapped[date] = mapped_column(Date)
+    bulletin_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    actor: Mapped[str] = mapped_column(String(120), default="")
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from broadcast import inbox
 from broadcast.batches import by_station, chunks
 from broadcast.errors import BroadcastError, NotFound
-from broadcast.media import media_url, store_file
+from broadcast.media import media_backend, media_url, store_file
 from broadcast.models import (
     BroadcastSession,
     Bulletin,
@@ -296,5 +296,5 @@ def station_jingle(session: Session, settings: Settings) -> JingleInput | None:
         if info is None or not getattr(info.info, "length", 0):
             raise BroadcastError("Không đọc được thời lượng của tệp nhạc hiệu %(name)s.", name=path.name)
         mf = store_file(session, path, settings.media_dir, duration_s=float(info.info.length),
-                        meta={"role": "station_id_jingle", "name": path.name})
+                        meta={"role": "station_id_jingle", "name": path.name}, backend=media_backend(settings))
     return JingleInput(MediaRef(sha, mf.size, mf.duration_s, media_url(sha)))

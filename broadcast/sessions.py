@@ -7,6 +7,7 @@ regenerated, and is audited, in the caller's transaction.
 from __future__ import annotations
 
 import dataclasses
+from datetime import date, time
 
 from sqlalchemy.orm import Session
 
@@ -68,3 +69,42 @@ def delete_session(session: Session, station: Station, session_id: int, *, actor
     session.flush()
     audit(session, actor, "session.delete", station.code, spec=spec)
     request_regen(session, "sessions changed", [station.code])
+
+
+def grid_spec(*, weekdays: str, start: str, end: str, on_date: date | None = None, name: str = "") -> SessionSpec:
+    """A session drawn on the week view's grid: weekday digits (or one date), "HH:MM" start and end.
+    Vietnamese BroadcastError for a window that is empty, reversed, past midnight or on no day."""
+    try:
+        t0, t1 = time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+    except ValueError:
+        raise BroadcastError("Giờ phiên phát phải có dạng HH:MM, ví dụ 05:30.") from None
+    minutes = (t1.hour * 60 + t1.minute) - (t0.hour * 60 + t0.minute)
+    if minutes <= 0:
+        raise BroadcastError("Giờ kết thúc phải sau giờ bắt đầu (cùng ngày).")
+    if on_date is not None:
+        weekdays = str(on_date.isoweekday())
+    days = "".join(sorted(set(weekdays)))
+    if not days or any(d not in "1234567" for d in days):
+        raise BroadcastError("Hãy chọn ít nhất một ngày trong tuần cho phiên phát.")
+    return SessionSpec(weekdays=days, start_time=t0.replace(second=0, microsecond=0), max_minutes=minutes,
+                       on_date=on_date, name=name.strip())
+
+
+def update_session(
+    session: Session, station: Station, session_id: int, spec: SessionSpec, *, actor: str = ""
+) -> BroadcastSession:
+    """Move or resize one of the station's sessions (the week view's grid); refused if it would
+    overlap another active session of the station."""
+    bs = next((s for s in station.sessions if s.id == session_id), None)
+    if bs is None:
+        raise NotFound("Đài %(code)s không có phiên phát #%(id)s.", code=station.code, id=session_id)
+    if len(spec.name) > MAX_NAME:
+        raise BroadcastError("Tên phiên phát quá dài (tối đa %(n)s ký tự).", n=MAX_NAME)
+    check_overlaps([*[s for s in station.sessions if s.active and s.id != bs.id], spec])
+    before = spec_of(bs).format()
+    bs.weekdays, bs.start_time, bs.max_minutes, bs.on_date = spec.weekdays, spec.start_time, spec.max_minutes, spec.on_date
+    bs.name = spec.name or bs.name
+    session.flush()
+    audit(session, actor, "session.update", station.code, before=before, after=spec_of(bs).format())
+    request_regen(session, "sessions changed", [station.code])
+    return bs

@@ -141,6 +141,23 @@ def reset_password(session: Session, user: User, password: str, *, actor: str, a
     audit(session, actor, "user.password", user.username)
 
 
+def change_own_password(session: Session, user: User, *, current: str, password: str, again: str | None) -> None:
+    """A user's new password, chosen by themselves: the current one must be right, the same rules
+    as an administrator's reset apply, and every other login of theirs ends (the caller keeps its
+    own login by taking the new ``session_epoch``)."""
+    problems = Problems()
+    if not security.verify_password(current, user.password_hash):
+        problems.add("Mật khẩu hiện tại không đúng.")
+    elif current == password:
+        problems.add("Mật khẩu mới phải khác mật khẩu hiện tại.")
+    _check_password(problems, password, again)
+    problems.check()
+    user.password_hash = security.hash_password(password)
+    user.session_epoch += 1
+    session.flush()
+    audit(session, user.username, "user.password.self", user.username)
+
+
 def issue_api_token(session: Session, user: User, *, actor: str) -> str:
     """A new API token, returned once (only its hash is kept); the old one stops working."""
     token = security.new_token()

@@ -279,6 +279,12 @@ class Settings:
     #: Event streams one ``loa serve`` process holds at once (each keeps a server thread); past it a
     #: 503 tells the agent to keep polling and try again later.
     events_max_streams: int = 256
+    # --- pages12 ---
+    #: Rows per page in the panel's long lists (bulletins, audit log, report airings, library);
+    #: a user may ask for 10–500 with ``?per=N``.
+    list_page_size: int = 50
+    #: Largest jingle or station ID uploaded in the library, in seconds of audio.
+    max_jingle_s: float = 120.0
 
     # --- derived paths -------------------------------------------------------------------
     extra: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

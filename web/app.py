@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from broadcast.db import init_db, session_factory
 from loa import config
 from loa.config import Settings
-from web import auth, db, i18n
+from web import auth, db, i18n, paging
 from web.extensions import babel, csrf, limiter
 from web.jobs import InlineJobQueue, JobQueue, ThreadJobQueue
 from web.shared import redis_secret_key
@@ -28,9 +28,10 @@ log = logging.getLogger(__name__)
 
 HERE = Path(__file__).resolve().parent
 BLUEPRINTS = ("auth", "bulletins", "review", "stations", "schedule", "media", "reports", "api", "public",
-              "settings", "inbox", "dashboard", "status")
+              "settings", "inbox", "dashboard", "status",
+              "account", "library", "week")
 PANEL_BLUEPRINTS = frozenset({"auth", "bulletins", "review", "stations", "schedule", "reports", "settings", "inbox",
-                              "dashboard", "status"})
+                              "dashboard", "status", "account", "library", "week"})
 
 #: Titles and explanations of the error pages, Vietnamese first.
 ERRORS: dict[int, tuple[Any, Any]] = {
@@ -132,6 +133,7 @@ def _template_helpers(app: Flask) -> None:
         duration=i18n.fmt_duration,
         weekdays=i18n.weekdays_label,
         sessions=i18n.sessions_label,
+        datefield=i18n.fmt_date_field,
     )
 
     # Globals, so imported macros see them too.
@@ -148,6 +150,10 @@ def _template_helpers(app: Flask) -> None:
         audit_action=i18n.audit_action,
         audit_detail=i18n.audit_detail,
         audit_target=i18n.audit_target,
+        DATE_PATTERN=i18n.DATE_PATTERN,
+        DATE_PLACEHOLDER=i18n.DATE_PLACEHOLDER,
+        page_url=paging.page_url,
+        PER_CHOICES=paging.PER_CHOICES,
     )
 
     @app.context_processor

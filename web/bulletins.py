@@ -29,7 +29,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 
@@ -43,9 +43,9 @@ from broadcast.models import Bulletin, BulletinStatus, MediaFile, Priority, Stat
 from broadcast.versions import list_versions
 from pipeline.render import normalize_preview
 from pipeline.types import PipelineError
-from web import db
+from web import db, paging
 from web.auth import actor, can, requires, scope, scoped_or_404
-from web.i18n import today
+from web.i18n import date_error, parse_date, today
 from web.jobs import ProgressFn, ThreadJobQueue, UnknownJob
 from web.settings import picker
 
@@ -108,9 +108,9 @@ class FormResult:
 
 def _date(value: str, label: str, errors: list[str]) -> date | None:
     try:
-        return date.fromisoformat(value.strip())
+        return parse_date(value)
     except ValueError:
-        errors.append(_("%(label)s không hợp lệ (cần ngày dạng ngày/tháng/năm).", label=label))
+        errors.append(date_error(label))
         return None
 
 
@@ -327,9 +327,20 @@ def index() -> Any:
     else:
         status = ""
         q = q.where(Bulletin.status != BulletinStatus.ARCHIVED)
-    rows = db.session().scalars(q.limit(500)).all()
-    return render_template("bulletins/bulletins.html", bulletins=rows, status=status,
-                           checks=list_checks(rows), threshold=db.settings().clarity_threshold)
+    priority = request.args.get("priority", "")
+    if priority in {p.value for p in Priority}:
+        q = q.where(Bulletin.priority == Priority(priority))
+    else:
+        priority = ""
+    text = request.args.get("q", "").strip()[:200]
+    if text:
+        pattern = paging.like(text)
+        q = q.where(or_(Bulletin.title.ilike(pattern, escape="\\"), Bulletin.issuer.ilike(pattern, escape="\\"),
+                        Bulletin.category.ilike(pattern, escape="\\"), Bulletin.created_by.ilike(pattern, escape="\\")))
+    page = paging.paginate_query(db.session(), q, *paging.page_args())
+    rows = page.items
+    return render_template("bulletins/bulletins.html", bulletins=rows, status=status, priority=priority, q=text,
+                           page=page, checks=list_checks(rows), threshold=db.settings().clarity_threshold)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -56,6 +56,44 @@ def fmt_isodate(value: object) -> str:
         return str(value)
 
 
+#: What a date field accepts: dd/mm/yyyy (d/m/yyyy too), or ISO yyyy-mm-dd (scripts, older forms).
+DATE_PATTERN = r"\d{1,2}/\d{1,2}/\d{4}|\d{4}-\d{2}-\d{2}"
+DATE_PLACEHOLDER = "dd/mm/yyyy"
+
+
+def parse_date(value: str) -> date:
+    """The one parser of the panel's date fields: "27/11/2026" (or "27.11.2026", "1/2/2027")
+    or "2026-11-27". A browser's native date input would show mm/dd/yyyy on an English system,
+    so the panel uses text fields read here. ValueError for anything else."""
+    text = value.strip()
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return date.fromisoformat(text)
+    parts = text.replace(".", "/").split("/")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts) or len(parts[2]) != 4:
+        raise ValueError(f"not a dd/mm/yyyy date: {value!r}")
+    day, month, year = (int(p) for p in parts)
+    return date(year, month, day)
+
+
+DATE_ERROR = _l("%(label)s không hợp lệ: hãy viết ngày/tháng/năm, ví dụ 27/11/2026.")
+
+
+def date_error(label: object) -> str:
+    """The Vietnamese (or English) sentence for a date field that could not be read."""
+    return str(DATE_ERROR % {"label": label})
+
+
+def fmt_date_field(value: object) -> str:
+    """A date field's value: a date (or an ISO string) as dd/mm/yyyy; what the user typed, as is."""
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    text = "" if value is None else str(value)
+    try:
+        return parse_date(text).strftime("%d/%m/%Y")
+    except ValueError:
+        return text
+
+
 def fmt_time(value: datetime | None, tz: str | None = None) -> str:
     if value is None:
         return ""
@@ -150,6 +188,10 @@ AUDIT_ACTIONS = {
     "user.api_token": _l("Cấp mã API"),
     "clarity.check": _l("Kiểm tra độ rõ"),
     "settings.default_voice": _l("Đổi giọng mặc định"),
+    "user.password.self": _l("Tự đổi mật khẩu"),
+    "media.jingle": _l("Tải lên nhạc hiệu"),
+    "schedule.order": _l("Đổi thứ tự phát trong phiên"),
+    "session.update": _l("Sửa phiên phát"),
 }
 #: Names of the detail fields audit entries carry.
 AUDIT_FIELDS = {
@@ -178,6 +220,8 @@ AUDIT_FIELDS = {
     "score": _l("độ rõ"),
     "recognizer": _l("bộ nhận dạng"),
     "status": _l("trạng thái"),
+    "order": _l("thứ tự"),
+    "sha256": _l("tệp"),
 }
 YES, NO = _l("có"), _l("không")
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from broadcast import period_export
 from broadcast.errors import BroadcastError
@@ -26,9 +26,9 @@ from broadcast.reports import (
     csv_bytes,
     station_totals,
 )
-from web import db
+from web import db, paging
 from web.auth import requires, scope
-from web.i18n import today
+from web.i18n import date_error, parse_date, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -42,6 +42,9 @@ class Filters:
     date_to: date
     station: str
     bulletin_id: int | None
+    #: Words the title must contain (any case), and one airing status (played, cut, …) or "".
+    text: str = ""
+    status: str = ""
 
     def query(self) -> dict[str, str]:
         q = {"from": self.date_from.isoformat(), "to": self.date_to.isoformat()}
@@ -49,20 +52,30 @@ class Filters:
             q["station"] = self.station
         if self.bulletin_id is not None:
             q["bulletin"] = str(self.bulletin_id)
+        if self.text:
+            q["q"] = self.text
+        if self.status:
+            q["status"] = self.status
         return q
+
+    def matches(self, title: str) -> bool:
+        return not self.text or self.text.casefold() in (title or "").casefold()
 
 
 def _filters() -> tuple[Filters, list[str]]:
     errors = []
     end = today()
     start = end - timedelta(days=6)
-    try:
-        if request.args.get("from"):
-            start = date.fromisoformat(request.args["from"])
-        if request.args.get("to"):
-            end = date.fromisoformat(request.args["to"])
-    except ValueError:
-        errors.append(_("Ngày không hợp lệ."))
+    for name, label in (("from", _("Từ ngày")), ("to", _("Đến ngày"))):
+        if not request.args.get(name, "").strip():
+            continue
+        try:
+            if name == "from":
+                start = parse_date(request.args[name])
+            else:
+                end = parse_date(request.args[name])
+        except ValueError:
+            errors.append(date_error(label))
     if end < start:
         errors.append(_("Ngày cuối (%(b)s) trước ngày đầu (%(a)s).", a=f"{start:%d/%m/%Y}", b=f"{end:%d/%m/%Y}"))
         start = end
@@ -79,7 +92,9 @@ def _filters() -> tuple[Filters, list[str]]:
     station = request.args.get("station", "").strip()
     if station and not _in_scope(station):
         abort(404)
-    return Filters(start, end, station, bulletin_id), errors
+    status = request.args.get("status", "")
+    status = status if status in AIRING_LABELS else ""
+    return Filters(start, end, station, bulletin_id, request.args.get("q", "").strip()[:200], status), errors
 
 
 def _in_scope(code: str) -> bool:
@@ -98,7 +113,7 @@ def _rows(f: Filters) -> list[ReportRow]:
     rows = [r for r in rows if r.station_code in codes]
     if f.bulletin_id is not None:
         rows = [r for r in rows if r.bulletin_id == f.bulletin_id]
-    return rows
+    return [r for r in rows if f.matches(r.title)]
 
 
 def minutes_chart(rows: list[ReportRow]) -> dict[str, Any]:
@@ -148,8 +163,9 @@ def index() -> Any:
         found = [a for a in found if a.station_code in mine]
     except BroadcastError as exc:
         rows, found, errors = [], [], [*errors, exc.translate(_)]
-    if f.bulletin_id is not None:
-        found = [a for a in found if a.bulletin_id == f.bulletin_id]
+    found = [a for a in found if (f.bulletin_id is None or a.bulletin_id == f.bulletin_id)
+             and f.matches(a.title) and (not f.status or a.status == f.status)]
+    page = paging.paginate_list(found, *paging.page_args())
     return render_template(
         "reports/reports.html",
         f=f,
@@ -157,7 +173,9 @@ def index() -> Any:
         totals=station_totals(rows),
         chart=minutes_chart(rows),
         errors=errors,
-        airings=airing_rows(found, {st.code: st.timezone for st in stations}),
+        airings=airing_rows(page.items, {st.code: st.timezone for st in stations}),
+        page=page,
+        airing_labels={k: _(v) for k, v in AIRING_LABELS.items()},
         stations=stations,
         bulletins=s.scalars(select(Bulletin).where(scope().clause(Bulletin.unit_id))
                             .order_by(Bulletin.id.desc()).limit(300)).all(),
@@ -192,8 +210,21 @@ def chart_svg() -> Response:
 @bp.get("/audit")
 @requires("reports")
 def audit_log() -> str:
-    rows = db.session().scalars(select(AuditLog).order_by(AuditLog.id.desc()).limit(300)).all()
-    return render_template("reports/audit.html", rows=rows)
+    """The audit log, newest first: search who/what, filter by action, in pages."""
+    s = db.session()
+    q = select(AuditLog).order_by(AuditLog.id.desc())
+    actions = sorted(s.scalars(select(AuditLog.action).distinct()))
+    action = request.args.get("action", "")
+    if action in actions:
+        q = q.where(AuditLog.action == action)
+    else:
+        action = ""
+    text = request.args.get("q", "").strip()[:200]
+    if text:
+        pattern = paging.like(text)
+        q = q.where(or_(AuditLog.actor.ilike(pattern, escape="\\"), AuditLog.target.ilike(pattern, escape="\\")))
+    page = paging.paginate_query(s, q, *paging.page_args())
+    return render_template("reports/audit.html", rows=page.items, page=page, q=text, action=action, actions=actions)
 
 
 # --- report11: playback history of one station and day ---------------------------------------------

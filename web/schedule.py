@@ -26,7 +26,7 @@ from broadcast.playlist_store import latest_playlist
 from broadcast.stations import sessions_on
 from web import db
 from web.auth import actor, requires, scope
-from web.i18n import fmt_duration, today
+from web.i18n import date_error, fmt_duration, parse_date, today
 
 log = logging.getLogger(__name__)
 bp = Blueprint("schedule", __name__, url_prefix="/schedule")
@@ -75,7 +75,7 @@ def _parse_day(value: str | None, tz: str) -> date:
     if not value:
         return today(tz)
     try:
-        return date.fromisoformat(value)
+        return parse_date(value)
     except ValueError:
         abort(404)
 
@@ -140,7 +140,12 @@ def index() -> Any:
         if stations:
             abort(404)
         return render_template("schedule/schedule.html", stations=[], station=None)
-    day = _parse_day(request.args.get("date"), station.timezone)
+    status = 200
+    try:
+        day = parse_date(request.args["date"]) if request.args.get("date", "").strip() else today(station.timezone)
+    except ValueError:  # the day's plan is shown, under the reason the date typed was not read
+        flash(date_error(_("Ngày")), "error")
+        day, status = today(station.timezone), 400
     playlist = latest_playlist(s, station.code, day)
     manifest = read_manifest(playlist.manifest if playlist else None)
     marks = item_marks(playlist.manifest["items"], day_rows(s, station, day)) if playlist and manifest else None
@@ -167,7 +172,7 @@ def index() -> Any:
         candidates=candidates + extra,
         overrides=overrides,
         marks=MARK_LABELS,
-    )
+    ), status
 
 
 def _station_by_code(code: str) -> Station:

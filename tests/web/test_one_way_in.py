@@ -104,9 +104,9 @@ def test_an_approved_bulletin_is_not_editable_in_the_same_words(panel: Panel) ->
 
 def test_panel_defaults_and_public_page_use_the_stations_day(panel: Panel) -> None:
     page = panel.client("editor").get("/bulletins/new").get_data(as_text=True)
-    assert 'value="2026-12-02"' in page and 'value="2026-12-08"' in page
+    assert 'value="02/12/2026"' in page and 'value="08/12/2026"' in page
     page = panel.client("reviewer").get("/review/emergency").get_data(as_text=True)
-    assert 'value="2026-12-02"' in page
+    assert 'value="02/12/2026"' in page
     bid = panel.bulletin("approved", valid_from=VN_TODAY, valid_to=VN_TODAY)
     with panel.session() as s:
         s.add(MediaFile(sha256="a" * 64, path="aa/" + "a" * 64 + ".mp3", size=10, duration_s=1.0, mime="audio/mpeg"))

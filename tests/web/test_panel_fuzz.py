@@ -50,8 +50,27 @@ def test_report_filters_never_break(shared_panel: Panel, start: str, end: str, s
 def test_schedule_and_sessions_never_break(shared_panel: Panel, station: str, day: str, action: str, bulletin: str,
                                            spec: str) -> None:
     c = shared_panel.client("operator")
-    assert c.get("/schedule/", query_string={"station": station, "date": day}).status_code in (200, 404)
+    assert c.get("/schedule/", query_string={"station": station, "date": day}).status_code in (200, 400, 404)
     r = post(c, "/schedule/ta-nang/2026-11-27/override", {"bulletin_id": bulletin, "action": action})
     assert r.status_code in (302, 400, 404)
     r = post(c, "/stations/1/sessions", {"spec": spec, "name": station})
     assert r.status_code == 302
+
+
+@FAST
+@given(station=junk, day=junk, start=junk, end=junk, weekday=junk, only=junk, page=junk, text=junk, bulletin=junk)
+def test_week_view_library_and_lists_never_break(shared_panel: Panel, station: str, day: str, start: str, end: str,
+                                                 weekday: str, only: str, page: str, text: str, bulletin: str) -> None:
+    c = shared_panel.client("operator")
+    for view in ("week", "day"):
+        r = c.get("/schedule/week/", query_string={"station": station, "date": day, "view": view, "page": page})
+        assert r.status_code in (200, 400, 404)
+    r = post(c, "/schedule/week/ta-nang/sessions", {"start": start, "end": end, "weekday": weekday, "only_date": only})
+    assert r.status_code == 302
+    r = post(c, "/schedule/week/ta-nang/sessions/1", {"start": start, "end": end, "weekday": weekday})
+    assert r.status_code == 302
+    r = post(c, "/schedule/week/ta-nang/order/2026-11-27", {"bulletin_id": bulletin})
+    assert r.status_code in (302, 400)
+    for url in ("/library/", "/bulletins/", "/reports/audit"):
+        r = c.get(url, query_string={"q": text, "kind": station, "page": page, "per": bulletin, "action": day})
+        assert r.status_code == 200
