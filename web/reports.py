@@ -27,7 +27,7 @@ from broadcast.reports import (
     station_totals,
 )
 from web import db, paging
-from web.auth import requires, scope
+from web.auth import current_user, requires, scope
 from web.i18n import date_error, parse_date, today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -232,18 +232,19 @@ def audit_log() -> str:
 
 def _history_args() -> tuple[Station, date, time | None, list[str]]:
     """station (404 if unknown), day (default today, station clock) and the optional HH:MM."""
-    station = db.session().scalar(select(Station).where(Station.code == request.args.get("station", "")))
+    mine = scope().clause(Station.unit_id)  # a unit's staff: its stations and those below only
+    station = db.session().scalar(select(Station).where(Station.code == request.args.get("station", ""), mine))
     if station is None:
-        station = db.session().scalar(select(Station).order_by(Station.name))
+        station = db.session().scalar(select(Station).where(mine).order_by(Station.name))
         if station is None or request.args.get("station"):
             abort(404)
     errors: list[str] = []
     day = today(station.timezone)
     try:
         if request.args.get("day"):
-            day = date.fromisoformat(request.args["day"])
+            day = parse_date(request.args["day"])
     except ValueError:
-        errors.append(_("Ngày không hợp lệ."))
+        errors.append(date_error(_("Ngày")))
     at: time | None = None
     raw = request.args.get("at", "").strip()
     if raw:
@@ -260,7 +261,8 @@ def history() -> Any:
     """What aired at a station on a day, and at one minute of it ("what aired at 04:12?")."""
     station, day, at, errors = _history_args()
     hist = playback_history(db.session(), station.code, day, at)
-    stations = db.session().scalars(select(Station).order_by(Station.name)).all()
+    stations = db.session().scalars(select(Station).where(scope().clause(Station.unit_id))
+                                    .order_by(Station.name)).all()
     return render_template(
         "reports/history.html", hist=hist, station=station, stations=stations, day=day,
         at=request.args.get("at", "") if at else "", errors=errors,
@@ -279,15 +281,30 @@ def _period_args() -> tuple[date, date, str, str, list[str]]:
     start = end.replace(day=1)
     try:
         if request.args.get("from"):
-            start = date.fromisoformat(request.args["from"])
+            start = parse_date(request.args["from"])
         if request.args.get("to"):
-            end = date.fromisoformat(request.args["to"])
+            end = parse_date(request.args["to"])
     except ValueError:
-        errors.append(_("Ngày không hợp lệ."))
+        errors.append(date_error(_("Ngày")))
     fmt = request.args.get("format", "docx")
     if fmt not in period_export.FORMATS:
         errors.append(_("Định dạng không hợp lệ."))
-    return start, end, request.args.get("unit", "").strip(), fmt, errors
+    return start, end, _period_unit(request.args.get("unit", "").strip()), fmt, errors
+
+
+def _period_unit(code: str) -> str:
+    """The unit the report covers: one within the user's scope (another is not found), by
+    default the user's own unit ("" for a user who sees every station)."""
+    from broadcast import units
+
+    user = current_user()
+    if not code:
+        unit = units.get_by_id(db.session(), user.unit_id) if user and user.unit_id is not None else None
+        return unit.code if unit is not None and scope().unit_ids is not None else ""
+    found = units.find(db.session(), code)
+    if found is not None and not scope().covers(found.id):
+        abort(404)
+    return code
 
 
 @bp.get("/period")
@@ -303,7 +320,8 @@ def period() -> Any:
             rep = period_report(db.session(), start, end, unit or None)
         except BroadcastError as exc:
             errors.append(exc.translate(_))
-    units_list = db.session().scalars(select(Unit).where(Unit.merged_into_id.is_(None)).order_by(Unit.code)).all()
+    units_list = db.session().scalars(select(Unit).where(Unit.merged_into_id.is_(None), scope().clause(Unit.id))
+                                      .order_by(Unit.code)).all()
     return render_template(
         "reports/period.html", rep=rep, start=start, end=end, unit=unit, errors=errors, units=units_list,
         ratio=ratio, reasons_text=period_export.reasons_text,

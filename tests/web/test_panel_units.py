@@ -201,3 +201,15 @@ def test_the_sending_unit_links_to_each_communes_answer_and_a_merged_commune_sta
         units.merge(s, units.get(s, "24823"), units.get(s, "24826"), actor="admin")
     page = panel.client("op-b").get("/stations/").get_data(as_text=True)
     assert "Xã Tà Năng" in page and "Thị trấn Liên Nghĩa" in page  # B now runs A's clusters too
+
+
+def test_history_and_the_period_report_stay_within_the_users_unit(panel: Panel, tree: dict[str, int]) -> None:
+    c = panel.client("op-a")
+    assert c.get("/reports/history?station=lien-nghia").status_code == 404
+    page = c.get("/reports/history?station=ta-nang").get_data(as_text=True)
+    assert "Thị trấn Liên Nghĩa" not in page
+    assert c.get("/reports/period?unit=24826&from=01/11/2026&to=30/11/2026").status_code == 404
+    own = c.get("/reports/period?from=01/11/2026&to=30/11/2026")  # no unit: the user's own commune
+    assert own.status_code == 200
+    assert "Xã Tà Năng" in own.get_data(as_text=True) and "Xã Liên Nghĩa" not in own.get_data(as_text=True)
+    assert panel.client("admin").get("/reports/period?unit=24826&from=01/11/2026&to=30/11/2026").status_code == 200
