@@ -1,7 +1,7 @@
 """station_jingles (a jingle uploaded for a station or a group) and day_orders (the order of a
 station's day, set by dragging in the week view)
 
-Revision ID: 0010
+Revision ID: 0012
 Revises: 0011
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
