@@ -17,6 +17,7 @@ import pytest
 import requests
 from sqlalchemy import insert, select
 
+from broadcast import events
 from broadcast.db import make_engine, session_factory, session_scope
 from broadcast.models import Playlist, Station
 from loa import config
@@ -49,7 +50,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, str, config.Settings]]:
             break
         except OSError:
             time.sleep(0.2)
-    yield f"http://127.0.0.1:{port}", token, config.load(env={"LOA_DATA_DIR": env["LOA_DATA_DIR"]})
+    yield f"http://127.0.0.1:{port}", token, config.load(env={k: v for k, v in env.items() if k.startswith("LOA_")})
     proc.terminate()
     proc.wait(20)  # held streams are closed after web.serve.STOP_GRACE_S
 
@@ -80,8 +81,12 @@ def test_held_streams_do_not_block_other_requests(served: tuple[str, str, config
         engine = make_engine(settings.db_url)
         with session_scope(session_factory(engine)) as s:
             sid = s.scalar(select(Station.id).where(Station.code == "hiep-an"))
-            s.execute(insert(Playlist).values(station_id=sid, date=datetime.now(UTC).date(), version=3,
+            day = datetime.now(UTC).date()
+            s.execute(insert(Playlist).values(station_id=sid, date=day, version=3,
                                               manifest={}, etag="f" * 64, emergency=True))  # fmt: skip
+            # as generation announces it (on PostgreSQL a NOTIFY; on SQLite the servers watch the table)
+            events.publish(s, settings, [events.StationEvent("hiep-an", "emergency",
+                                                             {"date": day.isoformat(), "version": 3})])
         engine.dispose()
         for it in lines:
             got = [next(it) for _ in range(6)]

@@ -15,8 +15,9 @@ from web.app import create_app
 from web.jobs import InlineJobQueue
 
 
-def _second(data_dir: Path, db_file: Path, redis_url: str) -> object:
-    settings = config.load(data_dir=data_dir, database_url=f"sqlite:///{db_file}", redis_url=redis_url,
+def _second(data_dir: Path, db_url: str, redis_url: str) -> object:
+    """Another server on the same database (SQLite file or, on the PostgreSQL run, the test's own)."""
+    settings = config.load(data_dir=data_dir, database_url=db_url, redis_url=redis_url,
                            engine_order=("espeak",))
     app = create_app(settings)  # with redis_url: renders go on Redis
     app.config["TESTING"] = True
@@ -25,7 +26,7 @@ def _second(data_dir: Path, db_file: Path, redis_url: str) -> object:
 
 def test_logins_and_login_limits_work_across_two_instances(tmp_path: Path, redis_url: str) -> None:
     a = make_panel(tmp_path / "a", secret_key="", redis_url=redis_url)
-    b = _second(tmp_path / "b", tmp_path / "a" / "loa.db", redis_url)
+    b = _second(tmp_path / "b", a.settings.db_url, redis_url)
     assert a.app.secret_key == b.secret_key  # type: ignore[attr-defined]
     assert not (tmp_path / "a" / "secret_key").exists()
 
@@ -61,7 +62,7 @@ def test_a_preview_queued_on_one_server_shows_its_progress_on_the_other(tmp_path
 
     a = make_panel(tmp_path / "a", secret_key="", redis_url=redis_url)
     a.app.extensions["loa_jobs"] = RedisJobQueue(a.settings)  # make_panel's is in-process
-    b = _second(tmp_path / "b", tmp_path / "a" / "loa.db", redis_url)
+    b = _second(tmp_path / "b", a.settings.db_url, redis_url)
     assert isinstance(b.extensions["loa_jobs"], RedisJobQueue)  # type: ignore[attr-defined]
     bid = a.bulletin("draft")
     editor = a.client("editor")
@@ -74,7 +75,7 @@ def test_a_preview_queued_on_one_server_shows_its_progress_on_the_other(tmp_path
     assert waiting.get_json()["state"] == "queued", waiting.get_data(as_text=True)  # no worker yet: it waits in Redis
 
     worker = subprocess.run([sys.executable, "-m", "loa", "worker", "--burst"], cwd=ROOT, timeout=120,
-                            env=process_env(tmp_path / "a", redis_url), capture_output=True, text=True)
+                            env=process_env(tmp_path / "a", redis_url, a.settings.db_url), capture_output=True, text=True)
     assert worker.returncode == 0, worker.stderr[-2000:]
     done = other.get(status_url).get_json()
     assert done["state"] == "done" and done["progress"] == 1.0 and done["audio_url"].endswith(done["sha256"]), done
