@@ -65,7 +65,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     mp = pytest.MonkeyPatch()
     mp.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
     data = tmp_path_factory.mktemp("console") / "loa-data"
-    settings = config.load(data_dir=data, engine_order=("espeak",), secret_key="console-test", dashboard_refresh_s=2.0)
+    settings = config.load(data_dir=data, engine_order=("espeak",), secret_key="console-test", dashboard_refresh_s=2.0,
+                           clarity_check=False)  # module-scoped: before conftest turns it off per test
     jobs = ThreadJobQueue(workers=1)
     app = create_app(settings, jobs=jobs)
     with session_scope(app.extensions["loa_sessions"]) as s:
