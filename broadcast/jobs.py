@@ -481,6 +481,6 @@ def run_worker(settings: Settings, queues: tuple[str, ...] = QUEUES, *, burst: b
         job_monitoring_interval=beat, maintenance_interval=beat, worker_ttl=beat + 15,
     )
     # The pipeline's heavy modules once here, so every forked horse starts with them loaded.
-    importlib.import_module("broadcast.tasks")
+    importlib.import_module("broadcast.tasks").preload()
     log.info("loa worker %s: hàng đợi %s / serving queues", worker.name, ", ".join(queues))
     return bool(worker.work(burst=burst, with_scheduler=False, logging_level=logging.getLevelName(log.getEffectiveLevel())))

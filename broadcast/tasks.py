@@ -25,6 +25,22 @@ DRAIN = "broadcast.tasks:drain"
 CHECK = "broadcast.tasks:check"
 
 
+#: What a task imports when it runs. A forked work horse starts with whatever its worker had
+#: loaded and forgets whatever it loads itself, so ``loa worker`` imports these once, up front:
+#: otherwise every job pays about 1.5 s of imports before its first sample (measured: 3.4 s a
+#: 400-character render on the queue against 0.9 s in process).
+PRELOAD = ("broadcast.publish", "broadcast.rendering", "broadcast.outbox", "broadcast.clarity",
+           "broadcast.generate", "pipeline.render", "pipeline.clarity.check")
+
+
+def preload() -> None:
+    """Import what the tasks need (see PRELOAD)."""
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+
+
 def render(ctx: JobContext, bulletin_id: int, regenerate: bool = False) -> dict[str, Any]:
     """Render a bulletin (a cache lookup if nothing changed), then, if ``regenerate``, drain the
     playlist regeneration requests so its stations get new playlists at once. A failed render
