@@ -23,7 +23,7 @@ from broadcast.errors import BroadcastError
 from broadcast.models import Bulletin, BulletinStatus, RemoteCommand, Station, utcnow
 
 #: Orders an agent understands, with what each needs.
-KINDS = ("stop", "skip", "volume", "tone", "play_now", "system_test")
+KINDS = ("stop", "resume", "skip", "volume", "tone", "play_now", "system_test")
 #: An agent may acknowledge at most this many orders in one heartbeat.
 MAX_ACKS = 50
 RESULT_MAX = 500

@@ -31,7 +31,7 @@ bp = Blueprint("dashboard", __name__)
 
 SESSION_LABELS = {"upcoming": _l("sắp tới"), "on_air": _l("đang phát"), "done": _l("đã phát"),
                   "missed": _l("bị lỡ"), "empty": _l("không có tin")}
-COMMAND_LABELS = {"stop": _l("Dừng"), "skip": _l("Bỏ qua"), "volume": _l("Âm lượng"), "tone": _l("Tiếng thử"),
+COMMAND_LABELS = {"stop": _l("Dừng"), "resume": _l("Phát lại"), "skip": _l("Bỏ qua"), "volume": _l("Âm lượng"), "tone": _l("Tiếng thử"),
                   "play_now": _l("Phát ngay"), "system_test": _l("Kiểm tra hệ thống")}
 COMMAND_STATES = {"done": _l("đã xong"), "failed": _l("lỗi"), "sent": _l("đã gửi, chờ xác nhận"),
                   "waiting": _l("chờ máy phát nhận"), "expired": _l("hết hạn")}

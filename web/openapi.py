@@ -280,7 +280,7 @@ def openapi_document() -> dict[str, Any]:
                         "server_time": _STR,
                         "commands": {
                             "type": "array",
-                            "description": "Remote commands not yet acknowledged: stop, skip, volume, tone, "
+                            "description": "Remote commands not yet acknowledged: stop, resume, skip, volume, tone, "
                             "play_now, system_test",
                             "items": _object({"id": _INT, "kind": _STR, "params": {"type": "object"}}),
                         },

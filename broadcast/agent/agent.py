@@ -429,6 +429,8 @@ class Agent:
             title = self._cut_current(f"dừng theo lệnh từ xa ({minutes} phút)", final=False)
             until = self._paused_until.astimezone(self._tz).strftime("%H:%M")
             self._ack(order, True, f"đã dừng{' ' + repr(title) if title else ''}; im lặng đến {until}")
+        elif order.kind == "resume":
+            self._ack(order, True, self._resume())
         elif order.kind == "skip":
             title = self._cut_current("bỏ qua theo lệnh từ xa", final=True)
             self._ack(order, True, f"đã bỏ qua '{title}'" if title else "không có gì đang phát")
@@ -443,6 +445,15 @@ class Agent:
             with self._lock:
                 self._queued.append(order)
             self._wake.set()
+
+    def _resume(self) -> str:
+        """End a remote stop now (the playout loop waits on ``_wake``); what the ack says."""
+        with self._lock:
+            paused, self._paused_until = self._paused_until, None
+        self._wake.set()
+        if paused is None or paused <= self.clock.now():
+            return "máy phát không đang dừng"
+        return "đã phát lại (hết dừng)"
 
     def _fetch_for(self, order: Order) -> None:
         sha, size = str(order.params.get("sha256", "")), int(order.params.get("size", 0))

@@ -3,6 +3,8 @@ heartbeat replies, as plain data and small audio helpers. The Agent does the I/O
 
 - ``stop``: cut what is on air and stay silent for ``minutes`` (items due meanwhile are skipped by
   the usual lateness rules once playout resumes, and logged as such);
+- ``resume``: end a ``stop`` before its time (what fell due meanwhile stays skipped, as it would
+  have been at the stop's end; the next item airs on time);
 - ``skip``: cut what is on air and go on with the next item;
 - ``volume``: scale every sample by ``level``/100 from now on (kept across restarts);
 - ``tone``: a 1 kHz test tone of ``seconds`` at the current volume, as soon as nothing airs;
@@ -25,7 +27,7 @@ import numpy as np
 
 from broadcast.agent.cache import atomic_write
 
-KINDS = frozenset({"stop", "skip", "volume", "tone", "play_now", "system_test"})
+KINDS = frozenset({"stop", "resume", "skip", "volume", "tone", "play_now", "system_test"})
 TONE_HZ = 1000.0
 TONE_RATE = 44_100
 #: Peak of the test tone before the volume: -6 dBFS.

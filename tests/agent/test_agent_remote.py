@@ -244,3 +244,41 @@ def test_stop_cuts_what_is_on_air_and_holds_playout(server, tones, cache_dir: Pa
     acks = {a["id"]: a for h in server.heartbeats for a in h.get("acks", [])}
     assert acks[1]["ok"] and acks[1]["result"].startswith("đã dừng 'Tin dài'; im lặng đến ")
     assert acks[2] == {"id": 2, "ok": False, "result": "máy phát không biết lệnh 'reboot'"}
+
+
+def test_resume_ends_a_stop_and_the_next_item_airs_on_time(server, tones, cache_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """A 60-minute stop, then "resume": the item due after the resume airs at its time; a resume
+    with no stop in force is acknowledged as such (nothing else changes)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from broadcast.agent.agent import Agent, AgentConfig
+    from broadcast.agent.clock import SystemClock
+    from broadcast.agent.player import ClockPlayer
+    from broadcast.agent.remote import Order
+    from tests.agent.helpers import make_item, make_manifest
+
+    t = datetime.now(ZoneInfo(TZ)) + timedelta(seconds=3)
+    server.publish(make_manifest("XA-01", t.date().isoformat(), 1, [make_item(t, tones["b"], "Tin sau")]))
+    server.add_media(tones["b"])
+    clock = SystemClock()
+    cfg = AgentConfig(server=server.url, station="XA-01", token=server.token, cache_dir=cache_dir, poll_s=0.2)
+    agent = Agent(cfg, ClockPlayer(clock), clock=clock)
+    runner = threading.Thread(target=agent.run)
+    runner.start()
+    try:
+        agent.take_orders([Order(1, "resume", {})])
+        agent.take_orders([Order(2, "stop", {"minutes": 60})])
+        time.sleep(0.5)
+        agent.take_orders([Order(3, "resume", {})])
+        wait_for(lambda: [r for r in agent.asrun.rows() if r["title"] == "Tin sau" and r["status"] == "played"],
+                 15, "the item due after the resume, played")
+        wait_for(lambda: len({a["id"] for h in server.heartbeats for a in h.get("acks", [])}) == 3, 5, "the acks")
+    finally:
+        agent.stop()
+        runner.join(10)
+    [played] = [r for r in agent.asrun.rows() if r["title"] == "Tin sau"]
+    assert abs(datetime.fromisoformat(played["actual_start"]) - t) < timedelta(seconds=1.5)
+    acks = {a["id"]: a for h in server.heartbeats for a in h.get("acks", [])}
+    assert acks[1] == {"id": 1, "ok": True, "result": "máy phát không đang dừng"}
+    assert acks[3] == {"id": 3, "ok": True, "result": "đã phát lại (hết dừng)"}

@@ -144,6 +144,14 @@ def test_orders_are_checked_audited_delivered_until_acknowledged(session: Sessio
     assert remote.state(stop, t0 + timedelta(seconds=61)) == "expired"
 
 
+def test_resume_takes_no_parameters_and_is_audited(session: Session) -> None:
+    s = _agent_station(session)
+    cmd = remote.issue_command(session, s, "resume", {"minutes": "5"}, actor="op", ttl_s=60)
+    assert cmd.params is None
+    assert remote.deliver(session, s) == [{"id": cmd.id, "kind": "resume", "params": {}}]
+    assert session.scalar(select(AuditLog.action).where(AuditLog.target == "xa-2")) == "remote.resume"
+
+
 def test_orders_refused_for_a_station_without_an_agent(session: Session) -> None:
     s = Station(code="xa-4", name="Xã Bốn")
     session.add(s)
