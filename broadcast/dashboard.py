@@ -2,8 +2,8 @@
 
 Read-only, from what the database already holds: heartbeats (``stations.last_heartbeat_at`` and
 ``agent_info``), the latest playlist of the day (what was planned), and as-run rows (what aired).
-Two readings are kept in one function each so later work can narrow them: ``dashboard_stations``
-(which stations a user sees; units will filter here) and ``asrun_rows`` (as-run rows of a day).
+Two readings are kept in one function each: ``dashboard_stations`` (which stations a user sees:
+those of its unit and the units below) and ``asrun_rows`` (as-run rows of a day).
 
 A session's state today:
 - ``upcoming``: it has not started; ``on_air``: it is under way now;
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, selectinload
 from broadcast import clock
 from broadcast import remote as remote_svc
 from broadcast.models import AsRun, AsRunStatus, Playlist, PlaylistItem, RemoteCommand, Station
+from broadcast.permissions import EVERYWHERE, Scope
 from broadcast.stations import connection_state, sessions_on
 
 _AIRED = (AsRunStatus.PLAYED, AsRunStatus.CUT)
@@ -58,6 +59,7 @@ class StationView:
     sessions: list[SessionView] = field(default_factory=list)
     system_test: dict[str, Any] | None = None
     commands: list[dict[str, Any]] = field(default_factory=list)
+    unit_id: int | None = None
 
     @property
     def missed(self) -> int:
@@ -82,9 +84,10 @@ class Overview:
         return sum(1 for s in self.stations if s.playing)
 
 
-def dashboard_stations(session: Session) -> list[Station]:
-    """The stations the dashboard shows: every active one, by code. (Units will narrow this.)"""
-    q = select(Station).where(Station.active.is_(True)).order_by(Station.code).options(selectinload(Station.sessions))
+def dashboard_stations(session: Session, scope: Scope = EVERYWHERE) -> list[Station]:
+    """The stations the dashboard shows: every active one within the user's units, by code."""
+    q = (select(Station).where(Station.active.is_(True), scope.clause(Station.unit_id)).order_by(Station.code)
+         .options(selectinload(Station.sessions)))
     return list(session.scalars(q))
 
 
@@ -150,10 +153,12 @@ def _command_view(cmd: RemoteCommand, now: datetime) -> dict[str, Any]:
             "issued_by": cmd.issued_by, "issued_at": cmd.issued_at, "acked_at": cmd.acked_at, "result": cmd.result}
 
 
-def overview(session: Session, *, heartbeat_s: float, now: datetime | None = None, commands: int = 3) -> Overview:
-    """Every station the dashboard shows, with its state, what it airs and today's sessions."""
+def overview(session: Session, *, heartbeat_s: float, now: datetime | None = None, commands: int = 3,
+             scope: Scope = EVERYWHERE) -> Overview:
+    """Every station the dashboard shows (within ``scope``), with its state, what it airs and
+    today's sessions."""
     now = now or clock.utcnow()
-    stations = dashboard_stations(session)
+    stations = dashboard_stations(session, scope)
     ids = [s.id for s in stations]
     by_day: dict[date, list[Station]] = defaultdict(list)
     for st in stations:
@@ -182,9 +187,30 @@ def overview(session: Session, *, heartbeat_s: float, now: datetime | None = Non
             latitude=st.latitude, longitude=st.longitude,
             sessions=session_views(st, day, now, planned.get(st.id, []), aired.get(st.id, [])),
             system_test=_command_view(tests[st.id], now) if st.id in tests else None,
-            commands=[_command_view(c, now) for c in recent[st.id]],
+            commands=[_command_view(c, now) for c in recent[st.id]], unit_id=st.unit_id,
         ))  # fmt: skip
     return Overview(now, views)
+
+
+#: The dashboard's state filter: connection states, and "has a missed session today".
+FILTER_STATES = ("online", "lost", "never", "missed")
+
+
+def narrow(stations: Sequence[StationView], *, text: str = "", state: str = "",
+           unit_ids: set[int] | None = None) -> list[StationView]:
+    """The stations matching the operator's filters: ``text`` in the name or code (any case),
+    ``state`` one of FILTER_STATES, ``unit_ids`` the units (a commune and what lies below)."""
+    needle = text.strip().casefold()
+    out = []
+    for s in stations:
+        if needle and needle not in s.name.casefold() and needle not in s.code.casefold():
+            continue
+        if state == "missed" and not s.missed or state in ("online", "lost", "never") and s.state != state:
+            continue
+        if unit_ids is not None and s.unit_id not in unit_ids:
+            continue
+        out.append(s)
+    return out
 
 
 @dataclass(frozen=True)

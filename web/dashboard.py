@@ -20,12 +20,14 @@ from broadcast import alerts as alerts_svc
 from broadcast import dashboard as svc
 from broadcast import remote as remote_svc
 from broadcast import system_status
+from broadcast import units as units_svc
 from broadcast.changes import messages
-from broadcast.errors import BroadcastError
-from broadcast.models import Bulletin, BulletinStatus
+from broadcast.errors import BroadcastError, NotFound
+from broadcast.models import Bulletin, BulletinStatus, Unit
 from broadcast.stations import get_station
 from web import db
-from web.auth import actor, can, requires
+from web.auth import actor, can, requires, scope
+from web.paging import Page, page_args, paginate_list
 
 bp = Blueprint("dashboard", __name__)
 
@@ -37,11 +39,31 @@ COMMAND_STATES = {"done": _l("đã xong"), "failed": _l("lỗi"), "sent": _l("đ
                   "waiting": _l("chờ máy phát nhận"), "expired": _l("hết hạn")}
 
 
+def _units_in_scope() -> list[Unit]:
+    """The communes (and larger units) the user may narrow the dashboard to."""
+    mine = scope()
+    return [u for u in units_svc.all_units(db.session()) if u.merged_into_id is None and mine.covers(u.id)]
+
+
+def _shown(view: svc.Overview) -> tuple[Page[svc.StationView], dict[str, str]]:
+    """The page of stations the filters in the query string (q, state, unit) leave, and the filters."""
+    args = {k: request.args.get(k, "").strip() for k in ("q", "state", "unit")}
+    unit_ids = None
+    if args["unit"].isdigit() and scope().covers(int(args["unit"])):
+        unit_ids = units_svc.subtree_ids(db.session(), int(args["unit"]))
+    state = args["state"] if args["state"] in svc.FILTER_STATES else ""
+    rows = svc.narrow(view.stations, text=args["q"], state=state, unit_ids=unit_ids)
+    return paginate_list(rows, *page_args()), args
+
+
 def _context() -> dict[str, Any]:
     settings = db.settings()
-    view = svc.overview(db.session(), heartbeat_s=settings.agent_heartbeat_s)
+    view = svc.overview(db.session(), heartbeat_s=settings.agent_heartbeat_s, scope=scope())
+    page, filters = _shown(view)
     return {
         "view": view,
+        "page": page,
+        "filters": filters,
         "points": svc.map_points(view.stations),
         "alerts": alerts_svc.active_alerts(db.session()),
         "voice": system_status.current_voice(settings),
@@ -54,6 +76,7 @@ def _context() -> dict[str, Any]:
 @requires("stations.view")
 def index() -> str:
     ctx = _context()
+    ctx["units"] = _units_in_scope()
     if can("remote"):
         ctx["playable"] = list(db.session().scalars(
             select(Bulletin).where(Bulletin.status == BulletinStatus.APPROVED, Bulletin.media_sha256.is_not(None))
@@ -106,6 +129,8 @@ def command(code: str = "") -> Response:
     params = {k: form[k] for k in ("minutes", "level", "seconds", "bulletin_id") if form.get(k, "").strip()}
     try:
         station = get_station(session, code)
+        if not scope().covers(station.unit_id):  # another commune's: as if it did not exist
+            raise NotFound("Không có đài mã '%(c)s'.", c=code)
         cmd = remote_svc.issue_command(session, station, kind, params, actor=actor(),
                                        ttl_s=db.settings().remote_command_ttl_s)
     except BroadcastError as exc:

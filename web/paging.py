@@ -72,11 +72,12 @@ def paginate_list(rows: Sequence[T], number: int, size: int) -> Page[T]:
     return Page(list(rows[start:start + size]), number, size, len(rows))
 
 
-def page_url(number: int, **changes: Any) -> str:
-    """This page's address with another page number (and any other argument changed)."""
+def page_url(number: int, endpoint: str | None = None, **changes: Any) -> str:
+    """This page's address with another page number (and any other argument changed);
+    ``endpoint``: another page's (a fragment refreshed by itself links to its full page)."""
     args: dict[str, Any] = {**(request.view_args or {}), **request.args.to_dict()}
     args.update({"page": str(number), **{k: str(v) for k, v in changes.items()}})
-    return url_for(request.endpoint or "auth.index", **args)
+    return url_for(endpoint or request.endpoint or "auth.index", **args)
 
 
 def like(text: str) -> str:

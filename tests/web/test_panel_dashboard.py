@@ -138,3 +138,25 @@ def test_status_page_shows_every_part(panel: Panel) -> None:
     en = panel.client("admin")
     post(en, "/lang", {"lang": "en", "next": "/status"})
     assert "System status" in en.get("/status").get_data(as_text=True)
+
+
+def test_a_province_of_stations_is_filtered_and_paged(panel: Panel) -> None:
+    """Hundreds of clusters: the table shows a page at a time (the counts stay whole), found by
+    name or code, or by state; the live fragment keeps the filters and links to the full page."""
+    csv = "code,name,kind,sessions\n" + "".join(
+        f'cum-{i:02d},Cụm loa {i:02d},xa,"Mon-Sun 05:30-06:00"\n' for i in range(25))
+    tokens = _tokens(panel)
+    with panel.session() as s:
+        stations.import_stations(s, stations.parse_stations_csv(csv))
+    _beat(panel, tokens["ta-nang"])
+    op = panel.client("operator")
+    page = op.get("/dashboard?per=10").get_data(as_text=True)
+    assert "1/27 trực tuyến" in page and page.count('<tr id="st-') == 10 and "Trang 1/3" in page
+    assert 'data-url="/dashboard/live?per=10"' in page
+    live = op.get("/dashboard/live?per=10&page=3").get_data(as_text=True)
+    assert live.count('<tr id="st-') == 7 and 'href="/dashboard?per=10&amp;page=2"' in live
+    found = op.get("/dashboard?q=LOA+07").get_data(as_text=True)
+    assert 'id="st-cum-07"' in found and found.count('<tr id="st-') == 1 and "1 đài khớp bộ lọc" in found
+    online = op.get("/dashboard?state=online").get_data(as_text=True)
+    assert 'id="st-ta-nang"' in online and online.count('<tr id="st-') == 1
+    assert op.get("/dashboard?state=nonsense&unit=abc&page=x").status_code == 200  # ignored, not a 500

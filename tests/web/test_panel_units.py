@@ -9,6 +9,7 @@ import pytest
 from panel_support import PASSWORD_HASH, Panel, post
 
 from broadcast import bulletins, clock, inbox, units
+from broadcast import stations as stations_svc
 from broadcast.models import Bulletin, Role, Station, StationGroup, User
 from broadcast.security import hash_token
 
@@ -213,3 +214,28 @@ def test_history_and_the_period_report_stay_within_the_users_unit(panel: Panel, 
     assert own.status_code == 200
     assert "Xã Tà Năng" in own.get_data(as_text=True) and "Xã Liên Nghĩa" not in own.get_data(as_text=True)
     assert panel.client("admin").get("/reports/period?unit=24826&from=01/11/2026&to=30/11/2026").status_code == 200
+
+
+def test_the_dashboard_and_its_orders_stay_within_the_users_unit(panel: Panel, tree: dict[str, int]) -> None:
+    """A commune's operator sees its own stations on the console and cannot order another
+    commune's agent (told, as for any unknown code, that there is no such station)."""
+    from broadcast.models import RemoteCommand
+
+    with panel.session() as s:
+        for st in s.query(Station):
+            stations_svc.issue_agent_token(s, st, "admin")
+    c = panel.client("op-a")
+    for path in ("/dashboard", "/dashboard/live"):
+        page = c.get(path).get_data(as_text=True)
+        assert "Xã Tà Năng" in page and "Thị trấn Liên Nghĩa" not in page and "0/1 trực tuyến" in page
+    assert [s["code"] for s in c.get("/dashboard.json").get_json()["stations"]] == ["ta-nang"]
+    r = post(c, "/dashboard/commands", {"station": "lien-nghia", "kind": "stop"}, follow_redirects=True)
+    assert "Không có đài mã &#39;lien-nghia&#39;." in r.get_data(as_text=True)
+    assert post(c, "/dashboard/stations/ta-nang/commands", {"kind": "tone"}).status_code == 302
+    with panel.session() as s:
+        assert [(cmd.kind, cmd.station_id) for cmd in s.query(RemoteCommand)] == [("tone", _station_id(panel, "ta-nang"))]
+    # The province's operator sees both, and narrows to one commune.
+    admin = panel.client("admin")
+    assert "0/2 trực tuyến" in admin.get("/dashboard").get_data(as_text=True)
+    page = admin.get(f"/dashboard?unit={tree['24826']}").get_data(as_text=True)
+    assert 'id="st-lien-nghia"' in page and 'id="st-ta-nang"' not in page
