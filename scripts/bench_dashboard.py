@@ -35,6 +35,7 @@ from broadcast.models import (  # noqa: E402
     RemoteCommand,
     Station,
 )
+from loa import config  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 GOAL_REFRESH_S, GOAL_ALERTS_S = 1.0, 1.5
@@ -92,23 +93,34 @@ def main() -> None:
             from flask import render_template
 
             from web.dashboard import COMMAND_LABELS, COMMAND_STATES, SESSION_LABELS
+            from web.paging import paginate_list
 
+            def refresh(per: int) -> tuple[float, float, int]:
+                """(overview s, overview + template s, bytes) of one refresh showing ``per`` rows."""
+                with factory() as s:
+                    t0 = clock.perf_counter()
+                    view = dashboard.overview(s, heartbeat_s=60, now=now)
+                    t_view = clock.perf_counter() - t0
+                    html = render_template("dashboard/_live.html", view=view, page=paginate_list(view.stations, 1, per),
+                                           filters={}, points=dashboard.map_points(view.stations), alerts=[],
+                                           voice=None, tz="Asia/Ho_Chi_Minh", SESSION=SESSION_LABELS,
+                                           COMMAND=COMMAND_LABELS, CSTATE=COMMAND_STATES)
+                    return t_view, clock.perf_counter() - t0, len(html)
+
+            per = config.Settings().list_page_size
+            t_overview, t_refresh, size = refresh(per)
+            _, t_whole, whole = refresh(args.stations)
             with factory() as s:
-                t0 = clock.perf_counter()
                 view = dashboard.overview(s, heartbeat_s=60, now=now)
-                t_overview = clock.perf_counter() - t0
-                html = render_template("dashboard/_live.html", view=view, points=dashboard.map_points(view.stations),
-                                       alerts=[], voice=None, tz="Asia/Ho_Chi_Minh", SESSION=SESSION_LABELS,
-                                       COMMAND=COMMAND_LABELS, CSTATE=COMMAND_STATES)
-                t_refresh = clock.perf_counter() - t0
         with factory() as s:
             t0 = clock.perf_counter()
             notices = alerts.evaluate(s, heartbeat_s=60, offline_after_min=10, cooldown_min=60, now=now)
             s.commit()
             t_alerts = clock.perf_counter() - t0
         scale = args.stations / 1000
-        print(f"overview: {t_overview:.3f} s; refresh with template: {t_refresh:.3f} s ({len(html) / 1e6:.1f} MB of HTML); "
-              f"goal {GOAL_REFRESH_S * scale:.2f} s, ratio {t_refresh / (GOAL_REFRESH_S * scale):.2f}")
+        print(f"overview: {t_overview:.3f} s; refresh with template, a page of {per}: {t_refresh:.3f} s "
+              f"({size / 1e3:.0f} kB of HTML); goal {GOAL_REFRESH_S * scale:.2f} s, ratio {t_refresh / (GOAL_REFRESH_S * scale):.2f}")
+        print(f"  every station on one page: {t_whole:.3f} s ({whole / 1e6:.1f} MB of HTML)")
         print(f"  {view.online}/{len(view.stations)} online, {view.missed} sessions missed")
         print(f"alert check: {t_alerts:.3f} s for {len(notices)} new alerts; goal {GOAL_ALERTS_S * scale:.2f} s, "
               f"ratio {t_alerts / (GOAL_ALERTS_S * scale):.2f}")
