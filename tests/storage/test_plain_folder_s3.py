@@ -11,6 +11,7 @@ from pathlib import Path
 
 import boto3
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast.db import init_db, session_factory, session_scope
 from broadcast.media import MediaStoreDown, media_backend, store_file
@@ -30,7 +31,7 @@ def _settings(tmp: Path, endpoint: str) -> config.Settings:
     return config.load(env=env)
 
 
-def _stored_in_bucket_only(settings: config.Settings, tmp: Path) -> tuple[object, str, str]:
+def _stored_in_bucket_only(settings: config.Settings, tmp: Path) -> tuple[sessionmaker[Session], str, str]:
     """A media file recorded and uploaded to the bucket, then gone from this machine's folder (as on
     a server that did not render it). Returns the session factory, its sha256 and relpath."""
     factory = session_factory(init_db(settings.db_url))
