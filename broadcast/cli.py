@@ -385,9 +385,16 @@ def bulletin_group() -> None:
     review (submit, approve, reject), archive, render, list."""
 
 
-def _render_and_report(settings: Settings, bulletin_id: int) -> None:
-    """Render, then publish (``broadcast.publish``): a failed render is recorded and the approval kept."""
+def _render_and_report(settings: Settings, bulletin_id: int, *, wait: bool = True) -> None:
+    """Render, then publish (``broadcast.publish``): a failed render is recorded and the approval kept.
+    With Redis the render goes on the queue for a ``loa worker``, as the panel's do (``broadcast.render_cli``)."""
     from broadcast.publish import render_and_publish
+
+    if settings.redis_url:
+        from broadcast.render_cli import queue_render
+
+        queue_render(settings, bulletin_id, wait=wait)
+        return
 
     try:
         done = render_and_publish(_factory(settings), bulletin_id, settings,
@@ -765,10 +772,14 @@ def bulletin_show(settings: Settings, bulletin_id: int, as_json: bool) -> None:
 
 @bulletin_group.command("render")
 @_id_arg
+@click.option("--no-wait", is_flag=True, help="Có Redis: chỉ xếp vào hàng đợi, in mã việc, không chờ. "
+              "/ With Redis: only enqueue the render and print the job id.")
 @click.pass_obj
-def bulletin_render(settings: Settings, bulletin_id: int) -> None:
-    """Dựng (lại) âm thanh bản tin ID ngay. / Render (or re-render) the audio of bulletin ID now; identical input comes from the cache."""
-    _render_and_report(settings, bulletin_id)
+def bulletin_render(settings: Settings, bulletin_id: int, no_wait: bool) -> None:
+    """Dựng (lại) âm thanh bản tin ID ngay. / Render (or re-render) the audio of bulletin ID now; identical input comes from the cache.
+    With redis_url set, the render goes on the queue for a `loa worker` (emergencies first) and the
+    command waits for it, showing its progress, unless --no-wait."""
+    _render_and_report(settings, bulletin_id, wait=not no_wait)
 
 
 @bulletin_group.command("check")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import queue
 import random
 import threading
@@ -220,11 +221,18 @@ class Hub:
             self.stopping.wait(min(30.0, 0.5 * 2 ** min(failures, 6)) * random.uniform(0.8, 1.2))
 
 
+def listener_name() -> str:
+    """The name this process's listener gives its connection (Redis ``CLIENT LIST``, PostgreSQL
+    ``pg_stat_activity.application_name``): one per serving process, whatever its streams."""
+    return f"loa-events-{os.getpid()}"
+
+
 def redis_source(url: str) -> Source:
     def listen(deliver: Callable[[StationEvent], None], stop: threading.Event, listening: threading.Event) -> None:
         import redis
 
-        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=None, health_check_interval=10)
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=None, health_check_interval=10,
+                                      client_name=listener_name())
         pubsub = client.pubsub(ignore_subscribe_messages=True)
         try:
             pubsub.subscribe(CHANNEL)
@@ -252,7 +260,7 @@ def postgres_source(sqlalchemy_url: str) -> Source:
 
         url = make_url(sqlalchemy_url).set(drivername="postgresql")
         dsn = url.render_as_string(hide_password=False)
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=5) as conn:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=5, application_name=listener_name()) as conn:
             conn.execute(f"LISTEN {PG_CHANNEL}")
             listening.set()
             while not stop.is_set():

@@ -4,13 +4,15 @@
 Files are written only from committed rows. A caller that dies between its commit and the files
 (or a version whose files were removed, or a new ``--out``) leaves files naming a version other
 than the committed one: the next generation rewrites those from the stored copy, and first sweeps
-the ``.tmp`` files dead writers left behind. A plain-folder export also links the media files
-into ``<out>/media`` so agents can read it without the API.
+the ``.tmp`` files dead writers left behind. A plain-folder export also puts the media files into
+``<out>/media`` so agents can read it without the API: linked from the media folder, or, when media
+is on S3 (``media_url``), downloaded from the bucket, since this machine's folder is only a cache.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import os
 import shutil
@@ -23,21 +25,33 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from broadcast.batches import chunks
+from broadcast.media import MediaStoreDown, media_backend
 from broadcast.models import MediaFile
 from broadcast.on_commit import after_commit
 from broadcast.playlist_files import PlaylistPaths, folder_manifest, write_playlist_files
 from broadcast.playlist_store import stored_manifest
+from loa.config import Settings
+from pipeline.storage import MediaBackend, StorageMissing, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 
 class FolderExport:
-    """Media for a plain-folder export: each file linked (or copied) once into ``<out>/media``."""
+    """Media for a plain-folder export: each file placed once into ``<out>/media``, whole or not at
+    all (written beside its final name, then renamed). ``backend``: where media lives; without one,
+    or with the local folder, files are linked (or copied) from ``media_dir``; from a remote store
+    (S3) they are downloaded through it and checked against their content address."""
 
-    def __init__(self, out: Path, media_dir: Path) -> None:
+    def __init__(self, out: Path, media_dir: Path, backend: MediaBackend | None = None) -> None:
         self.dir = out / "media"
         self.media_dir = media_dir
+        self.backend = backend
         self.names: dict[str, str] = {}
+
+    @classmethod
+    def for_settings(cls, out: Path, settings: Settings) -> FolderExport:
+        """The export for the store ``media_url`` names (the bucket, when media is on S3)."""
+        return cls(out, settings.media_dir, media_backend(settings))
 
     def names_for(self, session: Session, manifest: dict[str, Any]) -> dict[str, str]:
         shas = {it["sha256"] for it in manifest["items"] if it.get("sha256")}
@@ -47,27 +61,57 @@ class FolderExport:
                 select(MediaFile.sha256, MediaFile.path).where(MediaFile.sha256.in_(part))
             ):
                 name = sha + (Path(path).suffix or ".mp3")
-                if self._place(self.media_dir / path, self.dir / name):
+                if self._place(sha, path, self.dir / name):
                     self.names[sha] = name
         return {sha: self.names[sha] for sha in shas if sha in self.names}
 
-    def _place(self, src: Path, dst: Path) -> bool:
+    def _place(self, sha: str, relpath: str, dst: Path) -> bool:
         if dst.exists():
             return True
-        if not src.is_file():
+        remote = self.backend is not None and self.backend.local_path(relpath) is None
+        src = self.media_dir / relpath
+        if not remote and not src.is_file():
             log.error("plain folder: media file missing: %s", src)
             return False
         self.dir.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")
+        tmp = dst.with_name(f".{dst.name}.{os.getpid()}.tmp")  # the name sweep_temp_files knows
         try:
-            try:
-                os.link(src, tmp)  # same filesystem: no copy
-            except OSError:
-                shutil.copyfile(src, tmp)
+            if remote:
+                if not self._download(sha, relpath, tmp):
+                    return False
+            else:
+                try:
+                    os.link(src, tmp)  # same filesystem: no copy
+                except OSError:
+                    shutil.copyfile(src, tmp)
             os.replace(tmp, dst)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
+        return True
+
+    def _download(self, sha: str, relpath: str, tmp: Path) -> bool:
+        """The object into ``tmp``; False (logged) if the store has no such object or its bytes are
+        not the ones its name promises. A store that cannot be reached stops the export."""
+        assert self.backend is not None
+        digest = hashlib.sha256()
+        try:
+            body = self.backend.open(relpath)
+            with tmp.open("wb") as fh:
+                for chunk in body.chunks:
+                    digest.update(chunk)
+                    fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except StorageMissing:
+            log.error("plain folder: media object missing from the store: %s", relpath)
+            return False
+        except StorageUnavailable as exc:
+            raise MediaStoreDown("Kho tệp âm thanh chưa sẵn sàng, hãy thử lại sau: %(e)s", e=str(exc)) from exc
+        if digest.hexdigest() != sha:
+            log.error("plain folder: media object %s does not match its content address; skipped", relpath)
+            return False
+        tmp.chmod(0o644)
         return True
 
 
