@@ -276,7 +276,7 @@ def generate_playlists(
     """
     now = _now_ms(now)
     out = Path(out_dir) if out_dir is not None else settings.playlists_dir
-    folder = FolderExport(out, settings.media_dir) if plain_folder else None
+    folder = FolderExport.for_settings(out, settings) if plain_folder else None
     stations = load_stations(session, station_codes, settings.timezone)
     all_stations = station_codes is None
     ids = None if all_stations else [s.id for s in stations]
