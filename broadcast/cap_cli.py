@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from broadcast import cap, permissions
-from broadcast.cli import _actor_default, _factory, _scope, _today
-from broadcast.errors import BroadcastError
+from broadcast.cli import _actor_default, _scope, _today
 from loa.config import Settings
 
 _ACTIONS_VI = {"created": "đã tạo bản tin khẩn cấp", "updated": "đã cập nhật bản tin",
@@ -74,21 +73,12 @@ def _report(done: cap.Outcome) -> None:
 
 
 def _publish(settings: Settings, bulletin_id: int | None) -> None:
-    """Render the approved emergency, then publish its playlists (the approval's usual workflow)."""
-    from broadcast.cli import _progress_printer
-    from broadcast.publish import render_and_publish
+    """Render the approved emergency, then publish its playlists: the approval's usual workflow
+    (in process, or on the Redis queue ahead of every other render when ``redis_url`` is set)."""
+    from broadcast.cli import _render_and_report
 
-    if bulletin_id is None:
-        return
-    try:
-        out = render_and_publish(_factory(settings), bulletin_id, settings,
-                                 on_progress=_progress_printer(f"Tạo âm thanh bản tin #{bulletin_id}"))
-    except BroadcastError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if out.failure is not None:
-        raise click.ClickException(f"{out.failure} Thử lại: loa bulletin render {bulletin_id}")
-    click.echo(f"Âm thanh: {out.path} ({out.duration_s or 0:.1f} giây); {out.playlists or 0} danh sách phát mới.",
-               err=True)
+    if bulletin_id is not None:
+        _render_and_report(settings, bulletin_id)
 
 
 commands = [cap_group]

@@ -48,7 +48,7 @@ def test_auto_approved_alert_is_rendered_and_published(run, tree: None, monkeypa
     res = run("cap", "import", str(DATA / "vn-storm-warning.xml"))
     assert res.exit_code == 0, res.output
     assert "Đã tự động duyệt (Extreme, Immediate)." in res.stdout
-    assert "Âm thanh:" in res.output and "danh sách phát mới" in res.output
+    assert "Âm thanh:" in res.output and "Đã lập lại danh sách phát" in res.output  # as `loa bulletin approve` says
 
 
 def test_hostile_files_are_a_vietnamese_error_and_write_nothing(run, tree: None, tmp_path: Path,  # type: ignore[no-untyped-def]
