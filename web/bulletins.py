@@ -435,7 +435,8 @@ def normalize() -> Any:
 
 def check_later(app: Flask, sha256: str) -> str | None:
     """Queue the clarity check of a rendered MP3 (``broadcast.clarity.run_check``) on the panel's
-    clarity queue; a file already queued in this process is not queued twice."""
+    clarity queue. Which process runs it is decided in the database (``clarity.claim``: one of
+    several ``loa serve`` processes); the set only spares this process queueing a file twice."""
     queued: set[str] = app.extensions.setdefault("loa_clarity_queued", set())
     if sha256 in queued:
         return None
