@@ -15,11 +15,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from broadcast.changes import audit
@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 MISSING = "Không kiểm tra được độ rõ: không có bộ nhận dạng (cài bằng: pip install 'loa[clarity]')."
 #: Statuses a new render of the same file tries again (the recognizer may have been installed since).
 _RETRY = frozenset({"missing", "failed"})
+#: A pending row's ``checked_at`` is when a process claimed its check; a claim older than this is
+#: taken to be a process that died mid-check, and another may take the check over.
+CLAIM_TIMEOUT = timedelta(minutes=30)
 
 
 def recognizer_name() -> str:
@@ -55,7 +58,7 @@ def mark_pending(session: Session, sha256: str, source_kind: str) -> ClarityChec
                            recognizer="", error="")
         session.add(row)
     elif row.status in _RETRY:
-        row.status, row.error = "pending", ""
+        row.status, row.error, row.checked_at = "pending", "", None
     session.flush()
     return row
 
@@ -66,9 +69,31 @@ def check_again(session: Session, bulletin: Bulletin) -> ClarityCheck:
     if not bulletin.media_sha256:
         raise BroadcastError("Bản tin #%(id)s chưa có âm thanh để kiểm tra độ rõ.", id=bulletin.id)
     row = mark_pending(session, bulletin.media_sha256, bulletin.source_kind)
-    row.status, row.error = "pending", ""
+    row.status, row.error, row.checked_at = "pending", "", None
     session.flush()
     return row
+
+
+def claim(session: Session, sha256: str, now: datetime | None = None) -> bool:
+    """Take the pending check of ``sha256`` for this process (compare-and-set on the row: pending
+    and not claimed, or claimed longer ago than :data:`CLAIM_TIMEOUT`). Of several ``loa serve`` or
+    worker processes asked to check one file, one gets True; the others leave it to that one."""
+    now = now or datetime.now(UTC)
+    won = session.execute(
+        update(ClarityCheck)
+        .where(ClarityCheck.sha256 == sha256, ClarityCheck.status == "pending",
+               or_(ClarityCheck.checked_at.is_(None), ClarityCheck.checked_at < now - CLAIM_TIMEOUT))
+        .values(checked_at=now)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    return bool(won.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _release(factory: sessionmaker[Session], sha256: str) -> None:
+    """Give a claimed check back (the recognizer broke off), so the next request runs it."""
+    with session_scope(factory) as s:
+        s.execute(update(ClarityCheck).where(ClarityCheck.sha256 == sha256, ClarityCheck.status == "pending")
+                  .values(checked_at=None))
 
 
 @dataclass(frozen=True)
@@ -132,15 +157,18 @@ def listen(check: CheckInput, settings: Settings) -> tuple[str, Any, str]:
 
 def run_check(factory: sessionmaker[Session], sha256: str, settings: Settings) -> dict[str, Any] | None:
     """The job: check one rendered MP3 and store the result. None when there is nothing to do
-    (no pending row, or no bulletin speaks the file any more)."""
+    (no pending row, another process has claimed it, or no bulletin speaks the file any more)."""
     with session_scope(factory) as s:
-        row = s.get(ClarityCheck, sha256)
-        if row is None or row.status != "pending":
+        if not claim(s, sha256):
             return None
         check = _input(s, sha256, settings.media_dir)
     if check is None:
         return None
-    status, report, error = listen(check, settings)
+    try:
+        status, report, error = listen(check, settings)
+    except BaseException:
+        _release(factory, sha256)
+        raise
     with session_scope(factory) as s:
         row = record_result(s, sha256, status=status, recognizer=recognizer_name() if status == "done" else "",
                             report=report, error=error)

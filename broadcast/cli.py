@@ -824,9 +824,10 @@ def version_add(settings: Settings, bulletin_id: int, file: Path, language: str,
     with _scope(settings) as session:
         permissions.require_actor(session, actor, "bulletins.write")
         audio = bl.is_audio_file(file)
-        v = versions.add_version(session, settings, bulletin_id, language, text="" if audio else bl.read_script(file),
-                                 recording=file if audio else None, voice=voice, actor=actor)  # fmt: skip
-        code = v.language
+        v = versions.save_version(session, settings, bulletin_id, language,
+                                  text="" if audio else bl.read_script(file), recording=file if audio else None,
+                                  voice=voice, actor=actor)  # fmt: skip
+        code = versions.render_version(session, settings, v.id).language
     click.echo(f"Đã thêm bản {label(code)} ({code}) cho bản tin #{bulletin_id}.")
 
 

@@ -16,13 +16,14 @@ from sqlalchemy import select, update
 
 from broadcast.db import session_scope
 from broadcast.jobs import JobContext, JobQueue, ThreadJobQueue
-from broadcast.models import Bulletin, BulletinStatus, Priority
+from broadcast.models import Bulletin, BulletinStatus, MediaFile, Priority
 
 log = logging.getLogger(__name__)
 
 RENDER = "broadcast.tasks:render"
 DRAIN = "broadcast.tasks:drain"
 CHECK = "broadcast.tasks:check"
+VERSION = "broadcast.tasks:render_version"
 
 
 #: What a task imports when it runs. A forked work horse starts with whatever its worker had
@@ -30,7 +31,7 @@ CHECK = "broadcast.tasks:check"
 #: otherwise every job pays about 1.5 s of imports before its first sample (measured: 3.4 s a
 #: 400-character render on the queue against 0.9 s in process).
 PRELOAD = ("broadcast.publish", "broadcast.rendering", "broadcast.outbox", "broadcast.clarity",
-           "broadcast.generate", "pipeline.render", "pipeline.clarity.check")
+           "broadcast.generate", "broadcast.versions", "pipeline.render", "pipeline.clarity.check")
 
 
 def preload() -> None:
@@ -64,6 +65,17 @@ def render(ctx: JobContext, bulletin_id: int, regenerate: bool = False) -> dict[
 
         RedisJobQueue(ctx.settings).enqueue(CHECK, name=f"clarity {done.sha256[:12]}", sha256=done.sha256)
     return result
+
+
+def render_version(ctx: JobContext, version_id: int) -> dict[str, Any]:
+    """Render a bulletin's version in another language (broadcast.versions), saved by the panel."""
+    from broadcast.versions import render_version as render_it
+
+    with session_scope(ctx.factory) as s:
+        v = render_it(s, ctx.settings, version_id, on_progress=ctx.progress)
+        media = s.get(MediaFile, v.media_sha256) if v.media_sha256 else None
+        return {"sha256": v.media_sha256, "duration_s": media.duration_s if media is not None else None,
+                "language": v.language}
 
 
 def check(ctx: JobContext, sha256: str) -> dict[str, Any] | None:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -195,16 +196,32 @@ def inbox_list(settings: Settings, unit: str | None, state: tuple[str, ...], as_
         u = _unit(session, unit, actor)
         permissions.require_actor(session, actor, "inbox.view", u.id)
         entries = inbox_svc.inbox(session, u, today=_today(settings), states=state or None)
-        data = [_entry_json(e) for e in entries]
+    _echo_entries(entries, as_json, f"Hộp thư của {u.name} trống.", _inbox_line)
+
+
+def _inbox_line(e: inbox_svc.Entry) -> str:
+    """A commune's view: the bulletin, who sent it, what the commune decided."""
+    why = f" — {e.reason}" if e.reason else ""
+    return f"#{e.bulletin_id}  [{e.priority}] {e.title}  (từ {e.sender_name})  {e.state_vi}{why}"
+
+
+def _status_line(e: inbox_svc.Entry) -> str:
+    """The sender's view: the commune, its answer, who gave it and why."""
+    who = f" — {e.actor}" if e.actor else ""
+    why = f": {e.reason}" if e.reason else ""
+    return f"{e.unit_code}  {e.unit_name}  {e.state_vi}{who}{why}"
+
+
+def _echo_entries(entries: list[inbox_svc.Entry], as_json: bool, empty: str,
+                  line: Callable[[inbox_svc.Entry], str]) -> None:
+    """Inbox entries as JSON, else one ``line`` each (``empty`` when there are none)."""
     if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    if not data:
-        click.echo(f"Hộp thư của {u.name} trống.")
-        return
-    for e in entries:
-        why = f" — {e.reason}" if e.reason else ""
-        click.echo(f"#{e.bulletin_id}  [{e.priority}] {e.title}  (từ {e.sender_name})  {e.state_vi}{why}")
+        click.echo(json.dumps([_entry_json(e) for e in entries], ensure_ascii=False, indent=2))
+    elif not entries:
+        click.echo(empty)
+    else:
+        for e in entries:
+            click.echo(line(e))
 
 
 def _entry_json(e: inbox_svc.Entry) -> dict[str, Any]:
@@ -284,17 +301,7 @@ def inbox_status(settings: Settings, bulletin_id: int, as_json: bool, actor: str
         b = bl.get_bulletin(session, bulletin_id)
         permissions.require_actor(session, actor, "inbox.sent", b.unit_id)
         entries = inbox_svc.status(session, b)
-        data = [_entry_json(e) for e in entries]
-    if as_json:
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
-    if not entries:
-        click.echo(f"Bản tin #{bulletin_id} không gửi đến xã nào của cấp dưới.")
-        return
-    for e in entries:
-        who = f" — {e.actor}" if e.actor else ""
-        why = f": {e.reason}" if e.reason else ""
-        click.echo(f"{e.unit_code}  {e.unit_name}  {e.state_vi}{who}{why}")
+    _echo_entries(entries, as_json, f"Bản tin #{bulletin_id} không gửi đến xã nào của cấp dưới.", _status_line)
 
 
 commands: list[click.Command] = [units_group, inbox_group]

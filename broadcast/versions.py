@@ -2,13 +2,16 @@
 
 A version is a recording (processed like any uploaded recording) or a text read by a voice that
 speaks the language (a Piper voice file, or an espeak-ng voice such as ``espeak:vi``: the editor
-names it; Loa does not guess). It is rendered when added, so the planner can place it right after
-the Vietnamese version at every station that airs the language (broadcast/planner.py).
+names it; Loa does not guess). It is rendered once saved (the CLI at once; the panel on the job
+queue, like the main render), so the planner can place it right after the Vietnamese version at
+every station that airs the language (broadcast/planner.py). Until then it has no audio and does
+not air.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,8 @@ from loa.config import Settings
 _RENDER = "Không tạo được âm thanh cho bản %(lang)s của bản tin #%(id)s: %(e)s"
 
 
-def _render_version(session: Session, settings: Settings, bulletin: Bulletin, v: BulletinVersion) -> MediaFile:
+def _render_version(session: Session, settings: Settings, bulletin: Bulletin, v: BulletinVersion,
+                    on_progress: Callable[[float], None] | None = None) -> MediaFile:
     """Render the version through the pipeline (recording → horn processing; text → the voice)."""
     from broadcast.rendering import upsert_media
     from loa.params import render_params
@@ -47,13 +51,13 @@ def _render_version(session: Session, settings: Settings, bulletin: Bulletin, v:
         speech_rate=bulletin.speech_rate,
     )  # fmt: skip
     try:
-        res = render(req, render_params(settings))
+        res = render(req, render_params(settings), on_progress)
     except PipelineError as exc:
         raise BroadcastError(_RENDER, lang=label(v.language), id=bulletin.id, e=str(exc)) from exc
     return upsert_media(session, res, settings.media_dir)
 
 
-def add_version(
+def save_version(
     session: Session,
     settings: Settings,
     bulletin_id: int,
@@ -64,7 +68,9 @@ def add_version(
     voice: str = "",
     actor: str,
 ) -> BulletinVersion:
-    """Add (or replace) the bulletin's version in ``language`` and render it.
+    """Add (or replace) the bulletin's version in ``language``, without audio until
+    :func:`render_version` has run (the CLI runs it at once, the panel on the job queue; a
+    replaced version's old audio no longer airs).
 
     A text needs ``voice``: the one voice that speaks that language; Vietnamese voices would read
     K'Ho or Churu as if it were Vietnamese, which listeners cannot follow."""
@@ -84,13 +90,25 @@ def add_version(
     ) or BulletinVersion(bulletin_id=bulletin.id, language=code)
     v.source_kind, v.body, v.voice, v.created_by = ("audio" if recording else "text"), text, voice.strip(), actor
     v.upload_sha256 = store_upload(session, recording, settings.media_dir, duration).sha256 if recording else None
+    v.media_sha256 = None
     session.add(v)
     session.flush()
-    v.media_sha256 = _render_version(session, settings, bulletin, v).sha256
+    return v
+
+
+def render_version(session: Session, settings: Settings, version_id: int,
+                   on_progress: Callable[[float], None] | None = None) -> BulletinVersion:
+    """Render a saved version (a cache lookup when nothing changed: safe to run twice), with the
+    audit row in its saver's name and the playlist regeneration request."""
+    v = session.get(BulletinVersion, version_id)
+    if v is None:
+        raise NotFound("Không có bản dịch #%(id)s (đã bị xoá?).", id=version_id)
+    bulletin = get_bulletin(session, v.bulletin_id)
+    v.media_sha256 = _render_version(session, settings, bulletin, v, on_progress).sha256
     session.flush()
-    changes.audit(session, actor, "bulletin.version", f"bulletin:{bulletin.id}", language=code,
+    changes.audit(session, v.created_by, "bulletin.version", f"bulletin:{bulletin.id}", language=v.language,
                   source=v.source_kind, media=v.media_sha256)  # fmt: skip
-    request_regen(session, bulletin, f"version {code}")
+    request_regen(session, bulletin, f"version {v.language}")
     return v
 
 

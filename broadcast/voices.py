@@ -27,6 +27,7 @@ from pipeline.tts.voice_list import (
     FALLBACK,
     VoiceChoice,
     apply_choice,
+    as_choice,
     list_voices,
     parse_choice,
     tier,
@@ -179,7 +180,7 @@ def render_sample(settings: Settings, voice: str) -> Path:
     voice = check_voice(voice)
     if not voice:
         raise BroadcastError("Hãy chọn một giọng để nghe thử.")
-    choice = voice if parse_choice(voice) else f"espeak:{voice}"
+    choice = as_choice(voice)
     try:
         params = render_params(settings)
         params = dataclasses.replace(params, engines=apply_choice(params.engines, choice, only=True),

@@ -27,7 +27,8 @@ from pipeline.audio import decode_file, process_to_mp3, write_tags
 from pipeline.params import RenderParams
 from pipeline.store import MediaStore, file_sha256
 from pipeline.text import optional_lexicon, prepare
-from pipeline.tts import EngineError, build_chain, synthesize_utterances
+from pipeline.tts import EngineChain, EngineError, build_chain, synthesize_utterances
+from pipeline.tts.voice_list import apply_choice, as_choice
 from pipeline.types import AudioReport, PipelineError
 
 log = logging.getLogger(__name__)
@@ -213,9 +214,11 @@ def render_text(req: RenderRequest, params: RenderParams, on_progress: ProgressF
     fingerprint = {"text": spoken, "rate": req.speech_rate, "audio": _audio_fingerprint(params)}
     pauses = params.pauses
 
-    chain = build_chain(params.engines)
+    # The request's voice (``engine:voice``, or an older bare espeak accent) speaks first when its
+    # engine is in the chain; the others follow with their own voices.
+    chain = build_chain(apply_choice(params.engines, as_choice(req.voice), within=True))
     failures: list[str] = []
-    for engine, voice in chain.plan(req.voice):
+    for engine, voice in chain.plan():
         key = cache_key({**fingerprint, "engine": engine.name, "voice": voice})
         hit = _cached(store, key)
         if hit:
@@ -247,7 +250,13 @@ def render_text(req: RenderRequest, params: RenderParams, on_progress: ProgressF
                 tmp.unlink()
         progress(1.0)
         return result
-    raise PipelineError("Không có bộ đọc nào dùng được: " + "; ".join(failures or ["chưa cấu hình bộ đọc"]))
+    why = failures or _unusable(chain) or ["chưa cấu hình bộ đọc"]
+    raise PipelineError("Không có bộ đọc nào dùng được: " + "; ".join(why))
+
+
+def _unusable(chain: EngineChain) -> list[str]:
+    """Why each engine of the chain cannot speak (a chosen voice that is not installed shows here)."""
+    return [f"{s.engine.name}: {s.availability.reason}" for s in chain.status() if not s.availability.ok]
 
 
 def render_recording(req: RenderRequest, params: RenderParams, on_progress: ProgressFn | None = None) -> RenderResult:

@@ -330,19 +330,17 @@ def post_heartbeat() -> Response:
 
 
 def _api_user(action: str = "bulletins.send") -> User:
-    token = _bearer()
-    user = (
-        db.session().scalar(select(User).where(User.api_token_hash == hash_token(token))) if token else None
-    )
-    if user is None or not user.active or not verify_token(token, user.api_token_hash):
-        raise Forbidden("Mã truy cập API không đúng.")
+    """The active user whose API token this is, when their role may do ``action``."""
+    user = _reader()
     if not permissions.allowed(user.role, action):
-        raise PermissionError(_REFUSED.get(action, "Tài khoản này không được làm việc này."))
+        raise PermissionError(_REFUSED.get(action, f"Tài khoản này không có quyền làm việc này ({action})."))
     return user
 
 
 _REFUSED = {"bulletins.send": "Tài khoản này không được gửi bản tin.",
-            "bulletins.write": "Tài khoản này không được sửa bản tin."}
+            "bulletins.write": "Tài khoản này không được sửa bản tin.",
+            # CAP alerts become emergency bulletins.
+            "emergency": "Chỉ người duyệt mới được gửi cảnh báo CAP (bản tin khẩn cấp)."}
 
 
 def _day_field(body: dict[str, Any], name: str, default: date) -> date:
@@ -438,13 +436,6 @@ def post_bulletin() -> Response:
 # --- units11: a commune's inbox of bulletins from higher units (Circular 39) -------------------
 
 
-def _inbox_user(action: str) -> User:
-    user = _reader()
-    if not permissions.allowed(user.role, action):
-        raise PermissionError(f"Tài khoản này không có quyền làm việc này ({action}).")
-    return user
-
-
 def _inbox_unit(user: User, code: Any) -> Unit:
     if code is not None and not isinstance(code, str):
         raise BroadcastError("Trường 'unit' phải là mã đơn vị.")
@@ -470,7 +461,7 @@ def get_inbox() -> Response:
     """The bulletins from higher units that come to a unit (``?unit=CODE``, default the user's)."""
 
     def run() -> Response:
-        user = _inbox_user("inbox.view")
+        user = _api_user("inbox.view")
         unit = _inbox_unit(user, request.args.get("unit"))
         entries = inbox.inbox(db.session(), unit, today=clock.today(db.settings().timezone))
         return jsonify([_entry(e) for e in entries])
@@ -483,7 +474,7 @@ def post_inbox_decision(bulletin_id: int) -> Response:
     """A commune's decision: ``{"decision": "accept"|"decline"|"before"|"after", "reason": …}``."""
 
     def run() -> Response:
-        user = _inbox_user("inbox.decide")
+        user = _api_user("inbox.decide")
         body = _json_body()
         unknown = sorted(set(body) - {"decision", "reason", "unit"})
         if unknown:
@@ -512,7 +503,7 @@ def get_inbox_status(bulletin_id: int) -> Response:
     """The sending unit's view: each target commune's answer."""
 
     def run() -> Response:
-        user = _inbox_user("inbox.sent")
+        user = _api_user("inbox.sent")
         b = bulletins.get_bulletin(db.session(), bulletin_id)
         if not permissions.scope_of(db.session(), user).covers(b.unit_id):
             raise NotFound("Không có bản tin #%(id)s.", id=bulletin_id)
@@ -559,14 +550,6 @@ def openapi() -> Response:
 # --- cap11: CAP 1.2 alerts → emergency bulletins -----------------------------------------------
 
 
-def _cap_user() -> User:
-    """A user's API token whose role may send emergencies (CAP alerts become emergency bulletins)."""
-    user = _api_user()
-    if not permissions.allowed(user.role, "emergency"):
-        raise PermissionError("Chỉ người duyệt mới được gửi cảnh báo CAP (bản tin khẩn cấp).")
-    return user
-
-
 @bp.post("/cap")
 def post_cap() -> Response:
     """A CAP 1.2 document as the body (application/xml); the outcome as JSON: 201 when a bulletin
@@ -582,7 +565,7 @@ def post_cap() -> Response:
     data = request.get_data(cache=False)
 
     def run() -> Response:
-        user = _cap_user()
+        user = _api_user("emergency")
         try:
             done = cap.import_alert(db.session(), data, actor=user.username,
                                     settings=settings, today=clock.today(settings.timezone))

@@ -370,6 +370,7 @@ def detail(bulletin_id: int) -> Any:
         own=own,
         sender_unit=units.get_by_id(db.session(), b.unit_id).name if b.unit_id is not None else "",
         job=request.args.get("job", ""),
+        version_job=request.args.get("version_job", ""),
         **clarity_context(b),
         versions=list_versions(db.session(), b.id), known_languages=LANGUAGES,
     )
@@ -435,7 +436,8 @@ def normalize() -> Any:
 
 def check_later(app: Flask, sha256: str) -> str | None:
     """Queue the clarity check of a rendered MP3 (``broadcast.clarity.run_check``) on the panel's
-    clarity queue; a file already queued in this process is not queued twice."""
+    clarity queue. Which process runs it is decided in the database (``clarity.claim``: one of
+    several ``loa serve`` processes); the set only spares this process queueing a file twice."""
     queued: set[str] = app.extensions.setdefault("loa_clarity_queued", set())
     if sha256 in queued:
         return None
@@ -572,20 +574,26 @@ def normalized_filter(text: str) -> str:
 @bp.post("/<int:bulletin_id>/versions")
 @requires("bulletins.write")
 def add_version(bulletin_id: int) -> Any:
-    """Add (or replace) a version: a recording, or a text with the voice that speaks the language."""
+    """Add (or replace) a version: a recording, or a text with the voice that speaks the language.
+    Saved now; rendered on the job queue like the main render, its progress on the page."""
+    from broadcast.tasks import VERSION
+
     b = db.get_or_404(Bulletin, bulletin_id)
     errors: list[str] = []
     upload = request.files.get("recording")
     recording = save_recording(upload, errors) if upload is not None and upload.filename else None
+    job = ""
     if not errors:
         try:
-            versions_svc.add_version(
+            v = versions_svc.save_version(
                 db.session(), db.settings(), b.id, request.form.get("language", ""),
                 text=request.form.get("text", ""), recording=recording, voice=request.form.get("voice", ""),
                 actor=actor(),
             )  # fmt: skip
             db.commit()
-            flash(_("Đã thêm bản %(lang)s.", lang=language_label(request.form.get("language", "").strip().lower())), "ok")
+            lang = language_label(v.language)
+            job = db.jobs().enqueue(VERSION, name=f"version #{b.id} {v.language}", version_id=v.id)
+            flash(_("Đã lưu bản %(lang)s; đang tạo âm thanh.", lang=lang), "ok")
         except BroadcastError as exc:
             db.session().rollback()
             errors.append(exc.translate(_))
@@ -593,7 +601,7 @@ def add_version(bulletin_id: int) -> Any:
         shutil.rmtree(recording.parent, ignore_errors=True)
     for e in errors:
         flash(e, "error")
-    return redirect(url_for("bulletins.detail", bulletin_id=b.id))
+    return redirect(url_for("bulletins.detail", bulletin_id=b.id, version_job=job or None))
 
 
 @bp.post("/<int:bulletin_id>/versions/<language>/delete")

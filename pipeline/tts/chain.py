@@ -196,17 +196,10 @@ class EngineChain:
             return [s.engine for s in statuses]
         return ready
 
-    def plan(self, requested: str = "") -> list[tuple[Engine, str]]:
-        """The engines to try for a render, each with its voice, in order.
-
-        ``requested`` is the bulletin's voice: ``engine:voice`` (an id from the voice list,
-        ``fpt:banmai``, ``piper:/…/x.onnx``) puts that engine first with that voice, when it is
-        among the candidates (usable, not cooling down, allowed for this render); the others follow
-        with their own voices. A bare espeak-ng code (``vi-vn-x-south``) sets espeak's voice.
-        """
-        engine_name, _, voice = requested.partition(":") if ":" in requested else ("espeak", "", requested)
-        out = [(e, voice if voice and e.name == engine_name else self.voice_for(e)) for e in self.candidates()]
-        return sorted(out, key=lambda ev: not (voice and ev[0].name == engine_name))
+    def plan(self) -> list[tuple[Engine, str]]:
+        """The engines to try for a render, each with its voice, in order. A chosen voice is
+        already in the chain's order (:func:`pipeline.tts.voice_list.apply_choice`)."""
+        return [(e, self.voice_for(e)) for e in self.candidates()]
 
     def mark_failed(self, engine: Engine, error: Exception) -> None:
         log.warning("speech engine %s failed, skipped for %.0f s: %s", engine.name, self.cooldown_s, error)

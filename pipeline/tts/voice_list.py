@@ -54,11 +54,18 @@ def parse_choice(choice: str) -> tuple[str, str] | None:
     return engine.strip(), voice.strip()
 
 
-def apply_choice(params: EngineParams, choice: str, *, only: bool = False) -> EngineParams:
+def as_choice(voice: str) -> str:
+    """``voice`` as an ``engine:voice`` choice: a bare espeak-ng accent (the older form) is espeak's."""
+    return voice if not voice or parse_choice(voice) else f"espeak:{voice}"
+
+
+def apply_choice(params: EngineParams, choice: str, *, only: bool = False, within: bool = False) -> EngineParams:
     """The engine parameters with ``choice``'s engine first and its voice set (``<engine>_voice``);
-    ``only``: that engine alone (a sample must be that voice or nothing). "" changes nothing."""
+    ``only``: that engine alone (a sample must be that voice or nothing); ``within``: only an engine
+    already in ``engine_order`` (a render request's voice never brings in an engine the caller left
+    out, such as a cloud one on an offline chain). "" changes nothing."""
     parsed = parse_choice(choice)
-    if parsed is None:
+    if parsed is None or (within and parsed[0] not in params.engine_order):
         return params
     engine, voice = parsed
     order = (engine,) if only else (engine, *(e for e in params.engine_order if e != engine))

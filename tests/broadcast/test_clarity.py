@@ -102,6 +102,66 @@ def test_a_render_queues_its_check_and_the_job_stores_score_missed_words_and_tra
     assert clarity.run_pending(factory, cset) == 0 and heard.calls == 1
 
 
+def test_of_two_processes_asked_to_check_one_file_only_one_listens(
+    session: Session, factory: sessionmaker[Session], stations: list[str], cset: Settings, heard: Heard,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two ``loa serve`` processes (here two threads with their own sessions) both see the row
+    pending: the claim in the database lets one run the recognizer; the other returns at once."""
+    import threading
+
+    b = _rendered(session, cset)
+    sha = b.media_sha256 or ""
+    other_done = threading.Event()
+
+    def slow(samples: Any) -> str:  # the first listener waits until the other process has tried
+        assert other_done.wait(30)
+        return heard(samples)
+
+    monkeypatch.setattr(recognizer, "transcribe", slow)
+    results: list[Any] = []
+    first = threading.Thread(target=lambda: results.append(clarity.run_check(factory, sha, cset)))
+    first.start()
+    for _ in range(300):  # until the first has claimed the check
+        session.expire_all()
+        row = session.get(ClarityCheck, sha)
+        if row is not None and row.checked_at is not None:
+            break
+        threading.Event().wait(0.05)
+    assert clarity.run_check(factory, sha, cset) is None  # claimed by the other one
+    other_done.set()
+    first.join(30)
+    assert results and results[0] is not None and results[0]["status"] == "done" and heard.calls == 1
+
+
+def test_a_claim_is_taken_once_given_back_by_check_again_and_taken_over_when_stale(
+    session: Session, factory: sessionmaker[Session], stations: list[str], cset: Settings, heard: Heard,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from datetime import UTC, datetime
+
+    b = _rendered(session, cset)
+    sha = b.media_sha256 or ""
+    long_ago = datetime.now(UTC) - clarity.CLAIM_TIMEOUT * 2
+    assert clarity.claim(session, sha, now=long_ago) and not clarity.claim(session, sha, now=long_ago)
+    assert clarity.claim(session, sha)  # the first claimant died long ago: taken over
+    assert not clarity.claim(session, sha)
+    clarity.check_again(session, b)  # queued again: anyone may take it
+    assert clarity.claim(session, sha)
+    session.commit()
+
+    def broken(samples: Any) -> str:
+        raise KeyboardInterrupt
+
+    clarity.check_again(session, b)
+    session.commit()
+    monkeypatch.setattr(recognizer, "transcribe", broken)
+    with pytest.raises(KeyboardInterrupt):
+        clarity.run_check(factory, sha, cset)
+    session.expire_all()
+    assert clarity.claim(session, sha)  # a check that broke off is given back at once
+
+
 def test_without_the_recognizer_the_check_says_so_and_nothing_else_fails(
     session: Session, factory: sessionmaker[Session], stations: list[str], cset: Settings, no_recognizer: None
 ) -> None:

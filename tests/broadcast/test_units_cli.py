@@ -96,6 +96,10 @@ def test_inbox_commands_over_the_service(run, tmp_path: Path, factory: sessionma
     res = run("inbox", "accept", bid, "--unit", "24823", "--actor", "lh-vh")  # not its commune
     assert res.exit_code == 1 and "không làm việc cho đơn vị này" in res.output
     assert run("inbox", "accept", bid, "--actor", "ha-vh").exit_code == 0
+    listed = json.loads(run("inbox", "list", "--actor", "ha-vh", "--json").stdout)
+    assert [(e["bulletin"], e["unit"], e["state"]) for e in listed] == [(int(bid), "24823", "accepted")]
+    res = run("inbox", "list", "--actor", "ha-vh", "--state", "declined")
+    assert res.exit_code == 0 and res.stdout.strip() == "Hộp thư của Xã Hiệp An trống."
     res = run("inbox", "decline", bid, "--actor", "lh-vh", "--reason", "Đã phát bản khác")
     assert res.exit_code == 0 and "Xã Liên Hiệp đã từ chối bản tin" in res.stdout
     status = json.loads(run("inbox", "status", bid, "--json").stdout)

@@ -68,6 +68,6 @@ def test_a_text_version_needs_exactly_one_source(session: Session, settings) -> 
     b = bl.create_bulletin(session, title="T", body="Nội dung.", valid_from=date(2026, 12, 1),
                            valid_to=date(2026, 12, 1), actor="e")
     with pytest.raises(BroadcastError, match="đúng một nguồn"):
-        versions.add_version(session, settings, b.id, "kpm", actor="e")
+        versions.save_version(session, settings, b.id, "kpm", actor="e")
     with pytest.raises(BroadcastError, match="ISO 639-3"):
-        versions.add_version(session, settings, b.id, "k'ho", text="x", voice="v", actor="e")
+        versions.save_version(session, settings, b.id, "k'ho", text="x", voice="v", actor="e")

@@ -19,7 +19,7 @@ from broadcast.errors import BroadcastError
 from broadcast.models import AuditLog
 from loa.config import Settings
 from loa.params import engine_params
-from pipeline.tts.voice_list import apply_choice, list_voices, parse_choice
+from pipeline.tts.voice_list import apply_choice, as_choice, list_voices, parse_choice
 
 
 @pytest.fixture
@@ -62,6 +62,11 @@ def test_a_choice_puts_its_engine_first_with_its_voice(vset: Settings) -> None:
     assert chosen.engine_order == ("espeak", "piper") and chosen.espeak_voice == "vi-vn-x-south"
     assert apply_choice(params, "fpt:leminh", only=True).engine_order == ("fpt",)
     assert apply_choice(params, "") == params
+    # A render request's voice (within the chain): an engine the chain leaves out stays out.
+    assert apply_choice(params, "fpt:leminh", within=True) == params
+    assert apply_choice(params, "espeak:vi-vn-x-south", within=True) == chosen
+    assert as_choice("vi-vn-x-south") == "espeak:vi-vn-x-south" and as_choice("fpt:banmai") == "fpt:banmai"
+    assert as_choice("") == ""
 
 
 @pytest.mark.parametrize("bad", ["x:y", "piper:../../etc/passwd", "../../etc/passwd", "piper:a/b", 42])

@@ -6,48 +6,22 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
-from argon2 import PasswordHasher
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from broadcast import security, stations
-from broadcast.db import session_scope
-from broadcast.models import RemoteCommand, Role, Station, User
-from loa import config
-from web.app import create_app
-from web.jobs import ThreadJobQueue
+from broadcast.models import RemoteCommand
+from tests.browser.conftest import SHOTS, Site, SiteSpec
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 PASSWORD = "mat-khau-bang-dieu-khien"
 #: Test positions around Đức Trọng (about 11.73 N, 108.37 E), one per sample station.
 OFFSETS = [(0.00, 0.00), (0.05, -0.06), (0.07, -0.02), (0.03, 0.04), (-0.04, -0.05), (-0.06, 0.02),
            (-0.02, 0.08), (0.09, 0.05), (-0.08, -0.09), (0.01, -0.11), (-0.10, 0.07), (0.12, -0.08),
            (-0.12, -0.01), (0.04, 0.11), (-0.05, 0.12)]
-
-
-@dataclass
-class Site:
-    url: str
-    app: object
-    tokens: dict[str, str]
-
-    def session(self):  # type: ignore[no-untyped-def]
-        return session_scope(self.app.extensions["loa_sessions"])  # type: ignore[attr-defined]
 
 
 def _with_coordinates(text: str) -> str:
@@ -60,46 +34,9 @@ def _with_coordinates(text: str) -> str:
     return out.getvalue()
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    mp = pytest.MonkeyPatch()
-    mp.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    data = tmp_path_factory.mktemp("console") / "loa-data"
-    settings = config.load(data_dir=data, engine_order=("espeak",), secret_key="console-test", dashboard_refresh_s=2.0,
-                           clarity_check=False)  # module-scoped: before conftest turns it off per test
-    jobs = ThreadJobQueue(workers=1)
-    app = create_app(settings, jobs=jobs)
-    with session_scope(app.extensions["loa_sessions"]) as s:
-        text = _with_coordinates((ROOT / "media" / "samples" / "stations-duc-trong.csv").read_text("utf-8"))
-        stations.import_stations(s, stations.parse_stations_csv(text), group="Huyện Đức Trọng")
-        for role in ("operator", "admin"):
-            s.add(User(username=role, full_name=f"Cán bộ {role}", role=Role(role),
-                       password_hash=security.hash_password(PASSWORD)))
-        s.flush()
-        tokens = {st.code: stations.issue_agent_token(s, st, "admin") for st in s.scalars(select(Station))}
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", app, tokens)
-    finally:
-        server.shutdown()
-        jobs.shutdown()
-        mp.undo()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium).")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+#: An operator and an admin; the stations placed on the map, each with an agent token (heartbeats).
+SITE = SiteSpec(password=PASSWORD, roles=("operator", "admin"), name="console", workers=1,
+                settings={"dashboard_refresh_s": 2.0}, stations_csv=_with_coordinates, agent_tokens=True)
 
 
 def login(browser, site: Site, role: str, width: int = 1280):  # type: ignore[no-untyped-def]

@@ -15,16 +15,16 @@ from broadcast import bulletins, security
 from broadcast.generate import generate_playlists, latest_playlist
 from broadcast.models import Bulletin, DayOrder, MediaFile, Role, StationJingle, User
 from tests.browser import test_browser_panel as panel
-from tests.browser.test_browser_panel import PASSWORD, SHOTS, TZ, Site, login
+from tests.browser.conftest import SHOTS, Site
+from tests.browser.test_browser_panel import PASSWORD, TZ, login
 from web.i18n import today
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
 STATION = "hiep-an"
-#: The scenario's fixtures (a served app with the district's stations; Chromium), one of each per module.
-site = panel.site
-browser = panel.browser
+#: The panel scenario's site (tests/browser/conftest.py serves one per module).
+SITE = panel.SITE
 
 
 def shot(page, name: str, full: bool = True) -> None:  # type: ignore[no-untyped-def]

@@ -10,92 +10,26 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from argon2 import PasswordHasher
 from playwright.sync_api import expect
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
-from broadcast import security, stations
 from broadcast.asrun import record_asrun
-from broadcast.db import session_scope
-from broadcast.models import Bulletin, BulletinStatus, Role, Station, User
-from loa import config
-from web.app import create_app
+from broadcast.models import Bulletin, BulletinStatus, Station
+from tests.browser.conftest import SHOTS, Site, SiteSpec
 from web.i18n import today
-from web.jobs import ThreadJobQueue
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 PASSWORD = "mat-khau-trinh-duyet"
 TZ = "Asia/Ho_Chi_Minh"
 TITLE = "Thông báo lịch tiêm chủng tháng 12"
 STATION = "hiep-an"  # Xã Hiệp An, from the district's sample list
-
-
-@dataclass
-class Site:
-    url: str
-    app: object
-    settings: config.Settings
-
-    def session(self):  # type: ignore[no-untyped-def]
-        return session_scope(self.app.extensions["loa_sessions"])  # type: ignore[attr-defined]
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    # argon2 is slow on purpose; light parameters keep the logins quick (same code path).
-    mp = pytest.MonkeyPatch()
-    mp.setattr(security, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
-    data = tmp_path_factory.mktemp("browser") / "loa-data"
-    settings = config.load(data_dir=data, engine_order=("espeak",), secret_key="browser-test",
-                           clarity_check=False)  # module-scoped: before conftest turns it off per test
-    jobs = ThreadJobQueue(workers=2)
-    app = create_app(settings, jobs=jobs)
-    with session_scope(app.extensions["loa_sessions"]) as s:
-        csv_text = (ROOT / "media" / "samples" / "stations-duc-trong.csv").read_text("utf-8")
-        stations.import_stations(s, stations.parse_stations_csv(csv_text), group="Huyện Đức Trọng")
-        for role in ("editor", "reviewer", "operator", "admin"):
-            s.add(User(username=role, full_name=f"Cán bộ {role}", role=Role(role),
-                       password_hash=security.hash_password(PASSWORD)))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Site(f"http://127.0.0.1:{server.server_port}", app, settings)
-    finally:
-        server.shutdown()
-        jobs.shutdown()
-        mp.undo()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's Chromium (apt-get install -y chromium) "
-                    "to run the browser tests.")
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+#: The served app of this scenario (and of test_browser_pages): one user of each role.
+SITE = SiteSpec(password=PASSWORD, roles=("editor", "reviewer", "operator", "admin"))
 
 
 def login(browser, site: Site, role: str):  # type: ignore[no-untyped-def]

@@ -157,6 +157,13 @@ def test_unreadable_state_is_ignored_and_replaced(tmp_path: Path, content: str) 
     assert names(chain.candidates()) == ["b"]
 
 
+def test_the_plan_is_the_candidates_in_order_each_with_its_voice() -> None:
+    a, b, c = FakeEngine("a"), FakeEngine("b"), FakeEngine("c")
+    chain = chain_of(a, b, c)
+    chain.mark_failed(b, EngineError("x"))
+    assert [(e.name, v) for e, v in chain.plan()] == [("a", "a-voice"), ("c", "c-voice")]
+
+
 def test_without_a_state_file_the_cooldown_lives_in_memory() -> None:
     a = FakeEngine("a")
     chain = chain_of(a, FakeEngine("b"), state=None)
@@ -167,12 +174,13 @@ def test_without_a_state_file_the_cooldown_lives_in_memory() -> None:
 
 
 def test_a_mistyped_voice_in_a_render_does_not_cool_the_engine_down(tmp_path: Path) -> None:
-    """One user's typo (``loa render --voice xx``) must not make every later render skip espeak."""
+    """One user's typo (``loa render --voice xx``) must not make every later render skip espeak;
+    the error says the voice is not there."""
     from loa import config
     from pipeline.render import RenderRequest, render
     from pipeline.types import PipelineError
 
     settings = config.load(data_dir=tmp_path, engine_order=("espeak",))
-    with pytest.raises(PipelineError, match="Không có giọng đọc 'xx'"):
+    with pytest.raises(PipelineError, match="espeak: espeak-ng không có giọng 'xx'"):
         render(RenderRequest(text="Xin chào bà con.", voice="xx"), render_params(settings))
     assert [s.cooling_until for s in build_chain(engine_params(settings)).status()] == [None]

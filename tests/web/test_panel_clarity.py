@@ -162,7 +162,7 @@ def test_a_pending_check_is_run_when_its_page_is_shown(tmp_path: Path, heard: He
     with panel.session() as s:
         row = s.get(ClarityCheck, sha)
         assert row is not None
-        row.status, row.score = "pending", None  # as a render elsewhere leaves it
+        row.status, row.score, row.checked_at = "pending", None, None  # as a render elsewhere leaves it
     page = panel.client("reviewer").get(f"/review/{bid}").get_data(as_text=True)
     assert "Đang kiểm tra độ rõ" in page  # the page was drawn before the job ran
     with panel.session() as s:
@@ -170,7 +170,7 @@ def test_a_pending_check_is_run_when_its_page_is_shown(tmp_path: Path, heard: He
     with panel.session() as s:
         row = s.get(ClarityCheck, sha)
         assert row is not None
-        row.status = "pending"
+        row.status, row.checked_at = "pending", None  # queued again (clarity.mark_pending)
     assert "đang kiểm tra độ rõ" in panel.client("editor").get("/bulletins/").get_data(as_text=True)
     with panel.session() as s:
         assert s.get(ClarityCheck, sha).status == "done"  # type: ignore[union-attr]  # the list queued it

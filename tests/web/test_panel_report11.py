@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import pytest
 from docx import Document
 from openpyxl import load_workbook
 from panel_support import Panel
@@ -118,10 +119,63 @@ def test_bulletin_versions_in_the_panel(panel: Panel) -> None:
                  content_type="multipart/form-data")  # fmt: skip
     assert r.status_code == 302
     page = c.get(r.location).get_data(as_text=True)
-    assert "Đã thêm bản Tiếng K&#39;Ho." in page and 'data-language="kpm"' in page and "Bản ghi âm" in page
+    assert "Đã lưu bản Tiếng K&#39;Ho; đang tạo âm thanh." in page and 'data-language="kpm"' in page
+    assert "Bản ghi âm" in page and "data-version-job-url" in page  # its render's progress
     r = post(c, f"/bulletins/{bid}/versions", {"language": "cje", "text": "Thông báo."})
     assert "cần giọng đọc nói được tiếng này" in c.get(r.location).get_data(as_text=True)
     r = post(c, f"/bulletins/{bid}/versions/kpm/delete")
     page = c.get(r.location).get_data(as_text=True)
     assert 'data-language="kpm"' not in page and "Bản tin chỉ có bản tiếng Việt." in page
     assert post(panel.client("operator"), f"/bulletins/{bid}/versions", {"language": "kpm"}).status_code == 403
+
+
+def test_a_version_renders_on_the_job_queue_and_the_request_returns_at_once(
+    panel: Panel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The version's render waits here until the test lets it go: the POST has already answered,
+    the version has no audio yet (it does not air), and the job's status shows it running; once
+    released, the job renders it and the version has its audio."""
+    import threading
+
+    from panel_support import post
+
+    from broadcast import versions
+    from broadcast.models import BulletinVersion
+    from tests.conftest import SPEECH
+    from web.jobs import ThreadJobQueue
+
+    jobs = ThreadJobQueue(workers=1)
+    jobs.bind(panel.settings, panel.app.extensions["loa_sessions"])
+    monkeypatch.setitem(panel.app.extensions, "loa_jobs", jobs)
+    go, started = threading.Event(), threading.Event()
+    real = versions._render_version
+
+    def held(*args: object, **kw: object):  # type: ignore[no-untyped-def]
+        started.set()
+        assert go.wait(30)
+        return real(*args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(versions, "_render_version", held)
+    bid = panel.bulletin("approved", title="Thông báo họp")
+    c = panel.client("editor")
+    try:
+        with sorted(SPEECH.glob("*.wav"))[0].open("rb") as fh:
+            r = post(c, f"/bulletins/{bid}/versions", {"language": "kpm", "recording": (fh, "kho.wav")},
+                     content_type="multipart/form-data")  # fmt: skip
+        assert r.status_code == 302 and "version_job=" in r.location
+        job = r.location.split("version_job=")[1]
+        assert started.wait(30)
+        with panel.session() as s:
+            v = s.scalar(select(BulletinVersion).where(BulletinVersion.bulletin_id == bid))
+            assert v is not None and v.media_sha256 is None  # saved, not rendered yet
+        assert c.get(f"/bulletins/jobs/{job}").get_json()["state"] == "running"
+        go.set()
+        assert jobs.wait(job, 60).state == "done"
+        status = c.get(f"/bulletins/jobs/{job}").get_json()
+        with panel.session() as s:
+            v = s.scalar(select(BulletinVersion).where(BulletinVersion.bulletin_id == bid))
+            assert v is not None and v.media_sha256 and status["sha256"] == v.media_sha256
+        assert status["duration_s"] > 0
+    finally:
+        go.set()
+        jobs.shutdown()

@@ -34,6 +34,36 @@ function setupNormalize() {
   });
 }
 
+// Ask for a background job's status until it is done or failed: progress(fraction) each time,
+// then done(job) or failed(error). The preview and a version's render both show theirs with it.
+function pollJob(url, progress, done, failed) {
+  function again(delay) { window.setTimeout(function () { pollJob(url, progress, done, failed); }, delay); }
+  fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+    .then(function (r) { return r.json(); })
+    .then(function (job) {
+      progress(job.progress || 0);
+      if (job.state === "done") { done(job); }
+      else if (job.state === "failed" || job.error) { failed(job.error || ""); }
+      else { again(500); }
+    })
+    .catch(function () { again(2000); });
+}
+
+// A version in another language being rendered: its progress, then the page again (its duration).
+function setupVersionJob() {
+  var box = document.querySelector("[data-version-job-url]");
+  if (!box) { return; }
+  var bar = box.querySelector("progress");
+  var status = box.querySelector("[role=status]");
+  pollJob(box.dataset.versionJobUrl, function (fraction) { bar.value = fraction; },
+    function () { window.location.replace(box.dataset.doneUrl); },
+    function (error) {
+      bar.hidden = true;
+      status.textContent = box.dataset.msgFailed + " " + error;
+      status.classList.add("errors");
+    });
+}
+
 function setupPreview() {
   var box = document.getElementById("preview");
   if (!box) { return; }
@@ -63,25 +93,17 @@ function setupPreview() {
     bar.hidden = false;
     button.disabled = true;
     status.textContent = box.dataset.msgRunning;
-    fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
-      .then(function (r) { return r.json(); })
-      .then(function (job) {
-        bar.value = job.progress || 0;
-        if (job.state === "done") {
-          bar.hidden = true;
-          button.disabled = false;
-          status.textContent = box.dataset.msgDone;
-          if (job.audio_url) { showAudio(job.audio_url); }
-        } else if (job.state === "failed" || job.error) {
-          bar.hidden = true;
-          button.disabled = false;
-          status.textContent = box.dataset.msgFailed + " " + (job.error || "");
-          status.classList.add("errors");
-        } else {
-          window.setTimeout(function () { poll(url); }, 500);
-        }
-      })
-      .catch(function () { window.setTimeout(function () { poll(url); }, 2000); });
+    pollJob(url, function (fraction) { bar.value = fraction; }, function (job) {
+      bar.hidden = true;
+      button.disabled = false;
+      status.textContent = box.dataset.msgDone;
+      if (job.audio_url) { showAudio(job.audio_url); }
+    }, function (error) {
+      bar.hidden = true;
+      button.disabled = false;
+      status.textContent = box.dataset.msgFailed + " " + error;
+      status.classList.add("errors");
+    });
   }
 
   button.addEventListener("click", function () {
@@ -98,6 +120,7 @@ function setupPreview() {
 document.addEventListener("DOMContentLoaded", function () {
   setupNormalize();
   setupPreview();
+  setupVersionJob();
 });
 
 // "nghe thử": ask for the short sample of the chosen voice (rendered once, then cached), then play

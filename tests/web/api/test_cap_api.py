@@ -126,6 +126,22 @@ def test_tokens_and_roles(app: Flask) -> None:
     assert _counts(app) == (0, 0)
 
 
+def test_the_inbox_api_checks_tokens_and_roles_as_every_api_call(app: Flask) -> None:
+    """The inbox endpoints use the API's one token-and-role check: a bad token is a 401, a role
+    without the right a 403 that names it, a role with it gets through to the unit check."""
+    client = app.test_client()
+
+    def call(method: str, url: str, token: str):  # type: ignore[no-untyped-def]
+        return client.open(url, method=method, json={"decision": "accept"} if method == "POST" else None,
+                           headers={"Authorization": f"Bearer {token}"})
+
+    assert call("GET", "/api/v1/inbox", "not-a-token-" + "x" * 20).status_code == 401
+    refused = call("POST", "/api/v1/inbox/1", EDITOR)
+    assert refused.status_code == 403 and "(inbox.decide)" in refused.get_json()["error"]
+    assert call("GET", "/api/v1/inbox", EDITOR).status_code == 200  # editors may read their unit's inbox
+    assert call("GET", "/api/v1/bulletins/999/inbox", REVIEWER).status_code == 404
+
+
 def test_a_concurrent_duplicate_is_answered_as_a_repeat(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
     from broadcast import cap
 
