@@ -99,9 +99,9 @@ def export_version(
         paths.json.parent.mkdir(parents=True, exist_ok=True)
         if folder is not None:
             exported = folder_manifest(manifest, folder.names_for(session, manifest))
-            after_commit(session, partial(write_playlist_files, out, exported))
+            after_commit(session, partial(write_playlist_files, out, exported, paths=paths))
         else:
-            after_commit(session, partial(write_playlist_files, out, manifest, canonical, tracks))
+            after_commit(session, partial(write_playlist_files, out, manifest, canonical, tracks, paths))
     return manifest
 
 

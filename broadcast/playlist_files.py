@@ -292,11 +292,14 @@ def write_playlist_files(
     manifest: Mapping[str, Any],
     canonical: bytes | None = None,
     tracks: tuple[str, str] | None = None,
+    paths: PlaylistPaths | None = None,
 ) -> PlaylistPaths:
     """Write DIR/CODE/YYYY-MM-DD.m3u8, .xspf and (last) .json, each atomically.
     ``canonical``: ``canonical_json(manifest)`` if the caller already has it; ``tracks``: the
-    M3U8 and XSPF track sections (``m3u8_tracks``, ``xspf_tracks``), likewise."""
-    paths = paths_for(out_dir, manifest["station"], date.fromisoformat(manifest["date"]))
+    M3U8 and XSPF track sections (``m3u8_tracks``, ``xspf_tracks``), likewise; ``paths``: the
+    manifest's ``paths_for``, likewise."""
+    if paths is None:
+        paths = paths_for(out_dir, manifest["station"], date.fromisoformat(manifest["date"]))
     paths.json.parent.mkdir(parents=True, exist_ok=True)
     m3u8, xspf = tracks if tracks is not None else (None, None)
     _atomic_write(str(paths.m3u8), render_m3u8(manifest, m3u8).encode())
