@@ -1,7 +1,7 @@
 """From the database to playlists: the orchestration of a generation.
 
 For each day: load what the stations need (``playlist_loading``), plan every station
-(``broadcast.planner``), store a new Playlist version only when what airs has changed
+(``broadcast.planner``; once for all the stations that plan alike, ``plan_cache``), store a new Playlist version only when what airs has changed
 (``playlist_store``), and have the files agents read written once the caller commits
 (``playlist_export``). The regeneration outbox that calls this lives in ``broadcast.outbox``.
 
