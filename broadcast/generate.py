@@ -1,9 +1,9 @@
 """From the database to playlists: the orchestration of a generation.
 
 For each day: load what the stations need (``playlist_loading``), plan every station
-(``broadcast.planner``; once for all the stations that plan alike, ``plan_cache``), store a new Playlist version only when what airs has changed
-(``playlist_store``), and have the files agents read written once the caller commits
-(``playlist_export``). The regeneration outbox that calls this lives in ``broadcast.outbox``.
+(``broadcast.planner``; once for all the stations that plan alike, ``plan_cache``), store a new
+Playlist version only when what airs has changed (``playlist_store``), and have the files agents
+read written once the caller commits (``playlist_export``). The regeneration outbox that calls this lives in ``broadcast.outbox``.
 
 Re-running is idempotent: a playlist whose manifest (minus version and time stamp) is unchanged
 keeps its version, so agents polling with If-None-Match see nothing new.
