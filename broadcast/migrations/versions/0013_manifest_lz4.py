@@ -22,10 +22,10 @@ depends_on: str | Sequence[str] | None = None
 
 def _lz4_available() -> bool:
     bind = op.get_bind()
-    if bind.dialect.name != "postgresql" or bind.dialect.server_version_info < (14,):
+    if bind.dialect.name != "postgresql" or (bind.dialect.server_version_info or (0,)) < (14,):
         return False
     vals = bind.execute(sa.text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")).scalar()
-    return bool(vals) and "lz4" in vals  # a server built without lz4 keeps pglz
+    return "lz4" in (vals or ())  # a server built without lz4 keeps pglz
 
 
 def upgrade() -> None:
