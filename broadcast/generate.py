@@ -1,9 +1,9 @@
 """From the database to playlists: the orchestration of a generation.
 
 For each day: load what the stations need (``playlist_loading``), plan every station
-(``broadcast.planner``), store a new Playlist version only when what airs has changed
-(``playlist_store``), and have the files agents read written once the caller commits
-(``playlist_export``). The regeneration outbox that calls this lives in ``broadcast.outbox``.
+(``broadcast.planner``; once for all the stations that plan alike, ``plan_cache``), store a new
+Playlist version only when what airs has changed (``playlist_store``), and have the files agents
+read written once the caller commits (``playlist_export``). The regeneration outbox that calls this lives in ``broadcast.outbox``.
 
 Re-running is idempotent: a playlist whose manifest (minus version and time stamp) is unchanged
 keeps its version, so agents polling with If-None-Match see nothing new.
@@ -15,33 +15,45 @@ emergency block it has put on air) stays as it was. Rows go into the caller's tr
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broadcast import bulk
 from broadcast.batches import chunks
 from broadcast.day_order import apply_order
 from broadcast.manifest import ManifestError
 from broadcast.media import media_url
 from broadcast.outbox import drain_regen_requests
-from broadcast.planner import JingleInput, MediaRef, PlannedItem, PlanResult, StationPlanInput, plan_day, zone
+from broadcast.plan_cache import PlanCache, SharedPlan
+from broadcast.planner import JingleInput, PlannedItem, PlanResult, StationPlanInput, plan_day, zone
 from broadcast.playlist_export import FolderExport, export_version, file_version, sweep_temp_files
 from broadcast.playlist_files import (
     PlaylistPaths,
-    build_manifest,
     canonical_json,
     check_writable,
     items_from_manifest,
     paths_for,
+    shared_manifest,
+    stored_json,
 )
-from broadcast.playlist_loading import DayData, PlanStation, load_day, load_stations, station_jingle
+from broadcast.playlist_loading import (
+    DayData,
+    PlanStation,
+    day_orders,
+    load_day,
+    load_stations,
+    station_jingle,
+    uploaded_jingles,
+)
 from broadcast.playlist_store import (
     Latest,
     NewVersion,
@@ -95,6 +107,8 @@ class _Pending(NamedTuple):
     canonical: bytes | None
     etag: str
     changed: bool
+    #: The M3U8 and XSPF track sections, shared with the stations that air the same.
+    tracks: tuple[str, str]
 
 
 def _published(
@@ -109,22 +123,6 @@ def _published(
     except ManifestError as exc:
         log.error("station %s %s: the published manifest does not validate (%s)", st.code, day, exc)
         return (), None
-
-
-def _uploaded_jingles(session: Session, stations: Sequence[PlanStation]) -> dict[int, JingleInput]:
-    """The jingles uploaded for stations or their groups (broadcast.jingles), by station id."""
-    from broadcast.jingles import jingles_for
-
-    return {sid: JingleInput(MediaRef(mf.sha256, mf.size, mf.duration_s, media_url(mf.sha256)))
-            for sid, mf in jingles_for(session, [s.id for s in stations]).items()}
-
-
-def _day_orders(session: Session, day: date) -> dict[int, list[int]]:
-    """Operators' orders of this day's bulletins (broadcast.overrides.set_order), by station id."""
-    from broadcast.models import DayOrder
-
-    return {sid: list(ids) for sid, ids in session.execute(
-        select(DayOrder.station_id, DayOrder.bulletin_ids).where(DayOrder.date == day)) if ids}
 
 
 def _plan_station(
@@ -195,40 +193,42 @@ def emergency_block_end(manifest: dict[str, Any]) -> datetime | None:
 
 
 def _version(
-    st: PlanStation, day: date, plan: PlanResult, is_emergency: bool, prev: tuple[int, int, str] | None,
-    now: datetime,
+    st: PlanStation, day: date, shared: SharedPlan, prev: tuple[int, int, str] | None, now: datetime
 ) -> tuple[_Pending, NewVersion | None]:
-    """A station's planned day as a manifest, and the row to store if what airs has changed."""
-    manifest = build_manifest(
-        st.code, day, (prev[1] + 1) if prev else 1, now, plan.items, plan.unplaced,
-        timezone=st.timezone, emergency=is_emergency,
+    """A station's planned day as a manifest, and the row to store if what airs has changed.
+    What the stations airing the same share is encoded once (``SharedPlan``); only the parts that
+    name the station are encoded here."""
+    manifest = shared_manifest(
+        st.code, day, (prev[1] + 1) if prev else 1, now, shared.items, shared.unplaced,
+        timezone=st.timezone, emergency=shared.emergency,
     )
-    canonical = canonical_json(manifest)
+    canonical = canonical_json(manifest, shared.canonical_parts())
     etag = hashlib.sha256(canonical).hexdigest()
     if prev is not None and prev[2] == etag:
         manifest["version"] = prev[1]
-        return _Pending(st, manifest, canonical, etag, False), None
+        return _Pending(st, manifest, canonical, etag, False, shared.tracks()), None
     row = {
         "station_id": st.id,
         "date": day,
         "version": manifest["version"],
         "generated_at": now,
-        "manifest": manifest,
+        "manifest": bulk.Encoded(manifest, partial(stored_json, manifest, shared.stored_parts())),
         "etag": etag,
-        "emergency": is_emergency,
+        "emergency": shared.emergency,
     }
-    return _Pending(st, manifest, canonical, etag, True), (row, plan.items)
+    return _Pending(st, manifest, canonical, etag, True, shared.tracks()), (row, shared.rows)
 
 
 def _export(
     session: Session, out: Path, day: date, pending: list[_Pending], latest: Latest, folder: FolderExport | None
 ) -> list[GeneratedPlaylist]:
     results = []
-    for st, manifest, canonical, etag, changed in pending:
+    for st, manifest, canonical, etag, changed, tracks in pending:
         paths = paths_for(out, st.code, day)
         committed = None if changed else latest[st.id][:2]
         manifest = export_version(
-            session, out, paths, manifest, canonical, changed=changed, committed=committed, folder=folder
+            session, out, paths, manifest, canonical, changed=changed, committed=committed, folder=folder,
+            tracks=tracks,
         )
         results.append(
             GeneratedPlaylist(
@@ -278,45 +278,94 @@ def generate_playlists(
     out = Path(out_dir) if out_dir is not None else settings.playlists_dir
     folder = FolderExport.for_settings(out, settings) if plain_folder else None
     stations = load_stations(session, station_codes, settings.timezone)
-    all_stations = station_codes is None
-    ids = None if all_stations else [s.id for s in stations]
-    jingle = station_jingle(session, settings)
-    own_jingles = _uploaded_jingles(session, stations)
-    days = sorted(set(days))
+    run = _Run(
+        session, out, folder, stations, station_codes is None, station_jingle(session, settings),
+        uploaded_jingles(session, stations), now, emergency, on_progress, len(stations) * len(set(days)),
+    )
     sweep_temp_files(out, [s.code for s in stations])
     check_writable(out)  # refuse an unwritable folder now, while nothing is stored
     results: list[GeneratedPlaylist] = []
-    total = len(stations) * len(days)
-    done = 0
-    for day in days:
-        data = load_day(session, day, stations, all_stations)
-        latest = latest_versions(session, day, ids)
-        today_ids = [
-            s.id for s in stations if s.id in latest and now.astimezone(zone(s.timezone)).date() == day
-        ]
-        previous = previous_with_past(session, [latest[i][0] for i in today_ids], now)
-        orders = _day_orders(session, day)
-        # A batch at a time: bounded memory, few statements, files right after their rows.
-        for batch in chunks(stations, _BATCH):
-            new_rows: list[NewVersion] = []
-            pending: list[_Pending] = []
-            for st in batch:
-                plan, is_emergency = _plan_station(
-                    st, day, data, own_jingles.get(st.id, jingle), now=now, emergency=emergency,
-                    previous=previous.get(st.id),
-                )
-                if st.id in orders:  # the operator's order of the day's bulletins (week view)
-                    plan = PlanResult(apply_order(plan.items, orders[st.id], now), plan.unplaced)
-                item, row = _version(st, day, plan, is_emergency, latest.get(st.id), now)
-                pending.append(item)
-                if row is not None:
-                    new_rows.append(row)
-                done += 1
-                if on_progress is not None:
-                    on_progress(done, total)
-            store_playlists(session, new_rows)
-            results.extend(_export(session, out, day, pending, latest, folder))
+    # Hundreds of thousands of long-lived objects a night and no cycles among them: the collector
+    # would walk them again and again (about a tenth of the time); the young are collected per batch.
+    enabled = gc.isenabled()
+    gc.freeze()
+    gc.disable()
+    try:
+        for day in sorted(set(days)):
+            results.extend(_generate_day(run, day))
+    finally:
+        gc.unfreeze()
+        if enabled:
+            gc.enable()
     from broadcast.events import announce_emergencies  # push10: tell connected agents at commit
 
     announce_emergencies(session, settings, results)
     return results
+
+
+@dataclass
+class _Run:
+    """What a generation's days share."""
+
+    session: Session
+    out: Path
+    folder: FolderExport | None
+    stations: list[PlanStation]
+    all_stations: bool
+    jingle: JingleInput | None
+    own_jingles: dict[int, JingleInput]
+    now: datetime
+    emergency: bool
+    on_progress: ProgressFn | None
+    total: int
+    done: int = 0
+
+
+def _generate_day(run: _Run, day: date) -> list[GeneratedPlaylist]:
+    """One day of every station: planned (once per set of stations that plan alike), stored and
+    exported a batch at a time (bounded memory, few statements, files right after their rows)."""
+    session, now = run.session, run.now
+    data = load_day(session, day, run.stations, run.all_stations)
+    latest = latest_versions(session, day, None if run.all_stations else [s.id for s in run.stations])
+    today_ids = [
+        s.id for s in run.stations if s.id in latest and now.astimezone(zone(s.timezone)).date() == day
+    ]
+    previous = previous_with_past(session, [latest[i][0] for i in today_ids], now)
+    orders = day_orders(session, day)
+    cache = PlanCache(data, partial(_plan_ordered, day=day, data=data, now=now, emergency=run.emergency))
+    results: list[GeneratedPlaylist] = []
+    for batch in chunks(run.stations, _BATCH):
+        new_rows: list[NewVersion] = []
+        pending: list[_Pending] = []
+        for st in batch:
+            shared = cache.get(st, run.own_jingles.get(st.id, run.jingle), previous.get(st.id), orders.get(st.id))
+            item, row = _version(st, day, shared, latest.get(st.id), now)
+            pending.append(item)
+            if row is not None:
+                new_rows.append(row)
+            run.done += 1
+            if run.on_progress is not None:
+                run.on_progress(run.done, run.total)
+        store_playlists(session, new_rows)
+        results.extend(_export(session, run.out, day, pending, latest, run.folder))
+        gc.collect(0)
+    log.info("%s: %d stations, %d plans", day, len(run.stations), cache.planned)
+    return results
+
+
+def _plan_ordered(
+    st: PlanStation,
+    jingle: JingleInput | None,
+    previous: dict[str, Any] | None,
+    order: Sequence[int] | None,
+    *,
+    day: date,
+    data: DayData,
+    now: datetime,
+    emergency: bool,
+) -> tuple[PlanResult, bool]:
+    """``_plan_station``, then the operator's order of the day's bulletins (week view)."""
+    plan, is_emergency = _plan_station(st, day, data, jingle, now=now, emergency=emergency, previous=previous)
+    if order is not None:
+        plan = PlanResult(apply_order(plan.items, list(order), now), plan.unplaced)
+    return plan, is_emergency

@@ -20,7 +20,6 @@ from broadcast.errors import BroadcastError
 from broadcast.media import store_file
 from broadcast.models import MediaFile, Station, StationGroup, StationJingle, station_group_members
 from broadcast.stations import get_group, get_station
-from pipeline.audio.decode import validate_recording
 from pipeline.store import MIME_TYPES
 from pipeline.types import PipelineError
 
@@ -33,6 +32,8 @@ def check_jingle_file(path: Path, filename: str, max_seconds: float) -> float:
     if Path(filename).suffix.lower() not in MIME_TYPES:
         raise BroadcastError("Tệp '%(f)s' không phải tệp âm thanh (nhận .mp3, .wav, .ogg, .flac, .m4a…).",
                              f=filename)
+    from pipeline.audio.decode import validate_recording  # numpy/scipy: only when a jingle is uploaded
+
     try:
         info = validate_recording(path, max_seconds)
     except PipelineError as exc:

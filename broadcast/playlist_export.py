@@ -125,25 +125,27 @@ def export_version(
     changed: bool,
     committed: tuple[int, int] | None,
     folder: FolderExport | None,
+    tracks: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """Have the files of a station's day written after the caller commits, if they need to be;
     returns the manifest they hold. ``committed``: (playlist id, version) of the stored latest
-    version, when ``changed`` is False (what airs is unchanged, so nothing new is stored)."""
+    version, when ``changed`` is False (what airs is unchanged, so nothing new is stored).
+    ``tracks``: the manifest's M3U8 and XSPF track sections, if the caller has them."""
     if not changed and committed is not None and file_version(paths.json) != committed[1]:
         # Unchanged, but not in this folder yet (new --out, files removed) or the file names a
         # version the database never committed (a run killed or rolled back): the stored copy.
         stored = stored_manifest(session, committed[0])
         manifest = stored if stored is not None else manifest
-        canonical = None
+        canonical = tracks = None
     if changed or canonical is None:
         # Files only from committed rows: written once the caller commits, dropped on rollback.
         # Its folder is made now, so a station whose folder cannot be fails in the transaction.
         paths.json.parent.mkdir(parents=True, exist_ok=True)
         if folder is not None:
             exported = folder_manifest(manifest, folder.names_for(session, manifest))
-            after_commit(session, partial(write_playlist_files, out, exported))
+            after_commit(session, partial(write_playlist_files, out, exported, paths=paths))
         else:
-            after_commit(session, partial(write_playlist_files, out, manifest, canonical))
+            after_commit(session, partial(write_playlist_files, out, manifest, canonical, tracks, paths))
     return manifest
 
 

@@ -132,9 +132,57 @@ def folder_manifest(manifest: Mapping[str, Any], media_names: Mapping[str, str])
     return {**manifest, "items": items}
 
 
-def canonical_json(manifest: Mapping[str, Any]) -> bytes:
-    body = {k: v for k, v in manifest.items() if k not in VOLATILE_KEYS}
-    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+def canonical_json(manifest: Mapping[str, Any], encoded: Mapping[str, bytes] | None = None) -> bytes:
+    """The manifest without its volatile keys, keys sorted, compact, UTF-8 (what the ETag hashes
+    and the file holds). ``encoded``: values already encoded so (``encode_canonical``), by key:
+    spliced in as they are, so what many stations share is encoded once a night, not per station."""
+    if not encoded:
+        body = {k: v for k, v in manifest.items() if k not in VOLATILE_KEYS}
+        return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+    parts = [
+        encode_canonical(k) + b":" + (encoded[k] if k in encoded else encode_canonical(v))
+        for k, v in sorted(manifest.items())
+        if k not in VOLATILE_KEYS
+    ]
+    return b"{" + b",".join(parts) + b"}"
+
+
+def encode_canonical(value: Any) -> bytes:
+    """A value as ``canonical_json`` encodes it inside the manifest."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def stored_json(manifest: Mapping[str, Any], encoded: Mapping[str, str]) -> str:
+    """The manifest as the database's JSON column stores it (``json.dumps`` with its defaults, keys
+    in order), with the values of ``encoded`` (``json.dumps`` of them) spliced in as they are."""
+    return "{" + ", ".join(
+        f"{json.dumps(k)}: {encoded[k] if k in encoded else json.dumps(v)}" for k, v in manifest.items()
+    ) + "}"
+
+
+def shared_manifest(
+    station: str,
+    day: date,
+    version: int,
+    generated_at: datetime,
+    items: list[dict[str, Any]],
+    unplaced: list[dict[str, Any]],
+    *,
+    timezone: str,
+    emergency: bool,
+) -> dict[str, Any]:
+    """The dict ``build_manifest`` makes, key for key and in its order, around item and unplaced
+    lists already built (``Manifest.to_json`` of them): stations that air the same share them."""
+    return {
+        "station": station,
+        "date": day.isoformat(),
+        "version": version,
+        "generated_at": generated_at.isoformat(),
+        "timezone": timezone,
+        "emergency": emergency,
+        "items": items,
+        "unplaced": unplaced,
+    }
 
 
 def manifest_etag(manifest: Mapping[str, Any]) -> str:
@@ -146,8 +194,9 @@ def _one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
-def render_m3u8(manifest: Mapping[str, Any]) -> str:
-    """Extended M3U: ``#EXTINF:<seconds>,<title>`` then the url; start times as comments."""
+def render_m3u8(manifest: Mapping[str, Any], tracks: str | None = None) -> str:
+    """Extended M3U: ``#EXTINF:<seconds>,<title>`` then the url; start times as comments.
+    ``tracks``: ``m3u8_tracks(manifest)`` if the caller has it (stations airing the same share it)."""
     lines = [
         "#EXTM3U",
         f"#PLAYLIST:{_one_line(manifest['station'])} {manifest['date']} (phiên bản {manifest['version']})",
@@ -156,6 +205,14 @@ def render_m3u8(manifest: Mapping[str, Any]) -> str:
     ]
     if manifest.get("emergency"):
         lines.append("# emergency=true")
+    if tracks is None:
+        tracks = m3u8_tracks(manifest)
+    return "\n".join(lines) + tracks + "\n"
+
+
+def m3u8_tracks(manifest: Mapping[str, Any]) -> str:
+    """The M3U8 lines of the items and the unplaced, each after a newline (``render_m3u8``)."""
+    lines = []
     for item in manifest["items"]:
         session = f" session={item['session']}" if item.get("session") else ""
         lines.append(f"# start={item['start']} kind={item['kind']} priority={item['priority']}{session}")
@@ -163,17 +220,26 @@ def render_m3u8(manifest: Mapping[str, Any]) -> str:
         lines.append(item["url"])
     for u in manifest.get("unplaced", []):
         lines.append(f"# unplaced: {_one_line(u['title'])} — {_one_line(u['reason'])}")
-    return "\n".join(lines) + "\n"
+    return "".join("\n" + line for line in lines)
 
 
-def render_xspf(manifest: Mapping[str, Any]) -> bytes:
-    """XSPF 1 (xspf.org), built as escaped text: ElementTree would cost more than planning."""
+def render_xspf(manifest: Mapping[str, Any], tracks: str | None = None) -> bytes:
+    """XSPF 1 (xspf.org), built as escaped text: ElementTree would cost more than planning.
+    ``tracks``: ``xspf_tracks(manifest)`` if the caller has it."""
     title = escape(f"{manifest['station']} {manifest['date']} (phiên bản {manifest['version']})")
-    parts = [
-        "<?xml version='1.0' encoding='utf-8'?>\n",
-        f'<playlist xmlns="{XSPF_NS}" version="1"><title>{title}</title>',
-        f"<date>{escape(str(manifest['generated_at']))}</date><trackList>",
-    ]
+    head = (
+        "<?xml version='1.0' encoding='utf-8'?>\n"
+        f'<playlist xmlns="{XSPF_NS}" version="1"><title>{title}</title>'
+        f"<date>{escape(str(manifest['generated_at']))}</date><trackList>"
+    )
+    if tracks is None:
+        tracks = xspf_tracks(manifest)
+    return (head + tracks + "</trackList></playlist>\n").encode()
+
+
+def xspf_tracks(manifest: Mapping[str, Any]) -> str:
+    """The XSPF ``<track>`` elements of the items (``render_xspf``)."""
+    parts = []
     for item in manifest["items"]:
         sha = item.get("sha256")
         ident = f"<identifier>sha256:{escape(sha)}</identifier>" if sha else ""
@@ -182,8 +248,7 @@ def render_xspf(manifest: Mapping[str, Any]) -> bytes:
             f"<annotation>{escape(item['start'])} {escape(item['kind'])} {escape(item['priority'])}</annotation>"
             f"<duration>{round(item['duration_s'] * 1000)}</duration></track>"
         )
-    parts.append("</trackList></playlist>\n")
-    return "".join(parts).encode()
+    return "".join(parts)
 
 
 def paths_for(out_dir: Path, station: str, day: date) -> PlaylistPaths:
@@ -223,14 +288,22 @@ def manifest_json(manifest: Mapping[str, Any], canonical: bytes | None = None) -
 
 
 def write_playlist_files(
-    out_dir: Path, manifest: Mapping[str, Any], canonical: bytes | None = None
+    out_dir: Path,
+    manifest: Mapping[str, Any],
+    canonical: bytes | None = None,
+    tracks: tuple[str, str] | None = None,
+    paths: PlaylistPaths | None = None,
 ) -> PlaylistPaths:
     """Write DIR/CODE/YYYY-MM-DD.m3u8, .xspf and (last) .json, each atomically.
-    ``canonical``: ``canonical_json(manifest)`` if the caller already has it."""
-    paths = paths_for(out_dir, manifest["station"], date.fromisoformat(manifest["date"]))
+    ``canonical``: ``canonical_json(manifest)`` if the caller already has it; ``tracks``: the
+    M3U8 and XSPF track sections (``m3u8_tracks``, ``xspf_tracks``), likewise; ``paths``: the
+    manifest's ``paths_for``, likewise."""
+    if paths is None:
+        paths = paths_for(out_dir, manifest["station"], date.fromisoformat(manifest["date"]))
     paths.json.parent.mkdir(parents=True, exist_ok=True)
-    _atomic_write(str(paths.m3u8), render_m3u8(manifest).encode())
-    _atomic_write(str(paths.xspf), render_xspf(manifest))
+    m3u8, xspf = tracks if tracks is not None else (None, None)
+    _atomic_write(str(paths.m3u8), render_m3u8(manifest, m3u8).encode())
+    _atomic_write(str(paths.xspf), render_xspf(manifest, xspf))
     _atomic_write(str(paths.json), manifest_json(manifest, canonical))
     return paths
 

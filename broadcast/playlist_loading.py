@@ -25,6 +25,7 @@ from broadcast.models import (
     Bulletin,
     BulletinStatus,
     BulletinTransition,
+    DayOrder,
     MediaFile,
     PlaylistOverride,
     Relay,
@@ -298,3 +299,17 @@ def station_jingle(session: Session, settings: Settings) -> JingleInput | None:
         mf = store_file(session, path, settings.media_dir, duration_s=float(info.info.length),
                         meta={"role": "station_id_jingle", "name": path.name}, backend=media_backend(settings))
     return JingleInput(MediaRef(sha, mf.size, mf.duration_s, media_url(sha)))
+
+
+def uploaded_jingles(session: Session, stations: Sequence[PlanStation]) -> dict[int, JingleInput]:
+    """The jingles uploaded for stations or their groups (broadcast.jingles), by station id."""
+    from broadcast.jingles import jingles_for
+
+    return {sid: JingleInput(MediaRef(mf.sha256, mf.size, mf.duration_s, media_url(mf.sha256)))
+            for sid, mf in jingles_for(session, [s.id for s in stations]).items()}
+
+
+def day_orders(session: Session, day: date) -> dict[int, list[int]]:
+    """Operators' orders of this day's bulletins (broadcast.overrides.set_order), by station id."""
+    return {sid: list(ids) for sid, ids in session.execute(
+        select(DayOrder.station_id, DayOrder.bulletin_ids).where(DayOrder.date == day)) if ids}

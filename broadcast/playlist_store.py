@@ -25,8 +25,11 @@ _ITEMS = cast(Table, PlaylistItem.__table__)
 
 #: station id → (playlist id, version, etag) of a stored version.
 Latest = dict[int, tuple[int, int, str]]
-#: A new version: its Playlist row's values, and its planned items.
-NewVersion = tuple[dict[str, Any], Sequence[PlannedItem]]
+#: Columns of a PlaylistItem row, the playlist's id first (``StoredItems``).
+_ITEM_COLUMNS = (
+    "playlist_id", "position", "start", "duration_s", "kind", "title", "priority", "bulletin_id", "relay_id",
+    "media_sha256", "size", "url", "language",
+)
 
 
 def latest_versions(session: Session, day: date, station_ids: list[int] | None) -> Latest:
@@ -69,10 +72,9 @@ def stored_manifest(session: Session, playlist_id: int) -> dict[str, Any] | None
     return session.scalar(select(Playlist.manifest).where(Playlist.id == playlist_id))
 
 
-def _item_row(playlist_id: int, pos: int, it: PlannedItem) -> dict[str, Any]:
+def _item_row(pos: int, it: PlannedItem) -> dict[str, Any]:
     media = it.media
     return {
-        "playlist_id": playlist_id,
         "position": pos,
         "start": it.start,
         "duration_s": it.duration_s,
@@ -88,6 +90,43 @@ def _item_row(playlist_id: int, pos: int, it: PlannedItem) -> dict[str, Any]:
     }
 
 
+class StoredItems:
+    """A planned day's items as PlaylistItem rows of any playlist: the values (and, for COPY, their
+    text) are made once for all the stations that air the same day, only the playlist id differs."""
+
+    def __init__(self, planned: Sequence[PlannedItem]) -> None:
+        self.planned = planned
+        self._rows: list[dict[str, Any]] | None = None
+        self._lines: list[str] | None = None
+
+    def rows(self, playlist_id: int) -> list[dict[str, Any]]:
+        """The rows for executemany."""
+        if self._rows is None:
+            self._rows = [_item_row(pos, it) for pos, it in enumerate(self.planned)]
+        return [{"playlist_id": playlist_id, **row} for row in self._rows]
+
+    def copy_text(self, session: Session, playlist_id: int) -> str:
+        """The rows in COPY's text format, in ``_ITEM_COLUMNS`` order."""
+        if self._lines is None:
+            names = _ITEM_COLUMNS[1:]
+            procs = bulk.bind_processors(session, _ITEMS, names)
+            self._lines = [
+                "\t".join(
+                    bulk.copy_field(v if p is None or v is None else p(v))
+                    for p, v in zip(procs, (row[n] for n in names), strict=True)
+                )
+                for row in (_item_row(pos, it) for pos, it in enumerate(self.planned))
+            ]
+        if not self._lines:
+            return ""
+        prefix = f"{playlist_id}\t"
+        return prefix + ("\n" + prefix).join(self._lines) + "\n"
+
+
+#: A new version: its Playlist row's values, and its items.
+NewVersion = tuple[dict[str, Any], StoredItems]
+
+
 def store_playlists(session: Session, rows: list[NewVersion]) -> None:
     """Insert new versions (all of one day) and their items."""
     if not rows:
@@ -100,10 +139,15 @@ def store_playlists(session: Session, rows: list[NewVersion]) -> None:
     q = select(Playlist.id, Playlist.station_id, Playlist.version).where(Playlist.date == day)
     ids = None if len(rows) > CHUNK else [r["station_id"] for r, _ in rows]
     by_key = {(r.station_id, r.version): r.id for r in by_station(q, Playlist.station_id, ids, session)}
+    ids_items = [(by_key[(row["station_id"], row["version"])], stored) for row, stored in rows]
+    if bulk.copies(session):
+        for batch in chunks(ids_items, 250):
+            text = "".join(stored.copy_text(session, playlist_id) for playlist_id, stored in batch)
+            bulk.copy_text(session, _ITEMS, _ITEM_COLUMNS, text)
+        return
     items: list[dict[str, Any]] = []
-    for row, planned in rows:
-        playlist_id = by_key[(row["station_id"], row["version"])]
-        items.extend(_item_row(playlist_id, pos, it) for pos, it in enumerate(planned))
+    for playlist_id, stored in ids_items:
+        items.extend(stored.rows(playlist_id))
     for part in chunks(items, 10_000):
         bulk.insert_rows(session, _ITEMS, part)
 

@@ -220,3 +220,47 @@ def test_folder_manifest_makes_media_urls_relative():
     assert urls["relay"] == "http://stream.example/vov1"
     assert urls["jingle"] == f"/api/v1/media/{jingle_sha}"  # not exported: left as it was
     assert m["items"][1]["url"] == f"/api/v1/media/{bulletin_sha}"  # the original is untouched
+
+
+def _varied_manifests() -> list[dict]:
+    plain = sample_manifest()
+    odd = {**sample_manifest(7), "station": 'Đài "số" 1\\\t', "emergency": True, "extra": {"ä": [1, 2.5, None]}}
+    empty = {**sample_manifest(1), "items": [], "unplaced": []}
+    return [plain, odd, empty, {"station": "X"}, {}]
+
+
+@pytest.mark.parametrize("m", _varied_manifests())
+def test_canonical_json_from_encoded_parts_is_the_plain_encoding(m: dict):
+    parts = {k: pf.encode_canonical(m[k]) for k in ("items", "unplaced") if k in m}
+    plain = json.dumps(
+        {k: v for k, v in m.items() if k not in pf.VOLATILE_KEYS},
+        sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+    ).encode()
+    assert pf.canonical_json(m) == plain
+    assert pf.canonical_json(m, parts) == plain
+
+
+@pytest.mark.parametrize("m", _varied_manifests())
+def test_stored_json_from_encoded_parts_is_json_dumps(m: dict):
+    parts = {k: json.dumps(m[k]) for k in ("items",) if k in m}
+    assert pf.stored_json(m, parts) == json.dumps(m)
+    assert pf.stored_json(m, {}) == json.dumps(m)
+
+
+def test_shared_manifest_is_build_manifest_key_for_key():
+    m = sample_manifest()
+    shared = pf.shared_manifest(
+        "DT-01", DAY, 3, GENERATED, m["items"], m["unplaced"], timezone="Asia/Ho_Chi_Minh", emergency=False
+    )
+    assert shared == m and list(shared) == list(m)
+
+
+def test_files_from_shared_track_sections_are_the_same(tmp_path: Path):
+    m = {**sample_manifest(), "emergency": True}
+    tracks = (pf.m3u8_tracks(m), pf.xspf_tracks(m))
+    assert pf.render_m3u8(m, tracks[0]) == pf.render_m3u8(m)
+    assert pf.render_xspf(m, tracks[1]) == pf.render_xspf(m)
+    a = pf.write_playlist_files(tmp_path / "a", m)
+    b = pf.write_playlist_files(tmp_path / "b", m, pf.canonical_json(m), tracks)
+    for x, y in ((a.json, b.json), (a.m3u8, b.m3u8), (a.xspf, b.xspf)):
+        assert x.read_bytes() == y.read_bytes()
