@@ -143,9 +143,10 @@ def export_version(
         paths.json.parent.mkdir(parents=True, exist_ok=True)
         if folder is not None:
             exported = folder_manifest(manifest, folder.names_for(session, manifest))
-            after_commit(session, partial(write_playlist_files, out, exported, paths=paths))
+            after_commit(session, partial(write_playlist_files, out, exported, paths=paths), independent=True)
         else:
-            after_commit(session, partial(write_playlist_files, out, manifest, canonical, tracks, paths))
+            after_commit(session, partial(write_playlist_files, out, manifest, canonical, tracks, paths),
+                         independent=True)
     return manifest
 
 
