@@ -81,3 +81,29 @@ def _isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, _test_da
 def on_postgres() -> bool:
     """True when this run's tests use PostgreSQL (for the few that check a backend's own behaviour)."""
     return os.environ.get("LOA_DATABASE_URL", "").startswith("postgresql")
+
+
+#: Tests that share fixed Redis state: tests/scale a Redis database (7) each test empties, and the
+#: events tests Redis pub/sub, whose one channel carries every database's emergencies (a scale test's
+#: emergency would reach an events test listening at the same time).
+_SHARED_REDIS = ("tests/scale/", "tests/events/test_events.py")
+
+
+def _xdist_scope(nodeid: str) -> str:
+    """One work unit per test file (module-scoped servers and browsers start once), except that
+    the tests sharing Redis are one unit: they run on one worker, one after the other."""
+    path = nodeid.split("::", 1)[0]
+    return "shared-redis" if path.startswith(_SHARED_REDIS) else path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """Under pytest-xdist (scripts/test.sh runs ``-n 2``): whole files to each worker, see above.
+    (xdist's own ``--dist loadgroup`` marks are ignored with pytest 9: it renames node ids.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _xdist_scope(nodeid)
+
+    return FileScheduling(config, log)  # type: ignore[arg-type]

@@ -1,8 +1,9 @@
 """A live server (werkzeug, threaded, on loopback) on each event transport: the database watcher
-(SQLite), Redis pub/sub (database 9) and PostgreSQL NOTIFY (database push10_events)."""
+(SQLite), Redis pub/sub (database 9) and PostgreSQL NOTIFY (database push10_events_<pid>)."""
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from web.jobs import InlineJobQueue
 CSV = Path(__file__).resolve().parents[2] / "media" / "samples" / "stations-duc-trong.csv"
 REDIS_URL = "redis://127.0.0.1:6379/9"
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-PG_DB = "push10_events"
+PG_DB = f"push10_events_{os.getpid()}"  # per process: two pytest runs at once (xdist workers) never share it
 
 
 def _redis_up() -> bool:

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_loa_demo_runs_from_a_wheel(tmp_path: Path) -> None:
     dist, src = tmp_path / "dist", tmp_path / "src"  # built from a copy: the tree gets no build/ folder
     shutil.copytree(ROOT, src, ignore=shutil.ignore_patterns(
-        ".venv", ".git", "tests", "build", "dist", "*.egg-info", "loa-data", "__pycache__", ".*_cache"))
+        ".venv", ".git", "tests", "build", "dist", "*.egg-info", "loa-data", "__pycache__", ".*_cache", "test-artifacts"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(dist), str(src)], check=True, cwd=tmp_path, timeout=600)
     wheel = next(dist.glob("loa-*.whl"))
