@@ -179,6 +179,17 @@ def _start(src: Connection, dst: Connection, sid: str, merge: bool) -> dict[str,
     return offsets
 
 
+def _references(col: Column[Any]) -> list[Column[Any]]:
+    """The columns ``col`` refers to: its foreign keys, and a reference kept without one
+    (``info["references"] = "table.column"``, e.g. playlist_items.bulletin_id)."""
+    refs = [fk.column for fk in col.foreign_keys]
+    named = col.info.get("references")
+    if named:
+        table_name, column_name = named.split(".")
+        refs.append(col.table.metadata.tables[table_name].c[column_name])
+    return refs
+
+
 def _shifted(table: Table, row: dict[str, Any], offsets: dict[str, int], shared: Shared | None = None) -> dict[str, Any]:
     """A source row as it is stored in the target: own id and foreign keys moved by their offsets,
     or to the target's row for a shared one (SHARED)."""
@@ -189,8 +200,7 @@ def _shifted(table: Table, row: dict[str, Any], offsets: dict[str, int], shared:
         mine = shared.get(table.name, {})
         out[pk.name] = mine.get(out[pk.name], out[pk.name] + offsets[table.name])
     for col in table.columns:
-        for fk in col.foreign_keys:
-            ref = fk.column
+        for ref in _references(col):
             value = out.get(col.name)
             if value is not None and _int_pk(ref.table) is ref:
                 theirs = shared.get(ref.table.name, {})

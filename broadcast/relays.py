@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from datetime import time
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from broadcast.changes import Problems, audit, request_regen
 from broadcast.errors import BroadcastError, NotFound
-from broadcast.models import Relay, Station
+from broadcast.models import PlaylistItem, Relay, Station
 from broadcast.stations import get_station
 
 #: Address schemes the station agent's ffmpeg can play (Icecast/Shoutcast streams are http(s)).
@@ -137,6 +137,8 @@ def get_relay(session: Session, relay_id: int) -> Relay:
 def delete_relay(session: Session, relay: Relay, *, actor: str) -> None:
     codes = _codes(session, relay)
     name = relay.name
+    # The stored playlists' items keep their airtime but no longer name it (no foreign key there).
+    session.execute(update(PlaylistItem).where(PlaylistItem.relay_id == relay.id).values(relay_id=None))
     session.delete(relay)
     session.flush()
     audit(session, actor, "relay.delete", name)

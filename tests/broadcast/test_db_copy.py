@@ -151,3 +151,16 @@ def test_the_cli_refuses_a_non_empty_target_in_vietnamese(tmp_path: Path, db_url
     second = subprocess.run([sys.executable, "-m", "loa", "db", "copy", "--from", other, "--to", db_url],
                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert second.returncode == 1 and "Cơ sở dữ liệu đích đã có dữ liệu" in second.stderr
+
+
+def test_a_merge_shifts_references_kept_without_a_foreign_key() -> None:
+    """playlist_items.bulletin_id and relay_id have no foreign key (broadcast/models.py); a merge
+    still moves them with the rows they name."""
+    from broadcast.db_copy import _shifted
+    from broadcast.models import PlaylistItem
+
+    table = PlaylistItem.__table__
+    row = {c.name: None for c in table.columns} | {"id": 1, "playlist_id": 2, "bulletin_id": 3, "relay_id": 4}
+    offsets = {"playlist_items": 100, "playlists": 200, "bulletins": 300, "relays": 400}
+    out = _shifted(table, row, offsets)  # type: ignore[arg-type]
+    assert (out["id"], out["playlist_id"], out["bulletin_id"], out["relay_id"]) == (101, 202, 303, 404)

@@ -148,3 +148,29 @@ def test_silence_is_a_warning_within_the_bound(silent_server: str) -> None:
 
 def test_zero_timeout_skips_the_probe() -> None:
     assert svc.probe(f"http://127.0.0.1:{_closed_port()}/", 0) is None
+
+
+def test_deleting_a_relay_clears_it_from_stored_playlists(session: Session, stations: list[str]) -> None:
+    """Stored items name their relay without a foreign key (broadcast/models.py): the delete
+    service clears the id, keeps the item (what was planned to air), and leaves others alone."""
+    from datetime import UTC, date, datetime
+
+    from broadcast.models import Playlist, PlaylistItem, Station
+
+    relay = svc.create_relay(session, svc.parse_relay(name="VOV1", stream_url="https://vov.example/1",
+                                                      start_time="06:00", duration_min="15", weekdays="1234567"),
+                             actor="vanhanh")
+    other = svc.create_relay(session, svc.parse_relay(name="VOV2", stream_url="https://vov.example/2",
+                                                      start_time="07:00", duration_min="5", weekdays="1"),
+                             actor="vanhanh")
+    station = session.scalars(select(Station)).first()
+    assert station is not None
+    pl = Playlist(station_id=station.id, date=date(2026, 12, 2), version=1, generated_at=datetime.now(UTC),
+                  manifest={}, etag="x")
+    pl.items = [PlaylistItem(position=i, start=datetime(2026, 12, 1, 23, i, tzinfo=UTC), duration_s=900.0,
+                             kind="relay", title=r.name, relay_id=r.id) for i, r in enumerate((relay, other))]
+    session.add(pl)
+    session.flush()
+    svc.delete_relay(session, relay, actor="vanhanh")
+    session.expire_all()
+    assert [(it.title, it.relay_id) for it in pl.items] == [("VOV1", None), ("VOV2", other.id)]
