@@ -42,12 +42,16 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     proc = subprocess.Popen([sys.executable, "-m", "loa", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    while True:  # until this server answers HTTP (not merely until something holds the port)
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            probe.request("GET", "/login")
+            probe.getresponse().read()
+            probe.close()
             break
         except OSError:
-            if proc.poll() is not None:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
                 raise AssertionError(proc.stderr.read().decode() if proc.stderr else "server died") from None
             time.sleep(0.2)
     yield port, token
