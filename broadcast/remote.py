@@ -124,7 +124,9 @@ def parse_acks(body: dict[str, Any]) -> list[Ack]:
         raise BroadcastError("Trường 'acks' phải là danh sách tối đa %(n)s mục.", n=MAX_ACKS)
     acks = []
     for item in raw:
-        if not isinstance(item, dict) or not isinstance(item.get("id"), int) or isinstance(item.get("id"), bool):
+        ident = item.get("id") if isinstance(item, dict) else None
+        # An order's id is a 32-bit row id: anything else is no order of ours, refused before SQL.
+        if not isinstance(ident, int) or isinstance(ident, bool) or not 1 <= ident <= 2**31 - 1:
             raise BroadcastError("Mỗi mục của 'acks' cần 'id' là số nguyên.")
         result = item.get("result", "")
         if not isinstance(item.get("ok"), bool) or not isinstance(result, str) or len(result) > RESULT_MAX:

@@ -161,6 +161,7 @@ def test_orders_refused_for_a_station_without_an_agent(session: Session) -> None
 
 
 @pytest.mark.parametrize("acks", [[{"id": "1", "ok": True}], [{"id": 1, "ok": "yes"}], "x",
+                                  [{"id": 10194096065320208384, "ok": True}], [{"id": 0, "ok": True}],
                                   [{"id": 1, "ok": True, "result": "x" * 501}], [{"id": 1}] * 51])
 def test_bad_acks_are_refused(acks: object) -> None:
     with pytest.raises(BroadcastError):
