@@ -62,6 +62,7 @@ def _settles(count: Callable[[], int]) -> int:
 
 
 def test_held_streams_share_one_listener(live: Live) -> None:
+    listeners_before = sum(t.name == "loa-events" for t in threading.enumerate())
     ready, heard, stop = threading.Barrier(STREAMS + 1), [], threading.Event()
     holders = [threading.Thread(target=_hold, args=(live, ready, heard, stop), daemon=True) for _ in range(STREAMS)]
     for t in holders:
@@ -69,8 +70,9 @@ def test_held_streams_share_one_listener(live: Live) -> None:
     ready.wait(30)
     hub = hub_for(live.settings, live.app.extensions["loa_engine"])
     assert hub.open_streams == STREAMS
-    # one listener thread per process (an earlier test's stopped hub may still be closing its own)
-    assert _settles(lambda: sum(t.name == "loa-events" for t in threading.enumerate())) == 1
+    # 30 streams, one listener thread: at most one more than before they connected (earlier tests'
+    # apps in this process may keep their own hubs' threads)
+    assert sum(t.name == "loa-events" for t in threading.enumerate()) <= listeners_before + 1
     if live.transport == "postgresql":
         assert _settles(_listen_backends) == 1
         # the streams hold no connection while they wait: what is open is the LISTEN and the pool's few
