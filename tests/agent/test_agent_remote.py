@@ -4,6 +4,7 @@ writes each play's level), and come back acknowledged; the dashboard then shows 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -207,15 +208,31 @@ def _asrun(site: Site) -> AsRun | None:
         return s.scalar(select(AsRun).where(AsRun.detail == "phát ngay theo lệnh từ xa"))
 
 
+@contextlib.contextmanager
+def _running_agent(server: Any, cache_dir: Path) -> Iterator[Any]:
+    """An agent for the fake station server, playing on the wall clock in a thread of its own."""
+    from broadcast.agent.agent import Agent, AgentConfig
+    from broadcast.agent.clock import SystemClock
+    from broadcast.agent.player import ClockPlayer
+
+    clock = SystemClock()
+    cfg = AgentConfig(server=server.url, station="XA-01", token=server.token, cache_dir=cache_dir, poll_s=0.2)
+    agent = Agent(cfg, ClockPlayer(clock), clock=clock)
+    runner = threading.Thread(target=agent.run)
+    runner.start()
+    try:
+        yield agent
+    finally:
+        agent.stop()
+        runner.join(10)
+
+
 def test_stop_cuts_what_is_on_air_and_holds_playout(server, tones, cache_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """In-process, on the wall clock: a stop cuts the item on air and the next item, due during the
     hold, does not air; an order the agent does not know is acknowledged as failed."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from broadcast.agent.agent import Agent, AgentConfig
-    from broadcast.agent.clock import SystemClock
-    from broadcast.agent.player import ClockPlayer
     from broadcast.agent.remote import Order
     from tests.agent.helpers import make_item, make_manifest
 
@@ -223,21 +240,13 @@ def test_stop_cuts_what_is_on_air_and_holds_playout(server, tones, cache_dir: Pa
     items = [make_item(t, tones["long"], "Tin dài"), make_item(t + timedelta(seconds=6.5), tones["b"], "Tin sau")]
     server.publish(make_manifest("XA-01", t.date().isoformat(), 1, items))
     server.add_media(tones["long"], tones["b"])
-    clock = SystemClock()
-    cfg = AgentConfig(server=server.url, station="XA-01", token=server.token, cache_dir=cache_dir, poll_s=0.2)
-    agent = Agent(cfg, ClockPlayer(clock), clock=clock)
-    runner = threading.Thread(target=agent.run)
-    runner.start()
-    try:
+    with _running_agent(server, cache_dir) as agent:
         wait_for(lambda: agent.current is not None, 10, "the long item on air")
         agent.take_orders([Order(1, "stop", {"minutes": 1}), Order(2, "reboot", {}), Order(1, "stop", {"minutes": 1})])
         wait_for(lambda: [r for r in agent.asrun.rows() if r["title"] == "Tin dài"], 5, "the cut row")
         time.sleep(7.5)  # past "Tin sau"'s start: held
         assert agent.current is None
         wait_for(lambda: any(h.get("acks") for h in server.heartbeats), 5, "the acks in a heartbeat")
-    finally:
-        agent.stop()
-        runner.join(10)
     [cut] = [r for r in agent.asrun.rows() if r["title"] == "Tin dài"]
     assert cut["status"] == "cut" and cut["detail"] == "dừng theo lệnh từ xa (1 phút)"
     assert not [r for r in agent.asrun.rows() if r["title"] == "Tin sau" and r["status"] == "played"]
@@ -252,21 +261,13 @@ def test_resume_ends_a_stop_and_the_next_item_airs_on_time(server, tones, cache_
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from broadcast.agent.agent import Agent, AgentConfig
-    from broadcast.agent.clock import SystemClock
-    from broadcast.agent.player import ClockPlayer
     from broadcast.agent.remote import Order
     from tests.agent.helpers import make_item, make_manifest
 
     t = datetime.now(ZoneInfo(TZ)) + timedelta(seconds=3)
     server.publish(make_manifest("XA-01", t.date().isoformat(), 1, [make_item(t, tones["b"], "Tin sau")]))
     server.add_media(tones["b"])
-    clock = SystemClock()
-    cfg = AgentConfig(server=server.url, station="XA-01", token=server.token, cache_dir=cache_dir, poll_s=0.2)
-    agent = Agent(cfg, ClockPlayer(clock), clock=clock)
-    runner = threading.Thread(target=agent.run)
-    runner.start()
-    try:
+    with _running_agent(server, cache_dir) as agent:
         agent.take_orders([Order(1, "resume", {})])
         agent.take_orders([Order(2, "stop", {"minutes": 60})])
         time.sleep(0.5)
@@ -274,9 +275,6 @@ def test_resume_ends_a_stop_and_the_next_item_airs_on_time(server, tones, cache_
         wait_for(lambda: [r for r in agent.asrun.rows() if r["title"] == "Tin sau" and r["status"] == "played"],
                  15, "the item due after the resume, played")
         wait_for(lambda: len({a["id"] for h in server.heartbeats for a in h.get("acks", [])}) == 3, 5, "the acks")
-    finally:
-        agent.stop()
-        runner.join(10)
     [played] = [r for r in agent.asrun.rows() if r["title"] == "Tin sau"]
     assert abs(datetime.fromisoformat(played["actual_start"]) - t) < timedelta(seconds=1.5)
     acks = {a["id"]: a for h in server.heartbeats for a in h.get("acks", [])}
