@@ -9,6 +9,7 @@ the render's database write is idempotent (``broadcast.rendering``), the drain i
 from __future__ import annotations
 
 import logging
+import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -136,6 +137,10 @@ def enqueue_missing_renders(factory: Any, jobs: JobQueue, today: date) -> list[i
     return [bid for bid, _p in picked]
 
 
+#: How long a render missing from every RQ list must stay missing before it is enqueued again.
+LOST_CONFIRM_S = 1.0
+
+
 def requeue_lost_renders(factory: Any, jobs: JobQueue, *, older_than_s: float = 60.0) -> list[int]:
     """Enqueue again the renders that were queued but that no job carries any more.
 
@@ -153,10 +158,15 @@ def requeue_lost_renders(factory: Any, jobs: JobQueue, *, older_than_s: float = 
             Bulletin.updated_at < cutoff).order_by(Bulletin.id).limit(100)).all()
     if not rows:
         return []
-    carried = {kw.get("bulletin_id") for kw in pending(RENDER)}
+    # Twice, a beat apart: a job moving between RQ's lists (a worker taking it, or a dead worker's
+    # job being retried) is briefly on none of them, and must not be taken for lost.
+    missing = {bid for bid, _p, _s in rows} - {kw.get("bulletin_id") for kw in pending(RENDER)}
+    if missing:
+        time.sleep(LOST_CONFIRM_S)
+        missing -= {kw.get("bulletin_id") for kw in pending(RENDER)}
     lost = []
     for bid, priority, seen in rows:
-        if bid in carried:
+        if bid not in missing:
             continue
         with session_scope(factory) as s:
             won = s.execute(update(Bulletin).where(Bulletin.id == bid, Bulletin.updated_at == seen)

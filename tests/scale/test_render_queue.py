@@ -155,3 +155,28 @@ def test_a_render_lost_between_pop_and_start_is_queued_again_once(tmp_path: Path
     assert requeue_lost_renders(factory, queue) == []  # now a job carries it
     assert sorted(kw["bulletin_id"] for kw in queue.pending_kwargs(RENDER)) == sorted([lost, waiting])
     assert requeue_lost_renders(factory, InlineJobQueue(settings=settings, factory=factory)) == []
+
+
+def test_a_render_between_rqs_lists_is_not_taken_for_lost(tmp_path: Path, redis_url: str,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A job on none of RQ's lists for an instant (being taken, or a dead worker's being retried)
+    reappears a beat later: it is not enqueued a second time (the fault test caught that double)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from broadcast import tasks
+    from broadcast.tasks import requeue_lost_renders
+
+    settings = config.load(env=process_env(tmp_path / "data", redis_url))
+    factory = session_factory(init_db(settings.db_url))
+    with session_scope(factory) as s:
+        moving = approved_without_audio(s, settings, "Đang chuyển", DAY)
+        s.execute(update(Bulletin).where(Bulletin.id == moving).values(
+            render_status="queued", updated_at=datetime.now(UTC) - timedelta(minutes=5)))
+    queue = RedisJobQueue(settings)
+    looks = iter([[], [{"bulletin_id": moving}]])  # missing on the first look, back on the second
+    monkeypatch.setattr(queue, "pending_kwargs", lambda task: next(looks))
+    monkeypatch.setattr(tasks, "LOST_CONFIRM_S", 0.01)
+    assert requeue_lost_renders(factory, queue) == []
+    assert queue.redis.llen("rq:queue:loa-render") == 0  # nothing enqueued
