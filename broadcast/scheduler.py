@@ -635,12 +635,14 @@ def init_db_shared(url: str, attempts: int = 5) -> Engine:
 def ensure_job_table(engine: Engine, table: Table, attempts: int = 5) -> None:
     """Create APScheduler's job table unless it exists. Its own ``create(checkfirst=True)`` is a
     check then a create: two daemons started at once on a fresh database both see no table and the
-    second dies with "table scheduler_jobs already exists". Here losing that race is fine."""
+    second dies with "table scheduler_jobs already exists" (PostgreSQL: a duplicate key in
+    pg_type). Here losing that race is fine."""
     for attempt in range(attempts):
         try:
             table.create(engine, checkfirst=True)
             return
-        except (OperationalError, ProgrammingError):
+        except (OperationalError, ProgrammingError, IntegrityError):
+            # PostgreSQL reports the lost race as a unique violation on pg_type (IntegrityError)
             if inspect(engine).has_table(table.name):
                 return  # another daemon created it between our check and our create
             if attempt == attempts - 1:

@@ -72,3 +72,30 @@ def test_job_table_created_by_someone_else_between_check_and_create(tmp_path: Pa
         mp.undo()
     assert inspect(engine).has_table(JOB_TABLE)
     engine.dispose()
+
+
+def test_job_table_race_lost_as_a_unique_violation_is_fine(tmp_path: Path) -> None:
+    """PostgreSQL reports two overlapping CREATE TABLEs as a duplicate key in pg_type, an
+    IntegrityError (the CI run of 2026-12-02 lost a scheduler to it): that is a lost race too."""
+    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+    from sqlalchemy.exc import IntegrityError
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    theirs = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE).jobs_t
+    ours: Table = SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE).jobs_t
+    real_create = Table.create
+
+    def overlapping_create(self: Table, bind: object, checkfirst: bool = False) -> None:
+        if self is ours:
+            real_create(theirs, engine)  # the other daemon's CREATE commits first
+            raise IntegrityError("CREATE TABLE scheduler_jobs", {}, Exception("pg_type_typname_nsp_index"))
+        real_create(self, bind, checkfirst=checkfirst)  # type: ignore[arg-type]
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(Table, "create", overlapping_create)
+    try:
+        ensure_job_table(engine, ours)
+    finally:
+        mp.undo()
+    assert inspect(engine).has_table(JOB_TABLE)
+    engine.dispose()
