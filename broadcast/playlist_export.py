@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session
 from broadcast.batches import chunks
 from broadcast.media import MediaStoreDown, media_backend
 from broadcast.models import MediaFile
-from broadcast.on_commit import after_commit
-from broadcast.playlist_files import PlaylistPaths, folder_manifest, write_playlist_files
+from broadcast.playlist_files import PlaylistPaths, folder_manifest, playlist_file_bytes
 from broadcast.playlist_store import stored_manifest
+from broadcast.staged_files import stage_files
 from loa.config import Settings
 from pipeline.storage import MediaBackend, StorageMissing, StorageUnavailable
 
@@ -138,15 +138,15 @@ def export_version(
         manifest = stored if stored is not None else manifest
         canonical = tracks = None
     if changed or canonical is None:
-        # Files only from committed rows: written once the caller commits, dropped on rollback.
-        # Its folder is made now, so a station whose folder cannot be fails in the transaction.
+        # Files only from committed rows: written now under temporary names, renamed once the
+        # caller commits, removed on rollback. Its folder is made now, so a station whose folder
+        # cannot be fails in the transaction.
         paths.json.parent.mkdir(parents=True, exist_ok=True)
         if folder is not None:
             exported = folder_manifest(manifest, folder.names_for(session, manifest))
-            after_commit(session, partial(write_playlist_files, out, exported, paths=paths), independent=True)
+            stage_files(session, partial(playlist_file_bytes, exported, paths))
         else:
-            after_commit(session, partial(write_playlist_files, out, manifest, canonical, tracks, paths),
-                         independent=True)
+            stage_files(session, partial(playlist_file_bytes, manifest, paths, canonical, tracks))
     return manifest
 
 
@@ -167,8 +167,9 @@ def file_version(path: Path) -> int | None:
 
 def sweep_temp_files(out: Path, codes: Iterable[str]) -> int:
     """Remove ``.tmp`` files a killed writer left in the stations' folders (and ``<out>/media``);
-    returns how many. Live writers use fixed names per process and thread, so only files of dead
-    processes, or of this one, are at stake, and this process writes nothing at this point."""
+    returns how many. Temporary names carry their writer's process id: the files of a live
+    process (this one included: it may have staged files for a transaction not yet committed,
+    ``broadcast.staged_files``) are left alone."""
     removed = 0
     folders = [out / "media", *(out / c for c in codes if c and "/" not in c and "\\" not in c)]
     for folder in folders:
@@ -177,10 +178,10 @@ def sweep_temp_files(out: Path, codes: Iterable[str]) -> int:
         except (FileNotFoundError, NotADirectoryError):
             continue
         for name in names:
-            parts = name.split(".")  # .NAME.PID.THREAD.tmp (files) or .NAME.PID.tmp (media)
+            parts = name.split(".")  # .NAME.PID.SEQ.tmp (files) or .NAME.PID.tmp (media)
             pid = parts[-3] if len(parts) > 3 and parts[-3].isdigit() else parts[-2]
-            if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
-                continue  # another live process is writing it
+            if pid.isdigit() and (int(pid) == os.getpid() or _alive(int(pid))):
+                continue  # a live process is writing it, or waits for its commit to rename it
             with contextlib.suppress(FileNotFoundError):
                 (folder / name).unlink()
                 removed += 1

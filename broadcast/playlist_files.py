@@ -287,6 +287,22 @@ def manifest_json(manifest: Mapping[str, Any], canonical: bytes | None = None) -
     return head[:-1] + b"," + body[1:]
 
 
+def playlist_file_bytes(
+    manifest: Mapping[str, Any],
+    paths: PlaylistPaths,
+    canonical: bytes | None = None,
+    tracks: tuple[str, str] | None = None,
+) -> list[tuple[Path, bytes]]:
+    """The day's three files as (path, bytes): the M3U8, the XSPF and, last (agents look for it),
+    the manifest. ``canonical`` and ``tracks`` as for ``write_playlist_files``."""
+    m3u8, xspf = tracks if tracks is not None else (None, None)
+    return [
+        (paths.m3u8, render_m3u8(manifest, m3u8).encode()),
+        (paths.xspf, render_xspf(manifest, xspf)),
+        (paths.json, manifest_json(manifest, canonical)),
+    ]
+
+
 def write_playlist_files(
     out_dir: Path,
     manifest: Mapping[str, Any],
@@ -301,10 +317,8 @@ def write_playlist_files(
     if paths is None:
         paths = paths_for(out_dir, manifest["station"], date.fromisoformat(manifest["date"]))
     paths.json.parent.mkdir(parents=True, exist_ok=True)
-    m3u8, xspf = tracks if tracks is not None else (None, None)
-    _atomic_write(str(paths.m3u8), render_m3u8(manifest, m3u8).encode())
-    _atomic_write(str(paths.xspf), render_xspf(manifest, xspf))
-    _atomic_write(str(paths.json), manifest_json(manifest, canonical))
+    for path, data in playlist_file_bytes(manifest, paths, canonical, tracks):
+        _atomic_write(str(path), data)
     return paths
 
 
