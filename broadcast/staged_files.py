@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from broadcast.on_commit import after_commit
 
@@ -40,15 +40,16 @@ Written = list[tuple[str, str]]
 def stage_files(session: Session, render: Callable[[], Files]) -> None:
     """Run ``render()`` and write its files under temporary names now, beside the caller's
     transaction; rename them into place after ``session`` commits, or remove them if it rolls back.
-    ``render`` runs on another thread: it must only read what it was given."""
+    ``render`` runs on another thread: it must only read what it was given. The session closed
+    without a commit counts as a rollback."""
     pool: ThreadPoolExecutor | None = session.info.get(_KEY)
     if pool is None:
         pool = session.info[_KEY] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loa-stage")
         staged: list[Future[Written]] = []
         session.info[_KEY + ".futures"] = staged
-        if not event.contains(session, "after_rollback", _discard):
-            event.listen(session, "after_rollback", _discard)
+        if not event.contains(session, "after_transaction_end", _discard):
             event.listen(session, "after_commit", _close)
+            event.listen(session, "after_transaction_end", _discard)
     future = pool.submit(_write_temporary, render)
     session.info[_KEY + ".futures"].append(future)
     after_commit(session, partial(_put_in_place, future))
@@ -95,8 +96,11 @@ def _close(session: Session) -> None:
         pool.shutdown(wait=True)
 
 
-def _discard(session: Session) -> None:
-    """The outermost transaction rolled back: nothing staged may reach its final name."""
+def _discard(session: Session, transaction: SessionTransaction) -> None:
+    """The outermost transaction ended without a commit (rolled back, or the session closed):
+    nothing staged may reach its final name. After a commit ``_close`` has already taken all."""
+    if transaction.parent is not None:
+        return  # a savepoint or inner transaction: the outermost one decides
     pool: ThreadPoolExecutor | None = session.info.pop(_KEY, None)
     futures: list[Future[Written]] = session.info.pop(_KEY + ".futures", [])
     if pool is None:
@@ -106,4 +110,4 @@ def _discard(session: Session) -> None:
         if future.cancelled() or future.exception() is not None:
             continue  # never ran, or removed its own files when it failed
         _remove(future.result())
-    log.debug("rollback: %d staged file sets removed", len(futures))
+    log.debug("no commit: %d staged file sets removed", len(futures))

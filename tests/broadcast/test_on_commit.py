@@ -103,3 +103,37 @@ def test_a_staged_write_that_fails_leaves_nothing_and_stops_no_other(
         s.commit()
     assert sorted(p.name for p in out.iterdir()) == ["next.json"]  # the failed set: none of it
     assert "could not write a file after commit" in caplog.text
+
+
+def test_a_session_closed_without_commit_runs_nothing_and_leaves_no_file(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    done: list[str] = []
+    s = factory()
+    s.execute(text("SELECT 1"))
+    stage_files(s, lambda: [(out / "S1.json", b"{}")])
+    after_commit(s, lambda: done.append("x"))
+    s.close()
+    assert list(out.iterdir()) == []  # no temporary file left to a live process's name
+    s.execute(text("SELECT 1"))  # the session used again: a new transaction, its own queue
+    stage_files(s, lambda: [(out / "S2.json", b"2")])
+    s.commit()
+    s.close()
+    assert done == [] and sorted(p.name for p in out.iterdir()) == ["S2.json"]
+
+
+def test_a_savepoint_rolled_back_keeps_what_the_transaction_staged(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with factory() as s:
+        s.execute(text("SELECT 1"))
+        stage_files(s, lambda: [(out / "kept.json", b"1")])
+        with s.begin_nested() as sp:
+            s.execute(text("SELECT 1"))
+            sp.rollback()
+        s.commit()
+    assert sorted(p.name for p in out.iterdir()) == ["kept.json"]

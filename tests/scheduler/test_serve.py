@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import wave
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -73,15 +73,17 @@ def test_an_approval_from_the_cli_reaches_the_playlist_while_serving(settings: S
     port = _free_port()
     server = _loa("serve", "--host", "127.0.0.1", "--port", str(port))
     try:
-        today = datetime.now(ZoneInfo(settings.timezone)).date()
+        # Tomorrow: all of its sessions are still to come, whatever the time of day (today's may
+        # be over, and a bulletin approved after the last one has nowhere to air today).
+        day = datetime.now(ZoneInfo(settings.timezone)).date() + timedelta(days=1)
         add = subprocess.run(
             [sys.executable, "-m", "loa", "bulletin", "add", str(_wav(tmp_path / "tin.wav")), "--title",
-             "Tiêm phòng dại", "--station", code, "--approve", "--from", today.isoformat()],
+             "Tiêm phòng dại", "--station", code, "--approve", "--from", day.isoformat()],
             cwd=ROOT, capture_output=True, text=True, timeout=60,
         )
         assert add.returncode == 0, add.stdout + add.stderr
         # What the station's agent sees: the API's manifest, with its token (not the file on disk).
-        url = f"http://127.0.0.1:{port}/api/v1/stations/{code}/playlists/{today.isoformat()}"
+        url = f"http://127.0.0.1:{port}/api/v1/stations/{code}/playlists/{day.isoformat()}"
         deadline = time.monotonic() + 10
         titles: list[str] = []
         while time.monotonic() < deadline and "Tiêm phòng dại" not in titles:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 from pathlib import Path
 
 from broadcast import stations
@@ -18,6 +19,8 @@ from .conftest import CSV
 from .test_plain_folder_s3 import _settings
 
 DAY = date(2026, 12, 2)
+#: The night before DAY: the whole day is still to come, whatever the clock says when the test runs.
+NIGHT = datetime(2026, 12, 1, 23, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 
 
 def test_generate_plain_folder_with_media_on_s3(tmp_path: Path, bucket: str, moto_url: str) -> None:
@@ -34,7 +37,7 @@ def test_generate_plain_folder_with_media_on_s3(tmp_path: Path, bucket: str, mot
     (settings.media_dir / rel).unlink()  # on the bucket only, as on a server that did not render it
     out = tmp_path / "usb"
     with session_scope(factory) as s:
-        generate_playlists(s, settings, [DAY], ["hiep-an"], out, plain_folder=True)
+        generate_playlists(s, settings, [DAY], ["hiep-an"], out, plain_folder=True, now=NIGHT)
     manifest = json.loads((out / "hiep-an" / f"{DAY.isoformat()}.json").read_text("utf-8"))
     assert any(it.get("url") == f"../media/{sha}.mp3" for it in manifest["items"]), manifest["items"]
     assert (out / "media" / f"{sha}.mp3").read_bytes() == data
