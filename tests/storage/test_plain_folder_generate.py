@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from broadcast import stations
 from broadcast.db import init_db, session_factory, session_scope
