@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import os
 import tempfile
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -258,19 +258,46 @@ def paths_for(out_dir: Path, station: str, day: date) -> PlaylistPaths:
     return PlaylistPaths(base.with_suffix(".m3u8"), base.with_suffix(".json"), base.with_suffix(".xspf"))
 
 
-def _atomic_write(path: str, data: bytes) -> None:
-    # A fixed temporary name per process and thread (mkstemp's random names cost more than the
-    # write itself at 30,000 files a night); the final os.replace is what makes it atomic.
-    folder, name = os.path.split(path)
-    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{threading.get_ident()}.tmp")
+#: Numbers the temporary files of this process (``write_temporary``).
+_SEQ = itertools.count(1)
+#: Files written under temporary names: (temporary path, final path).
+Written = list[tuple[str, str]]
+
+
+def write_temporary(files: Iterable[tuple[Path, bytes]]) -> Written:
+    """Each file's bytes under a temporary name beside its final one, ``.NAME.PID.SEQ.tmp`` (the
+    name ``playlist_export.sweep_temp_files`` knows; mkstemp's random names cost more than the write
+    itself at tens of thousands of files a night). On failure nothing it wrote is left."""
+    written: Written = []
     try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+        for path, data in files:
+            folder, name = os.path.split(str(path))
+            tmp = os.path.join(folder, f".{name}.{os.getpid()}.{next(_SEQ)}.tmp")
+            written.append((tmp, str(path)))
+            with open(tmp, "wb") as fh:
+                fh.write(data)
     except BaseException:
+        remove_temporary(written)
+        raise
+    return written
+
+
+def put_in_place(written: Written) -> None:
+    """Rename temporary files to their final names, in order: each ``os.replace`` is atomic, so a
+    reader sees the old file or the new one, never part of one. On failure the rest are removed."""
+    try:
+        for tmp, final in written:
+            os.replace(tmp, final)
+    except BaseException:
+        remove_temporary(written)
+        raise
+
+
+def remove_temporary(written: Written) -> None:
+    """Remove the temporary files that are still there."""
+    for tmp, _ in written:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        raise
 
 
 def manifest_json(manifest: Mapping[str, Any], canonical: bytes | None = None) -> bytes:
@@ -317,8 +344,7 @@ def write_playlist_files(
     if paths is None:
         paths = paths_for(out_dir, manifest["station"], date.fromisoformat(manifest["date"]))
     paths.json.parent.mkdir(parents=True, exist_ok=True)
-    for path, data in playlist_file_bytes(manifest, paths, canonical, tracks):
-        _atomic_write(str(path), data)
+    put_in_place(write_temporary(playlist_file_bytes(manifest, paths, canonical, tracks)))
     return paths
 
 

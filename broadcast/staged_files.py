@@ -7,17 +7,15 @@ the bytes go to temporary names on one background thread while the transaction i
 (the database, Python and the file system then share the cores), and after the commit only renames
 are left (about 10 µs each), in the order they were staged. A rollback removes the temporary files;
 a process killed before its commit leaves them to ``playlist_export.sweep_temp_files``, which knows
-their names (``.NAME.PID.SEQ.tmp``).
+their names (``playlist_files.write_temporary``).
 """
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import logging
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
@@ -25,75 +23,49 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
 from broadcast.on_commit import after_commit
+from broadcast.playlist_files import Written, put_in_place, remove_temporary, write_temporary
 
 log = logging.getLogger(__name__)
 
 _KEY = "loa.staged_files"
-_SEQ = itertools.count(1)
-
-#: What a staged action writes: (final path, bytes), put in place in this order.
-Files = Sequence[tuple[Path, bytes]]
-#: The temporary files written for it: (temporary path, final path).
-Written = list[tuple[str, str]]
 
 
-def stage_files(session: Session, render: Callable[[], Files]) -> None:
-    """Run ``render()`` and write its files under temporary names now, beside the caller's
-    transaction; rename them into place after ``session`` commits, or remove them if it rolls back.
-    ``render`` runs on another thread: it must only read what it was given. The session closed
-    without a commit counts as a rollback."""
-    pool: ThreadPoolExecutor | None = session.info.get(_KEY)
-    if pool is None:
-        pool = session.info[_KEY] = ThreadPoolExecutor(max_workers=1, thread_name_prefix="loa-stage")
-        staged: list[Future[Written]] = []
-        session.info[_KEY + ".futures"] = staged
+@dataclass
+class _Stage:
+    """A transaction's staged files: the thread writing them, and what each staging wrote."""
+
+    pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="loa-stage")
+    )
+    futures: list[Future[Written]] = field(default_factory=list)
+
+
+def stage_files(session: Session, render: Callable[[], Iterable[tuple[Path, bytes]]]) -> None:
+    """Run ``render()`` and write its files (path, bytes) under temporary names now, beside the
+    caller's transaction; rename them into place, in order, after ``session`` commits, or remove
+    them if it rolls back or is closed without a commit. ``render`` runs on another thread: it must
+    only read what it was given."""
+    stage: _Stage | None = session.info.get(_KEY)
+    if stage is None:
+        stage = session.info[_KEY] = _Stage()
         if not event.contains(session, "after_transaction_end", _discard):
             event.listen(session, "after_commit", _close)
             event.listen(session, "after_transaction_end", _discard)
-    future = pool.submit(_write_temporary, render)
-    session.info[_KEY + ".futures"].append(future)
+    future = stage.pool.submit(lambda: write_temporary(render()))
+    stage.futures.append(future)
     after_commit(session, partial(_put_in_place, future))
-
-
-def _write_temporary(render: Callable[[], Files]) -> Written:
-    written: Written = []
-    try:
-        for path, data in render():
-            final = str(path)
-            folder, name = os.path.split(final)
-            tmp = os.path.join(folder, f".{name}.{os.getpid()}.{next(_SEQ)}.tmp")
-            written.append((tmp, final))
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-    except BaseException:
-        _remove(written)
-        raise
-    return written
 
 
 def _put_in_place(future: Future[Written]) -> None:
     """After the commit: the staged files under their final names (an OSError raised here, or by
     the staging, is logged by ``on_commit``; the next generation writes what is missing)."""
-    written = future.result()
-    try:
-        for tmp, final in written:
-            os.replace(tmp, final)
-    except BaseException:
-        _remove(written)
-        raise
-
-
-def _remove(written: Written) -> None:
-    for tmp, _ in written:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    put_in_place(future.result())
 
 
 def _close(session: Session) -> None:
-    pool: ThreadPoolExecutor | None = session.info.pop(_KEY, None)
-    session.info.pop(_KEY + ".futures", None)
-    if pool is not None:
-        pool.shutdown(wait=True)
+    stage: _Stage | None = session.info.pop(_KEY, None)
+    if stage is not None:
+        stage.pool.shutdown(wait=True)
 
 
 def _discard(session: Session, transaction: SessionTransaction) -> None:
@@ -101,13 +73,12 @@ def _discard(session: Session, transaction: SessionTransaction) -> None:
     nothing staged may reach its final name. After a commit ``_close`` has already taken all."""
     if transaction.parent is not None:
         return  # a savepoint or inner transaction: the outermost one decides
-    pool: ThreadPoolExecutor | None = session.info.pop(_KEY, None)
-    futures: list[Future[Written]] = session.info.pop(_KEY + ".futures", [])
-    if pool is None:
+    stage: _Stage | None = session.info.pop(_KEY, None)
+    if stage is None:
         return
-    pool.shutdown(wait=True, cancel_futures=True)
-    for future in futures:
+    stage.pool.shutdown(wait=True, cancel_futures=True)
+    for future in stage.futures:
         if future.cancelled() or future.exception() is not None:
             continue  # never ran, or removed its own files when it failed
-        _remove(future.result())
-    log.debug("no commit: %d staged file sets removed", len(futures))
+        remove_temporary(future.result())
+    log.debug("no commit: %d staged file sets removed", len(stage.futures))

@@ -67,7 +67,7 @@ def test_staged_files_are_written_before_the_commit_and_named_after_it(
         stage_files(s, lambda: render("A", b"a2"))  # the same station again: the later one wins
         order: list[str] = []
         after_commit(s, lambda: order.append("after the files"))
-        s.info["loa.staged_files"].submit(lambda: None).result()  # the writer has caught up
+        s.info["loa.staged_files"].pool.submit(lambda: None).result()  # the writer has caught up
         assert not (tmp_path / "A.json").exists()  # nothing under a final name before the commit
         temps = _temporaries(tmp_path)
         assert len(temps) == 6 and all(f".{os.getpid()}." in t for t in temps)
