@@ -36,6 +36,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def _run_database(config: pytest.Config) -> str:
+    return "postgresql" if config.getoption("--database-url") else "sqlite"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``only_on("sqlite")`` or ``only_on("postgresql")`` check something one
+    database has and the other has not: they belong to that database's run, and the other run
+    leaves them out (deselected) rather than listing them as skipped."""
+    run = _run_database(config)
+    kept, left_out = [], []
+    for item in items:
+        marker = item.get_closest_marker("only_on")
+        (left_out if marker is not None and marker.args[0] != run else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     url = config.getoption("--database-url")
     return f"database: {'PostgreSQL, ' + url if url else 'SQLite (one file per test)'}"

@@ -70,11 +70,10 @@ def test_an_emergency_reaches_a_connected_agent_within_a_second(live: Live) -> N
             assert name != "emergency"
 
 
+@pytest.mark.parametrize("live", ["database"], indirect=True)  # the database watcher serves SQLite only
 def test_another_process_writing_an_emergency_is_heard_through_the_database(live: Live) -> None:
     """SQLite has no server to push with: the serving process watches the table (here the row is
     written through another engine, as a separate `loa scheduler` would, so no in-process hand-over)."""
-    if live.transport != "database":
-        pytest.skip("the database watcher serves SQLite only")
     from sqlalchemy import create_engine, insert, select
 
     from broadcast.models import Playlist, Station
@@ -143,9 +142,8 @@ def test_the_test_client_gets_a_finite_stream(tmp_path: Path) -> None:
     close_hubs()
 
 
+@pytest.mark.parametrize("live", ["database"], indirect=True)  # the agent's side is the same on every transport
 def test_the_agent_fetches_the_emergency_manifest_at_once(live: Live, tmp_path: Path) -> None:
-    if live.transport != "database":
-        pytest.skip("the agent's side is the same on every transport")
     clock = FakeClock(datetime.now(UTC))
     cfg = AgentConfig(server=live.url, station="hiep-an", token=live.token, cache_dir=tmp_path / "agent",
                       poll_s=300.0, heartbeat_s=3600.0)  # fmt: skip

@@ -122,10 +122,10 @@ def test_files_and_stored_manifest_are_the_plain_encodings(db: Session, rows: Ro
         ], code
 
 
+@pytest.mark.only_on("postgresql")  # PostgreSQL's TOAST compression
 def test_manifests_are_compressed_with_lz4_on_postgresql(db: Session, rows: Rows, settings: Settings):
     """Migration 0013: pglz doubled the server's time to store a night's manifests."""
-    if db.get_bind().dialect.name != "postgresql":
-        pytest.skip("PostgreSQL's TOAST compression")
+    assert db.get_bind().dialect.name == "postgresql"
     _setup(rows, db)
     generate_playlists(db, settings, [DAY], now=NIGHT)
     db.commit()
