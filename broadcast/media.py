@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from broadcast.errors import BroadcastError
@@ -88,20 +90,13 @@ def record_media(
     _put(backend, stored, mime)
     mf = session.get(MediaFile, stored.sha256)
     if mf is None:
-        mf = MediaFile(sha256=stored.sha256, path=stored.relpath, size=stored.size,
-                       duration_s=duration_s or 0.0, mime=mime, meta=meta)
-        if session.get_bind().dialect.name == "sqlite":  # one writer at a time: no race to lose
-            session.add(mf)
-            session.flush()
+        values = {"sha256": stored.sha256, "path": stored.relpath, "size": stored.size,
+                  "duration_s": duration_s or 0.0, "mime": mime, "meta": meta}  # fmt: skip
+        added = _insert_unless_there(session, values)
+        mf = session.get(MediaFile, stored.sha256, populate_existing=True)
+        assert mf is not None
+        if added:
             return mf
-        try:
-            with session.begin_nested():  # another worker may add the same file at the same moment
-                session.add(mf)
-            return mf
-        except IntegrityError:  # it did: bring its row up to date as below
-            mf = session.get(MediaFile, stored.sha256, populate_existing=True)
-            if mf is None:
-                raise
     mf.path, mf.size, mf.mime = stored.relpath, stored.size, mime
     if duration_s is not None:
         mf.duration_s = duration_s
@@ -109,6 +104,21 @@ def record_media(
         mf.meta = meta
     session.flush()
     return mf
+
+
+def _insert_unless_there(session: Session, values: dict[str, Any]) -> bool:
+    """Insert the row unless one with its sha256 exists; True if this call added it.
+
+    Two renders of the same text make the same file at the same moment, on one machine or two.
+    Looking first and inserting after loses that race on either database (SQLite's driver reads
+    outside the write transaction), so the insert itself skips a row that is already there."""
+    dialect = session.get_bind().dialect.name
+    insert: Any = {"sqlite": sqlite_insert, "postgresql": postgresql_insert}[dialect]
+    stmt = insert(MediaFile).values(**values).on_conflict_do_nothing(
+        index_elements=["sha256"]
+    )
+    result = cast("CursorResult[Any]", session.execute(stmt))
+    return result.rowcount == 1
 
 
 def store_file(
