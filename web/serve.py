@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 #: Threads running the Flask app. One worker process, so the in-process job queue (render
 #: previews) is shared by every request.
 THREADS = 4
+#: Connections the kernel queues for the server before it accepts them.
+BACKLOG = 2048
 #: Seconds a stopping server waits for open requests (event streams included) before closing them.
 STOP_GRACE_S = 5
 
@@ -31,7 +33,11 @@ def serve(host: str, port: int, *, threads: int = THREADS, streams: int = 0) -> 
     ``streams``: agents' event streams held open at once (``events_max_streams``). A WSGI response
     holds its thread while it streams, so each gets a thread of its own beside the ``threads`` that
     answer everything else: a thousand idle streams never delay a manifest poll or a panel page
-    (scripts/bench_scale_push.py measures it). Past ``streams`` the route answers 503 itself."""
+    (scripts/bench_scale_push.py measures it). Past ``streams`` the route answers 503 itself.
+
+    Granian admits at most ``backpressure`` requests at once, by default the backlog (2,048): held
+    streams count against it, so past about 2,000 streams no poll got in at all. It is raised by
+    the streams allowed, so they never take the places of ordinary requests."""
     log.info("serving Loa on http://%s:%d/", host, port)
     Granian(
         "web.wsgi:create",
@@ -41,7 +47,8 @@ def serve(host: str, port: int, *, threads: int = THREADS, streams: int = 0) -> 
         factory=True,
         workers=1,
         blocking_threads=threads + streams,
-        backlog=2048,
+        backlog=BACKLOG,
+        backpressure=BACKLOG + streams,
         log_level=LogLevels.warning,
         log_access=False,
         # Agents' event streams never end by themselves in time: on stop, close them after this long

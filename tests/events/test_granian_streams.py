@@ -94,3 +94,23 @@ def test_held_streams_do_not_block_other_requests(served: tuple[str, str, config
     finally:
         for s in streams:
             s.close()
+
+
+def test_held_streams_do_not_take_the_places_of_other_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Granian admits ``backpressure`` requests at once (by default its backlog, 2,048), and a held
+    stream is one of them: with 2,500 streams held, no poll got in (scripts/bench_scale_push.py)."""
+    from web import serve as serving
+
+    seen: dict[str, object] = {}
+
+    class Recorder:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            seen.update(kwargs)
+
+        def serve(self) -> None:
+            pass
+
+    monkeypatch.setattr(serving, "Granian", Recorder)
+    serving.serve("127.0.0.1", 0, threads=4, streams=2500)
+    assert seen["blocking_threads"] == 4 + 2500
+    assert seen["backpressure"] == serving.BACKLOG + 2500 and seen["backlog"] == serving.BACKLOG
