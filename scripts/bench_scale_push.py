@@ -35,7 +35,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -43,8 +43,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import bench_api  # noqa: E402  (the agents' polling loop and the seeding, shared with bench_api.py)
 
+from loa.config import Settings  # noqa: E402
+
 log = logging.getLogger("bench_scale_push")
 TZ = "Asia/Ho_Chi_Minh"
+#: The polls row waits at most this long for its event streams to open.
+OPEN_TIMEOUT_S = 120.0
 
 
 def pct(values: list[float], q: float) -> float:
@@ -52,8 +56,13 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1) + 0.5))]
 
 
+class Server(NamedTuple):
+    port: int
+    pid: int
+
+
 @contextmanager
-def servers(data: Path, count: int, extra_env: dict[str, str] | None = None) -> Iterator[list[int]]:
+def servers(data: Path, count: int, extra_env: dict[str, str] | None = None) -> Iterator[list[Server]]:
     """``count`` ``loa serve --no-scheduler`` processes on one data folder, each on its own port."""
     env = {**os.environ, "LOA_DATA_DIR": str(data), **(extra_env or {})}
     loa = Path(sys.executable).with_name("loa")
@@ -63,12 +72,30 @@ def servers(data: Path, count: int, extra_env: dict[str, str] | None = None) -> 
     try:
         for p in ports:
             asyncio.run(bench_api.wait_ready(p))
-        yield ports
+        yield [Server(port, proc.pid) for port, proc in zip(ports, procs, strict=True)]
     finally:
         for proc in procs:
             proc.terminate()
         for proc in procs:
             proc.wait(15)
+
+
+def memory(pid: int) -> tuple[float, int]:
+    """Resident memory (MiB) and thread count of ``pid`` and its children (Granian's worker is a
+    child of ``loa serve``), from /proc; (nan, 0) where there is no /proc."""
+    rss_kib, threads = 0, 0
+    try:
+        pids = [pid, *(int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+        for p in pids:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key == "VmRSS":
+                    rss_kib += int(value.split()[0])
+                elif key == "Threads":
+                    threads += int(value)
+    except OSError:
+        return float("nan"), 0
+    return rss_kib / 1024, threads
 
 
 # --- row: manifest polls per second, 1 process against 2 -------------------------------------
@@ -90,15 +117,17 @@ async def _hold_stream(port: int, code: str, stop_at: float, opened: list[int]) 
         writer.close()
 
 
-async def _load(ports: list[int], agents: int, seconds: float, day: str, streams: int,
+async def _load(served: list[Server], agents: int, seconds: float, day: str, streams: int,
                 rate: float = 0.0) -> dict[str, Any]:
+    ports = [s.port for s in served]
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     gate = asyncio.Event()
-    stop_at = time.monotonic() + seconds + 5.0
     opened: list[int] = []
-    holders = [asyncio.create_task(_hold_stream(ports[0], f"xa-{agents + i:05d}", stop_at, opened))
+    holders = [asyncio.create_task(_hold_stream(ports[0], f"xa-{agents + i:05d}", time.monotonic() + 3600, opened))
                for i in range(streams)]  # fmt: skip
+    opening_s = await _until_open(opened, streams, OPEN_TIMEOUT_S)
+    stop_at = time.monotonic() + seconds + 5.0
     interval = agents / rate if rate else 0.0
     tasks = [asyncio.create_task(bench_api.agent(ports[i % len(ports)], f"xa-{i:05d}", day, stop_at, latencies,
                                                  statuses, gate, interval, interval * i / agents))
@@ -109,10 +138,24 @@ async def _load(ports: list[int], agents: int, seconds: float, day: str, streams
     n0, t0 = len(latencies), time.monotonic()
     await asyncio.sleep(max(1.0, seconds - 2.0))
     n1, t1 = len(latencies), time.monotonic()
-    await asyncio.gather(*tasks, *holders, return_exceptions=True)
-    window = latencies[n0:n1]
-    return {"rps": len(window) / (t1 - t0), "p50": statistics.median(window) * 1000,
-            "p99": pct(window, 0.99) * 1000, "statuses": statuses, "streams": len(opened)}  # fmt: skip
+    rss_mib, threads = memory(served[0].pid)
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for holder in holders:
+        holder.cancel()
+    await asyncio.gather(*holders, return_exceptions=True)
+    window = latencies[n0:n1] or [float("inf")]  # none answered: shown as such, not a crash
+    return {"rps": (n1 - n0) / (t1 - t0), "p50": statistics.median(window) * 1000,
+            "p99": pct(window, 0.99) * 1000, "statuses": statuses, "streams": len(opened),
+            "rss_mib": rss_mib, "threads": threads, "opening_s": opening_s}  # fmt: skip
+
+
+async def _until_open(opened: list[int], streams: int, timeout_s: float) -> float:
+    """Seconds until ``streams`` event streams were open (all connecting at once, as after a server
+    restart): the polls are measured after that, against streams held, not against their opening."""
+    start = time.monotonic()
+    while len(opened) < streams and time.monotonic() - start < timeout_s:
+        await asyncio.sleep(0.05)
+    return time.monotonic() - start
 
 
 def bench_polls(agents: int, seconds: float, streams: int, rate: float = 0.0) -> dict[str, dict[str, Any]]:
@@ -126,9 +169,10 @@ def bench_polls(agents: int, seconds: float, streams: int, rate: float = 0.0) ->
                                    (f"1 process, {streams} event streams open", 1, streams)):  # fmt: skip
             if label.startswith("1 process,") and not streams:
                 continue
-            with servers(data, count) as ports:
+            allowed = {"LOA_EVENTS_MAX_STREAMS": str(held + 10)} if held > Settings.events_max_streams else {}
+            with servers(data, count, allowed) as served:
                 log.info("%s: %d agents polling for %.0f s…", label, agents, seconds)
-                results[label] = asyncio.run(_load(ports, agents, seconds, day.isoformat(), held, rate))
+                results[label] = asyncio.run(_load(served, agents, seconds, day.isoformat(), held, rate))
     return results
 
 
@@ -237,8 +281,8 @@ def bench_emergency(agents: int, trials: int, poll_s: float) -> dict[str, list[f
             data = Path(tmp)
             settings, factory, codes = _seed_stations(data, agents)
             tones = [_tone(data / f"tone-{mode}-{n}.mp3", 400 + 50 * n) for n in range(trials)]
-            with servers(data, 1, {"LOA_TIMEZONE": TZ}) as ports:
-                fleet = _agents(ports[0], codes, data / "agents", push=mode == "push", poll_s=poll_s)
+            with servers(data, 1, {"LOA_TIMEZONE": TZ}) as served:
+                fleet = _agents(served[0].port, codes, data / "agents", push=mode == "push", poll_s=poll_s)
                 time.sleep(3.0)  # connected, first polls done (no manifest yet)
                 log.info("%s: %d agents, %d emergencies…", mode, agents, trials)
                 try:
@@ -256,7 +300,8 @@ def print_polls(results: dict[str, dict[str, Any]], agents: int, rate: float) ->
     how = f"{rate:,.0f} polls/s offered, spread evenly" if rate else "closed loop (each polls again when answered)"
     print(f"manifest polls answered 304, {agents} agents, {how}:")
     for label, r in results.items():
-        held = f", {r['streams']} streams held" if "streams open" in label else ""
+        held = f", {r['streams']} streams held (opened in {r['opening_s']:.1f} s)" if "streams open" in label else ""
+        held += f"; server {r['rss_mib']:,.0f} MiB, {r['threads']:,} threads"
         print(f"  {label:<36} {r['rps']:>7,.0f} polls/s  p50 {r['p50']:6.1f} ms  p99 {r['p99']:6.1f} ms"
               f"  statuses {dict(sorted(r['statuses'].items()))}{held}")  # fmt: skip
     one, two = results.get("1 process"), results.get("2 processes")
