@@ -39,8 +39,12 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     with session_scope(session_factory(make_engine(settings.db_url))) as s:  # a user's API token
         s.add(User(username="doc", password_hash=hash_password("mat-khau-dai"), role=Role.OPERATOR,
                    api_token_hash=hash_token(USER_TOKEN)))
-    proc = subprocess.Popen([sys.executable, "-m", "loa", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr to a file, not a pipe: Granian's worker process outlives a crashed parent and would hold
+    # a pipe open, so reading it to say why the server died would wait forever
+    log = tmp_path / "serve.log"
+    with log.open("wb") as err:  # the child keeps its own copy
+        proc = subprocess.Popen([sys.executable, "-m", "loa", "serve", "--port", str(port)], env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
     deadline = time.monotonic() + 60
     while True:  # until this server answers HTTP (not merely until something holds the port)
         try:
@@ -52,7 +56,7 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
                 proc.kill()
-                raise AssertionError(proc.stderr.read().decode() if proc.stderr else "server died") from None
+                raise AssertionError(log.read_text(errors="replace") or "server died") from None
             time.sleep(0.2)
     yield port, token
     proc.terminate()
