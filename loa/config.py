@@ -278,9 +278,8 @@ class Settings:
     events_keepalive_s: float = 15.0
     #: Event streams one ``loa serve`` process holds at once (each keeps a server thread, made when
     #: a stream opens); past it a 503 tells the agent to keep polling and try again later. 256 is
-    #: plenty for a commune's PC; a province's server sets about 2,500 (the README's deployment).
-    #: Measured (scripts/bench_scale_push.py, 2 cores): 2,500 held cost 250 MiB and left 823
-    #: polls/s (1,562 with none); all 2,500 reconnecting at once took 26 s, polls waiting meanwhile.
+    #: plenty for a commune's PC; a province's server sets about 2,500 (the README's deployment,
+    #: which gives what that costs, as measured by scripts/bench_scale_push.py).
     events_max_streams: int = 256
     # --- pages12 ---
     #: Rows per page in the panel's long lists (bulletins, audit log, report airings, library);
