@@ -1,3 +1,4 @@
 from loa.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned worker process re-imports it
+    main()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import multiprocessing
 import socket
 
 from granian import Granian
@@ -39,6 +40,11 @@ def serve(host: str, port: int, *, threads: int = THREADS, streams: int = 0) -> 
     streams count against it, so past about 2,000 streams no poll got in at all. It is raised by
     the streams allowed, so they never take the places of ordinary requests."""
     log.info("serving Loa on http://%s:%d/", host, port)
+    # Granian forks its worker on Linux. This process already runs threads (the scheduler daemon and
+    # its leases); a fork copies the locks they hold with no thread left to release them, and a
+    # worker forked while the scheduler thread was importing a module waited on that import lock for
+    # ever: the server started and never answered. A spawned worker is a new interpreter, as on Windows.
+    multiprocessing.set_start_method("spawn", force=True)
     Granian(
         "web.wsgi:create",
         address=host,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,9 +27,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture()
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    port = free_port()
+def prepare(tmp_path: Path) -> tuple[dict[str, str], str]:
+    """A data folder with the district's stations and a user's API token; the environment and the
+    station hiep-an's token."""
     env = {**os.environ, "LOA_DATA_DIR": str(tmp_path / "data")}
     subprocess.run([sys.executable, "-m", "loa", "stations", "import",
                     str(Path(__file__).resolve().parents[3] / "media/samples/stations-duc-trong.csv")],
@@ -39,28 +40,92 @@ def server(tmp_path: Path):  # type: ignore[no-untyped-def]
     with session_scope(session_factory(make_engine(settings.db_url))) as s:  # a user's API token
         s.add(User(username="doc", password_hash=hash_password("mat-khau-dai"), role=Role.OPERATOR,
                    api_token_hash=hash_token(USER_TOKEN)))
+    return env, token
+
+
+def start(tmp_path: Path, env: dict[str, str], wait_s: float = 60) -> tuple[subprocess.Popen[bytes], int]:
+    """``loa serve`` on a free port, once it answers HTTP (not merely once something holds the port)."""
+    port = free_port()
     # stderr to a file, not a pipe: Granian's worker process outlives a crashed parent and would hold
     # a pipe open, so reading it to say why the server died would wait forever
     log = tmp_path / "serve.log"
     with log.open("wb") as err:  # the child keeps its own copy
         proc = subprocess.Popen([sys.executable, "-m", "loa", "serve", "--port", str(port)], env=env,
                                 stdout=subprocess.DEVNULL, stderr=err)
-    deadline = time.monotonic() + 60
-    while True:  # until this server answers HTTP (not merely until something holds the port)
+    deadline = time.monotonic() + wait_s
+    while True:
         try:
             probe = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
             probe.request("GET", "/login")
             probe.getresponse().read()
             probe.close()
-            break
+            return proc, port
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                raise AssertionError(log.read_text(errors="replace") or "server died") from None
+                stop(proc)
+                said = log.read_text(errors="replace")
+                raise AssertionError(f"no answer in {wait_s:.0f} s: {said}" if proc.returncode is None or
+                                     proc.returncode < 0 else said or "server died") from None
             time.sleep(0.2)
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the server and its Granian worker (a hung worker ignores the parent's stop)."""
+    for child in _children(proc.pid):
+        os.kill(child, signal.SIGKILL)
+    proc.kill()
+    proc.wait(15)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+@pytest.fixture()
+def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    env, token = prepare(tmp_path)
+    proc, port = start(tmp_path, env)
     yield port, token
     proc.terminate()
     proc.wait(15)
+
+
+# Run by `loa serve` when LOA_TEST_HOLD_IMPORT of its environment names a module: a thread of the
+# serving process holds that module's import lock for two minutes, as the scheduler thread does while
+# it imports a module. Popped, so the processes the server starts do not do the same.
+HOLD_IMPORT = """
+import os, threading, time
+_name = os.environ.pop("LOA_TEST_HOLD_IMPORT", "")
+if _name:
+    import importlib._bootstrap as _bootstrap
+    def _hold():
+        with _bootstrap._ModuleLockManager(_name):
+            time.sleep(120)
+    threading.Thread(target=_hold, daemon=True).start()
+    time.sleep(0.2)
+"""
+
+
+def test_loa_serve_answers_while_another_of_its_threads_holds_an_import_lock(tmp_path: Path) -> None:
+    """The scheduler thread of `loa serve` was importing a module when Granian forked its worker: the
+    forked worker waited for ever on that import lock (the app factory imports the same module), and
+    the server never answered (CI, 1 start in 12 under load). A spawned worker has locks of its own."""
+    env, _ = prepare(tmp_path)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(HOLD_IMPORT)
+    env = {**env, "LOA_TEST_HOLD_IMPORT": "web.wsgi",
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), env.get("PYTHONPATH", "")]))}
+    proc, port = start(tmp_path, env, wait_s=45)
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/login")
+        assert conn.getresponse().status == 200
+    finally:
+        stop(proc)
 
 
 def test_loa_serve_answers_the_panel_and_the_api_on_one_kept_alive_connection(server: tuple[int, str]) -> None:
