@@ -45,7 +45,7 @@ def serve(host: str, port: int, *, threads: int = THREADS, streams: int = 0) -> 
     # worker forked while the scheduler thread was importing a module waited on that import lock for
     # ever: the server started and never answered. A spawned worker is a new interpreter, as on Windows.
     multiprocessing.set_start_method("spawn", force=True)
-    Granian(
+    server = Granian(
         "web.wsgi:create",
         address=host,
         port=port,
@@ -60,7 +60,15 @@ def serve(host: str, port: int, *, threads: int = THREADS, streams: int = 0) -> 
         # Agents' event streams never end by themselves in time: on stop, close them after this long
         # (the agents reconnect to another server, or to this one once restarted).
         workers_kill_timeout=STOP_GRACE_S,
-    ).serve()
+    )
+    # Granian warns, in English at every start, that so many threads "seem quite high": they are the
+    # streams' threads, intended (above), and the warning only alarmed the office that runs the PC.
+    logging.getLogger("_granian").addFilter(_not_the_threads_warning)
+    server.serve()
+
+
+def _not_the_threads_warning(record: logging.LogRecord) -> bool:
+    return not record.getMessage().startswith("Configuration allows spawning up to")
 
 
 class PortInUse(OSError):

@@ -46,12 +46,12 @@ def prepare(tmp_path: Path) -> tuple[dict[str, str], str]:
 def start(tmp_path: Path, env: dict[str, str], wait_s: float = 60) -> tuple[subprocess.Popen[bytes], int]:
     """``loa serve`` on a free port, once it answers HTTP (not merely once something holds the port)."""
     port = free_port()
-    # stderr to a file, not a pipe: Granian's worker process outlives a crashed parent and would hold
+    # its output to a file, not a pipe: Granian's worker process outlives a crashed parent and would hold
     # a pipe open, so reading it to say why the server died would wait forever
     log = tmp_path / "serve.log"
     with log.open("wb") as err:  # the child keeps its own copy
         proc = subprocess.Popen([sys.executable, "-m", "loa", "serve", "--port", str(port)], env=env,
-                                stdout=subprocess.DEVNULL, stderr=err)
+                                stdout=err, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + wait_s
     while True:
         try:
@@ -128,8 +128,11 @@ def test_loa_serve_answers_while_another_of_its_threads_holds_an_import_lock(tmp
         stop(proc)
 
 
-def test_loa_serve_answers_the_panel_and_the_api_on_one_kept_alive_connection(server: tuple[int, str]) -> None:
+def test_loa_serve_answers_the_panel_and_the_api_on_one_kept_alive_connection(server: tuple[int, str],
+                                                                            tmp_path: Path) -> None:
     port, station_token = server
+    said = (tmp_path / "serve.log").read_text()
+    assert "Loa: http://" in said and "threads" not in said  # no warning about the streams' threads
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("GET", "/")
     home = conn.getresponse()
