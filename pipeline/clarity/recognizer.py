@@ -5,6 +5,7 @@ Loaded once per process: building the pipeline reads a 70 MB model (about a seco
 
 from __future__ import annotations
 
+import atexit
 import functools
 import logging
 from typing import Any
@@ -40,7 +41,11 @@ def _pipeline() -> Any:
     except (ImportError, OSError) as exc:  # OSError: the wheel's native library fails to load
         log.info("viet-asr unavailable: %s", exc)
         raise RecognizerMissing(MISSING_MESSAGE) from exc
-    return Pipeline.preset("transcribe")
+    loaded = Pipeline.preset("transcribe")
+    # freed at exit while its native library still works: left to the garbage collector at
+    # interpreter shutdown, its __del__ printed a TypeError from a half torn-down cffi
+    atexit.register(loaded.close)
+    return loaded
 
 
 def ensure_available() -> None:
