@@ -111,6 +111,9 @@ def test_held_streams_do_not_take_the_places_of_other_requests(monkeypatch: pyte
             pass
 
     monkeypatch.setattr(serving, "Granian", Recorder)
+    methods: list[str] = []  # recorded, so that this test's own process keeps its start method
+    monkeypatch.setattr(serving.multiprocessing, "set_start_method", lambda method, force=False: methods.append(method))
     serving.serve("127.0.0.1", 0, threads=4, streams=2500)
+    assert methods == ["spawn"]  # the worker is never forked (tests/web/api/test_serve.py says why)
     assert seen["blocking_threads"] == 4 + 2500
     assert seen["backpressure"] == serving.BACKLOG + 2500 and seen["backlog"] == serving.BACKLOG

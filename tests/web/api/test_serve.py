@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -49,9 +50,9 @@ def start(tmp_path: Path, env: dict[str, str], wait_s: float = 60) -> tuple[subp
     # its output to a file, not a pipe: Granian's worker process outlives a crashed parent and would hold
     # a pipe open, so reading it to say why the server died would wait forever
     log = tmp_path / "serve.log"
-    with log.open("wb") as err:  # the child keeps its own copy
+    with log.open("wb") as err:  # the child keeps its own copy; its own session, to stop it with its worker
         proc = subprocess.Popen([sys.executable, "-m", "loa", "serve", "--port", str(port)], env=env,
-                                stdout=err, stderr=subprocess.STDOUT)
+                                stdout=err, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.monotonic() + wait_s
     while True:
         try:
@@ -61,27 +62,19 @@ def start(tmp_path: Path, env: dict[str, str], wait_s: float = 60) -> tuple[subp
             probe.close()
             return proc, port
         except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
+            died = proc.poll() is not None
+            if died or time.monotonic() > deadline:
                 stop(proc)
                 said = log.read_text(errors="replace")
-                raise AssertionError(f"no answer in {wait_s:.0f} s: {said}" if proc.returncode is None or
-                                     proc.returncode < 0 else said or "server died") from None
+                raise AssertionError((said or "server died") if died else f"no answer in {wait_s:.0f} s: {said}") from None
             time.sleep(0.2)
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
-    """Stop the server and its Granian worker (a hung worker ignores the parent's stop)."""
-    for child in _children(proc.pid):
-        os.kill(child, signal.SIGKILL)
-    proc.kill()
+    """Kill the server and its Granian worker, which outlives its parent (and a hung one ignores it)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(15)
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
 
 
 @pytest.fixture()
